@@ -1,1 +1,21 @@
+//! Ward's engine: turns files and cluster exports into resources that
+//! remember where every value came from, evaluates compiled controls over
+//! them on all cores, and returns findings as data.
+//!
+//! The pipeline is: [`EngineBuilder`] (parse, check and compile policies,
+//! with the standard library and built-in packs embedded) → [`Engine::select`]
+//! (packs at profile versions, with params) → [`input::load_paths`] →
+//! [`Engine::evaluate`] → [`Report`].
 
+pub mod compile;
+pub mod engine;
+pub mod eval;
+pub mod finding;
+pub mod input;
+pub mod inventory;
+pub mod report;
+pub mod value;
+
+pub use engine::{Engine, EngineBuilder, EvalOptions, PackRef, PolicyErrors, Report, Selection};
+pub use finding::{Error, ErrorKind, Finding, Identity, Level};
+pub use input::{Inputs, LoadOptions};

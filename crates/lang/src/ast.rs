@@ -40,7 +40,10 @@ pub struct Module {
 impl Module {
     /// The package name, or the empty string for a file without `package`.
     pub fn package_name(&self) -> String {
-        self.package.as_ref().map(|p| p.to_string()).unwrap_or_default()
+        self.package
+            .as_ref()
+            .map(|p| p.to_string())
+            .unwrap_or_default()
     }
 }
 

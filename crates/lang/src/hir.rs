@@ -37,7 +37,10 @@ impl Program {
     }
 
     pub fn param(&self, qname: &str) -> Option<(usize, &ParamDef)> {
-        self.params.iter().enumerate().find(|(_, p)| p.qname == qname)
+        self.params
+            .iter()
+            .enumerate()
+            .find(|(_, p)| p.qname == qname)
     }
 
     pub fn framework(&self, name: &str) -> Option<&FrameworkDef> {
@@ -89,7 +92,20 @@ pub struct PluginDef {
 }
 
 /// How serious a control's findings are.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum Severity {
     Info,
     Low,
@@ -201,8 +217,15 @@ pub struct HFinding {
 
 #[derive(Clone, Debug)]
 pub enum HFix {
-    Set { path: HExpr, value: HExpr, span: Span },
-    Remove { path: HExpr, span: Span },
+    Set {
+        path: HExpr,
+        value: HExpr,
+        span: Span,
+    },
+    Remove {
+        path: HExpr,
+        span: Span,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -281,7 +304,10 @@ pub enum ExpectKind {
         count: Option<usize>,
         message: Option<String>,
     },
-    Outcome { outcome: Outcome, control: usize },
+    Outcome {
+        outcome: Outcome,
+        control: usize,
+    },
 }
 
 #[derive(Clone, Debug)]

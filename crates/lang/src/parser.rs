@@ -199,7 +199,11 @@ fn from_pest(file: FileId, src: &str, e: pest::error::Error<Rule>, offset: usize
                 format!("unexpected {found}")
             };
             let help = hint(&names, src, start);
-            (message, format!("expected {}", or_something(&expected)), help)
+            (
+                message,
+                format!("expected {}", or_something(&expected)),
+                help,
+            )
         }
         pest::error::ErrorVariant::CustomError { message } => {
             (message.clone(), String::new(), None)
@@ -398,12 +402,14 @@ impl P {
     }
 
     fn err(&self, pair: &Pair<'_, Rule>, what: &str) -> Box<Diagnostic> {
-        Box::new(Diagnostic::error(
-            "internal",
-            self.span(pair),
-            format!("internal parser error: unexpected shape in {what}"),
+        Box::new(
+            Diagnostic::error(
+                "internal",
+                self.span(pair),
+                format!("internal parser error: unexpected shape in {what}"),
+            )
+            .with_help("this is a bug in Ward; please report it with the policy that caused it"),
         )
-        .with_help("this is a bug in Ward; please report it with the policy that caused it"))
     }
 
     fn next<'i>(
@@ -622,13 +628,17 @@ impl P {
                 let raw = false;
                 match e.as_plain_str() {
                     Some(text) => Ok(StrLit { text, raw, span }),
-                    None => Err(Box::new(Diagnostic::error(
-                        "interpolation-not-allowed",
-                        span,
-                        "this string cannot interpolate values",
-                    )
-                    .label("`{...}` is only allowed in expressions")
-                    .with_help("write a literal brace as `\\{`, or use a raw string `r\"...\"`"))),
+                    None => Err(Box::new(
+                        Diagnostic::error(
+                            "interpolation-not-allowed",
+                            span,
+                            "this string cannot interpolate values",
+                        )
+                        .label("`{...}` is only allowed in expressions")
+                        .with_help(
+                            "write a literal brace as `\\{`, or use a raw string `r\"...\"`",
+                        ),
+                    )),
                 }
             }
             Rule::raw_string => Ok(StrLit {
@@ -652,12 +662,14 @@ impl P {
         let span = self.span(&pair);
         match Version::parse(pair.as_str()) {
             Some(v) => Ok(Spanned::new(v, span)),
-            None => Err(Box::new(Diagnostic::error(
-                "invalid-version",
-                span,
-                format!("`{}` is not a valid version", pair.as_str()),
-            )
-            .with_help("versions look like `v1.25` or `v1.25.3`"))),
+            None => Err(Box::new(
+                Diagnostic::error(
+                    "invalid-version",
+                    span,
+                    format!("`{}` is not a valid version", pair.as_str()),
+                )
+                .with_help("versions look like `v1.25` or `v1.25.3`"),
+            )),
         }
     }
 
@@ -697,17 +709,23 @@ impl P {
         let rule = inner.as_rule();
         let mut it = children(inner);
         let kind = match rule {
-            Rule::meta_title => MetaKind::Title(self.parse_str_lit(self.next(&mut it, &io, "title")?)?),
+            Rule::meta_title => {
+                MetaKind::Title(self.parse_str_lit(self.next(&mut it, &io, "title")?)?)
+            }
             Rule::meta_severity => {
                 MetaKind::Severity(self.parse_ident(self.next(&mut it, &io, "severity")?))
             }
-            Rule::meta_description => {
-                MetaKind::Description(self.parse_str_lit(self.next(&mut it, &io, "description")?)?)
+            Rule::meta_description => MetaKind::Description(self.parse_str_lit(self.next(
+                &mut it,
+                &io,
+                "description",
+            )?)?),
+            Rule::meta_remedy => {
+                MetaKind::Remedy(self.parse_str_lit(self.next(&mut it, &io, "remedy")?)?)
             }
-            Rule::meta_remedy => MetaKind::Remedy(self.parse_str_lit(self.next(&mut it, &io, "remedy")?)?),
-            Rule::meta_references => MetaKind::References(
-                it.map(|s| self.parse_str_lit(s)).collect::<PResult<_>>()?,
-            ),
+            Rule::meta_references => {
+                MetaKind::References(it.map(|s| self.parse_str_lit(s)).collect::<PResult<_>>()?)
+            }
             Rule::meta_tags => {
                 MetaKind::Tags(it.map(|s| self.parse_str_lit(s)).collect::<PResult<_>>()?)
             }
@@ -715,7 +733,9 @@ impl P {
                 it.map(|f| self.parse_framework_ref(f))
                     .collect::<PResult<_>>()?,
             ),
-            Rule::meta_since => MetaKind::Since(self.parse_version(self.next(&mut it, &io, "since")?)?),
+            Rule::meta_since => {
+                MetaKind::Since(self.parse_version(self.next(&mut it, &io, "since")?)?)
+            }
             Rule::meta_replaces => {
                 MetaKind::Replaces(self.parse_qname(self.next(&mut it, &io, "replaces")?))
             }
@@ -784,9 +804,11 @@ impl P {
         let span = self.span(&inner);
         let io = inner.clone();
         let kind = match inner.as_rule() {
-            Rule::match_stmt => {
-                StmtKind::Match(self.parse_expr(self.next(&mut children(inner), &io, "match")?)?)
-            }
+            Rule::match_stmt => StmtKind::Match(self.parse_expr(self.next(
+                &mut children(inner),
+                &io,
+                "match",
+            )?)?),
             Rule::let_stmt => StmtKind::Let(self.parse_let(inner)?),
             Rule::for_stmt => {
                 let mut it = children(inner);
@@ -854,7 +876,10 @@ impl P {
                     format!("`{name}` is given twice in one `{}`", kind.as_str()),
                 )
                 .with_secondary(first, "first given here")
-                .with_help(format!("combine the conditions or split the `{}`", kind.as_str()))
+                .with_help(format!(
+                    "combine the conditions or split the `{}`",
+                    kind.as_str()
+                ))
             };
             let cr = c.as_rule();
             let c2 = c.clone();
@@ -995,9 +1020,9 @@ impl P {
                 Rule::pack_description => PackStmtKind::Description(
                     self.parse_str_lit(self.next(&mut it, &io, "description")?)?,
                 ),
-                Rule::pack_requires => {
-                    PackStmtKind::Requires(self.parse_str_lit(self.next(&mut it, &io, "requires")?)?)
-                }
+                Rule::pack_requires => PackStmtKind::Requires(
+                    self.parse_str_lit(self.next(&mut it, &io, "requires")?)?,
+                ),
                 Rule::pack_profile => {
                     let from = self.parse_version(self.next(&mut it, &io, "profile")?)?;
                     let inclusive = self.next(&mut it, &io, "profile")?.as_str() == "..=";
@@ -1100,19 +1125,26 @@ impl P {
             let op_span = self.span(op_pair);
             tokens.pop();
             // `??` is right-associative; comparisons do not chain.
-            let next_min = if op == BinOp::Coalesce { prec } else { prec + 1 };
+            let next_min = if op == BinOp::Coalesce {
+                prec
+            } else {
+                prec + 1
+            };
             let rhs = self.climb(tokens, next_min, outer)?;
             if op.is_comparison()
                 && let ExprKind::Binary(prev, _, _) = &lhs.kind
-                    && prev.is_comparison() {
-                        return Err(Box::new(Diagnostic::error(
-                            "chained-comparison",
-                            op_span,
-                            "comparisons cannot be chained",
-                        )
-                        .label("second comparison")
-                        .with_help("combine the comparisons with `and`")));
-                    }
+                && prev.is_comparison()
+            {
+                return Err(Box::new(
+                    Diagnostic::error(
+                        "chained-comparison",
+                        op_span,
+                        "comparisons cannot be chained",
+                    )
+                    .label("second comparison")
+                    .with_help("combine the comparisons with `and`"),
+                ));
+            }
             let span = lhs.span.to(rhs.span);
             lhs = Expr::new(ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)), span);
         }
@@ -1216,7 +1248,8 @@ impl P {
                         parts.push(StrPart::Lit(std::mem::take(&mut lit)));
                     }
                     let po = p.clone();
-                    let e = self.parse_expr(self.next(&mut children(p), &po, "interpolation")?)?;
+                    let e =
+                        self.parse_expr(self.next(&mut children(p), &po, "interpolation")?)?;
                     parts.push(StrPart::Expr(e));
                 }
                 _ => return Err(self.err(&p, "string")),
@@ -1249,7 +1282,8 @@ impl P {
             Rule::raw_string => ExprKind::RawStr(raw_text(pair)),
             Rule::ident => ExprKind::Var(pair.as_str().to_string()),
             Rule::paren => {
-                let inner = self.parse_expr(self.next(&mut children(pair), &o, "parentheses")?)?;
+                let inner =
+                    self.parse_expr(self.next(&mut children(pair), &o, "parentheses")?)?;
                 ExprKind::Paren(Box::new(inner))
             }
             Rule::if_expr => {

@@ -224,7 +224,10 @@ impl Checker<'_> {
             if let Some(k) = &f.kinds {
                 d = d.with_help(format!(
                     "the control's `match` limits `input.kind` to {}",
-                    k.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+                    k.iter()
+                        .map(|k| format!("`{k}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ));
             }
             self.diags.push(d);
@@ -271,13 +274,11 @@ impl Checker<'_> {
                     );
                 }
                 if !matches!(tx, Ty::Any | Ty::Str | Ty::Num) {
-                    self.diags.push(
-                        Diagnostic::error(
-                            "type-mismatch",
-                            ix.span,
-                            format!("an index must be a number or a string, not a {tx}"),
-                        ),
-                    );
+                    self.diags.push(Diagnostic::error(
+                        "type-mismatch",
+                        ix.span,
+                        format!("an index must be a number or a string, not a {tx}"),
+                    ));
                 }
                 let ty = ti.element();
                 (h(HKind::Index(Box::new(hi), Box::new(hx))), ty)
@@ -440,7 +441,9 @@ impl Checker<'_> {
                         span,
                         format!("`{name}` is the package `{p}`, not a value"),
                     )
-                    .with_help(format!("use one of its members, e.g. `{name}.some_function(...)`")),
+                    .with_help(format!(
+                        "use one of its members, e.g. `{name}.some_function(...)`"
+                    )),
                 );
                 return (h(HKind::Null), Ty::Any);
             }
@@ -476,13 +479,11 @@ impl Checker<'_> {
             _ => {}
         }
         if Builtin::by_name(name).is_some() {
-            self.diags.push(
-                Diagnostic::error(
-                    "not-a-value",
-                    span,
-                    format!("`{name}` is a function; call it with `{name}(...)`"),
-                ),
-            );
+            self.diags.push(Diagnostic::error(
+                "not-a-value",
+                span,
+                format!("`{name}` is a function; call it with `{name}(...)`"),
+            ));
             return (h(HKind::Null), Ty::Any);
         }
         let mut cands = f.local_names();
@@ -491,12 +492,8 @@ impl Checker<'_> {
             cands.push("input".into());
             cands.push("profile".into());
         }
-        let mut d = Diagnostic::error(
-            "undefined-name",
-            span,
-            format!("`{name}` is not defined"),
-        )
-        .label("not found in this scope");
+        let mut d = Diagnostic::error("undefined-name", span, format!("`{name}` is not defined"))
+            .label("not found in this scope");
         if let Some(s) = suggest(name, cands.iter().map(String::as_str)) {
             d = d.with_help(format!("did you mean `{s}`?"));
         } else if let Some(hint) = self.import_hint(name) {
@@ -520,10 +517,15 @@ impl Checker<'_> {
         match m {
             Member::Const(id) => {
                 if let Context::Const(from) = f.context
-                    && let Some(deps) = self.const_deps.get_mut(from as usize) {
-                        deps.push(id);
-                    }
-                let ty = self.const_types.get(id as usize).cloned().unwrap_or(Ty::Any);
+                    && let Some(deps) = self.const_deps.get_mut(from as usize)
+                {
+                    deps.push(id);
+                }
+                let ty = self
+                    .const_types
+                    .get(id as usize)
+                    .cloned()
+                    .unwrap_or(Ty::Any);
                 (h(HKind::Const(id)), ty)
             }
             Member::Param(id) => {
@@ -548,13 +550,13 @@ impl Checker<'_> {
                 (h(HKind::Null), Ty::Any)
             }
             Member::Plugin(_) => {
-                self.diags.push(
-                    Diagnostic::error(
-                        "not-a-value",
-                        span,
-                        format!("`{name}` is a plugin; call one of its functions, e.g. `{name}.check(...)`"),
+                self.diags.push(Diagnostic::error(
+                    "not-a-value",
+                    span,
+                    format!(
+                        "`{name}` is a plugin; call one of its functions, e.g. `{name}.check(...)`"
                     ),
-                );
+                ));
                 (h(HKind::Null), Ty::Any)
             }
         }
@@ -580,15 +582,16 @@ impl Checker<'_> {
         // `pkg.member` through a package import.
         if let ExprKind::Var(v) = &inner.kind
             && f.lookup(v).is_none()
-                && let Some(Global::Package(pkg)) = self.global(f.module, v) {
-                    return match self.package_member(&pkg, &field.node) {
-                        Some(m) => self.member_value(f, m, &field.node, span),
-                        None => {
-                            self.no_member(&pkg, field);
-                            (HExpr::new(HKind::Null, span), Ty::Any)
-                        }
-                    };
+            && let Some(Global::Package(pkg)) = self.global(f.module, v)
+        {
+            return match self.package_member(&pkg, &field.node) {
+                Some(m) => self.member_value(f, m, &field.node, span),
+                None => {
+                    self.no_member(&pkg, field);
+                    (HExpr::new(HKind::Null, span), Ty::Any)
                 }
+            };
+        }
         let (hi, ti) = self.expr(f, inner);
         let ty = match ti.field(&field.node) {
             Some(t) => t,
@@ -711,43 +714,44 @@ impl Checker<'_> {
             }
             ExprKind::Field(base, fname) => {
                 if let ExprKind::Var(v) = &base.kind
-                    && f.lookup(v).is_none() {
-                        match self.global(f.module, v) {
-                            Some(Global::Package(pkg)) => {
-                                return match self.package_member(&pkg, &fname.node) {
-                                    Some(Member::Fn(id)) => {
-                                        self.call_fn(f, id, &fname.node, args, span)
-                                    }
-                                    Some(_) => {
-                                        self.not_callable(fname.span, &fname.node);
-                                        null
-                                    }
-                                    None => {
-                                        self.no_member(&pkg, fname);
-                                        null
-                                    }
-                                };
-                            }
-                            Some(Global::Member(Member::Plugin(id))) => {
-                                let mut hargs = Vec::new();
-                                for a in args {
-                                    if let ast::Arg::Named(n) = a {
-                                        self.diags.push(Diagnostic::error(
-                                            "unknown-argument",
-                                            n.name.span,
-                                            "plugin functions take positional arguments only",
-                                        ));
-                                    }
-                                    hargs.push(self.expr(f, a.expr()).0);
+                    && f.lookup(v).is_none()
+                {
+                    match self.global(f.module, v) {
+                        Some(Global::Package(pkg)) => {
+                            return match self.package_member(&pkg, &fname.node) {
+                                Some(Member::Fn(id)) => {
+                                    self.call_fn(f, id, &fname.node, args, span)
                                 }
-                                return (
-                                    HExpr::new(HKind::Plugin(id, fname.node.clone(), hargs), span),
-                                    Ty::Any,
-                                );
-                            }
-                            _ => {}
+                                Some(_) => {
+                                    self.not_callable(fname.span, &fname.node);
+                                    null
+                                }
+                                None => {
+                                    self.no_member(&pkg, fname);
+                                    null
+                                }
+                            };
                         }
+                        Some(Global::Member(Member::Plugin(id))) => {
+                            let mut hargs = Vec::new();
+                            for a in args {
+                                if let ast::Arg::Named(n) = a {
+                                    self.diags.push(Diagnostic::error(
+                                        "unknown-argument",
+                                        n.name.span,
+                                        "plugin functions take positional arguments only",
+                                    ));
+                                }
+                                hargs.push(self.expr(f, a.expr()).0);
+                            }
+                            return (
+                                HExpr::new(HKind::Plugin(id, fname.node.clone(), hargs), span),
+                                Ty::Any,
+                            );
+                        }
+                        _ => {}
                     }
+                }
                 self.not_callable(callee.span, &fname.node);
                 null
             }
@@ -763,12 +767,8 @@ impl Checker<'_> {
 
     fn not_callable(&mut self, span: Span, name: &str) {
         self.diags.push(
-            Diagnostic::error(
-                "not-callable",
-                span,
-                format!("`{name}` is not a function"),
-            )
-            .label("not callable"),
+            Diagnostic::error("not-callable", span, format!("`{name}` is not a function"))
+                .label("not callable"),
         );
     }
 
@@ -781,9 +781,10 @@ impl Checker<'_> {
         span: Span,
     ) -> (HExpr, Ty) {
         if let Context::Fn(caller) = f.context
-            && let Some(c) = self.fn_calls.get_mut(caller as usize) {
-                c.push(id);
-            }
+            && let Some(c) = self.fn_calls.get_mut(caller as usize)
+        {
+            c.push(id);
+        }
         let (params, ret) = self.fn_signature(id);
         let mut slots: Vec<Option<HExpr>> = vec![None; params.len()];
         let mut next_pos = 0usize;
@@ -823,7 +824,9 @@ impl Checker<'_> {
                                 n.name.span,
                                 format!("`{name}` has no parameter `{}`", n.name.node),
                             );
-                            if let Some(s) = suggest(&n.name.node, params.iter().map(|(p, _)| p.as_str())) {
+                            if let Some(s) =
+                                suggest(&n.name.node, params.iter().map(|(p, _)| p.as_str()))
+                            {
                                 d = d.with_help(format!("did you mean `{s}`?"));
                             }
                             self.diags.push(d);
@@ -847,7 +850,11 @@ impl Checker<'_> {
                 )
                 .with_help(format!(
                     "call it as `{name}({})`",
-                    params.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>().join(", ")
+                    params
+                        .iter()
+                        .map(|(p, _)| p.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )),
             );
         }
@@ -880,7 +887,11 @@ impl Checker<'_> {
             };
             params.push((p.name.node.clone(), ty));
         }
-        let ret = fd.ret.as_ref().map(|t| self.type_quiet(t)).unwrap_or(Ty::Any);
+        let ret = fd
+            .ret
+            .as_ref()
+            .map(|t| self.type_quiet(t))
+            .unwrap_or(Ty::Any);
         (params, ret)
     }
 
@@ -922,7 +933,13 @@ impl Checker<'_> {
                 ast::Arg::Pos(e) => {
                     let (he, te) = self.expr(f, e);
                     if let Some(want) = sig.params.get(pos.len()) {
-                        self.check_arg(sig.name, &format!("argument {}", pos.len() + 1), want, &te, e.span);
+                        self.check_arg(
+                            sig.name,
+                            &format!("argument {}", pos.len() + 1),
+                            want,
+                            &te,
+                            e.span,
+                        );
                     }
                     pos.push(he);
                     pos_tys.push(te);
@@ -951,12 +968,17 @@ impl Checker<'_> {
                             .label("unknown argument");
                             d = match suggest(&n.name.node, names) {
                                 Some(s) => d.with_help(format!("did you mean `{s}`?")),
-                                None if sig.named.is_empty() => {
-                                    d.with_help(format!("`{}` takes positional arguments only", sig.name))
-                                }
+                                None if sig.named.is_empty() => d.with_help(format!(
+                                    "`{}` takes positional arguments only",
+                                    sig.name
+                                )),
                                 None => d.with_help(format!(
                                     "its arguments are {}",
-                                    sig.named.iter().map(|(k, _)| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+                                    sig.named
+                                        .iter()
+                                        .map(|(k, _)| format!("`{k}`"))
+                                        .collect::<Vec<_>>()
+                                        .join(", ")
                                 )),
                             };
                             self.diags.push(d);
@@ -1053,9 +1075,8 @@ impl Checker<'_> {
                 Ty::Bool
             }
             BinOp::In | BinOp::NotIn => {
-                let container_ok = matches!(tb, Ty::Any | Ty::Str | Ty::Null)
-                    || tb.is_list()
-                    || tb.is_object();
+                let container_ok =
+                    matches!(tb, Ty::Any | Ty::Str | Ty::Null) || tb.is_list() || tb.is_object();
                 if !container_ok {
                     self.diags.push(
                         Diagnostic::error(
@@ -1066,16 +1087,17 @@ impl Checker<'_> {
                         .label(format!("this is a {tb}")),
                     );
                 } else if let Ty::ListOf(elem) = &tb
-                    && !ta.may_equal(elem) {
-                        self.diags.push(
-                            Diagnostic::error(
-                                "type-mismatch",
-                                span,
-                                format!("a {ta} is never in a list of {elem}s"),
-                            )
-                            .with_secondary(a.span, format!("this is a {ta}")),
-                        );
-                    }
+                    && !ta.may_equal(elem)
+                {
+                    self.diags.push(
+                        Diagnostic::error(
+                            "type-mismatch",
+                            span,
+                            format!("a {ta} is never in a list of {elem}s"),
+                        )
+                        .with_secondary(a.span, format!("this is a {ta}")),
+                    );
+                }
                 Ty::Bool
             }
             BinOp::Coalesce => {
@@ -1148,7 +1170,8 @@ fn plural(n: usize) -> &'static str {
 fn conversion_hint(a: &Ty, b: &Ty) -> String {
     match (a, b) {
         (Ty::Str, Ty::Num) | (Ty::Num, Ty::Str) => {
-            "convert one side: `num(x)` reads a number from a string, `str(x)` writes one".to_string()
+            "convert one side: `num(x)` reads a number from a string, `str(x)` writes one"
+                .to_string()
         }
         (Ty::Str, Ty::Version) | (Ty::Version, Ty::Str) => {
             "`version(s)` reads a version from a string such as \"v1.25\"".to_string()
@@ -1249,7 +1272,11 @@ fn truth(h: &HExpr, kinds: Option<&[String]>) -> Option<bool> {
             } else {
                 None
             };
-            if *op == BinOp::In { inside } else { inside.map(|e| !e) }
+            if *op == BinOp::In {
+                inside
+            } else {
+                inside.map(|e| !e)
+            }
         }
         _ => None,
     }

@@ -157,9 +157,10 @@ impl<'m> Checker<'m> {
                         for o in &p.options {
                             if o.name.node == "sha256" {
                                 if let Some(s) = o.value.as_plain_str()
-                                    && let Some(pl) = self.program.plugins.last_mut() {
-                                        pl.sha256 = Some(s);
-                                    }
+                                    && let Some(pl) = self.program.plugins.last_mut()
+                                {
+                                    pl.sha256 = Some(s);
+                                }
                             } else {
                                 self.diags.push(
                                     Diagnostic::error(
@@ -341,9 +342,10 @@ impl<'m> Checker<'m> {
     fn visible_names(&self, mi: usize) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
         if let Some(m) = self.modules.get(mi)
-            && let Some(p) = self.packages.get(&m.package_name()) {
-                out.extend(p.members.keys().cloned());
-            }
+            && let Some(p) = self.packages.get(&m.package_name())
+        {
+            out.extend(p.members.keys().cloned());
+        }
         if let Some(i) = self.imports.get(mi) {
             out.extend(i.keys().cloned());
         }
@@ -717,14 +719,18 @@ impl<'m> Checker<'m> {
                         );
                         d = match suggest(&s.node, names) {
                             Some(x) => d.with_help(format!("did you mean `{x}`?")),
-                            None => d.with_help("severities are info, low, medium, high and critical"),
+                            None => {
+                                d.with_help("severities are info, low, medium, high and critical")
+                            }
                         };
                         self.diags.push(d);
                     }
                 },
                 MetaKind::Description(t) => def.description = t.text.clone(),
                 MetaKind::Remedy(t) => def.remedy = t.text.clone(),
-                MetaKind::References(r) => def.references = r.iter().map(|s| s.text.clone()).collect(),
+                MetaKind::References(r) => {
+                    def.references = r.iter().map(|s| s.text.clone()).collect()
+                }
                 MetaKind::Tags(r) => def.tags = r.iter().map(|s| s.text.clone()).collect(),
                 MetaKind::Maps(refs) => {
                     for r in refs {
@@ -810,17 +816,22 @@ impl<'m> Checker<'m> {
             };
             self.diags.push(d);
         } else if let Some(fw) = self.framework_items(&r.framework.node)
-            && !fw.is_empty() && !fw.contains(&r.item.text) {
-                let mut d = Diagnostic::warning(
-                    "unknown-framework-item",
-                    r.item.span,
-                    format!("framework `{}` has no item `{}`", r.framework.node, r.item.text),
-                );
-                if let Some(s) = suggest(&r.item.text, fw.iter().map(String::as_str)) {
-                    d = d.with_help(format!("did you mean `{s}`?"));
-                }
-                self.diags.push(d);
+            && !fw.is_empty()
+            && !fw.contains(&r.item.text)
+        {
+            let mut d = Diagnostic::warning(
+                "unknown-framework-item",
+                r.item.span,
+                format!(
+                    "framework `{}` has no item `{}`",
+                    r.framework.node, r.item.text
+                ),
+            );
+            if let Some(s) = suggest(&r.item.text, fw.iter().map(String::as_str)) {
+                d = d.with_help(format!("did you mean `{s}`?"));
             }
+            self.diags.push(d);
+        }
         Some(FrameworkRef {
             framework: r.framework.node.clone(),
             item: r.item.text.clone(),
@@ -845,17 +856,18 @@ impl<'m> Checker<'m> {
         for m in self.modules {
             for item in &m.items {
                 if let ItemKind::Framework(f) = &item.kind
-                    && f.name.node == name {
-                        return Some(
-                            f.stmts
-                                .iter()
-                                .filter_map(|s| match s {
-                                    ast::FrameworkStmt::Item { id, .. } => Some(id.text.clone()),
-                                    _ => None,
-                                })
-                                .collect(),
-                        );
-                    }
+                    && f.name.node == name
+                {
+                    return Some(
+                        f.stmts
+                            .iter()
+                            .filter_map(|s| match s {
+                                ast::FrameworkStmt::Item { id, .. } => Some(id.text.clone()),
+                                _ => None,
+                            })
+                            .collect(),
+                    );
+                }
             }
         }
         None
@@ -885,7 +897,8 @@ impl<'m> Checker<'m> {
             format!("there is no control `{written}`"),
         )
         .label("not found");
-        let s = suggest(&written, rel.iter().map(String::as_str)).or_else(|| suggest(&written, ids));
+        let s =
+            suggest(&written, rel.iter().map(String::as_str)).or_else(|| suggest(&written, ids));
         if let Some(s) = s {
             d = d.with_help(format!("did you mean `{s}`?"));
         }
@@ -903,12 +916,13 @@ impl<'m> Checker<'m> {
                 return Some(i as u32);
             }
         }
-        let names: Vec<String> = self.program.params.iter().map(|p| p.qname.clone()).collect();
-        let mut d = Diagnostic::error(
-            "unknown-param",
-            span,
-            format!("there is no param `{name}`"),
-        );
+        let names: Vec<String> = self
+            .program
+            .params
+            .iter()
+            .map(|p| p.qname.clone())
+            .collect();
+        let mut d = Diagnostic::error("unknown-param", span, format!("there is no param `{name}`"));
         if let Some(s) = suggest(name, names.iter().map(String::as_str)) {
             d = d.with_help(format!("did you mean `{s}`?"));
         }
@@ -967,15 +981,16 @@ impl<'m> Checker<'m> {
                                     at,
                                     count,
                                     message,
-                                } => self.find_control(&pkg, control).map(|ci| {
-                                    ExpectKind::Finding {
-                                        kind: *kind,
-                                        control: ci,
-                                        at: at.as_ref().map(|s| s.text.clone()),
-                                        count: count.as_ref().map(|c| c.node as usize),
-                                        message: message.as_ref().map(|s| s.text.clone()),
-                                    }
-                                }),
+                                } => {
+                                    self.find_control(&pkg, control)
+                                        .map(|ci| ExpectKind::Finding {
+                                            kind: *kind,
+                                            control: ci,
+                                            at: at.as_ref().map(|s| s.text.clone()),
+                                            count: count.as_ref().map(|c| c.node as usize),
+                                            message: message.as_ref().map(|s| s.text.clone()),
+                                        })
+                                }
                                 ast::Expectation::Outcome { outcome, control } => self
                                     .find_control(&pkg, control)
                                     .map(|ci| ExpectKind::Outcome {
@@ -996,7 +1011,9 @@ impl<'m> Checker<'m> {
                             t.name.span,
                             format!("test \"{}\" has no `given`", t.name.text),
                         )
-                        .with_help("add `given \"fixture.yaml\"` or `given { kind: \"Pod\", ... }`"),
+                        .with_help(
+                            "add `given \"fixture.yaml\"` or `given { kind: \"Pod\", ... }`",
+                        ),
                     );
                 }
                 if def.expects.is_empty() {
@@ -1046,7 +1063,10 @@ impl<'m> Checker<'m> {
                                     Diagnostic::error(
                                         "invalid-version",
                                         v.span,
-                                        format!("pack version `{}` is not a semantic version", v.text),
+                                        format!(
+                                            "pack version `{}` is not a semantic version",
+                                            v.text
+                                        ),
                                     )
                                     .with_help("write it as MAJOR.MINOR.PATCH, e.g. \"1.2.0\""),
                                 );

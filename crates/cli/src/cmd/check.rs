@@ -1,0 +1,155 @@
+//! `ward check`: evaluate packs and policies over inputs.
+
+use crate::exit;
+use crate::output;
+use std::path::PathBuf;
+use ward_engine::report;
+use ward_engine::{EvalOptions, LoadOptions, PackRef};
+use ward_lang::hir::Severity;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
+pub enum FailOn {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+    /// Never fail because of findings (errors still exit 2).
+    Never,
+}
+
+impl FailOn {
+    fn threshold(self) -> Option<Severity> {
+        Some(match self {
+            FailOn::Info => Severity::Info,
+            FailOn::Low => Severity::Low,
+            FailOn::Medium => Severity::Medium,
+            FailOn::High => Severity::High,
+            FailOn::Critical => Severity::Critical,
+            FailOn::Never => return None,
+        })
+    }
+}
+
+#[derive(Debug, clap::Args)]
+#[command(after_help = "With neither --pack nor --policy, the built-in default packs run: pss-baseline.\n\n".to_string() + crate::EXIT_CODES)]
+pub struct Args {
+    /// Files or folders to check (`-` reads standard input). Folders are read
+    /// recursively for .yaml, .yml and .json files.
+    #[arg(value_name = "PATH", default_value = ".")]
+    pub paths: Vec<String>,
+    /// A built-in pack, optionally at a profile version: `pss-restricted@v1.25`.
+    #[arg(long = "pack", value_name = "NAME[@VERSION]")]
+    pub packs: Vec<String>,
+    /// A policy file, or a folder of .ward files; its controls all run.
+    #[arg(long = "policy", value_name = "FILE|DIR")]
+    pub policies: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    /// Write the report to a file instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<String>,
+    /// The lowest severity of a `deny` finding that makes the exit code 1.
+    #[arg(long, value_enum, default_value = "low")]
+    pub fail_on: FailOn,
+    /// Set a pack parameter: `--set checklist.app_uid=1000`.
+    #[arg(long = "set", value_name = "PARAM=VALUE")]
+    pub sets: Vec<String>,
+    /// Steps one control may take on one resource before it stops with an error.
+    #[arg(long, value_name = "STEPS", default_value_t = ward_engine::eval::DEFAULT_BUDGET)]
+    pub eval_budget: u64,
+    /// Deepest nesting accepted in YAML and JSON inputs.
+    #[arg(long, value_name = "LEVELS", default_value_t = 256)]
+    pub max_depth: usize,
+    /// Largest input file accepted, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 2 * 1024 * 1024 * 1024)]
+    pub max_file_size: u64,
+    /// Most nodes YAML alias expansion may add to one file.
+    #[arg(long, value_name = "NODES", default_value_t = 100_000)]
+    pub max_alias_nodes: usize,
+    /// Most documents accepted in one YAML file.
+    #[arg(long, value_name = "DOCS", default_value_t = 100_000)]
+    pub max_documents: usize,
+}
+
+pub fn run(a: Args, color: bool, ecolor: bool) -> u8 {
+    let Some(engine) = super::engine(&a.policies, true, ecolor) else {
+        return exit::ERROR;
+    };
+    let mut packs = Vec::new();
+    for p in &a.packs {
+        match p.parse::<PackRef>() {
+            Ok(r) => packs.push(r),
+            Err(e) => {
+                output::error(ecolor, &e);
+                return exit::ERROR;
+            }
+        }
+    }
+    if packs.is_empty() && a.policies.is_empty() {
+        packs = engine.default_packs();
+    }
+    let mut sets = Vec::new();
+    for s in &a.sets {
+        match s.split_once('=') {
+            Some((k, v)) => sets.push((k.trim().to_string(), v.to_string())),
+            None => {
+                output::error(ecolor, &format!("`--set {s}`: write it as PARAM=VALUE"));
+                return exit::ERROR;
+            }
+        }
+    }
+    let selection = match engine.select(&packs, !a.policies.is_empty(), &sets) {
+        Ok(s) => s,
+        Err(e) => {
+            output::error(ecolor, &e.0);
+            return exit::ERROR;
+        }
+    };
+    let mut load = LoadOptions::default();
+    load.json.max_depth = a.max_depth;
+    load.yaml.max_depth = a.max_depth;
+    load.max_file_size = a.max_file_size;
+    load.yaml.max_alias_nodes = a.max_alias_nodes;
+    load.yaml.max_documents = a.max_documents;
+    let inputs = ward_engine::input::load_paths(&a.paths, &load);
+    let report = engine.evaluate(
+        &selection,
+        &inputs,
+        &EvalOptions {
+            budget: a.eval_budget,
+        },
+    );
+    let text = match a.format {
+        Format::Json => report::json::render(&report) + "\n",
+        Format::Text => report::text::render(
+            &report,
+            &inputs,
+            report::text::TextOptions {
+                color: color && a.output.is_none(),
+                context: 1,
+            },
+        ),
+    };
+    if let Err(e) = output::write(a.output.as_deref(), &text) {
+        output::error(ecolor, &e);
+        return exit::ERROR;
+    }
+    if !report.errors.is_empty() {
+        return exit::ERROR;
+    }
+    let failing = a.fail_on.threshold().is_some_and(|t| {
+        report
+            .findings
+            .iter()
+            .any(|f| f.waived.is_none() && f.level == ward_engine::Level::Deny && f.severity >= t)
+    });
+    if failing { exit::FINDINGS } else { exit::OK }
+}

@@ -1,0 +1,8 @@
+//! `ward test`.
+
+#[derive(Debug, clap::Args)]
+pub struct Args {}
+
+pub fn run(_a: Args, _color: bool, _ecolor: bool) -> u8 {
+    crate::exit::ERROR
+}

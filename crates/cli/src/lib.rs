@@ -1,0 +1,75 @@
+//! The `ward` command line as a library: one module per subcommand, so each
+//! can be tested without spawning a process.
+
+pub mod cmd;
+pub mod exit;
+pub mod output;
+
+use clap::{Parser, Subcommand};
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+/// Exit codes, as documented in `--help` and the README.
+pub const EXIT_CODES: &str = "Exit codes:
+  0  no finding at or above --fail-on (and no error)
+  1  findings at or above --fail-on
+  2  errors in policies, inputs or usage (errors win over findings; findings are still printed)";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "ward",
+    version,
+    about = "Policy as code for Kubernetes manifests, cluster exports, Dockerfiles and CI pipelines",
+    after_help = EXIT_CODES
+)]
+pub struct Cli {
+    /// When to use colour: auto (a terminal, and NO_COLOR unset), always, never.
+    #[arg(long, global = true, value_enum, default_value = "auto")]
+    pub color: output::ColorChoice,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Evaluate packs and policies over manifests, exports, Dockerfiles and workflows.
+    Check(cmd::check::Args),
+    /// Run the `test` blocks of policies and packs.
+    Test(cmd::test::Args),
+    /// Format `.ward` files.
+    Fmt(cmd::fmt::Args),
+    /// Show a control's documentation.
+    Explain(cmd::explain::Args),
+    /// List the built-in packs, their versions, controls and frameworks.
+    Packs(cmd::packs::Args),
+    /// Check policies without evaluating anything.
+    Lint(cmd::lint::Args),
+}
+
+/// Runs the command line; returns the process exit code.
+pub fn main(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitCode {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() {
+                exit::ERROR
+            } else {
+                exit::OK
+            };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let color = cli.color.enabled_for_stdout();
+    let ecolor = cli.color.enabled_for_stderr();
+    let code = match cli.command {
+        Command::Check(a) => cmd::check::run(a, color, ecolor),
+        Command::Test(a) => cmd::test::run(a, color, ecolor),
+        Command::Fmt(a) => cmd::fmt::run(a, ecolor),
+        Command::Explain(a) => cmd::explain::run(a, ecolor),
+        Command::Packs(a) => cmd::packs::run(a, ecolor),
+        Command::Lint(a) => cmd::lint::run(a, ecolor),
+    };
+    ExitCode::from(code)
+}

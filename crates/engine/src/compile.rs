@@ -1,0 +1,366 @@
+//! From a checked [`Program`] to the form the evaluator runs.
+//!
+//! Field names become interned [`Sym`]s, regular expressions and globs with
+//! literal patterns are compiled once, and each control records the kinds it
+//! can match so the evaluator only offers it resources of those kinds.
+
+use crate::value::intern::{Sym, intern};
+use crate::value::val::Val;
+use std::sync::Arc;
+use ward_lang::ast::{BinOp, FindingKind, QuantKind, UnOp};
+use ward_lang::builtins::Builtin;
+use ward_lang::hir::{self, HClause, HExpr, HFix, HKind, HStmt, HStmtKind, Program, Slot};
+use ward_lang::span::Span;
+
+#[derive(Debug)]
+pub struct CExpr {
+    pub kind: CKind,
+    pub span: Span,
+}
+
+/// A pattern compiled ahead of time.
+#[derive(Debug)]
+pub enum Pattern {
+    Regex(Arc<regex::Regex>),
+    Glob(globset::GlobMatcher),
+    JsonPath(Arc<serde_json_path::JsonPath>),
+}
+
+#[derive(Debug)]
+pub enum CKind {
+    Lit(Val<'static>),
+    Interp(Vec<CPart>),
+    Local(Slot),
+    Input,
+    Profile,
+    Param(u32),
+    Const(u32),
+    Field(Box<CExpr>, Sym),
+    Index(Box<CExpr>, Box<CExpr>),
+    Call(u32, Vec<CExpr>),
+    Builtin {
+        builtin: Builtin,
+        args: Vec<CExpr>,
+        named: Vec<(Sym, CExpr)>,
+        pattern: Option<Arc<Pattern>>,
+    },
+    Plugin(u32, Arc<str>, Vec<CExpr>),
+    Unary(UnOp, Box<CExpr>),
+    Binary(BinOp, Box<CExpr>, Box<CExpr>),
+    If(Box<CExpr>, Box<CExpr>, Box<CExpr>),
+    List(Vec<CExpr>),
+    Object(Vec<(Arc<str>, CExpr)>),
+    ListComp(Box<CExpr>, Vec<CClause>),
+    ObjectComp(Box<CExpr>, Box<CExpr>, Vec<CClause>),
+    Quant(QuantKind, Option<Slot>, Slot, Box<CExpr>, Box<CExpr>),
+}
+
+#[derive(Debug)]
+pub enum CPart {
+    Lit(String),
+    Expr(CExpr),
+}
+
+#[derive(Debug)]
+pub enum CClause {
+    For(Option<Slot>, Slot, CExpr),
+    If(CExpr),
+}
+
+#[derive(Debug)]
+pub struct CStmt {
+    pub kind: CStmtKind,
+    pub span: Span,
+}
+
+#[derive(Debug)]
+pub enum CStmtKind {
+    Match(CExpr),
+    Let(Slot, CExpr),
+    For {
+        key: Option<Slot>,
+        value: Slot,
+        iter: CExpr,
+        body: Vec<CStmt>,
+    },
+    If {
+        cond: CExpr,
+        then: Vec<CStmt>,
+        otherwise: Vec<CStmt>,
+    },
+    Finding(Box<CFinding>),
+}
+
+#[derive(Debug)]
+pub struct CFinding {
+    pub kind: FindingKind,
+    pub when: Option<CExpr>,
+    pub at: Option<CExpr>,
+    pub message: Option<CExpr>,
+    pub fixes: Vec<CFix>,
+}
+
+#[derive(Debug)]
+pub enum CFix {
+    Set { path: CExpr, value: CExpr },
+    Remove { path: CExpr },
+}
+
+#[derive(Debug)]
+pub struct CFn {
+    pub slots: u32,
+    pub params: u32,
+    pub lets: Vec<(Slot, CExpr)>,
+    pub body: CExpr,
+}
+
+#[derive(Debug)]
+pub struct CControl {
+    pub body: Vec<CStmt>,
+    pub slots: u32,
+    /// Kinds the control can apply to; `None` for any.
+    pub kinds: Option<Vec<String>>,
+}
+
+/// A program ready to evaluate.
+#[derive(Debug)]
+pub struct Compiled {
+    pub fns: Vec<CFn>,
+    pub controls: Vec<CControl>,
+    pub consts: Vec<CExpr>,
+    pub param_defaults: Vec<Option<CExpr>>,
+}
+
+/// Compiles every function, control, constant and param default.
+pub fn compile(p: &Program) -> Result<Compiled, CompileError> {
+    let mut c = Compiler { errors: Vec::new() };
+    let fns = p
+        .fns
+        .iter()
+        .map(|f| CFn {
+            slots: f.slots,
+            params: f.params.len() as u32,
+            lets: f.lets.iter().map(|(s, e)| (*s, c.expr(e))).collect(),
+            body: c.expr(&f.body),
+        })
+        .collect();
+    let controls = p
+        .controls
+        .iter()
+        .map(|ctl| CControl {
+            body: c.stmts(&ctl.body),
+            slots: ctl.slots,
+            kinds: ctl.kinds.clone(),
+        })
+        .collect();
+    let consts = p.consts.iter().map(|k| c.expr(&k.value)).collect();
+    let param_defaults = p
+        .params
+        .iter()
+        .map(|pd| pd.default.as_ref().map(|d| c.expr(d)))
+        .collect();
+    if let Some(first) = c.errors.into_iter().next() {
+        return Err(first);
+    }
+    Ok(Compiled {
+        fns,
+        controls,
+        consts,
+        param_defaults,
+    })
+}
+
+/// Compiles one expression on its own (pack `set` values, test inputs).
+pub fn compile_expr(e: &HExpr) -> Result<CExpr, CompileError> {
+    let mut c = Compiler { errors: Vec::new() };
+    let out = c.expr(e);
+    match c.errors.into_iter().next() {
+        Some(err) => Err(err),
+        None => Ok(out),
+    }
+}
+
+/// A literal pattern that does not compile.
+#[derive(Debug, Clone)]
+pub struct CompileError {
+    pub span: Span,
+    pub message: String,
+}
+
+struct Compiler {
+    errors: Vec<CompileError>,
+}
+
+impl Compiler {
+    fn stmts(&mut self, s: &[HStmt]) -> Vec<CStmt> {
+        s.iter().map(|s| self.stmt(s)).collect()
+    }
+
+    fn stmt(&mut self, s: &HStmt) -> CStmt {
+        let kind = match &s.kind {
+            HStmtKind::Match(e) => CStmtKind::Match(self.expr(e)),
+            HStmtKind::Let(slot, e) => CStmtKind::Let(*slot, self.expr(e)),
+            HStmtKind::For {
+                key,
+                value,
+                iter,
+                body,
+            } => CStmtKind::For {
+                key: *key,
+                value: *value,
+                iter: self.expr(iter),
+                body: self.stmts(body),
+            },
+            HStmtKind::If {
+                cond,
+                then,
+                otherwise,
+            } => CStmtKind::If {
+                cond: self.expr(cond),
+                then: self.stmts(then),
+                otherwise: self.stmts(otherwise),
+            },
+            HStmtKind::Finding(f) => CStmtKind::Finding(Box::new(CFinding {
+                kind: f.kind,
+                when: f.when.as_ref().map(|e| self.expr(e)),
+                at: f.at.as_ref().map(|e| self.expr(e)),
+                message: f.message.as_ref().map(|e| self.expr(e)),
+                fixes: f
+                    .fixes
+                    .iter()
+                    .map(|x| match x {
+                        HFix::Set { path, value, .. } => CFix::Set {
+                            path: self.expr(path),
+                            value: self.expr(value),
+                        },
+                        HFix::Remove { path, .. } => CFix::Remove {
+                            path: self.expr(path),
+                        },
+                    })
+                    .collect(),
+            })),
+        };
+        CStmt { kind, span: s.span }
+    }
+
+    fn boxed(&mut self, e: &HExpr) -> Box<CExpr> {
+        Box::new(self.expr(e))
+    }
+
+    fn clauses(&mut self, cl: &[HClause]) -> Vec<CClause> {
+        cl.iter()
+            .map(|c| match c {
+                HClause::For(k, v, e) => CClause::For(*k, *v, self.expr(e)),
+                HClause::If(e) => CClause::If(self.expr(e)),
+            })
+            .collect()
+    }
+
+    pub fn expr(&mut self, e: &HExpr) -> CExpr {
+        let kind = match &e.kind {
+            HKind::Null => CKind::Lit(Val::Null),
+            HKind::Bool(b) => CKind::Lit(Val::Bool(*b)),
+            HKind::Num(n) => CKind::Lit(Val::Num(*n)),
+            HKind::Str(s) => CKind::Lit(Val::str(s)),
+            HKind::Version(v) => CKind::Lit(Val::Version(*v)),
+            HKind::Interp(parts) => CKind::Interp(
+                parts
+                    .iter()
+                    .map(|p| match p {
+                        hir::HStrPart::Lit(s) => CPart::Lit(s.clone()),
+                        hir::HStrPart::Expr(x) => CPart::Expr(self.expr(x)),
+                    })
+                    .collect(),
+            ),
+            HKind::Local(s) => CKind::Local(*s),
+            HKind::Input => CKind::Input,
+            HKind::Profile => CKind::Profile,
+            HKind::Param(i) => CKind::Param(*i),
+            HKind::Const(i) => CKind::Const(*i),
+            HKind::Field(base, name) => CKind::Field(self.boxed(base), intern(name)),
+            HKind::Index(a, b) => CKind::Index(self.boxed(a), self.boxed(b)),
+            HKind::Call(id, args) => CKind::Call(*id, args.iter().map(|a| self.expr(a)).collect()),
+            HKind::Builtin(b, args, named) => {
+                let pattern = self.pattern(*b, args);
+                CKind::Builtin {
+                    builtin: *b,
+                    args: args.iter().map(|a| self.expr(a)).collect(),
+                    named: named
+                        .iter()
+                        .map(|(k, v)| (intern(k), self.expr(v)))
+                        .collect(),
+                    pattern,
+                }
+            }
+            HKind::Plugin(id, f, args) => CKind::Plugin(
+                *id,
+                Arc::from(f.as_str()),
+                args.iter().map(|a| self.expr(a)).collect(),
+            ),
+            HKind::Unary(op, x) => CKind::Unary(*op, self.boxed(x)),
+            HKind::Binary(op, a, b) => CKind::Binary(*op, self.boxed(a), self.boxed(b)),
+            HKind::If(a, b, c) => CKind::If(self.boxed(a), self.boxed(b), self.boxed(c)),
+            HKind::List(items) => CKind::List(items.iter().map(|x| self.expr(x)).collect()),
+            HKind::Object(kvs) => CKind::Object(
+                kvs.iter()
+                    .map(|(k, v)| (Arc::from(k.as_str()), self.expr(v)))
+                    .collect(),
+            ),
+            HKind::ListComp(x, cl) => CKind::ListComp(self.boxed(x), self.clauses(cl)),
+            HKind::ObjectComp(k, v, cl) => {
+                CKind::ObjectComp(self.boxed(k), self.boxed(v), self.clauses(cl))
+            }
+            HKind::Quant(q, k, v, coll, body) => {
+                CKind::Quant(*q, *k, *v, self.boxed(coll), self.boxed(body))
+            }
+        };
+        CExpr { kind, span: e.span }
+    }
+
+    /// Precompiles a literal regular expression or glob.
+    fn pattern(&mut self, b: Builtin, args: &[HExpr]) -> Option<Arc<Pattern>> {
+        let first = if b == Builtin::JsonPath {
+            args.get(1)?
+        } else {
+            args.first()?
+        };
+        let HKind::Str(p) = &first.kind else {
+            return None;
+        };
+        match b {
+            Builtin::JsonPath => match serde_json_path::JsonPath::parse(p) {
+                Ok(q) => Some(Arc::new(Pattern::JsonPath(Arc::new(q)))),
+                Err(e) => {
+                    self.errors.push(CompileError {
+                        span: first.span,
+                        message: format!("invalid JSONPath query: {e}"),
+                    });
+                    None
+                }
+            },
+            Builtin::RegexMatch | Builtin::RegexCapture => {
+                match regex::RegexBuilder::new(p).size_limit(1 << 20).build() {
+                    Ok(r) => Some(Arc::new(Pattern::Regex(Arc::new(r)))),
+                    Err(e) => {
+                        self.errors.push(CompileError {
+                            span: first.span,
+                            message: format!("invalid regular expression: {e}"),
+                        });
+                        None
+                    }
+                }
+            }
+            Builtin::GlobMatch => match globset::Glob::new(p) {
+                Ok(g) => Some(Arc::new(Pattern::Glob(g.compile_matcher()))),
+                Err(e) => {
+                    self.errors.push(CompileError {
+                        span: first.span,
+                        message: format!("invalid glob pattern: {e}"),
+                    });
+                    None
+                }
+            },
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,899 @@
+//! The embedder's entry point: load policies, select packs, evaluate inputs.
+
+use crate::compile::{self, Compiled};
+use crate::eval::{Applied, Env, EvalError, Evaluator, Plugins, RawFinding};
+use crate::finding::{
+    ControlOutcome, Error, ErrorKind, Finding, FrameworkItemRef, Identity, Level,
+};
+use crate::input::{Inputs, Resource, Skipped};
+use crate::inventory::Inventory;
+use crate::value::val::Val;
+use rayon::prelude::*;
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::sync::Arc;
+use ward_lang::ast::{FindingKind, Module, Version};
+use ward_lang::hir::{ControlDef, Program};
+use ward_lang::span::{FileId, SourceMap};
+use ward_lang::{Diagnostic, parse};
+
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
+}
+
+/// The embedded policy files: `std-lib/...` and `policies/...`.
+pub fn embedded_files() -> &'static [(&'static str, &'static str)] {
+    embedded::FILES
+}
+
+/// Policy files to load.
+#[derive(Debug, Clone, Default)]
+pub struct EngineBuilder {
+    files: Vec<(String, String, bool)>,
+}
+
+/// Policies that failed to parse or check.
+#[derive(Debug)]
+pub struct PolicyErrors {
+    pub sources: SourceMap,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl std::fmt::Display for PolicyErrors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = self.diagnostics.iter().filter(|d| d.is_error()).count();
+        write!(f, "{n} error(s) in policies")
+    }
+}
+
+impl std::error::Error for PolicyErrors {}
+
+impl EngineBuilder {
+    /// The standard library and every built-in pack.
+    pub fn new() -> EngineBuilder {
+        let mut b = EngineBuilder::default();
+        for (name, text) in embedded_files() {
+            b.files
+                .push((format!("<ward>/{name}"), text.to_string(), true));
+        }
+        b
+    }
+
+    /// The standard library only (no built-in packs).
+    pub fn std_only() -> EngineBuilder {
+        let mut b = EngineBuilder::default();
+        for (name, text) in embedded_files() {
+            if name.starts_with("std-lib/") {
+                b.files
+                    .push((format!("<ward>/{name}"), text.to_string(), true));
+            }
+        }
+        b
+    }
+
+    /// Adds policy text under a name (used in diagnostics).
+    pub fn policy(mut self, name: impl Into<String>, text: impl Into<String>) -> EngineBuilder {
+        let text = text.into();
+        // A file that is an exact copy of an embedded one is already loaded.
+        if !self
+            .files
+            .iter()
+            .any(|(_, t, builtin)| *builtin && *t == text)
+        {
+            self.files.push((name.into(), text, false));
+        }
+        self
+    }
+
+    /// Adds a `.ward` file, or every `.ward` file under a folder.
+    pub fn policy_path(mut self, path: &Path) -> Result<EngineBuilder, String> {
+        let mut paths = Vec::new();
+        if path.is_dir() {
+            for e in walkdir::WalkDir::new(path).sort_by_file_name() {
+                let e = e.map_err(|e| format!("{}: {e}", path.display()))?;
+                if e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "ward") {
+                    paths.push(e.path().to_path_buf());
+                }
+            }
+        } else if path.exists() {
+            paths.push(path.to_path_buf());
+        } else {
+            return Err(format!("{}: no such file or folder", path.display()));
+        }
+        for p in paths {
+            let text = std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()))?;
+            self = self.policy(p.display().to_string(), text);
+        }
+        Ok(self)
+    }
+
+    pub fn build(self) -> Result<Engine, Box<PolicyErrors>> {
+        let mut sources = SourceMap::new();
+        let mut modules = Vec::new();
+        let mut diagnostics = Vec::new();
+        let mut user_files = HashSet::new();
+        for (name, text, builtin) in self.files {
+            let id = sources.add(name, text.clone());
+            if !builtin {
+                user_files.insert(id);
+            }
+            match parse(id, &text) {
+                Ok(m) => modules.push(m),
+                Err(ds) => diagnostics.extend(ds),
+            }
+        }
+        let checked = ward_lang::check(&modules);
+        diagnostics.extend(checked.diagnostics);
+        if diagnostics.iter().any(Diagnostic::is_error) {
+            return Err(Box::new(PolicyErrors {
+                sources,
+                diagnostics,
+            }));
+        }
+        let compiled = match compile::compile(&checked.program) {
+            Ok(c) => c,
+            Err(e) => {
+                diagnostics.push(Diagnostic::error("invalid-pattern", e.span, e.message));
+                return Err(Box::new(PolicyErrors {
+                    sources,
+                    diagnostics,
+                }));
+            }
+        };
+        Ok(Engine {
+            sources,
+            modules,
+            program: checked.program,
+            compiled,
+            warnings: diagnostics,
+            user_files,
+            plugins: None,
+        })
+    }
+}
+
+/// Loaded, checked and compiled policies.
+pub struct Engine {
+    pub sources: SourceMap,
+    pub modules: Vec<Module>,
+    pub program: Program,
+    pub compiled: Compiled,
+    /// Warnings from parsing and checking.
+    pub warnings: Vec<Diagnostic>,
+    user_files: HashSet<FileId>,
+    plugins: Option<Arc<dyn Plugins + Send>>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("controls", &self.program.controls.len())
+            .field("packs", &self.program.packs.len())
+            .finish()
+    }
+}
+
+/// `name`, `name@v1.25` or `name@latest`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PackRef {
+    pub name: String,
+    pub version: Option<String>,
+}
+
+impl std::str::FromStr for PackRef {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (name, version) = match s.rsplit_once('@') {
+            Some((n, v)) => (n, Some(v.to_string())),
+            None => (s, None),
+        };
+        if name.is_empty() {
+            return Err(format!("`{s}` names no pack"));
+        }
+        Ok(PackRef {
+            name: name.to_string(),
+            version,
+        })
+    }
+}
+
+impl std::fmt::Display for PackRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.version {
+            Some(v) => write!(f, "{}@{v}", self.name),
+            None => f.write_str(&self.name),
+        }
+    }
+}
+
+/// A pack (or the local policies) at one profile version, ready to run.
+#[derive(Debug)]
+pub struct Unit {
+    pub pack: String,
+    pub pack_version: String,
+    /// The version the pack is evaluated at, when it has versions.
+    pub profile: Option<Version>,
+    /// The version as the user wrote it (`latest`, `v1.40`).
+    pub requested: Option<String>,
+    /// Indexes into the program's controls, active at this version.
+    pub controls: Vec<usize>,
+    pub env: Env,
+    by_kind: HashMap<String, Vec<usize>>,
+    any_kind: Vec<usize>,
+}
+
+impl Unit {
+    /// The controls that may apply to a resource of this kind, in order.
+    pub fn controls_for(&self, kind: &str) -> Vec<usize> {
+        let mut out: Vec<usize> = self.any_kind.clone();
+        if let Some(k) = self.by_kind.get(kind) {
+            out.extend(k.iter().copied());
+            out.sort_unstable();
+        }
+        out
+    }
+}
+
+/// The units one `ward check` runs.
+#[derive(Debug, Default)]
+pub struct Selection {
+    pub units: Vec<Unit>,
+}
+
+/// Options for evaluation.
+#[derive(Clone, Debug)]
+pub struct EvalOptions {
+    /// Steps one control may take on one resource.
+    pub budget: u64,
+}
+
+impl Default for EvalOptions {
+    fn default() -> Self {
+        EvalOptions {
+            budget: crate::eval::DEFAULT_BUDGET,
+        }
+    }
+}
+
+/// What an evaluation found.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub findings: Vec<Finding>,
+    pub errors: Vec<Error>,
+    pub skipped: Vec<Skipped>,
+    pub outcomes: Vec<ControlOutcome>,
+    pub resources: usize,
+    pub files: usize,
+}
+
+/// Why a selection could not be made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SelectError(pub String);
+
+impl std::fmt::Display for SelectError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for SelectError {}
+
+impl Engine {
+    pub fn builder() -> EngineBuilder {
+        EngineBuilder::new()
+    }
+
+    /// Uses a plugin runtime for `plugin` calls.
+    pub fn set_plugins(&mut self, plugins: Arc<dyn Plugins + Send>) {
+        self.plugins = Some(plugins);
+    }
+
+    /// Packs marked `default`.
+    pub fn default_packs(&self) -> Vec<PackRef> {
+        self.program
+            .packs
+            .iter()
+            .filter(|p| p.default)
+            .map(|p| PackRef {
+                name: p.name.clone(),
+                version: None,
+            })
+            .collect()
+    }
+
+    /// Controls from policy files the user gave (not built in).
+    pub fn local_controls(&self) -> Vec<usize> {
+        self.program
+            .controls
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| self.user_files.contains(&c.span.file))
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    pub fn control(&self, i: usize) -> Option<&ControlDef> {
+        self.program.controls.get(i)
+    }
+
+    /// Builds the units for packs (and the local policies when `local`).
+    pub fn select(
+        &self,
+        packs: &[PackRef],
+        local: bool,
+        sets: &[(String, String)],
+    ) -> Result<Selection, SelectError> {
+        let overrides = self.parse_sets(sets)?;
+        let mut units = Vec::new();
+        for r in packs {
+            let Some(pack) = self.program.pack(&r.name) else {
+                let names: Vec<&str> = self.program.packs.iter().map(|p| p.name.as_str()).collect();
+                let hint = ward_lang::diagnostic::suggest(&r.name, names.iter().copied())
+                    .map(|s| format!("; did you mean `{s}`?"))
+                    .unwrap_or_else(|| format!("; the packs are {}", names.join(", ")));
+                return Err(SelectError(format!("there is no pack `{}`{hint}", r.name)));
+            };
+            let profile = match (&pack.profile, &r.version) {
+                (Some(range), v) => {
+                    let want = match v.as_deref() {
+                        None | Some("latest") => None,
+                        Some(s) => Some(Version::parse(s).ok_or_else(|| {
+                            SelectError(format!(
+                                "`{s}` is not a version; write `{}@v1.25` or `{}@latest`",
+                                r.name, r.name
+                            ))
+                        })?),
+                    };
+                    match range.resolve(want) {
+                        Some(v) => Some(v),
+                        None => {
+                            return Err(SelectError(format!(
+                                "pack `{}` covers versions {} to {}; {} is older",
+                                r.name,
+                                range.from,
+                                range.latest,
+                                r.version.as_deref().unwrap_or("")
+                            )));
+                        }
+                    }
+                }
+                (None, Some(v)) if v != "latest" && v != &pack.version => {
+                    return Err(SelectError(format!(
+                        "pack `{}` has no profile versions; it is version {} (asked for {v})",
+                        r.name, pack.version
+                    )));
+                }
+                (None, _) => None,
+            };
+            let mut controls: Vec<usize> = pack
+                .controls
+                .iter()
+                .copied()
+                .filter(|&c| self.active(c, profile))
+                .collect();
+            let replaced: HashSet<String> = controls
+                .iter()
+                .filter_map(|&c| self.program.controls.get(c)?.replaces.clone())
+                .collect();
+            controls.retain(|&c| {
+                self.program
+                    .controls
+                    .get(c)
+                    .is_some_and(|cd| !replaced.contains(&cd.id))
+            });
+            let mut params: HashMap<u32, Val<'static>> = HashMap::new();
+            for (pid, e) in &pack.sets {
+                let v = self.eval_const_expr(e)?;
+                params.insert(*pid, v);
+            }
+            params.extend(overrides.iter().map(|(k, v)| (*k, v.clone())));
+            let level = pack.name.strip_prefix("pss-").unwrap_or("");
+            let env = self.env(&pack.name, profile, level, &params)?;
+            units.push(self.unit(
+                pack.name.clone(),
+                pack.version.clone(),
+                profile,
+                r.version.clone(),
+                controls,
+                env,
+            ));
+        }
+        if local {
+            let controls = self.local_controls();
+            if !controls.is_empty() {
+                let env = self.env("local", None, "", &overrides)?;
+                units.push(self.unit("local".into(), String::new(), None, None, controls, env));
+            }
+        }
+        Ok(Selection { units })
+    }
+
+    fn unit(
+        &self,
+        pack: String,
+        pack_version: String,
+        profile: Option<Version>,
+        requested: Option<String>,
+        controls: Vec<usize>,
+        env: Env,
+    ) -> Unit {
+        let mut by_kind: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut any_kind = Vec::new();
+        for &c in &controls {
+            match self
+                .compiled
+                .controls
+                .get(c)
+                .and_then(|cc| cc.kinds.as_ref())
+            {
+                Some(kinds) => {
+                    for k in kinds {
+                        by_kind.entry(k.clone()).or_default().push(c);
+                    }
+                }
+                None => any_kind.push(c),
+            }
+        }
+        Unit {
+            pack,
+            pack_version,
+            profile,
+            requested,
+            controls,
+            env,
+            by_kind,
+            any_kind,
+        }
+    }
+
+    /// Whether a control is active at a profile version (`since`).
+    pub fn active(&self, c: usize, profile: Option<Version>) -> bool {
+        match (
+            self.program.controls.get(c).and_then(|cd| cd.since),
+            profile,
+        ) {
+            (Some(since), Some(v)) => since.cmp_value(v).is_le(),
+            _ => true,
+        }
+    }
+
+    fn eval_const_expr(&self, e: &ward_lang::hir::HExpr) -> Result<Val<'static>, SelectError> {
+        let c = compile::compile_expr(e).map_err(|e| SelectError(e.message))?;
+        let env = self.env("", None, "", &HashMap::new())?;
+        let inv = Inventory::default();
+        let mut ev = Evaluator::new(&self.compiled, &env, &inv, None);
+        let v = ev
+            .eval_free(&c)
+            .map_err(|e| SelectError(self.eval_error_text(&e)))?;
+        Ok(v.into_static())
+    }
+
+    fn eval_error_text(&self, e: &EvalError) -> String {
+        let (l, c) = self.sources.line_col(e.span);
+        format!("{}:{l}:{c}: {}", self.sources.name(e.span.file), e.message)
+    }
+
+    /// Params (defaults, then overrides) and constants for one unit.
+    pub fn env(
+        &self,
+        pack: &str,
+        profile: Option<Version>,
+        level: &str,
+        overrides: &HashMap<u32, Val<'static>>,
+    ) -> Result<Env, SelectError> {
+        let mut prof = vec![
+            (Arc::from("name"), Val::str(pack)),
+            (Arc::from("level"), Val::str(level)),
+        ];
+        prof.push((
+            Arc::from("version"),
+            profile.map(Val::Version).unwrap_or(Val::Missing),
+        ));
+        let mut env = Env {
+            params: vec![Val::Missing; self.program.params.len()],
+            consts: vec![Val::Missing; self.program.consts.len()],
+            profile: Val::Obj(Arc::new(prof)),
+        };
+        let inv = Inventory::default();
+        // Constants may read params and param defaults may read constants:
+        // two rounds settle every chain the checker allows.
+        for round in 0..2 {
+            for &ci in &self.program.const_order {
+                let Some(e) = self.compiled.consts.get(ci as usize) else {
+                    continue;
+                };
+                let v = Evaluator::new(&self.compiled, &env, &inv, None)
+                    .eval_free(e)
+                    .map_err(|e| SelectError(self.eval_error_text(&e)))?
+                    .into_static();
+                if let Some(slot) = env.consts.get_mut(ci as usize) {
+                    *slot = v;
+                }
+            }
+            if round == 1 {
+                break;
+            }
+            for (pi, def) in self.compiled.param_defaults.iter().enumerate() {
+                let v = match overrides.get(&(pi as u32)) {
+                    Some(v) => v.clone(),
+                    None => match def {
+                        Some(e) => Evaluator::new(&self.compiled, &env, &inv, None)
+                            .eval_free(e)
+                            .map_err(|e| SelectError(self.eval_error_text(&e)))?
+                            .into_static(),
+                        None => Val::Missing,
+                    },
+                };
+                if let Some(slot) = env.params.get_mut(pi) {
+                    *slot = v;
+                }
+            }
+        }
+        Ok(env)
+    }
+
+    /// `--set name=value`: by qualified name, or by a name only one param has.
+    fn parse_sets(
+        &self,
+        sets: &[(String, String)],
+    ) -> Result<HashMap<u32, Val<'static>>, SelectError> {
+        let mut out = HashMap::new();
+        for (name, text) in sets {
+            let matches: Vec<(usize, &ward_lang::hir::ParamDef)> = self
+                .program
+                .params
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| p.qname == *name || p.name == *name)
+                .collect();
+            let (id, def) = match matches.as_slice() {
+                [one] => *one,
+                [] => {
+                    let names: Vec<&str> = self
+                        .program
+                        .params
+                        .iter()
+                        .map(|p| p.qname.as_str())
+                        .collect();
+                    let hint = ward_lang::diagnostic::suggest(name, names.iter().copied())
+                        .map(|s| format!("; did you mean `{s}`?"))
+                        .unwrap_or_default();
+                    return Err(SelectError(format!(
+                        "`--set {name}`: there is no param `{name}`{hint}"
+                    )));
+                }
+                many => {
+                    let names: Vec<&str> = many.iter().map(|(_, p)| p.qname.as_str()).collect();
+                    return Err(SelectError(format!(
+                        "`--set {name}`: several params have this name; use one of {}",
+                        names.join(", ")
+                    )));
+                }
+            };
+            let value = parse_set_value(text);
+            if !type_fits(&def.ty, &value) {
+                return Err(SelectError(format!(
+                    "`--set {name}={text}`: `{}` is a {}, not a {}",
+                    def.qname,
+                    def.ty_text,
+                    value.type_name()
+                )));
+            }
+            out.insert(id as u32, value);
+        }
+        Ok(out)
+    }
+
+    /// Evaluates a selection over loaded inputs, on all cores.
+    pub fn evaluate(&self, sel: &Selection, inputs: &Inputs, opts: &EvalOptions) -> Report {
+        let inv = Inventory::new(inputs.resources.iter());
+        let plugins: Option<&dyn Plugins> = self.plugins.as_deref().map(|p| p as &dyn Plugins);
+        let ncontrols = self.program.controls.len();
+        let nunits = sel.units.len();
+        let acc = inputs
+            .resources
+            .par_iter()
+            .fold(
+                || Acc::new(nunits * ncontrols),
+                |mut acc, r| {
+                    self.evaluate_resource(
+                        sel, inputs, &inv, plugins, opts, r, ncontrols, &mut acc,
+                    );
+                    acc
+                },
+            )
+            .reduce(|| Acc::new(nunits * ncontrols), Acc::merge);
+        let mut report = Report {
+            findings: acc.findings,
+            errors: Vec::new(),
+            skipped: inputs.skipped.clone(),
+            outcomes: Vec::new(),
+            resources: inputs.resources.len(),
+            files: inputs.files.len(),
+        };
+        for e in &inputs.errors {
+            report.errors.push(Error {
+                kind: ErrorKind::Input,
+                file: Some(e.file.clone()),
+                policy: None,
+                line: e.line,
+                column: e.column,
+                message: e.message.clone(),
+                control: None,
+                resource: None,
+            });
+        }
+        report.errors.extend(acc.errors);
+        for (ui, u) in sel.units.iter().enumerate() {
+            for &c in &u.controls {
+                let Some(counts) = acc.counts.get(ui * ncontrols + c) else {
+                    continue;
+                };
+                report.outcomes.push(ControlOutcome {
+                    control: self
+                        .program
+                        .controls
+                        .get(c)
+                        .map(|cd| cd.id.clone())
+                        .unwrap_or_default(),
+                    pack: u.pack.clone(),
+                    applied: counts[0] as usize,
+                    failed: counts[1] as usize,
+                    waived: 0,
+                    errors: counts[2] as usize,
+                });
+            }
+        }
+        report
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn evaluate_resource<'a>(
+        &self,
+        sel: &Selection,
+        inputs: &'a Inputs,
+        inv: &Inventory<'a>,
+        plugins: Option<&dyn Plugins>,
+        opts: &EvalOptions,
+        r: &'a Resource,
+        ncontrols: usize,
+        acc: &mut Acc,
+    ) {
+        let kind = r.kind();
+        let mut raw: Vec<RawFinding<'a>> = Vec::new();
+        for (ui, unit) in sel.units.iter().enumerate() {
+            let mut ev = Evaluator::new(&self.compiled, &unit.env, inv, plugins);
+            ev.budget = opts.budget;
+            for c in unit.controls_for(kind) {
+                raw.clear();
+                let slot = ui * ncontrols + c;
+                match ev.run_control(c, r.root(), &mut raw) {
+                    Ok(Applied::Yes) => {
+                        if let Some(counts) = acc.counts.get_mut(slot) {
+                            counts[0] += 1;
+                            if raw.iter().any(|f| f.kind == FindingKind::Deny) {
+                                counts[1] += 1;
+                            }
+                        }
+                        for f in raw.drain(..) {
+                            acc.findings.push(self.finding(unit, inputs, r, f));
+                        }
+                    }
+                    Ok(Applied::No) => {}
+                    Err(e) => {
+                        if let Some(counts) = acc.counts.get_mut(slot) {
+                            counts[2] += 1;
+                        }
+                        let (line, column) = self.sources.line_col(e.span);
+                        acc.errors.push(Error {
+                            kind: ErrorKind::Evaluation,
+                            file: Some(inputs.file(r).path.clone()),
+                            policy: Some(self.sources.name(e.span.file).to_string()),
+                            line,
+                            column,
+                            message: e.message,
+                            control: self.program.controls.get(c).map(|cd| cd.id.clone()),
+                            resource: Some(identity(r)),
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    fn finding(&self, unit: &Unit, inputs: &Inputs, r: &Resource, f: RawFinding<'_>) -> Finding {
+        let control = self.program.controls.get(f.control);
+        let pointer = f.pointer();
+        let mut pos = f.node.pos();
+        if !pos.is_known() {
+            pos = r.root().pos();
+        }
+        let resource = identity(r);
+        let id = control.map(|c| c.id.clone()).unwrap_or_default();
+        let fingerprint = fingerprint(&id, &resource, &pointer);
+        let title = control.map(|c| c.title.clone()).unwrap_or_default();
+        let message = if f.message.is_empty() {
+            title.clone()
+        } else {
+            f.message
+        };
+        Finding {
+            control: id,
+            pack: unit.pack.clone(),
+            profile: unit.profile.map(|v| v.to_string()),
+            severity: control.map(|c| c.severity).unwrap_or_default(),
+            level: match f.kind {
+                FindingKind::Deny => Level::Deny,
+                FindingKind::Warn => Level::Warn,
+            },
+            title,
+            message,
+            frameworks: control
+                .map(|c| {
+                    c.maps
+                        .iter()
+                        .map(|m| FrameworkItemRef {
+                            framework: m.framework.clone(),
+                            id: m.item.clone(),
+                            version: m
+                                .args
+                                .iter()
+                                .find(|(k, _)| k == "version")
+                                .map(|(_, v)| v.clone()),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            resource,
+            file: inputs.file(r).path.clone(),
+            origin: r.origin.clone(),
+            document: r.index,
+            line: pos.line,
+            column: pos.col,
+            pointer,
+            fix: f.fixes,
+            remedy: control.map(|c| c.remedy.clone()).unwrap_or_default(),
+            fingerprint,
+            waived: None,
+        }
+    }
+}
+
+/// Per-thread accumulation of an evaluation.
+struct Acc {
+    findings: Vec<Finding>,
+    errors: Vec<Error>,
+    /// Per (unit, control): applied, failed, errors.
+    counts: Vec<[u32; 3]>,
+}
+
+impl Acc {
+    fn new(n: usize) -> Acc {
+        Acc {
+            findings: Vec::new(),
+            errors: Vec::new(),
+            counts: vec![[0; 3]; n],
+        }
+    }
+
+    fn merge(mut a: Acc, b: Acc) -> Acc {
+        a.findings.extend(b.findings);
+        a.errors.extend(b.errors);
+        for (x, y) in a.counts.iter_mut().zip(b.counts) {
+            x[0] += y[0];
+            x[1] += y[1];
+            x[2] += y[2];
+        }
+        a
+    }
+}
+
+/// The identity of a resource.
+pub fn identity(r: &Resource) -> Identity {
+    Identity {
+        api_version: r.api_version().to_string(),
+        kind: r.kind().to_string(),
+        namespace: r.namespace().to_string(),
+        name: r.name().to_string(),
+    }
+}
+
+/// A finding's stable fingerprint: control, resource identity and pointer,
+/// never file positions, so it survives reformatting and reordering.
+pub fn fingerprint(control: &str, r: &Identity, pointer: &str) -> String {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    for part in [
+        control,
+        &r.api_version,
+        &r.kind,
+        &r.namespace,
+        &r.name,
+        pointer,
+    ] {
+        h.update(part.as_bytes());
+        h.update([0u8]);
+    }
+    let digest = h.finalize();
+    digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
+}
+
+/// A `--set` value: a Ward literal when it reads as one, else a string.
+pub fn parse_set_value(text: &str) -> Val<'static> {
+    use ward_lang::ast::ExprKind;
+    fn lit(e: &ward_lang::ast::Expr) -> Option<Val<'static>> {
+        Some(match &e.kind {
+            ExprKind::Null => Val::Null,
+            ExprKind::Bool(b) => Val::Bool(*b),
+            ExprKind::Num(n) => Val::Num(*n),
+            ExprKind::Version(v) => Val::Version(*v),
+            ExprKind::Str(_) | ExprKind::RawStr(_) => Val::string(e.as_plain_str()?),
+            ExprKind::Unary(ward_lang::ast::UnOp::Neg, x) => Val::Num(-lit(x)?.as_num()?),
+            ExprKind::List(items) => Val::list(items.iter().map(lit).collect::<Option<_>>()?),
+            ExprKind::Object(kvs) => Val::Obj(Arc::new(
+                kvs.iter()
+                    .map(|(k, v)| Some((Arc::from(k.node.as_str()), lit(v)?)))
+                    .collect::<Option<_>>()?,
+            )),
+            ExprKind::Paren(x) => lit(x)?,
+            _ => return None,
+        })
+    }
+    match ward_lang::parse_expr(FileId(u32::MAX), text) {
+        Ok(e) => lit(&e).unwrap_or_else(|| Val::str(text)),
+        Err(_) => Val::str(text),
+    }
+}
+
+fn type_fits(t: &ward_lang::types::Ty, v: &Val<'_>) -> bool {
+    use ward_lang::types::Ty;
+    match t {
+        Ty::Any => true,
+        Ty::Bool => v.as_bool().is_some(),
+        Ty::Num => v.as_num().is_some(),
+        Ty::Str => v.as_str().is_some(),
+        Ty::Version => matches!(v, Val::Version(_)),
+        Ty::Null => v.is_unset(),
+        Ty::List => v.is_list(),
+        Ty::ListOf(e) => v.is_list() && v.items().all(|i| type_fits(e, &i)),
+        Ty::Object | Ty::Record(_) => v.is_obj(),
+        Ty::MapOf(e) => v.is_obj() && v.entries().iter().all(|(_, x)| type_fits(e, x)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pack_refs() {
+        assert_eq!(
+            "pss-restricted@v1.25".parse::<PackRef>().unwrap(),
+            PackRef {
+                name: "pss-restricted".into(),
+                version: Some("v1.25".into())
+            }
+        );
+        assert!("@x".parse::<PackRef>().is_err());
+    }
+
+    #[test]
+    fn set_values() {
+        assert!(parse_set_value("1000").equals(&Val::Num(1000.0)));
+        assert!(parse_set_value("[\"a\", \"b\"]").is_list());
+        assert!(parse_set_value("hello world").equals(&Val::str("hello world")));
+        assert!(parse_set_value("true").is_true());
+    }
+
+    #[test]
+    fn fingerprints_ignore_positions() {
+        let id = Identity {
+            api_version: "v1".into(),
+            kind: "Pod".into(),
+            namespace: "a".into(),
+            name: "b".into(),
+        };
+        assert_eq!(fingerprint("c", &id, "/x"), fingerprint("c", &id, "/x"));
+        assert_ne!(fingerprint("c", &id, "/x"), fingerprint("c", &id, "/y"));
+    }
+}

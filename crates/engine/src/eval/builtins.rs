@@ -1,0 +1,498 @@
+//! The native builtins declared in `ward_lang::builtins`.
+//!
+//! Missing inputs give missing results for functions that compute a value,
+//! and `false` for functions that answer a question, so a check on an absent
+//! field never fires by accident.
+
+use super::{EvalError, Evaluator, R};
+use crate::compile::Pattern;
+use crate::inventory::Query;
+use crate::value::intern::Sym;
+use crate::value::val::Val;
+use base64::Engine as _;
+use std::sync::Arc;
+use ward_lang::ast::Version;
+use ward_lang::builtins::Builtin;
+use ward_lang::span::Span;
+
+fn arg<'a>(args: &[Val<'a>], i: usize) -> Val<'a> {
+    args.get(i).map(Val::resolve).unwrap_or(Val::Missing)
+}
+
+fn bool_of(b: bool) -> Val<'static> {
+    Val::Bool(b)
+}
+
+impl<'a> Evaluator<'_, 'a> {
+    pub(super) fn builtin(
+        &mut self,
+        b: Builtin,
+        args: Vec<Val<'a>>,
+        named: Vec<(Sym, Val<'a>)>,
+        pattern: Option<&Pattern>,
+        span: Span,
+    ) -> R<Val<'a>> {
+        let a0 = arg(&args, 0);
+        let a1 = arg(&args, 1);
+        let a2 = arg(&args, 2);
+        let s0 = a0.as_str().map(str::to_string);
+        let s1 = a1.as_str().map(str::to_string);
+        Ok(match b {
+            Builtin::Len => Val::Num(a0.len() as f64),
+            Builtin::Keys => match args.first() {
+                Some(v) if v.is_obj() => {
+                    Val::list(v.entries().into_iter().map(|(k, _)| k).collect())
+                }
+                _ => Val::list(Vec::new()),
+            },
+            Builtin::Values => match args.first() {
+                Some(v) if v.is_obj() => {
+                    Val::list(v.entries().into_iter().map(|(_, v)| v).collect())
+                }
+                _ => Val::list(Vec::new()),
+            },
+            Builtin::Exists => bool_of(!a0.is_unset()),
+            Builtin::TypeOf => Val::str(a0.type_name()),
+            Builtin::Str => match &a0 {
+                Val::Missing => Val::Missing,
+                v => Val::string(v.display()),
+            },
+            Builtin::Num => match &a0 {
+                Val::Num(n) => Val::Num(*n),
+                Val::Str(s) => s
+                    .as_str()
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|n| n.is_finite())
+                    .map(Val::Num)
+                    .unwrap_or(Val::Missing),
+                _ => Val::Missing,
+            },
+            Builtin::Int => match &a0 {
+                Val::Num(n) => Val::Num(n.trunc()),
+                Val::Str(s) => s
+                    .as_str()
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|n| n.is_finite())
+                    .map(|n| Val::Num(n.trunc()))
+                    .unwrap_or(Val::Missing),
+                _ => Val::Missing,
+            },
+            Builtin::Get => {
+                let base = args.first().cloned().unwrap_or(Val::Missing);
+                let v = match &a1 {
+                    Val::Str(s) => base.get_str(s.as_str()),
+                    Val::Num(n) => base.index(*n),
+                    _ => Val::Missing,
+                };
+                if v.is_missing() {
+                    args.get(2).cloned().unwrap_or(Val::Missing)
+                } else {
+                    v
+                }
+            }
+            Builtin::Merge => {
+                let mut out: Vec<(Arc<str>, Val<'a>)> = Vec::new();
+                for src in args.iter().take(2) {
+                    for (k, v) in src.entries() {
+                        let key: Arc<str> = Arc::from(k.as_str().unwrap_or(""));
+                        match out.iter_mut().find(|(x, _)| *x == key) {
+                            Some(slot) => slot.1 = v,
+                            None => out.push((key, v)),
+                        }
+                    }
+                }
+                Val::Obj(Arc::new(out))
+            }
+            Builtin::ToJson => Val::string(
+                args.first()
+                    .map(|v| v.to_json().to_string())
+                    .unwrap_or_default(),
+            ),
+            Builtin::Lower => s0
+                .map(|s| Val::string(s.to_lowercase()))
+                .unwrap_or(Val::Missing),
+            Builtin::Upper => s0
+                .map(|s| Val::string(s.to_uppercase()))
+                .unwrap_or(Val::Missing),
+            Builtin::Trim => s0.map(|s| Val::str(s.trim())).unwrap_or(Val::Missing),
+            Builtin::TrimPrefix => match (&s0, &s1) {
+                (Some(s), Some(p)) => Val::str(s.strip_prefix(p.as_str()).unwrap_or(s)),
+                _ => Val::Missing,
+            },
+            Builtin::TrimSuffix => match (&s0, &s1) {
+                (Some(s), Some(p)) => Val::str(s.strip_suffix(p.as_str()).unwrap_or(s)),
+                _ => Val::Missing,
+            },
+            Builtin::StartsWith => {
+                bool_of(matches!((&s0, &s1), (Some(s), Some(p)) if s.starts_with(p.as_str())))
+            }
+            Builtin::EndsWith => {
+                bool_of(matches!((&s0, &s1), (Some(s), Some(p)) if s.ends_with(p.as_str())))
+            }
+            Builtin::Contains => {
+                let base = args.first().cloned().unwrap_or(Val::Missing);
+                bool_of(base.contains(&a1))
+            }
+            Builtin::Split => match (&s0, &s1) {
+                (Some(s), Some(sep)) if !sep.is_empty() => {
+                    Val::list(s.split(sep.as_str()).map(Val::str).collect())
+                }
+                (Some(s), Some(_)) => {
+                    Val::list(s.chars().map(|c| Val::string(c.to_string())).collect())
+                }
+                _ => Val::Missing,
+            },
+            Builtin::Join => match (&args.first(), &s1) {
+                (Some(l), Some(sep)) if l.is_list() => {
+                    let parts: Vec<String> = l.items().map(|v| v.display()).collect();
+                    Val::string(parts.join(sep))
+                }
+                _ => Val::Missing,
+            },
+            Builtin::Replace => match (&s0, &s1, a2.as_str()) {
+                (Some(s), Some(from), Some(to)) if !from.is_empty() => {
+                    Val::string(s.replace(from.as_str(), to))
+                }
+                (Some(s), Some(_), Some(_)) => Val::str(s),
+                _ => Val::Missing,
+            },
+            Builtin::Substr => match (&s0, a1.as_num()) {
+                (Some(s), Some(start)) if start >= 0.0 => {
+                    let start = start as usize;
+                    let chars = s.chars().skip(start);
+                    let out: String = match a2.as_num() {
+                        Some(n) if n >= 0.0 => chars.take(n as usize).collect(),
+                        _ => chars.collect(),
+                    };
+                    Val::string(out)
+                }
+                _ => Val::Missing,
+            },
+            Builtin::IndexOf => {
+                let base = args.first().cloned().unwrap_or(Val::Missing);
+                if base.is_list() {
+                    Val::Num(
+                        base.items()
+                            .position(|x| x.equals(&a1))
+                            .map(|i| i as f64)
+                            .unwrap_or(-1.0),
+                    )
+                } else {
+                    match (&s0, &s1) {
+                        (Some(s), Some(n)) => Val::Num(
+                            s.find(n.as_str())
+                                .map(|b| s.get(..b).map(|p| p.chars().count()).unwrap_or(0) as f64)
+                                .unwrap_or(-1.0),
+                        ),
+                        _ => Val::Missing,
+                    }
+                }
+            }
+            Builtin::RegexMatch => {
+                let Some(text) = s1 else {
+                    return Ok(Val::Bool(false));
+                };
+                match self.regex(pattern, s0.as_deref(), span)? {
+                    Some(r) => bool_of(r.is_match(&text)),
+                    None => Val::Bool(false),
+                }
+            }
+            Builtin::RegexCapture => {
+                let Some(text) = s1 else {
+                    return Ok(Val::Missing);
+                };
+                match self.regex(pattern, s0.as_deref(), span)? {
+                    Some(r) => match r.captures(&text) {
+                        Some(c) => Val::list(
+                            c.iter()
+                                .map(|m| m.map(|m| Val::str(m.as_str())).unwrap_or(Val::Null))
+                                .collect(),
+                        ),
+                        None => Val::Missing,
+                    },
+                    None => Val::Missing,
+                }
+            }
+            Builtin::GlobMatch => {
+                let Some(text) = s1 else {
+                    return Ok(Val::Bool(false));
+                };
+                match pattern {
+                    Some(Pattern::Glob(g)) => bool_of(g.is_match(&text)),
+                    _ => match s0 {
+                        Some(p) => match globset::Glob::new(&p) {
+                            Ok(g) => bool_of(g.compile_matcher().is_match(&text)),
+                            Err(e) => {
+                                return Err(EvalError::new(
+                                    span,
+                                    format!("invalid glob pattern `{p}`: {e}"),
+                                ));
+                            }
+                        },
+                        None => Val::Bool(false),
+                    },
+                }
+            }
+            Builtin::First => args.first().map(|l| l.index(0.0)).unwrap_or(Val::Missing),
+            Builtin::Last => args.first().map(|l| l.index(-1.0)).unwrap_or(Val::Missing),
+            Builtin::Sort => {
+                let mut items: Vec<Val<'a>> = args
+                    .first()
+                    .map(|l| l.items().collect())
+                    .unwrap_or_default();
+                items.sort_by(|x, y| x.sort_key_cmp(y));
+                Val::list(items)
+            }
+            Builtin::Unique => {
+                let mut out: Vec<Val<'a>> = Vec::new();
+                for x in args.first().map(|l| l.items()).into_iter().flatten() {
+                    if !out.iter().any(|y| y.equals(&x)) {
+                        out.push(x);
+                    }
+                }
+                Val::list(out)
+            }
+            Builtin::Reverse => {
+                let mut items: Vec<Val<'a>> = args
+                    .first()
+                    .map(|l| l.items().collect())
+                    .unwrap_or_default();
+                items.reverse();
+                Val::list(items)
+            }
+            Builtin::Flatten => {
+                let mut out = Vec::new();
+                for x in args.first().map(|l| l.items()).into_iter().flatten() {
+                    if x.is_list() {
+                        out.extend(x.items());
+                    } else {
+                        out.push(x);
+                    }
+                }
+                Val::list(out)
+            }
+            Builtin::Sum => Val::Num(
+                args.first()
+                    .map(|l| l.items().filter_map(|x| x.as_num()).sum())
+                    .unwrap_or(0.0),
+            ),
+            Builtin::Min | Builtin::Max => {
+                let mut best: Option<Val<'a>> = None;
+                for x in args.first().map(|l| l.items()).into_iter().flatten() {
+                    let x = x.resolve();
+                    best = match best {
+                        None => Some(x),
+                        Some(cur) => {
+                            let better = match x.order(&cur) {
+                                Some(o) => {
+                                    if b == Builtin::Min {
+                                        o.is_lt()
+                                    } else {
+                                        o.is_gt()
+                                    }
+                                }
+                                None => false,
+                            };
+                            Some(if better { x } else { cur })
+                        }
+                    };
+                }
+                best.unwrap_or(Val::Missing)
+            }
+            Builtin::ContainsAll => {
+                let (Some(l), Some(want)) = (args.first(), args.get(1)) else {
+                    return Ok(Val::Bool(false));
+                };
+                bool_of(l.is_list() && want.items().all(|w| l.contains(&w)))
+            }
+            Builtin::ContainsAny => {
+                let (Some(l), Some(want)) = (args.first(), args.get(1)) else {
+                    return Ok(Val::Bool(false));
+                };
+                bool_of(l.is_list() && want.items().any(|w| l.contains(&w)))
+            }
+            Builtin::Range => {
+                let (lo, hi) = match (a0.as_num(), a1.as_num()) {
+                    (Some(n), None) => (0.0, n),
+                    (Some(a), Some(b)) => (a, b),
+                    _ => return Ok(Val::Missing),
+                };
+                if hi - lo > 1_000_000.0 {
+                    return Err(EvalError::new(
+                        span,
+                        "`range` is limited to 1,000,000 numbers",
+                    ));
+                }
+                let mut out = Vec::new();
+                let mut i = lo.trunc();
+                while i < hi {
+                    out.push(Val::Num(i));
+                    i += 1.0;
+                }
+                Val::list(out)
+            }
+            Builtin::Version => match &a0 {
+                Val::Version(v) => Val::Version(*v),
+                Val::Str(s) => Version::parse(s.as_str().trim())
+                    .map(Val::Version)
+                    .unwrap_or(Val::Missing),
+                _ => Val::Missing,
+            },
+            Builtin::Base64Decode => match s0 {
+                Some(s) => base64::engine::general_purpose::STANDARD
+                    .decode(s.trim())
+                    .ok()
+                    .and_then(|b| String::from_utf8(b).ok())
+                    .map(Val::string)
+                    .unwrap_or(Val::Missing),
+                None => Val::Missing,
+            },
+            Builtin::Base64Encode => match s0 {
+                Some(s) => {
+                    Val::string(base64::engine::general_purpose::STANDARD.encode(s.as_bytes()))
+                }
+                None => Val::Missing,
+            },
+            Builtin::CidrContains => match (&s0, &s1) {
+                (Some(net), Some(x)) => bool_of(cidr_contains(net, x)),
+                _ => Val::Bool(false),
+            },
+            Builtin::IsCidr => bool_of(s0.is_some_and(|s| s.parse::<ipnet::IpNet>().is_ok())),
+            Builtin::JsonPath => {
+                let base = args.first().cloned().unwrap_or(Val::Missing);
+                let Some(q) = s1 else { return Ok(Val::Missing) };
+                let path = match pattern {
+                    Some(Pattern::JsonPath(p)) => p.clone(),
+                    _ => match serde_json_path::JsonPath::parse(&q) {
+                        Ok(p) => Arc::new(p),
+                        Err(e) => {
+                            return Err(EvalError::new(
+                                span,
+                                format!("invalid JSONPath `{q}`: {e}"),
+                            ));
+                        }
+                    },
+                };
+                jsonpath(&base, &path)
+            }
+            Builtin::Resources => {
+                let get = |name: &str| {
+                    named
+                        .iter()
+                        .find(|(k, _)| k.as_str() == name)
+                        .map(|(_, v)| v.resolve())
+                };
+                let kind = get("kind");
+                let ns = get("namespace");
+                let name = get("name");
+                let api = get("api_version");
+                let labels = get("labels");
+                let selector = get("selector");
+                let owner = get("owner");
+                // A filter given as missing selects nothing rather than
+                // everything, except the namespace, where missing means the
+                // default namespace.
+                for v in [&kind, &name, &api, &owner].into_iter().flatten() {
+                    if v.as_str().is_none() {
+                        return Ok(Val::list(Vec::new()));
+                    }
+                }
+                let ns_str = match &ns {
+                    Some(v) => Some(v.as_str().unwrap_or("")),
+                    None => None,
+                };
+                let q = Query {
+                    kind: kind.as_ref().and_then(|v| v.as_str()),
+                    namespace: ns_str,
+                    name: name.as_ref().and_then(|v| v.as_str()),
+                    api_version: api.as_ref().and_then(|v| v.as_str()),
+                    labels: labels.as_ref(),
+                    selector: selector.as_ref(),
+                    owner: owner.as_ref().and_then(|v| v.as_str()),
+                };
+                Val::list(self.inv.query(&q).into_iter().map(Val::Node).collect())
+            }
+        })
+    }
+
+    fn regex(
+        &mut self,
+        pattern: Option<&Pattern>,
+        text: Option<&str>,
+        span: Span,
+    ) -> R<Option<Arc<regex::Regex>>> {
+        if let Some(Pattern::Regex(r)) = pattern {
+            return Ok(Some(r.clone()));
+        }
+        let Some(p) = text else { return Ok(None) };
+        if let Some(r) = self.regex_cache.get(p) {
+            return Ok(Some(r.clone()));
+        }
+        match regex::RegexBuilder::new(p).size_limit(1 << 20).build() {
+            Ok(r) => {
+                let r = Arc::new(r);
+                if self.regex_cache.len() < 256 {
+                    self.regex_cache.insert(p.to_string(), r.clone());
+                }
+                Ok(Some(r))
+            }
+            Err(e) => Err(EvalError::new(
+                span,
+                format!("invalid regular expression `{p}`: {e}"),
+            )),
+        }
+    }
+}
+
+fn cidr_contains(net: &str, x: &str) -> bool {
+    let Ok(net) = net.parse::<ipnet::IpNet>() else {
+        return false;
+    };
+    if let Ok(ip) = x.parse::<std::net::IpAddr>() {
+        return net.contains(&ip);
+    }
+    if let Ok(other) = x.parse::<ipnet::IpNet>() {
+        return net.contains(&other);
+    }
+    false
+}
+
+/// Runs a JSONPath query. Results read from a document stay document nodes,
+/// so findings at them point at their lines.
+fn jsonpath<'a>(base: &Val<'a>, path: &serde_json_path::JsonPath) -> Val<'a> {
+    let json = base.to_json();
+    let located = path.query_located(&json);
+    let mut out = Vec::new();
+    for node in located.iter() {
+        let mut v = base.clone();
+        for el in node.location().iter() {
+            v = match el {
+                serde_json_path::PathElement::Name(n) => v.get_str(n),
+                serde_json_path::PathElement::Index(i) => v.index(*i as f64),
+            };
+        }
+        if v.is_missing() {
+            out.push(Val::from_json(node.node()));
+        } else {
+            out.push(v);
+        }
+    }
+    Val::list(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cidrs() {
+        assert!(cidr_contains("10.0.0.0/8", "10.1.2.3"));
+        assert!(cidr_contains("0.0.0.0/0", "192.168.0.0/16"));
+        assert!(!cidr_contains("10.0.0.0/8", "11.0.0.1"));
+        assert!(!cidr_contains("nope", "10.0.0.1"));
+    }
+}

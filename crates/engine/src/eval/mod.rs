@@ -1,0 +1,699 @@
+//! Evaluation of compiled controls over one resource at a time.
+//!
+//! Evaluation does no I/O: it reads the resource, the inventory, params and
+//! constants, and calls plugins only through the [`Plugins`] trait. Every
+//! expression costs a step; a control that runs out of its step budget on a
+//! resource stops with an error naming it, and the other controls go on.
+
+mod builtins;
+mod locate;
+
+use crate::compile::{CClause, CExpr, CFix, CKind, CPart, CStmt, CStmtKind, Compiled};
+use crate::inventory::Inventory;
+use crate::value::doc::{NodeRef, Seg, pointer_string};
+use crate::value::val::Val;
+use std::sync::Arc;
+use ward_lang::ast::{BinOp, FindingKind, QuantKind, UnOp};
+use ward_lang::span::Span;
+
+pub use locate::Located;
+
+/// An error while evaluating, with the policy span that caused it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EvalError {
+    pub span: Span,
+    pub message: String,
+}
+
+impl EvalError {
+    pub fn new(span: Span, message: impl Into<String>) -> EvalError {
+        EvalError {
+            span,
+            message: message.into(),
+        }
+    }
+}
+
+type R<T> = Result<T, EvalError>;
+
+/// Calls into sandboxed plugins; implemented by [`crate::plugin`].
+pub trait Plugins: Sync {
+    /// Calls `function` of plugin `plugin` with JSON arguments.
+    fn call(
+        &self,
+        plugin: u32,
+        function: &str,
+        args: &[serde_json::Value],
+    ) -> Result<serde_json::Value, String>;
+}
+
+/// Values that stay the same for a whole evaluation unit (a pack at a
+/// version): params, constants and the profile.
+#[derive(Debug, Clone)]
+pub struct Env {
+    pub params: Vec<Val<'static>>,
+    pub consts: Vec<Val<'static>>,
+    pub profile: Val<'static>,
+}
+
+/// One JSON-patch-like fix operation.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct FixOp {
+    pub op: &'static str,
+    pub path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<serde_json::Value>,
+}
+
+/// A finding before it is joined with its resource's identity.
+#[derive(Clone, Debug)]
+pub struct RawFinding<'a> {
+    pub control: usize,
+    pub kind: FindingKind,
+    pub message: String,
+    /// The nearest node that exists, and the path below it that does not.
+    pub node: NodeRef<'a>,
+    pub rest: Vec<Seg>,
+    pub fixes: Vec<FixOp>,
+}
+
+impl RawFinding<'_> {
+    pub fn pointer(&self) -> String {
+        let mut segs = self.node.path();
+        segs.extend(self.rest.iter().cloned());
+        pointer_string(&segs)
+    }
+}
+
+/// Whether a control applied to a resource.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Applied {
+    /// A `match` did not hold.
+    No,
+    Yes,
+}
+
+/// The default number of steps one control may take on one resource.
+pub const DEFAULT_BUDGET: u64 = 10_000_000;
+
+pub struct Evaluator<'p, 'a> {
+    prog: &'p Compiled,
+    env: &'p Env,
+    inv: &'p Inventory<'a>,
+    plugins: Option<&'p dyn Plugins>,
+    input: Val<'a>,
+    stack: Vec<Val<'a>>,
+    base: usize,
+    steps: u64,
+    pub budget: u64,
+    /// Innermost loop elements that are document nodes: the default place a
+    /// finding without `at` points to.
+    focus: Vec<NodeRef<'a>>,
+    regex_cache: std::collections::HashMap<String, Arc<regex::Regex>>,
+}
+
+impl std::fmt::Debug for Evaluator<'_, '_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Evaluator")
+            .field("steps", &self.steps)
+            .finish()
+    }
+}
+
+impl<'p, 'a> Evaluator<'p, 'a> {
+    pub fn new(
+        prog: &'p Compiled,
+        env: &'p Env,
+        inv: &'p Inventory<'a>,
+        plugins: Option<&'p dyn Plugins>,
+    ) -> Self {
+        Evaluator {
+            prog,
+            env,
+            inv,
+            plugins,
+            input: Val::Missing,
+            stack: Vec::with_capacity(64),
+            base: 0,
+            steps: 0,
+            budget: DEFAULT_BUDGET,
+            focus: Vec::new(),
+            regex_cache: Default::default(),
+        }
+    }
+
+    /// Evaluates an expression with no resource (constants, param defaults,
+    /// test inputs).
+    pub fn eval_free(&mut self, e: &CExpr) -> R<Val<'a>> {
+        self.steps = 0;
+        self.input = Val::Missing;
+        self.stack.clear();
+        self.base = 0;
+        self.stack.resize(64, Val::Missing);
+        self.eval(e)
+    }
+
+    /// Runs one control over one resource, appending its findings.
+    pub fn run_control(
+        &mut self,
+        control: usize,
+        input: NodeRef<'a>,
+        out: &mut Vec<RawFinding<'a>>,
+    ) -> R<Applied> {
+        let Some(c) = self.prog.controls.get(control) else {
+            return Ok(Applied::No);
+        };
+        self.input = Val::Node(input);
+        self.steps = 0;
+        self.base = 0;
+        self.stack.clear();
+        self.stack.resize(c.slots as usize, Val::Missing);
+        self.focus.clear();
+        let mark = out.len();
+        match self.stmts(control, &c.body, out) {
+            Ok(true) => Ok(Applied::Yes),
+            Ok(false) => {
+                out.truncate(mark);
+                Ok(Applied::No)
+            }
+            Err(e) => {
+                out.truncate(mark);
+                Err(e)
+            }
+        }
+    }
+
+    #[inline]
+    fn tick(&mut self, span: Span) -> R<()> {
+        self.steps += 1;
+        if self.steps > self.budget {
+            return Err(EvalError::new(
+                span,
+                format!(
+                    "evaluation budget of {} steps exhausted on one resource (raise it with --eval-budget)",
+                    self.budget
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    #[inline]
+    fn set(&mut self, slot: u32, v: Val<'a>) {
+        let i = self.base + slot as usize;
+        if i >= self.stack.len() {
+            self.stack.resize(i + 1, Val::Missing);
+        }
+        if let Some(s) = self.stack.get_mut(i) {
+            *s = v;
+        }
+    }
+
+    /// Runs statements; `Ok(false)` when a `match` did not hold.
+    fn stmts(&mut self, control: usize, stmts: &[CStmt], out: &mut Vec<RawFinding<'a>>) -> R<bool> {
+        for s in stmts {
+            match &s.kind {
+                CStmtKind::Match(e) => {
+                    if !self.eval(e)?.is_true() {
+                        return Ok(false);
+                    }
+                }
+                CStmtKind::Let(slot, e) => {
+                    let v = self.eval(e)?;
+                    self.set(*slot, v);
+                }
+                CStmtKind::For {
+                    key,
+                    value,
+                    iter,
+                    body,
+                } => {
+                    let coll = self.eval(iter)?;
+                    let pairs = self.iteration(&coll, iter.span)?;
+                    for (k, v) in pairs {
+                        if let Some(ks) = key {
+                            self.set(*ks, k);
+                        }
+                        let focus = v.node();
+                        if let Some(n) = focus {
+                            self.focus.push(n);
+                        }
+                        self.set(*value, v);
+                        let r = self.stmts(control, body, out);
+                        if focus.is_some() {
+                            self.focus.pop();
+                        }
+                        if !r? {
+                            return Ok(false);
+                        }
+                    }
+                }
+                CStmtKind::If {
+                    cond,
+                    then,
+                    otherwise,
+                } => {
+                    let branch = if self.eval(cond)?.is_true() {
+                        then
+                    } else {
+                        otherwise
+                    };
+                    if !self.stmts(control, branch, out)? {
+                        return Ok(false);
+                    }
+                }
+                CStmtKind::Finding(f) => {
+                    if let Some(w) = &f.when
+                        && !self.eval(w)?.is_true()
+                    {
+                        continue;
+                    }
+                    let message = match &f.message {
+                        Some(m) => self.eval(m)?.display(),
+                        None => String::new(),
+                    };
+                    let (node, rest) = match &f.at {
+                        Some(at) => match self.locate(at)? {
+                            Some(l) => (l.node, l.rest),
+                            None => (self.default_focus(), Vec::new()),
+                        },
+                        None => (self.default_focus(), Vec::new()),
+                    };
+                    let mut fixes = Vec::new();
+                    for fx in &f.fixes {
+                        if let Some(op) = self.fix(fx)? {
+                            fixes.push(op);
+                        }
+                    }
+                    out.push(RawFinding {
+                        control,
+                        kind: f.kind,
+                        message,
+                        node,
+                        rest,
+                        fixes,
+                    });
+                }
+            }
+        }
+        Ok(true)
+    }
+
+    fn default_focus(&self) -> NodeRef<'a> {
+        match (self.focus.last(), &self.input) {
+            (Some(n), _) => *n,
+            (None, Val::Node(n)) => *n,
+            (None, _) => self.fallback_node(),
+        }
+    }
+
+    fn fallback_node(&self) -> NodeRef<'a> {
+        match &self.input {
+            Val::Node(n) => NodeRef { doc: n.doc, id: 0 },
+            _ => match self.inv.resources.first() {
+                Some(r) => r.root(),
+                None => crate::eval::locate::empty_doc_root(),
+            },
+        }
+    }
+
+    fn fix(&mut self, f: &CFix) -> R<Option<FixOp>> {
+        match f {
+            CFix::Set { path, value } => {
+                let Some(l) = self.locate(path)? else {
+                    return Ok(None);
+                };
+                let v = self.eval(value)?.to_json();
+                let mut segs = l.node.path();
+                if l.rest.is_empty() {
+                    return Ok(Some(FixOp {
+                        op: "replace",
+                        path: pointer_string(&segs),
+                        value: Some(v),
+                    }));
+                }
+                // Add the first missing segment with the rest nested inside.
+                let mut value = v;
+                for seg in l.rest.iter().skip(1).rev() {
+                    value = match seg {
+                        Seg::Key(k) => serde_json::json!({ k.clone(): value }),
+                        Seg::Index(_) => serde_json::json!([value]),
+                    };
+                }
+                if let Some(first) = l.rest.first() {
+                    segs.push(first.clone());
+                }
+                Ok(Some(FixOp {
+                    op: "add",
+                    path: pointer_string(&segs),
+                    value: Some(value),
+                }))
+            }
+            CFix::Remove { path } => {
+                let Some(l) = self.locate(path)? else {
+                    return Ok(None);
+                };
+                if !l.rest.is_empty() {
+                    return Ok(None);
+                }
+                Ok(Some(FixOp {
+                    op: "remove",
+                    path: l.node.pointer(),
+                    value: None,
+                }))
+            }
+        }
+    }
+
+    /// The (key, value) pairs a `for` visits: index and item of a list, key
+    /// and value of an object; nothing for missing or null.
+    fn iteration(&mut self, coll: &Val<'a>, span: Span) -> R<Vec<(Val<'a>, Val<'a>)>> {
+        if coll.is_unset() {
+            return Ok(Vec::new());
+        }
+        if coll.is_list() {
+            return Ok(coll
+                .items()
+                .enumerate()
+                .map(|(i, v)| (Val::Num(i as f64), v))
+                .collect());
+        }
+        if coll.is_obj() {
+            return Ok(coll.entries());
+        }
+        Err(EvalError::new(
+            span,
+            format!("cannot iterate over a {}", coll.type_name()),
+        ))
+    }
+
+    pub(crate) fn eval(&mut self, e: &CExpr) -> R<Val<'a>> {
+        self.tick(e.span)?;
+        match &e.kind {
+            CKind::Lit(v) => Ok(v.clone()),
+            CKind::Interp(parts) => {
+                let mut s = String::new();
+                for p in parts {
+                    match p {
+                        CPart::Lit(l) => s.push_str(l),
+                        CPart::Expr(x) => s.push_str(&self.eval(x)?.display()),
+                    }
+                }
+                Ok(Val::string(s))
+            }
+            CKind::Local(slot) => Ok(self
+                .stack
+                .get(self.base + *slot as usize)
+                .cloned()
+                .unwrap_or(Val::Missing)),
+            CKind::Input => Ok(self.input.clone()),
+            CKind::Profile => Ok(self.env.profile.clone()),
+            CKind::Param(i) => Ok(self
+                .env
+                .params
+                .get(*i as usize)
+                .cloned()
+                .unwrap_or(Val::Missing)),
+            CKind::Const(i) => Ok(self
+                .env
+                .consts
+                .get(*i as usize)
+                .cloned()
+                .unwrap_or(Val::Missing)),
+            CKind::Field(base, sym) => Ok(self.eval(base)?.get(*sym)),
+            CKind::Index(base, ix) => {
+                let b = self.eval(base)?;
+                let i = self.eval(ix)?.resolve();
+                Ok(match i {
+                    Val::Num(n) => b.index(n),
+                    Val::Str(s) => b.get_str(s.as_str()),
+                    _ => Val::Missing,
+                })
+            }
+            CKind::Call(id, args) => self.call(*id, args, e.span),
+            CKind::Builtin {
+                builtin,
+                args,
+                named,
+                pattern,
+            } => {
+                let mut vals = Vec::with_capacity(args.len());
+                for a in args {
+                    vals.push(self.eval(a)?);
+                }
+                let mut nvals = Vec::with_capacity(named.len());
+                for (k, v) in named {
+                    nvals.push((*k, self.eval(v)?));
+                }
+                self.builtin(*builtin, vals, nvals, pattern.as_deref(), e.span)
+            }
+            CKind::Plugin(id, func, args) => {
+                let mut vals = Vec::with_capacity(args.len());
+                for a in args {
+                    vals.push(self.eval(a)?.to_json());
+                }
+                let Some(p) = self.plugins else {
+                    return Err(EvalError::new(
+                        e.span,
+                        "plugins are not available (this build has no plugin support, or no plugin runtime was given)",
+                    ));
+                };
+                match p.call(*id, func, &vals) {
+                    Ok(v) => Ok(Val::from_json(&v)),
+                    Err(m) => Err(EvalError::new(e.span, m)),
+                }
+            }
+            CKind::Unary(op, x) => {
+                let v = self.eval(x)?;
+                Ok(match op {
+                    UnOp::Not => Val::Bool(!v.is_true()),
+                    UnOp::Neg => match v.as_num() {
+                        Some(n) => Val::Num(-n),
+                        None if v.is_unset() => Val::Missing,
+                        None => {
+                            return Err(EvalError::new(
+                                x.span,
+                                format!("cannot negate a {}", v.type_name()),
+                            ));
+                        }
+                    },
+                })
+            }
+            CKind::Binary(op, a, b) => self.binary(*op, a, b, e.span),
+            CKind::If(c, t, f) => {
+                if self.eval(c)?.is_true() {
+                    self.eval(t)
+                } else {
+                    self.eval(f)
+                }
+            }
+            CKind::List(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for x in items {
+                    out.push(self.eval(x)?);
+                }
+                Ok(Val::list(out))
+            }
+            CKind::Object(kvs) => {
+                let mut out = Vec::with_capacity(kvs.len());
+                for (k, v) in kvs {
+                    out.push((k.clone(), self.eval(v)?));
+                }
+                Ok(Val::Obj(Arc::new(out)))
+            }
+            CKind::ListComp(elem, clauses) => {
+                let mut out = Vec::new();
+                self.comprehend(clauses, &mut |ev| {
+                    let v = ev.eval(elem)?;
+                    out.push(v);
+                    Ok(())
+                })?;
+                Ok(Val::list(out))
+            }
+            CKind::ObjectComp(k, v, clauses) => {
+                let mut out: Vec<(Arc<str>, Val<'a>)> = Vec::new();
+                self.comprehend(clauses, &mut |ev| {
+                    let key = ev.eval(k)?;
+                    let Some(key) = key.as_str().map(Arc::from) else {
+                        return Err(EvalError::new(
+                            k.span,
+                            format!("an object key must be a string, not a {}", key.type_name()),
+                        ));
+                    };
+                    let val = ev.eval(v)?;
+                    if let Some(slot) = out.iter_mut().find(|(x, _)| *x == key) {
+                        slot.1 = val;
+                    } else {
+                        out.push((key, val));
+                    }
+                    Ok(())
+                })?;
+                Ok(Val::Obj(Arc::new(out)))
+            }
+            CKind::Quant(kind, key, value, coll, body) => {
+                let c = self.eval(coll)?;
+                let pairs = self.iteration(&c, coll.span)?;
+                let mut count = 0usize;
+                for (k, v) in pairs {
+                    if let Some(ks) = key {
+                        self.set(*ks, k);
+                    }
+                    self.set(*value, v);
+                    let holds = self.eval(body)?.is_true();
+                    match kind {
+                        QuantKind::Any if holds => return Ok(Val::Bool(true)),
+                        QuantKind::All if !holds => return Ok(Val::Bool(false)),
+                        QuantKind::None if holds => return Ok(Val::Bool(false)),
+                        QuantKind::Count if holds => count += 1,
+                        _ => {}
+                    }
+                }
+                Ok(match kind {
+                    QuantKind::Any => Val::Bool(false),
+                    QuantKind::All | QuantKind::None => Val::Bool(true),
+                    QuantKind::Count => Val::Num(count as f64),
+                })
+            }
+        }
+    }
+
+    fn comprehend(
+        &mut self,
+        clauses: &[CClause],
+        emit: &mut dyn FnMut(&mut Self) -> R<()>,
+    ) -> R<()> {
+        let Some((first, rest)) = clauses.split_first() else {
+            return emit(self);
+        };
+        match first {
+            CClause::If(c) => {
+                if self.eval(c)?.is_true() {
+                    self.comprehend(rest, emit)?;
+                }
+                Ok(())
+            }
+            CClause::For(key, value, iter) => {
+                let coll = self.eval(iter)?;
+                let pairs = self.iteration(&coll, iter.span)?;
+                for (k, v) in pairs {
+                    if let Some(ks) = key {
+                        self.set(*ks, k);
+                    }
+                    self.set(*value, v);
+                    self.comprehend(rest, emit)?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn call(&mut self, id: u32, args: &[CExpr], span: Span) -> R<Val<'a>> {
+        let Some(f) = self.prog.fns.get(id as usize) else {
+            return Err(EvalError::new(span, "internal error: unknown function"));
+        };
+        let new_base = self.stack.len();
+        self.stack
+            .resize(new_base + f.slots.max(f.params) as usize, Val::Missing);
+        for (i, a) in args.iter().enumerate() {
+            let v = self.eval(a)?;
+            if let Some(s) = self.stack.get_mut(new_base + i) {
+                *s = v;
+            }
+        }
+        let old = std::mem::replace(&mut self.base, new_base);
+        let result = (|| {
+            for (slot, e) in &f.lets {
+                let v = self.eval(e)?;
+                self.set(*slot, v);
+            }
+            self.eval(&f.body)
+        })();
+        self.base = old;
+        self.stack.truncate(new_base);
+        result
+    }
+
+    fn binary(&mut self, op: BinOp, a: &CExpr, b: &CExpr, span: Span) -> R<Val<'a>> {
+        match op {
+            BinOp::And => {
+                return Ok(Val::Bool(
+                    self.eval(a)?.is_true() && self.eval(b)?.is_true(),
+                ));
+            }
+            BinOp::Or => {
+                return Ok(Val::Bool(
+                    self.eval(a)?.is_true() || self.eval(b)?.is_true(),
+                ));
+            }
+            BinOp::Coalesce => {
+                let x = self.eval(a)?;
+                return if x.is_unset() { self.eval(b) } else { Ok(x) };
+            }
+            _ => {}
+        }
+        let x = self.eval(a)?;
+        let y = self.eval(b)?;
+        Ok(match op {
+            BinOp::Eq => Val::Bool(x.equals(&y)),
+            BinOp::Ne => Val::Bool(!x.equals(&y)),
+            BinOp::Lt => Val::Bool(x.order(&y).is_some_and(|o| o.is_lt())),
+            BinOp::Le => Val::Bool(x.order(&y).is_some_and(|o| o.is_le())),
+            BinOp::Gt => Val::Bool(x.order(&y).is_some_and(|o| o.is_gt())),
+            BinOp::Ge => Val::Bool(x.order(&y).is_some_and(|o| o.is_ge())),
+            BinOp::In => Val::Bool(y.contains(&x)),
+            BinOp::NotIn => Val::Bool(!y.contains(&x)),
+            BinOp::Range | BinOp::RangeIncl => {
+                Val::Range(Arc::new((x.resolve(), y.resolve(), op == BinOp::RangeIncl)))
+            }
+            BinOp::Add => {
+                let (x, y) = (x.resolve(), y.resolve());
+                if x.is_unset() || y.is_unset() {
+                    return Ok(Val::Missing);
+                }
+                match (&x, &y) {
+                    (Val::Num(p), Val::Num(q)) => Val::Num(p + q),
+                    (Val::Str(p), Val::Str(q)) => {
+                        Val::string(format!("{}{}", p.as_str(), q.as_str()))
+                    }
+                    _ if x.is_list() && y.is_list() => {
+                        let mut out: Vec<Val<'a>> = x.items().collect();
+                        out.extend(y.items());
+                        Val::list(out)
+                    }
+                    _ => {
+                        return Err(EvalError::new(
+                            span,
+                            format!("cannot add a {} and a {}", x.type_name(), y.type_name()),
+                        ));
+                    }
+                }
+            }
+            BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Rem => {
+                if x.is_unset() || y.is_unset() {
+                    return Ok(Val::Missing);
+                }
+                let (Some(p), Some(q)) = (x.as_num(), y.as_num()) else {
+                    return Err(EvalError::new(
+                        span,
+                        format!(
+                            "`{}` works on numbers, not a {} and a {}",
+                            op.as_str(),
+                            x.type_name(),
+                            y.type_name()
+                        ),
+                    ));
+                };
+                match op {
+                    BinOp::Sub => Val::Num(p - q),
+                    BinOp::Mul => Val::Num(p * q),
+                    _ if q == 0.0 => {
+                        return Err(EvalError::new(span, "division by zero"));
+                    }
+                    BinOp::Div => Val::Num(p / q),
+                    _ => Val::Num(p % q),
+                }
+            }
+            BinOp::And | BinOp::Or | BinOp::Coalesce => Val::Missing,
+        })
+    }
+}

@@ -1,0 +1,120 @@
+//! Findings, errors and outcomes: what an evaluation returns, as data.
+
+use crate::eval::FixOp;
+use serde::Serialize;
+use ward_lang::hir::Severity;
+
+/// Who a finding is about.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct Identity {
+    #[serde(rename = "apiVersion")]
+    pub api_version: String,
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+}
+
+/// A framework item, as reported.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FrameworkItemRef {
+    pub framework: String,
+    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+}
+
+/// Whether a finding fails the run (`deny`) or only advises (`warn`).
+#[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Deny,
+    Warn,
+}
+
+/// A waiver that applies to a finding.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Suppression {
+    pub reason: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ticket: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+    /// `file` (a waivers file) or `annotation` (inline in the resource).
+    pub source: String,
+}
+
+/// One thing a control found wrong with one resource.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Finding {
+    pub control: String,
+    pub pack: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
+    pub severity: Severity,
+    pub level: Level,
+    pub title: String,
+    pub message: String,
+    pub frameworks: Vec<FrameworkItemRef>,
+    pub resource: Identity,
+    pub file: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
+    pub document: u32,
+    pub line: u32,
+    pub column: u32,
+    pub pointer: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fix: Vec<FixOp>,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub remedy: String,
+    pub fingerprint: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waived: Option<Suppression>,
+}
+
+/// Where an error came from.
+#[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum ErrorKind {
+    /// An input file could not be read.
+    Input,
+    /// A policy did not parse or check.
+    Policy,
+    /// A control failed while evaluating a resource.
+    Evaluation,
+    /// A waiver, pack or configuration problem.
+    Config,
+}
+
+/// An error, reported alongside the findings.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Error {
+    pub kind: ErrorKind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub control: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource: Option<Identity>,
+}
+
+/// How one control fared across the inputs.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq, Default)]
+pub struct ControlOutcome {
+    pub control: String,
+    pub pack: String,
+    /// Resources the control applied to.
+    pub applied: usize,
+    /// Resources with at least one finding from it.
+    pub failed: usize,
+    /// Resources whose findings from it are all waived.
+    pub waived: usize,
+    pub errors: usize,
+}

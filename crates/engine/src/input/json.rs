@@ -1,0 +1,666 @@
+//! A JSON reader that builds [`Doc`]s directly, with the line and column of
+//! every value.
+//!
+//! No general-purpose JSON crate reports positions for every value at this
+//! speed, and this reader also does two things a generic one cannot: it reads
+//! each item of a `kind: List` into a document of its own (cluster exports
+//! are evaluated per item, in parallel), and it can skip
+//! `metadata.managedFields`, the server's bookkeeping, without building it.
+
+use crate::value::doc::{Doc, DocBuilder, Pos};
+use crate::value::intern::intern;
+
+/// What went wrong, and where (1-based line and column).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JsonError {
+    pub line: usize,
+    pub col: usize,
+    pub message: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct JsonOptions {
+    pub max_depth: usize,
+    /// Leave `metadata.managedFields` of each resource out.
+    pub drop_managed_fields: bool,
+}
+
+impl Default for JsonOptions {
+    fn default() -> Self {
+        JsonOptions {
+            max_depth: 256,
+            drop_managed_fields: true,
+        }
+    }
+}
+
+/// A parsed file: either one value, or the items of a list object.
+#[derive(Debug)]
+pub enum JsonFile {
+    One(Doc),
+    /// `kind: List` (or `...List`): the items, each a document, with their
+    /// index in `items`.
+    List(Vec<Doc>),
+}
+
+/// Parses a whole JSON text.
+pub fn parse(text: &str, opts: &JsonOptions) -> Result<JsonFile, JsonError> {
+    let mut r = Reader {
+        s: text.as_bytes(),
+        text,
+        i: 0,
+        line: 1,
+        line_start: 0,
+        opts,
+    };
+    if text.starts_with('\u{feff}') {
+        r.i = 3;
+        r.line_start = 3;
+    }
+    r.ws();
+    let out = r.top()?;
+    r.ws();
+    if r.i < r.s.len() {
+        return Err(r.error("expected the end of the file after the JSON value"));
+    }
+    Ok(out)
+}
+
+/// Parses one JSON value into a document (no list splitting).
+pub fn parse_value(text: &str, opts: &JsonOptions) -> Result<Doc, JsonError> {
+    let mut r = Reader {
+        s: text.as_bytes(),
+        text,
+        i: 0,
+        line: 1,
+        line_start: 0,
+        opts,
+    };
+    r.ws();
+    let mut b = DocBuilder::new();
+    r.value(&mut b, 0)?;
+    r.ws();
+    if r.i < r.s.len() {
+        return Err(r.error("expected the end of the file after the JSON value"));
+    }
+    Ok(b.finish())
+}
+
+struct Reader<'a> {
+    s: &'a [u8],
+    text: &'a str,
+    i: usize,
+    line: usize,
+    line_start: usize,
+    opts: &'a JsonOptions,
+}
+
+impl<'a> Reader<'a> {
+    fn pos(&self) -> Pos {
+        Pos::new(self.line, self.i - self.line_start + 1)
+    }
+
+    fn error(&self, msg: impl Into<String>) -> JsonError {
+        let col = self
+            .text
+            .get(self.line_start..self.i.min(self.text.len()))
+            .map(|s| s.chars().count() + 1)
+            .unwrap_or(self.i - self.line_start + 1);
+        JsonError {
+            line: self.line,
+            col,
+            message: msg.into(),
+        }
+    }
+
+    fn found(&self) -> String {
+        match self.s.get(self.i) {
+            None => "the end of the file".to_string(),
+            Some(_) => {
+                let c = self
+                    .text
+                    .get(self.i..)
+                    .and_then(|t| t.chars().next())
+                    .unwrap_or('?');
+                format!("`{c}`")
+            }
+        }
+    }
+
+    #[inline]
+    fn peek(&self) -> Option<u8> {
+        self.s.get(self.i).copied()
+    }
+
+    #[inline]
+    fn ws(&mut self) {
+        while let Some(&b) = self.s.get(self.i) {
+            match b {
+                b' ' | b'\t' | b'\r' => self.i += 1,
+                b'\n' => {
+                    self.i += 1;
+                    self.line += 1;
+                    self.line_start = self.i;
+                }
+                _ => break,
+            }
+        }
+    }
+
+    fn expect(&mut self, c: u8, what: &str) -> Result<(), JsonError> {
+        if self.peek() == Some(c) {
+            self.i += 1;
+            Ok(())
+        } else {
+            Err(self.error(format!("expected {what}, found {}", self.found())))
+        }
+    }
+
+    /// The top level: a list object is split into its items.
+    fn top(&mut self) -> Result<JsonFile, JsonError> {
+        if self.peek() != Some(b'{') {
+            let mut b = DocBuilder::new();
+            self.value(&mut b, 0)?;
+            return Ok(JsonFile::One(b.finish()));
+        }
+        // Read the top object; an `items` array is read item by item.
+        let mut top = DocBuilder::new();
+        let mut items: Option<Vec<Doc>> = None;
+        let mut is_list = false;
+        top.begin_obj(self.pos());
+        self.i += 1;
+        self.ws();
+        if self.peek() == Some(b'}') {
+            self.i += 1;
+            top.end();
+            return Ok(JsonFile::One(top.finish()));
+        }
+        loop {
+            self.ws();
+            let key = self.key()?;
+            self.ws();
+            self.expect(b':', "`:` after an object key")?;
+            self.ws();
+            if key == "items" && self.peek() == Some(b'[') && items.is_none() {
+                let item_pos = self.pos();
+                let mut docs = Vec::new();
+                self.i += 1;
+                self.ws();
+                if self.peek() == Some(b']') {
+                    self.i += 1;
+                } else {
+                    loop {
+                        self.ws();
+                        let mut b = DocBuilder::with_capacity(256, 2048);
+                        self.value(&mut b, 2)?;
+                        docs.push(b.finish());
+                        self.ws();
+                        match self.peek() {
+                            Some(b',') => self.i += 1,
+                            Some(b']') => {
+                                self.i += 1;
+                                break;
+                            }
+                            _ => {
+                                return Err(self.error(format!(
+                                    "expected `,` or `]` in a list, found {}",
+                                    self.found()
+                                )));
+                            }
+                        }
+                    }
+                }
+                top.key(intern("items"));
+                top.begin_list(item_pos);
+                top.end();
+                items = Some(docs);
+            } else {
+                top.key(intern(&key));
+                if key == "kind" && self.peek() == Some(b'"') {
+                    let p = self.pos();
+                    let k = self.string()?;
+                    is_list = k.ends_with("List");
+                    top.str(&k, p);
+                } else {
+                    self.value_in(&mut top, 1, key == "metadata")?;
+                }
+            }
+            self.ws();
+            match self.peek() {
+                Some(b',') => self.i += 1,
+                Some(b'}') => {
+                    self.i += 1;
+                    break;
+                }
+                _ => {
+                    return Err(self.error(format!(
+                        "expected `,` or `}}` in an object, found {}",
+                        self.found()
+                    )));
+                }
+            }
+        }
+        top.end();
+        match items {
+            Some(docs) if is_list => Ok(JsonFile::List(docs)),
+            Some(docs) => {
+                // Not a list after all: put the items back in place.
+                let head = top.finish();
+                let mut b = DocBuilder::new();
+                b.begin_obj(head.root().pos());
+                for (k, v) in head.root().entries() {
+                    b.key(k);
+                    if k.as_str() == "items" {
+                        b.begin_list(v.pos());
+                        for d in &docs {
+                            b.copy(d.root());
+                        }
+                        b.end();
+                    } else {
+                        b.copy(v);
+                    }
+                }
+                b.end();
+                Ok(JsonFile::One(b.finish()))
+            }
+            None => Ok(JsonFile::One(top.finish())),
+        }
+    }
+
+    fn key(&mut self) -> Result<std::borrow::Cow<'a, str>, JsonError> {
+        if self.peek() != Some(b'"') {
+            return Err(self.error(format!(
+                "expected a key in double quotes, found {}",
+                self.found()
+            )));
+        }
+        self.string()
+    }
+
+    /// One value. `depth` is the nesting depth of the value itself (the
+    /// resource root is at the depth its caller says).
+    fn value(&mut self, b: &mut DocBuilder, depth: usize) -> Result<(), JsonError> {
+        self.value_in(b, depth, false)
+    }
+
+    /// `metadata` is set when the value is the resource's own `metadata`.
+    fn value_in(
+        &mut self,
+        b: &mut DocBuilder,
+        depth: usize,
+        metadata: bool,
+    ) -> Result<(), JsonError> {
+        if depth > self.opts.max_depth {
+            return Err(self.error(format!(
+                "the document nests deeper than {} levels (raise the limit with --max-depth)",
+                self.opts.max_depth
+            )));
+        }
+        let pos = self.pos();
+        match self.peek() {
+            Some(b'{') => {
+                self.i += 1;
+                b.begin_obj(pos);
+                let resource_metadata = metadata && self.opts.drop_managed_fields;
+                let is_root = b.depth() == 1;
+                self.ws();
+                if self.peek() == Some(b'}') {
+                    self.i += 1;
+                    b.end();
+                    return Ok(());
+                }
+                loop {
+                    self.ws();
+                    let key = self.key()?;
+                    self.ws();
+                    self.expect(b':', "`:` after an object key")?;
+                    self.ws();
+                    if resource_metadata && key == "managedFields" {
+                        self.skip_value(depth + 1)?;
+                    } else {
+                        b.key(intern(&key));
+                        self.value_in(b, depth + 1, is_root && key == "metadata")?;
+                    }
+                    self.ws();
+                    match self.peek() {
+                        Some(b',') => self.i += 1,
+                        Some(b'}') => {
+                            self.i += 1;
+                            break;
+                        }
+                        _ => {
+                            return Err(self.error(format!(
+                                "expected `,` or `}}` in an object, found {}",
+                                self.found()
+                            )));
+                        }
+                    }
+                }
+                b.end();
+                Ok(())
+            }
+            Some(b'[') => {
+                self.i += 1;
+                b.begin_list(pos);
+                self.ws();
+                if self.peek() == Some(b']') {
+                    self.i += 1;
+                    b.end();
+                    return Ok(());
+                }
+                loop {
+                    self.ws();
+                    self.value(b, depth + 1)?;
+                    self.ws();
+                    match self.peek() {
+                        Some(b',') => self.i += 1,
+                        Some(b']') => {
+                            self.i += 1;
+                            break;
+                        }
+                        _ => {
+                            return Err(self.error(format!(
+                                "expected `,` or `]` in a list, found {}",
+                                self.found()
+                            )));
+                        }
+                    }
+                }
+                b.end();
+                Ok(())
+            }
+            Some(b'"') => {
+                let start = b.text_mut().len();
+                self.string_into(b.text_mut())?;
+                b.str_from(start, pos);
+                Ok(())
+            }
+            Some(b't') => self.word(b"true", || b.bool(true, pos)),
+            Some(b'f') => self.word(b"false", || b.bool(false, pos)),
+            Some(b'n') => self.word(b"null", || b.null(pos)),
+            Some(b'-' | b'0'..=b'9') => {
+                let n = self.number()?;
+                b.num(n, pos);
+                Ok(())
+            }
+            _ => Err(self.error(format!("expected a JSON value, found {}", self.found()))),
+        }
+    }
+
+    fn word(&mut self, w: &[u8], make: impl FnOnce() -> u32) -> Result<(), JsonError> {
+        if self.s.get(self.i..self.i + w.len()) == Some(w) {
+            self.i += w.len();
+            make();
+            Ok(())
+        } else {
+            Err(self.error(format!("expected a JSON value, found {}", self.found())))
+        }
+    }
+
+    fn number(&mut self) -> Result<f64, JsonError> {
+        let start = self.i;
+        if self.peek() == Some(b'-') {
+            self.i += 1;
+        }
+        match self.peek() {
+            Some(b'0') => self.i += 1,
+            Some(b'1'..=b'9') => {
+                while matches!(self.peek(), Some(b'0'..=b'9')) {
+                    self.i += 1;
+                }
+            }
+            _ => return Err(self.error("expected a digit in a number")),
+        }
+        let mut int = true;
+        if self.peek() == Some(b'.') {
+            int = false;
+            self.i += 1;
+            if !matches!(self.peek(), Some(b'0'..=b'9')) {
+                return Err(self.error("expected a digit after the decimal point"));
+            }
+            while matches!(self.peek(), Some(b'0'..=b'9')) {
+                self.i += 1;
+            }
+        }
+        if matches!(self.peek(), Some(b'e' | b'E')) {
+            int = false;
+            self.i += 1;
+            if matches!(self.peek(), Some(b'+' | b'-')) {
+                self.i += 1;
+            }
+            if !matches!(self.peek(), Some(b'0'..=b'9')) {
+                return Err(self.error("expected a digit in the exponent"));
+            }
+            while matches!(self.peek(), Some(b'0'..=b'9')) {
+                self.i += 1;
+            }
+        }
+        let lit = self.text.get(start..self.i).unwrap_or("0");
+        if int
+            && lit.len() < 16
+            && let Ok(n) = lit.parse::<i64>()
+        {
+            return Ok(n as f64);
+        }
+        match lit.parse::<f64>() {
+            Ok(n) if n.is_finite() => Ok(n),
+            _ => Err(self.error(format!("the number `{lit}` is out of range"))),
+        }
+    }
+
+    /// A string at the cursor, borrowed when it has no escapes.
+    fn string(&mut self) -> Result<std::borrow::Cow<'a, str>, JsonError> {
+        let start = self.i + 1;
+        let mut j = start;
+        while let Some(&c) = self.s.get(j) {
+            match c {
+                b'"' => {
+                    self.i = j + 1;
+                    return Ok(std::borrow::Cow::Borrowed(
+                        self.text.get(start..j).unwrap_or(""),
+                    ));
+                }
+                b'\\' => break,
+                0..=0x1f => break,
+                _ => j += 1,
+            }
+        }
+        let mut out = String::new();
+        self.string_into(&mut out)?;
+        Ok(std::borrow::Cow::Owned(out))
+    }
+
+    /// Appends the string at the cursor, unescaped, to `out`.
+    fn string_into(&mut self, out: &mut String) -> Result<(), JsonError> {
+        self.i += 1;
+        loop {
+            let start = self.i;
+            while let Some(&c) = self.s.get(self.i) {
+                if c == b'"' || c == b'\\' || c < 0x20 {
+                    break;
+                }
+                self.i += 1;
+            }
+            out.push_str(self.text.get(start..self.i).unwrap_or(""));
+            match self.peek() {
+                Some(b'"') => {
+                    self.i += 1;
+                    return Ok(());
+                }
+                Some(b'\\') => {
+                    self.i += 1;
+                    let c = self.peek();
+                    self.i += 1;
+                    match c {
+                        Some(b'"') => out.push('"'),
+                        Some(b'\\') => out.push('\\'),
+                        Some(b'/') => out.push('/'),
+                        Some(b'b') => out.push('\u{8}'),
+                        Some(b'f') => out.push('\u{c}'),
+                        Some(b'n') => out.push('\n'),
+                        Some(b'r') => out.push('\r'),
+                        Some(b't') => out.push('\t'),
+                        Some(b'u') => {
+                            let hi = self.hex4()?;
+                            let ch = if (0xD800..0xDC00).contains(&hi) {
+                                if self.s.get(self.i..self.i + 2) == Some(b"\\u") {
+                                    self.i += 2;
+                                    let lo = self.hex4()?;
+                                    if (0xDC00..0xE000).contains(&lo) {
+                                        char::from_u32(
+                                            0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00),
+                                        )
+                                    } else {
+                                        None
+                                    }
+                                } else {
+                                    None
+                                }
+                            } else {
+                                char::from_u32(hi)
+                            };
+                            out.push(ch.unwrap_or('\u{FFFD}'));
+                        }
+                        _ => {
+                            self.i -= 1;
+                            return Err(self.error(format!(
+                                "`\\{}` is not a JSON escape",
+                                c.map(|c| c as char).unwrap_or(' ')
+                            )));
+                        }
+                    }
+                }
+                Some(b'\n') => {
+                    return Err(self.error("a line break inside a string (write it as `\\n`)"));
+                }
+                Some(_) => return Err(self.error("a control character inside a string")),
+                None => return Err(self.error("the file ends inside a string")),
+            }
+        }
+    }
+
+    fn hex4(&mut self) -> Result<u32, JsonError> {
+        let h = self
+            .text
+            .get(self.i..self.i + 4)
+            .and_then(|h| u32::from_str_radix(h, 16).ok());
+        match h {
+            Some(v) => {
+                self.i += 4;
+                Ok(v)
+            }
+            None => Err(self.error("expected four hex digits after `\\u`")),
+        }
+    }
+
+    /// Skips a value without building it (still checking it is JSON).
+    fn skip_value(&mut self, depth: usize) -> Result<(), JsonError> {
+        let mut scratch = DocBuilder::new();
+        // Skipped values are rare and small relative to the resource; build
+        // into a scratch builder that is dropped.
+        self.value(&mut scratch, depth)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn one(s: &str) -> Doc {
+        match parse(s, &JsonOptions::default()).unwrap() {
+            JsonFile::One(d) => d,
+            JsonFile::List(_) => panic!("list"),
+        }
+    }
+
+    #[test]
+    fn values_and_positions() {
+        let d = one(
+            "{\n  \"a\": [1, 2.5, -3e2],\n  \"b\": {\"c\": \"x\\n\\u00e9\\ud83d\\ude00\"},\n  \"t\": true, \"n\": null\n}",
+        );
+        assert_eq!(
+            d.root().to_json(),
+            json!({"a": [1, 2.5, -300], "b": {"c": "x\né😀"}, "t": true, "n": null})
+        );
+        let c = d.at_pointer("/b/c").unwrap();
+        assert_eq!(c.pos(), Pos::new(3, 14));
+        assert_eq!(d.at_pointer("/a/1").unwrap().pos(), Pos::new(2, 12));
+    }
+
+    #[test]
+    fn lists_are_split_and_managed_fields_dropped() {
+        let text = r#"{"apiVersion": "v1", "items": [
+  {"kind": "Pod", "metadata": {"name": "a", "managedFields": [{"x": 1}]}},
+  {"kind": "Pod", "metadata": {"name": "b"}}
+], "kind": "List"}"#;
+        match parse(text, &JsonOptions::default()).unwrap() {
+            JsonFile::List(items) => {
+                assert_eq!(items.len(), 2);
+                assert_eq!(
+                    items[0].root().to_json(),
+                    json!({"kind": "Pod", "metadata": {"name": "a"}})
+                );
+                assert_eq!(items[1].root().pos(), Pos::new(3, 3));
+            }
+            JsonFile::One(_) => panic!("not split"),
+        }
+    }
+
+    #[test]
+    fn objects_with_items_that_are_not_lists_stay_whole() {
+        let d = one(r#"{"kind": "Thing", "items": [{"a": 1}]}"#);
+        assert_eq!(
+            d.root().to_json(),
+            json!({"kind": "Thing", "items": [{"a": 1}]})
+        );
+    }
+
+    #[test]
+    fn errors_say_where() {
+        let e = parse("{\n  \"a\": 1,\n  \"b\" 2\n}", &JsonOptions::default()).unwrap_err();
+        assert_eq!((e.line, e.col), (3, 7));
+        assert!(e.message.contains("expected `:`"), "{}", e.message);
+        let e = parse("[1, 2", &JsonOptions::default()).unwrap_err();
+        assert!(e.message.contains("`,` or `]`"));
+    }
+
+    #[test]
+    fn depth_is_bounded() {
+        let deep = "[".repeat(1000) + &"]".repeat(1000);
+        let e = parse(&deep, &JsonOptions::default()).unwrap_err();
+        assert!(e.message.contains("nests deeper"));
+    }
+
+    /// Ward keeps one number type; compare numbers by value.
+    fn numbers_as_f64(v: &serde_json::Value) -> serde_json::Value {
+        use serde_json::Value;
+        match v {
+            Value::Number(n) => json!(n.as_f64().unwrap()),
+            Value::Array(a) => Value::Array(a.iter().map(numbers_as_f64).collect()),
+            Value::Object(o) => Value::Object(
+                o.iter()
+                    .map(|(k, v)| (k.clone(), numbers_as_f64(v)))
+                    .collect(),
+            ),
+            v => v.clone(),
+        }
+    }
+
+    #[test]
+    fn agrees_with_serde_json() {
+        for s in [
+            r#"{"a":[{},[],"",0,-0.5,1e10,true,false,null]}"#,
+            r#"[["\"\\\/\b\f\n\r\t"]]"#,
+            r#""plain""#,
+            "12345678901234567890",
+        ] {
+            let ours = parse_value(s, &JsonOptions::default())
+                .unwrap()
+                .root()
+                .to_json();
+            let theirs: serde_json::Value = serde_json::from_str(s).unwrap();
+            assert_eq!(numbers_as_f64(&ours), numbers_as_f64(&theirs), "{s}");
+        }
+    }
+}

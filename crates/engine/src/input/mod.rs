@@ -1,0 +1,567 @@
+//! Files, directories and stdin to resources.
+//!
+//! Every loaded document becomes a [`Resource`] (a [`Doc`] plus where it came
+//! from) or a [`Skipped`] entry that says why it is not one. Broken files are
+//! reported as [`InputError`]s naming the file, line and column, and never stop
+//! the other files from loading.
+
+pub mod json;
+pub mod yaml;
+
+use crate::value::doc::{Doc, DocBuilder, NodeRef, Pos};
+use rayon::prelude::*;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Limits and switches for loading.
+#[derive(Clone, Debug)]
+pub struct LoadOptions {
+    pub json: json::JsonOptions,
+    pub yaml: yaml::YamlOptions,
+    /// Files larger than this are refused.
+    pub max_file_size: u64,
+    /// Files up to this size keep their text in memory for code frames and
+    /// fixes; larger ones are read again when a report needs them.
+    pub keep_text_below: u64,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            json: json::JsonOptions::default(),
+            yaml: yaml::YamlOptions::default(),
+            max_file_size: 2 * 1024 * 1024 * 1024,
+            keep_text_below: 16 * 1024 * 1024,
+        }
+    }
+}
+
+/// The formats Ward reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Yaml,
+    Json,
+}
+
+/// One input file.
+#[derive(Clone, Debug)]
+pub struct SourceFile {
+    /// The path as the user named it, joined with the path inside a folder;
+    /// `-` for stdin.
+    pub path: String,
+    pub format: Format,
+    /// The text, when kept (see [`LoadOptions::keep_text_below`]).
+    pub text: Option<Arc<str>>,
+}
+
+/// One loaded resource.
+#[derive(Debug)]
+pub struct Resource {
+    pub doc: Doc,
+    /// Index into [`Inputs::files`].
+    pub file: u32,
+    /// Index of the document in its file (YAML stream position or `items`
+    /// index of a list).
+    pub index: u32,
+    /// Helm's `# Source: chart/templates/x.yaml`, when present.
+    pub origin: Option<String>,
+}
+
+impl Resource {
+    pub fn root(&self) -> NodeRef<'_> {
+        self.doc.root()
+    }
+
+    pub fn kind(&self) -> &str {
+        self.root().str_at(&["kind"]).unwrap_or("")
+    }
+
+    pub fn api_version(&self) -> &str {
+        self.root().str_at(&["apiVersion"]).unwrap_or("")
+    }
+
+    pub fn name(&self) -> &str {
+        self.root().str_at(&["metadata", "name"]).unwrap_or("")
+    }
+
+    pub fn namespace(&self) -> &str {
+        self.root().str_at(&["metadata", "namespace"]).unwrap_or("")
+    }
+}
+
+/// A document that is not a resource, and why.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Skipped {
+    pub file: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub index: Option<usize>,
+    pub line: usize,
+    pub reason: String,
+}
+
+/// A file or document that could not be read.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct InputError {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+/// Everything loaded for one run.
+#[derive(Debug, Default)]
+pub struct Inputs {
+    pub files: Vec<SourceFile>,
+    pub resources: Vec<Resource>,
+    pub skipped: Vec<Skipped>,
+    pub errors: Vec<InputError>,
+}
+
+impl Inputs {
+    pub fn file(&self, r: &Resource) -> &SourceFile {
+        static NONE: std::sync::OnceLock<SourceFile> = std::sync::OnceLock::new();
+        self.files.get(r.file as usize).unwrap_or_else(|| {
+            NONE.get_or_init(|| SourceFile {
+                path: String::new(),
+                format: Format::Json,
+                text: None,
+            })
+        })
+    }
+
+    /// Adds one in-memory document (used by tests and embedders).
+    pub fn add_json(&mut self, name: &str, value: &serde_json::Value) {
+        let file = self.files.len() as u32;
+        self.files.push(SourceFile {
+            path: name.to_string(),
+            format: Format::Json,
+            text: None,
+        });
+        self.accept(file, 0, Doc::from_json(value), None, name, 1);
+    }
+
+    /// Reads text as if it were a file of this name.
+    pub fn add_text(&mut self, name: &str, text: &str, opts: &LoadOptions) {
+        let format = detect_format(Path::new(name), text);
+        let loaded = load_text(name, text, format, opts);
+        self.merge(vec![loaded]);
+    }
+
+    fn merge(&mut self, loaded: Vec<LoadedFile>) {
+        for lf in loaded {
+            let file = self.files.len() as u32;
+            self.files.push(lf.file);
+            self.errors.extend(lf.errors);
+            self.skipped.extend(lf.skipped);
+            for (index, doc, origin, line) in lf.docs {
+                let path = self
+                    .files
+                    .get(file as usize)
+                    .map(|f| f.path.clone())
+                    .unwrap_or_default();
+                self.accept(file, index, doc, origin, &path, line);
+            }
+        }
+    }
+
+    /// Keeps a document as a resource, splitting lists and skipping
+    /// non-resources with a reason.
+    fn accept(
+        &mut self,
+        file: u32,
+        index: u32,
+        doc: Doc,
+        origin: Option<String>,
+        path: &str,
+        line: usize,
+    ) {
+        let root = doc.root();
+        let kind = root.get_str("kind").and_then(|k| k.as_str());
+        match kind {
+            Some(k) if k.ends_with("List") && root.get_str("items").is_some() => {
+                let items: Vec<Doc> = root
+                    .get_str("items")
+                    .map(|items| {
+                        items
+                            .items()
+                            .map(|item| {
+                                let mut b = DocBuilder::new();
+                                b.copy(item);
+                                b.finish()
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                for (i, d) in items.into_iter().enumerate() {
+                    let l = d.root().pos().line as usize;
+                    self.accept(file, i as u32, d, origin.clone(), path, l);
+                }
+            }
+            Some(k) if !k.is_empty() => self.resources.push(Resource {
+                doc,
+                file,
+                index,
+                origin,
+            }),
+            _ => {
+                let reason = match root.kind() {
+                    crate::value::doc::Node::Obj { .. } => {
+                        "no `kind` field: not a Kubernetes resource".to_string()
+                    }
+                    crate::value::doc::Node::List { .. } => {
+                        "a list, not a resource object".to_string()
+                    }
+                    _ => "a scalar value, not a resource object".to_string(),
+                };
+                self.skipped.push(Skipped {
+                    file: path.to_string(),
+                    index: Some(index as usize),
+                    line,
+                    reason,
+                });
+            }
+        }
+    }
+}
+
+/// What one file produced, before it is added to [`Inputs`].
+struct LoadedFile {
+    file: SourceFile,
+    docs: Vec<(u32, Doc, Option<String>, usize)>,
+    skipped: Vec<Skipped>,
+    errors: Vec<InputError>,
+}
+
+/// Loads paths (files, folders, or `-` for stdin) in parallel.
+pub fn load_paths(paths: &[String], opts: &LoadOptions) -> Inputs {
+    let mut inputs = Inputs::default();
+    let mut files: Vec<(String, PathBuf)> = Vec::new();
+    for p in paths {
+        if p == "-" {
+            let mut text = String::new();
+            use std::io::Read;
+            match std::io::stdin().read_to_string(&mut text) {
+                Ok(_) => {
+                    let format = detect_format(Path::new("-"), &text);
+                    let lf = load_text("-", &text, format, opts);
+                    inputs.merge(vec![lf]);
+                }
+                Err(e) => inputs.errors.push(InputError {
+                    file: "-".into(),
+                    line: 0,
+                    column: 0,
+                    message: format!("cannot read standard input: {e}"),
+                }),
+            }
+            continue;
+        }
+        let path = Path::new(p);
+        if path.is_dir() {
+            files.extend(walk(p, path, &mut inputs.errors));
+        } else if path.exists() {
+            files.push((p.clone(), path.to_path_buf()));
+        } else {
+            inputs.errors.push(InputError {
+                file: p.clone(),
+                line: 0,
+                column: 0,
+                message: "no such file or folder".into(),
+            });
+        }
+    }
+    let loaded: Vec<LoadedFile> = files
+        .par_iter()
+        .map(|(shown, path)| load_file(shown, path, opts))
+        .collect();
+    inputs.merge(loaded);
+    inputs
+}
+
+/// Folders whose contents are never inputs.
+const SKIP_DIRS: &[&str] = &[".git", ".hg", ".svn", ".jj", "node_modules", "target"];
+
+fn walk(shown: &str, root: &Path, errors: &mut Vec<InputError>) -> Vec<(String, PathBuf)> {
+    let mut out = Vec::new();
+    let it = walkdir::WalkDir::new(root)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| {
+            !(e.file_type().is_dir()
+                && e.depth() > 0
+                && e.file_name()
+                    .to_str()
+                    .is_some_and(|n| SKIP_DIRS.contains(&n)))
+        });
+    for entry in it {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                errors.push(InputError {
+                    file: e
+                        .path()
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_else(|| shown.to_string()),
+                    line: 0,
+                    column: 0,
+                    message: format!("cannot read: {e}"),
+                });
+                continue;
+            }
+        };
+        if !entry.file_type().is_file() || !is_input_name(entry.path()) {
+            continue;
+        }
+        let rel = entry.path().strip_prefix(root).unwrap_or(entry.path());
+        let shown_path = Path::new(shown).join(rel).display().to_string();
+        out.push((shown_path, entry.path().to_path_buf()));
+    }
+    out
+}
+
+/// Whether a file in a folder is read as input.
+pub fn is_input_name(p: &Path) -> bool {
+    matches!(
+        p.extension().and_then(|e| e.to_str()),
+        Some("yaml" | "yml" | "json")
+    )
+}
+
+fn detect_format(p: &Path, text: &str) -> Format {
+    match p.extension().and_then(|e| e.to_str()) {
+        Some("json") => Format::Json,
+        Some("yaml" | "yml") => Format::Yaml,
+        _ => {
+            let t = text.trim_start_matches('\u{feff}').trim_start();
+            if t.starts_with('{') || t.starts_with('[') {
+                Format::Json
+            } else {
+                Format::Yaml
+            }
+        }
+    }
+}
+
+fn load_file(shown: &str, path: &Path, opts: &LoadOptions) -> LoadedFile {
+    let fail = |message: String, line: usize, column: usize| LoadedFile {
+        file: SourceFile {
+            path: shown.to_string(),
+            format: Format::Yaml,
+            text: None,
+        },
+        docs: Vec::new(),
+        skipped: Vec::new(),
+        errors: vec![InputError {
+            file: shown.to_string(),
+            line,
+            column,
+            message,
+        }],
+    };
+    match std::fs::metadata(path) {
+        Ok(m) if m.len() > opts.max_file_size => {
+            return fail(
+                format!(
+                    "the file is {} bytes, more than the limit of {} (raise it with --max-file-size)",
+                    m.len(),
+                    opts.max_file_size
+                ),
+                0,
+                0,
+            );
+        }
+        Ok(_) => {}
+        Err(e) => return fail(format!("cannot read: {e}"), 0, 0),
+    }
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => return fail(format!("cannot read: {e}"), 0, 0),
+    };
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let good = e.utf8_error().valid_up_to();
+            let prefix =
+                String::from_utf8_lossy(e.as_bytes().get(..good).unwrap_or(&[])).into_owned();
+            let line = prefix.matches('\n').count() + 1;
+            let col = prefix
+                .rsplit('\n')
+                .next()
+                .map(|l| l.chars().count() + 1)
+                .unwrap_or(1);
+            return fail("the file is not valid UTF-8 text".to_string(), line, col);
+        }
+    };
+    let format = detect_format(path, &text);
+    let mut lf = load_text(shown, &text, format, opts);
+    if (text.len() as u64) >= opts.keep_text_below {
+        lf.file.text = None;
+    }
+    lf
+}
+
+fn load_text(shown: &str, text: &str, format: Format, opts: &LoadOptions) -> LoadedFile {
+    let mut lf = LoadedFile {
+        file: SourceFile {
+            path: shown.to_string(),
+            format,
+            text: Some(Arc::from(text)),
+        },
+        docs: Vec::new(),
+        skipped: Vec::new(),
+        errors: Vec::new(),
+    };
+    let err = |line: usize, column: usize, message: String| InputError {
+        file: shown.to_string(),
+        line,
+        column,
+        message,
+    };
+    if text.trim_start_matches('\u{feff}').trim().is_empty() {
+        lf.skipped.push(Skipped {
+            file: shown.to_string(),
+            index: None,
+            line: 1,
+            reason: "empty file".into(),
+        });
+        return lf;
+    }
+    match format {
+        Format::Json => match json::parse(text, &opts.json) {
+            Ok(json::JsonFile::One(doc)) => {
+                let line = doc.root().pos().line as usize;
+                lf.docs.push((0, doc, None, line));
+            }
+            Ok(json::JsonFile::List(items)) => {
+                for (i, doc) in items.into_iter().enumerate() {
+                    let line = doc.root().pos().line as usize;
+                    lf.docs.push((i as u32, doc, None, line));
+                }
+            }
+            Err(e) => lf
+                .errors
+                .push(err(e.line, e.col, format!("invalid JSON: {}", e.message))),
+        },
+        Format::Yaml => {
+            let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+            let (docs, errors) = yaml::parse_stream(text, &opts.yaml);
+            let template = looks_like_template(text);
+            if template && !errors.is_empty() {
+                lf.skipped.push(Skipped {
+                    file: shown.to_string(),
+                    index: None,
+                    line: 1,
+                    reason: "an unrendered template (`{{ ... }}`): render it first, e.g. with `helm template`".into(),
+                });
+                return lf;
+            }
+            for e in errors {
+                lf.errors
+                    .push(err(e.line, e.col, format!("invalid YAML: {}", e.message)));
+            }
+            let sources = helm_sources(text);
+            let mut prev_line = 0usize;
+            for d in docs {
+                for (key, pos) in &d.duplicates {
+                    lf.errors.push(err(
+                        pos.line as usize,
+                        pos.col as usize,
+                        format!(
+                            "the key `{key}` is given twice in one mapping; the later value is used"
+                        ),
+                    ));
+                }
+                match d.doc {
+                    Some(doc) => {
+                        let line = doc.root().pos().line as usize;
+                        let origin = sources
+                            .iter()
+                            .rev()
+                            .find(|(l, _)| *l <= line && *l > prev_line)
+                            .map(|(_, s)| s.clone());
+                        prev_line = line;
+                        lf.docs.push((d.index as u32, doc, origin, line));
+                    }
+                    None => {
+                        // Empty documents (`---` with nothing after) are
+                        // common in generated output; they are not inputs.
+                    }
+                }
+            }
+        }
+    }
+    lf
+}
+
+/// Lines `# Source: path` with their 1-based line numbers.
+fn helm_sources(text: &str) -> Vec<(usize, String)> {
+    text.lines()
+        .enumerate()
+        .filter_map(|(i, l)| {
+            l.trim_start()
+                .strip_prefix("# Source:")
+                .map(|s| (i + 1, s.trim().to_string()))
+        })
+        .collect()
+}
+
+fn looks_like_template(text: &str) -> bool {
+    text.contains("{{") && text.contains("}}")
+}
+
+/// The position to report for a finding whose node is unknown.
+pub fn fallback_pos() -> Pos {
+    Pos::new(1, 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_and_skips() {
+        let mut inputs = Inputs::default();
+        let opts = LoadOptions::default();
+        inputs.add_text(
+            "a.yaml",
+            "apiVersion: v1\nkind: List\nitems:\n- kind: Pod\n  metadata: {name: p}\n- kind: Service\n  metadata: {name: s}\n---\nreplicaCount: 1\n",
+            &opts,
+        );
+        assert_eq!(inputs.resources.len(), 2);
+        assert_eq!(inputs.resources[1].kind(), "Service");
+        assert_eq!(inputs.resources[1].root().pos().line, 6);
+        assert_eq!(inputs.skipped.len(), 1);
+        assert!(inputs.skipped[0].reason.contains("no `kind`"));
+    }
+
+    #[test]
+    fn helm_sources_are_recorded() {
+        let mut inputs = Inputs::default();
+        inputs.add_text(
+            "out.yaml",
+            "---\n# Source: chart/templates/a.yaml\nkind: Service\n---\n# Source: chart/templates/b.yaml\nkind: Pod\n",
+            &LoadOptions::default(),
+        );
+        let origins: Vec<_> = inputs.resources.iter().map(|r| r.origin.clone()).collect();
+        assert_eq!(
+            origins,
+            vec![
+                Some("chart/templates/a.yaml".to_string()),
+                Some("chart/templates/b.yaml".to_string())
+            ]
+        );
+    }
+
+    #[test]
+    fn templates_are_skipped_not_errors() {
+        let mut inputs = Inputs::default();
+        inputs.add_text(
+            "t.yaml",
+            "kind: Deployment\n{{- if .Values.x }}\nspec: {}\n{{- end }}\n",
+            &LoadOptions::default(),
+        );
+        assert!(inputs.errors.is_empty(), "{:?}", inputs.errors);
+        assert!(inputs.skipped[0].reason.contains("template"));
+    }
+}

@@ -1,0 +1,555 @@
+//! YAML streams to [`Doc`]s, with the line and column of every value.
+//!
+//! Built on saphyr-parser's event stream (the maintained successor of the
+//! yaml-rust line that serde_yaml's authors pointed to). Scalars follow the
+//! YAML 1.2 core schema, so `on:` in a GitHub workflow stays the string
+//! `on`. Anchors and aliases are expanded with a bound on the number of nodes
+//! an expansion may create; `<<` merge keys are applied. A syntax error ends
+//! its document only: reading resumes at the next `---`.
+
+use crate::value::doc::{Doc, DocBuilder, Pos};
+use saphyr_parser::{Event, Parser, ScalarStyle, Span};
+use std::collections::HashMap;
+use std::rc::Rc;
+
+#[derive(Clone, Debug)]
+pub struct YamlOptions {
+    pub max_depth: usize,
+    /// How many nodes alias expansion may add to one file.
+    pub max_alias_nodes: usize,
+    pub max_documents: usize,
+}
+
+impl Default for YamlOptions {
+    fn default() -> Self {
+        YamlOptions {
+            max_depth: 256,
+            max_alias_nodes: 100_000,
+            max_documents: 100_000,
+        }
+    }
+}
+
+/// One document of a stream.
+#[derive(Debug)]
+pub struct YamlDoc {
+    /// `None` for an empty document.
+    pub doc: Option<Doc>,
+    /// 0-based index of the document in the file.
+    pub index: usize,
+    /// The line of the document's first content (or its `---`).
+    pub line: usize,
+    /// Keys given twice in one mapping (the later value is kept).
+    pub duplicates: Vec<(String, Pos)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct YamlError {
+    pub line: usize,
+    pub col: usize,
+    pub message: String,
+}
+
+/// Parses every document of a YAML stream. Errors do not stop the documents
+/// after them from being read.
+pub fn parse_stream(text: &str, opts: &YamlOptions) -> (Vec<YamlDoc>, Vec<YamlError>) {
+    let mut docs = Vec::new();
+    let mut errors = Vec::new();
+    let mut offset_bytes = 0usize;
+    let mut offset_lines = 0usize;
+    let mut alias_budget = opts.max_alias_nodes;
+    while let Some(rest) = text.get(offset_bytes..) {
+        let mut st = State::new(opts, offset_lines, docs.len(), alias_budget);
+        let res = st.run(rest);
+        alias_budget = st.alias_budget;
+        docs.append(&mut st.docs);
+        match res {
+            Ok(()) => break,
+            Err(e) => {
+                let line = e.line;
+                errors.push(e);
+                if docs.len() >= opts.max_documents {
+                    break;
+                }
+                // Resume at the next document separator after the error.
+                match next_separator(text, line) {
+                    Some((byte, l)) if byte > offset_bytes => {
+                        offset_bytes = byte;
+                        offset_lines = l;
+                        docs.push(YamlDoc {
+                            doc: None,
+                            index: docs.len(),
+                            line,
+                            duplicates: Vec::new(),
+                        });
+                    }
+                    _ => break,
+                }
+            }
+        }
+    }
+    (docs, errors)
+}
+
+/// The byte offset and 0-based line of the first `---` line after `line`
+/// (1-based).
+fn next_separator(text: &str, line: usize) -> Option<(usize, usize)> {
+    let mut off = 0usize;
+    for (i, l) in text.split_inclusive('\n').enumerate() {
+        if i + 1 > line {
+            let t = l.trim_end_matches(['\n', '\r']);
+            if t == "---" || t.starts_with("--- ") || t.starts_with("---\t") {
+                return Some((off, i));
+            }
+        }
+        off += l.len();
+    }
+    None
+}
+
+/// A recorded event, for replaying anchors.
+#[derive(Clone, Debug)]
+enum Rec {
+    Scalar(String, ScalarStyle, Option<String>, Pos),
+    SeqStart(Pos),
+    MapStart(Pos),
+    End,
+}
+
+#[derive(Debug)]
+struct Frame {
+    map: bool,
+    expect_key: bool,
+}
+
+struct Recorder {
+    id: usize,
+    depth: usize,
+    events: Vec<Rec>,
+}
+
+struct State<'o> {
+    opts: &'o YamlOptions,
+    line_offset: usize,
+    first_index: usize,
+    docs: Vec<YamlDoc>,
+    builder: Option<DocBuilder>,
+    doc_line: usize,
+    content: bool,
+    frames: Vec<Frame>,
+    anchors: HashMap<usize, Rc<Vec<Rec>>>,
+    recorders: Vec<Recorder>,
+    merge_pending: bool,
+    alias_budget: usize,
+}
+
+impl<'o> State<'o> {
+    fn new(
+        opts: &'o YamlOptions,
+        line_offset: usize,
+        first_index: usize,
+        alias_budget: usize,
+    ) -> Self {
+        State {
+            opts,
+            line_offset,
+            first_index,
+            docs: Vec::new(),
+            builder: None,
+            doc_line: 0,
+            content: false,
+            frames: Vec::new(),
+            anchors: HashMap::new(),
+            recorders: Vec::new(),
+            merge_pending: false,
+            alias_budget,
+        }
+    }
+
+    fn pos(&self, span: &Span) -> Pos {
+        Pos::new(span.start.line() + self.line_offset, span.start.col() + 1)
+    }
+
+    fn err(&self, pos: Pos, message: impl Into<String>) -> YamlError {
+        YamlError {
+            line: pos.line as usize,
+            col: pos.col as usize,
+            message: message.into(),
+        }
+    }
+
+    fn run(&mut self, text: &str) -> Result<(), YamlError> {
+        let parser = Parser::new_from_str(text);
+        for item in parser {
+            let (ev, span) = match item {
+                Ok(x) => x,
+                Err(e) => {
+                    let m = e.marker();
+                    return Err(YamlError {
+                        line: m.line() + self.line_offset,
+                        col: m.col() + 1,
+                        message: e.info().to_string(),
+                    });
+                }
+            };
+            let pos = self.pos(&span);
+            match ev {
+                Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
+                Event::DocumentStart(_) => {
+                    if self.docs.len() + self.first_index >= self.opts.max_documents {
+                        return Err(self.err(
+                            pos,
+                            format!(
+                                "the file holds more than {} documents (raise the limit with --max-documents)",
+                                self.opts.max_documents
+                            ),
+                        ));
+                    }
+                    self.builder = Some(DocBuilder::new());
+                    self.doc_line = pos.line as usize;
+                    self.content = false;
+                    self.frames.clear();
+                    self.anchors.clear();
+                    self.recorders.clear();
+                }
+                Event::DocumentEnd => self.end_document(),
+                Event::Alias(id) => self.alias(id, pos)?,
+                Event::Scalar(value, style, anchor, tag) => {
+                    let tag = tag.map(|t| format!("{}{}", t.handle, t.suffix));
+                    self.start_recording(anchor);
+                    self.on(Rec::Scalar(value.into_owned(), style, tag, pos))?;
+                }
+                Event::SequenceStart(anchor, _) => {
+                    self.start_recording(anchor);
+                    self.on(Rec::SeqStart(pos))?;
+                }
+                Event::MappingStart(anchor, _) => {
+                    self.start_recording(anchor);
+                    self.on(Rec::MapStart(pos))?;
+                }
+                Event::SequenceEnd | Event::MappingEnd => self.on(Rec::End)?,
+            }
+        }
+        if self.builder.is_some() {
+            self.end_document();
+        }
+        Ok(())
+    }
+
+    fn end_document(&mut self) {
+        let Some(b) = self.builder.take() else {
+            return;
+        };
+        let duplicates = b.duplicates.clone();
+        let doc = self.content.then(|| b.finish());
+        self.docs.push(YamlDoc {
+            doc,
+            index: self.first_index + self.docs.len(),
+            line: self.doc_line,
+            duplicates,
+        });
+    }
+
+    fn start_recording(&mut self, anchor: usize) {
+        if anchor > 0 {
+            self.recorders.push(Recorder {
+                id: anchor,
+                depth: self.frames.len(),
+                events: Vec::new(),
+            });
+        }
+    }
+
+    /// Handles one event (from the parser or replayed from an anchor).
+    fn on(&mut self, ev: Rec) -> Result<(), YamlError> {
+        for r in &mut self.recorders {
+            r.events.push(ev.clone());
+        }
+        let Some(b) = self.builder.as_mut() else {
+            return Ok(());
+        };
+        self.content = true;
+        match ev {
+            Rec::Scalar(value, style, tag, pos) => {
+                let is_key = self.frames.last().is_some_and(|f| f.map && f.expect_key);
+                if is_key {
+                    self.merge_pending = value == "<<" && style == ScalarStyle::Plain;
+                    b.key_str(&value);
+                    if let Some(f) = self.frames.last_mut() {
+                        f.expect_key = false;
+                    }
+                } else {
+                    scalar(b, &value, style, tag.as_deref(), pos);
+                    self.value_done();
+                }
+            }
+            Rec::SeqStart(pos) | Rec::MapStart(pos) => {
+                let map = matches!(ev, Rec::MapStart(_));
+                if self.frames.last().is_some_and(|f| f.map && f.expect_key) {
+                    // A complex key (a mapping or sequence as a key): keep it
+                    // as the text "<complex key>".
+                    b.key_str("<complex key>");
+                    if let Some(f) = self.frames.last_mut() {
+                        f.expect_key = false;
+                    }
+                }
+                if self.frames.len() >= self.opts.max_depth {
+                    return Err(self.err(
+                        pos,
+                        format!(
+                            "the document nests deeper than {} levels (raise the limit with --max-depth)",
+                            self.opts.max_depth
+                        ),
+                    ));
+                }
+                if map {
+                    b.begin_obj(pos);
+                } else {
+                    b.begin_list(pos);
+                }
+                self.frames.push(Frame {
+                    map,
+                    expect_key: map,
+                });
+            }
+            Rec::End => {
+                b.end();
+                self.frames.pop();
+                self.value_done();
+            }
+        }
+        self.finish_recorders();
+        Ok(())
+    }
+
+    fn value_done(&mut self) {
+        if let Some(f) = self.frames.last_mut()
+            && f.map
+        {
+            f.expect_key = true;
+        }
+    }
+
+    /// Closes recorders whose node is complete.
+    fn finish_recorders(&mut self) {
+        while let Some(r) = self.recorders.last() {
+            let done = self.frames.len() == r.depth
+                && !r.events.is_empty()
+                && match r.events.first() {
+                    Some(Rec::Scalar(..)) => true,
+                    _ => matches!(r.events.last(), Some(Rec::End)),
+                };
+            if !done {
+                break;
+            }
+            if let Some(r) = self.recorders.pop() {
+                self.anchors.insert(r.id, Rc::new(r.events));
+            }
+        }
+    }
+
+    fn alias(&mut self, id: usize, pos: Pos) -> Result<(), YamlError> {
+        let Some(events) = self.anchors.get(&id).cloned() else {
+            return Err(self.err(
+                pos,
+                "an alias refers to an anchor that is not defined before it",
+            ));
+        };
+        let nodes = events.iter().filter(|e| !matches!(e, Rec::End)).count();
+        if nodes > self.alias_budget {
+            return Err(self.err(
+                pos,
+                format!(
+                    "alias expansion would create more than {} nodes in this file (a YAML bomb?); raise the limit with --max-alias-nodes",
+                    self.opts.max_alias_nodes
+                ),
+            ));
+        }
+        self.alias_budget -= nodes;
+        if std::mem::take(&mut self.merge_pending)
+            && matches!(events.first(), Some(Rec::MapStart(_)))
+        {
+            // `<<: *base` merges the mapping's entries into this one: the
+            // pending key `<<` is replaced by the first merged key, and
+            // explicit keys after the merge still win (later keys win).
+            if let Some(f) = self.frames.last_mut() {
+                f.expect_key = true;
+            }
+            let inner = events.get(1..events.len().saturating_sub(1)).unwrap_or(&[]);
+            for e in inner {
+                self.on(e.clone())?;
+            }
+            return Ok(());
+        }
+        for e in events.iter() {
+            self.on(e.clone())?;
+        }
+        Ok(())
+    }
+}
+
+/// Resolves a scalar by the YAML 1.2 core schema (plain scalars only; quoted
+/// scalars and block scalars are strings).
+fn scalar(b: &mut DocBuilder, v: &str, style: ScalarStyle, tag: Option<&str>, pos: Pos) {
+    let core = |suffix: &str| {
+        tag.is_some_and(|t| {
+            t == format!("tag:yaml.org,2002:{suffix}") || t == format!("!!{suffix}")
+        })
+    };
+    if core("str") {
+        b.str(v, pos);
+        return;
+    }
+    let plain = style == ScalarStyle::Plain;
+    if tag.is_some() && !core("null") && !core("bool") && !core("int") && !core("float") {
+        b.str(v, pos);
+        return;
+    }
+    if plain || tag.is_some() {
+        match v {
+            "" | "~" | "null" | "Null" | "NULL" if plain || core("null") => {
+                b.null(pos);
+                return;
+            }
+            "true" | "True" | "TRUE" => {
+                b.bool(true, pos);
+                return;
+            }
+            "false" | "False" | "FALSE" => {
+                b.bool(false, pos);
+                return;
+            }
+            _ => {}
+        }
+        if let Some(n) = number(v) {
+            b.num(n, pos);
+            return;
+        }
+    }
+    b.str(v, pos);
+}
+
+/// YAML 1.2 core integers and floats (finite only; `.inf`/`.nan` stay strings
+/// because JSON has no such numbers).
+fn number(v: &str) -> Option<f64> {
+    let bytes = v.as_bytes();
+    let first = *bytes.first()?;
+    if !(first.is_ascii_digit() || first == b'-' || first == b'+' || first == b'.') {
+        return None;
+    }
+    if let Some(o) = v.strip_prefix("0o") {
+        return i64::from_str_radix(o, 8).ok().map(|n| n as f64);
+    }
+    if let Some(h) = v.strip_prefix("0x") {
+        return i64::from_str_radix(h, 16).ok().map(|n| n as f64);
+    }
+    let body = v.strip_prefix(['-', '+']).unwrap_or(v);
+    if body.is_empty() {
+        return None;
+    }
+    let mut digits = 0;
+    let mut dot = false;
+    let mut exp = false;
+    let mut chars = body.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '0'..='9' => digits += 1,
+            '.' if !dot && !exp => dot = true,
+            'e' | 'E' if !exp && digits > 0 => {
+                exp = true;
+                if matches!(chars.peek(), Some('+' | '-')) {
+                    chars.next();
+                }
+                chars.peek()?;
+            }
+            _ => return None,
+        }
+    }
+    if digits == 0 {
+        return None;
+    }
+    v.parse::<f64>().ok().filter(|n| n.is_finite())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn docs(text: &str) -> Vec<serde_json::Value> {
+        let (docs, errs) = parse_stream(text, &YamlOptions::default());
+        assert!(errs.is_empty(), "{errs:?}");
+        docs.iter()
+            .filter_map(|d| d.doc.as_ref().map(|d| d.root().to_json()))
+            .collect()
+    }
+
+    #[test]
+    fn core_schema_scalars() {
+        let v = docs(
+            "a: yes\nb: true\nc: 012\nd: 0x1f\ne: 1.5e3\nf: ~\ng: '1'\nh: .inf\ni: on\nj: !!str 5\nk:\n",
+        );
+        assert_eq!(
+            v[0],
+            json!({"a": "yes", "b": true, "c": 12, "d": 31, "e": 1500, "f": null, "g": "1", "h": ".inf", "i": "on", "j": "5", "k": null})
+        );
+    }
+
+    #[test]
+    fn multi_document_positions() {
+        let text =
+            "a: 1\n---\n# c\nkind: Pod\nspec:\n  containers:\n  - name: x\n    image: nginx\n";
+        let (docs, errs) = parse_stream(text, &YamlOptions::default());
+        assert!(errs.is_empty());
+        assert_eq!(docs.len(), 2);
+        let d = docs[1].doc.as_ref().unwrap();
+        let img = d.at_pointer("/spec/containers/0/image").unwrap();
+        assert_eq!(img.pos(), Pos::new(8, 12));
+        assert_eq!(docs[1].index, 1);
+    }
+
+    #[test]
+    fn anchors_aliases_and_merge_keys() {
+        let v = docs("base: &b {x: 1, y: 2}\nuse: *b\nm:\n  <<: *b\n  y: 3\n");
+        assert_eq!(v[0]["use"], json!({"x": 1, "y": 2}));
+        assert_eq!(v[0]["m"]["x"], json!(1));
+        assert_eq!(v[0]["m"]["y"], json!(3));
+    }
+
+    #[test]
+    fn billion_laughs_is_stopped() {
+        let mut text = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+        let mut prev = "a".to_string();
+        for i in 0..9 {
+            let name = format!("l{i}");
+            let refs = vec![format!("*{prev}"); 10].join(", ");
+            text.push_str(&format!("{name}: &{name} [{refs}]\n"));
+            prev = name;
+        }
+        let (_, errs) = parse_stream(&text, &YamlOptions::default());
+        assert_eq!(errs.len(), 1);
+        assert!(
+            errs[0].message.contains("alias expansion"),
+            "{}",
+            errs[0].message
+        );
+    }
+
+    #[test]
+    fn errors_resume_at_next_document() {
+        let text = "a: 1\n---\nb: [1, 2\nc: 3\n---\nd: 4\n";
+        let (docs, errs) = parse_stream(text, &YamlOptions::default());
+        assert_eq!(errs.len(), 1);
+        let vals: Vec<_> = docs
+            .iter()
+            .filter_map(|d| d.doc.as_ref())
+            .map(|d| d.root().to_json())
+            .collect();
+        assert_eq!(vals, vec![json!({"a": 1}), json!({"d": 4})]);
+        assert_eq!(docs.last().unwrap().index, 2);
+        assert_eq!(
+            docs.last().unwrap().doc.as_ref().unwrap().root().pos().line,
+            6
+        );
+    }
+}

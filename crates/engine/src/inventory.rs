@@ -1,0 +1,251 @@
+//! All loaded resources, indexed for `resources(...)` queries.
+//!
+//! Indexes by kind, kind and namespace, name and owner uid make cross-resource
+//! rules ("every Deployment has a PodDisruptionBudget") cost a lookup per
+//! resource rather than a scan, and behave the same on a folder of manifests
+//! and on a cluster export. A missing namespace and `default` are the same
+//! namespace: manifests without one land in the namespace they are applied to,
+//! which is `default` unless said otherwise.
+
+use crate::input::Resource;
+use crate::value::doc::NodeRef;
+use crate::value::val::Val;
+use std::collections::HashMap;
+
+#[derive(Debug, Default)]
+pub struct Inventory<'a> {
+    pub resources: Vec<&'a Resource>,
+    by_kind: HashMap<&'a str, Vec<u32>>,
+    by_kind_ns: HashMap<(&'a str, &'a str), Vec<u32>>,
+    by_name: HashMap<&'a str, Vec<u32>>,
+    by_owner: HashMap<&'a str, Vec<u32>>,
+}
+
+/// What a `resources(...)` call asks for; `None` places no constraint.
+#[derive(Debug, Default)]
+pub struct Query<'q, 'a> {
+    pub kind: Option<&'q str>,
+    pub namespace: Option<&'q str>,
+    pub name: Option<&'q str>,
+    pub api_version: Option<&'q str>,
+    pub labels: Option<&'q Val<'a>>,
+    pub selector: Option<&'q Val<'a>>,
+    pub owner: Option<&'q str>,
+}
+
+/// The namespace used for matching: empty means `default`.
+pub fn norm_ns(ns: &str) -> &str {
+    if ns.is_empty() { "default" } else { ns }
+}
+
+impl<'a> Inventory<'a> {
+    pub fn new(resources: impl IntoIterator<Item = &'a Resource>) -> Inventory<'a> {
+        let mut inv = Inventory {
+            resources: resources.into_iter().collect(),
+            ..Default::default()
+        };
+        for (i, r) in inv.resources.iter().enumerate() {
+            let i = i as u32;
+            let root = r.root();
+            let kind = root.str_at(&["kind"]).unwrap_or("");
+            let ns = norm_ns(root.str_at(&["metadata", "namespace"]).unwrap_or(""));
+            inv.by_kind.entry(kind).or_default().push(i);
+            inv.by_kind_ns.entry((kind, ns)).or_default().push(i);
+            if let Some(name) = root.str_at(&["metadata", "name"]) {
+                inv.by_name.entry(name).or_default().push(i);
+            }
+            if let Some(owners) = root
+                .get_str("metadata")
+                .and_then(|m| m.get_str("ownerReferences"))
+            {
+                for o in owners.items() {
+                    if let Some(uid) = o.str_at(&["uid"]) {
+                        inv.by_owner.entry(uid).or_default().push(i);
+                    }
+                }
+            }
+        }
+        inv
+    }
+
+    pub fn len(&self) -> usize {
+        self.resources.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.resources.is_empty()
+    }
+
+    pub fn get(&self, i: u32) -> Option<&'a Resource> {
+        self.resources.get(i as usize).copied()
+    }
+
+    /// The resources a query selects, in load order.
+    pub fn query(&self, q: &Query<'_, 'a>) -> Vec<NodeRef<'a>> {
+        let ns = q.namespace.map(norm_ns);
+        let candidates: Option<&Vec<u32>> = match (q.kind, ns, q.owner, q.name) {
+            (_, _, Some(owner), _) => self.by_owner.get(owner),
+            (Some(k), Some(n), _, _) => self.by_kind_ns.get(&(k, n)),
+            (Some(k), None, _, _) => self.by_kind.get(k),
+            (None, _, _, Some(name)) => self.by_name.get(name),
+            (None, _, _, None) => None,
+        };
+        let all;
+        let ids: &[u32] = match candidates {
+            Some(c) => c,
+            None if q.kind.is_none() && q.owner.is_none() && q.name.is_none() => {
+                all = (0..self.resources.len() as u32).collect::<Vec<_>>();
+                &all
+            }
+            None => &[],
+        };
+        ids.iter()
+            .filter_map(|&i| self.get(i))
+            .map(|r| r.root())
+            .filter(|root| self.matches(root, q, ns))
+            .collect()
+    }
+
+    fn matches(&self, root: &NodeRef<'a>, q: &Query<'_, 'a>, ns: Option<&str>) -> bool {
+        if let Some(k) = q.kind
+            && root.str_at(&["kind"]) != Some(k)
+        {
+            return false;
+        }
+        if let Some(n) = ns
+            && norm_ns(root.str_at(&["metadata", "namespace"]).unwrap_or("")) != n
+        {
+            return false;
+        }
+        if let Some(n) = q.name
+            && root.str_at(&["metadata", "name"]) != Some(n)
+        {
+            return false;
+        }
+        if let Some(a) = q.api_version
+            && root.str_at(&["apiVersion"]) != Some(a)
+        {
+            return false;
+        }
+        let labels = Val::Node(*root).get_str("metadata").get_str("labels");
+        if let Some(want) = q.labels {
+            for (k, v) in want.entries() {
+                let key = k.as_str().unwrap_or("");
+                if !labels.get_str(key).equals(&v) {
+                    return false;
+                }
+            }
+        }
+        if let Some(sel) = q.selector
+            && !selector_matches(sel, &labels)
+        {
+            return false;
+        }
+        true
+    }
+}
+
+/// Whether a Kubernetes label selector (`matchLabels`, `matchExpressions`)
+/// selects a set of labels. An empty selector selects everything; a missing
+/// one selects nothing.
+pub fn selector_matches(sel: &Val<'_>, labels: &Val<'_>) -> bool {
+    if sel.is_unset() || !sel.is_obj() {
+        return false;
+    }
+    for (k, v) in sel.get_str("matchLabels").entries() {
+        let key = k.as_str().unwrap_or("");
+        if !labels.get_str(key).equals(&v) {
+            return false;
+        }
+    }
+    for e in sel.get_str("matchExpressions").items() {
+        let key = e.get_str("key");
+        let key = key.as_str().unwrap_or("");
+        let op = e.get_str("operator");
+        let values = e.get_str("values");
+        let have = labels.get_str(key);
+        let ok = match op.as_str().unwrap_or("") {
+            "In" => !have.is_missing() && values.contains(&have),
+            "NotIn" => have.is_missing() || !values.contains(&have),
+            "Exists" => !have.is_missing(),
+            "DoesNotExist" => have.is_missing(),
+            _ => false,
+        };
+        if !ok {
+            return false;
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::Inputs;
+    use serde_json::json;
+
+    #[test]
+    fn queries_by_kind_namespace_labels_and_selector() {
+        let mut inputs = Inputs::default();
+        inputs.add_json(
+            "a",
+            &json!({"kind": "Pod", "metadata": {"name": "a", "labels": {"app": "web"}}}),
+        );
+        inputs.add_json("b", &json!({"kind": "Pod", "metadata": {"name": "b", "namespace": "x", "labels": {"app": "db"}}}));
+        inputs.add_json(
+            "c",
+            &json!({"kind": "Service", "metadata": {"name": "a", "namespace": "default"}}),
+        );
+        let inv = Inventory::new(&inputs.resources);
+        let pods = inv.query(&Query {
+            kind: Some("Pod"),
+            ..Default::default()
+        });
+        assert_eq!(pods.len(), 2);
+        let default_ns = inv.query(&Query {
+            namespace: Some("default"),
+            ..Default::default()
+        });
+        assert_eq!(default_ns.len(), 2);
+        let want = Val::from_json(&json!({"app": "db"}));
+        let db = inv.query(&Query {
+            kind: Some("Pod"),
+            labels: Some(&want),
+            ..Default::default()
+        });
+        assert_eq!(db.len(), 1);
+        let sel = Val::from_json(
+            &json!({"matchExpressions": [{"key": "app", "operator": "In", "values": ["web"]}]}),
+        );
+        let web = inv.query(&Query {
+            kind: Some("Pod"),
+            selector: Some(&sel),
+            ..Default::default()
+        });
+        assert_eq!(web.len(), 1);
+        assert_eq!(
+            inv.query(&Query {
+                name: Some("a"),
+                ..Default::default()
+            })
+            .len(),
+            2
+        );
+    }
+
+    #[test]
+    fn selectors() {
+        let labels = Val::from_json(&json!({"app": "web", "tier": "front"}));
+        let yes = |s: serde_json::Value| selector_matches(&Val::from_json(&s), &labels);
+        assert!(yes(json!({})));
+        assert!(yes(json!({"matchLabels": {"app": "web"}})));
+        assert!(!yes(json!({"matchLabels": {"app": "db"}})));
+        assert!(yes(
+            json!({"matchExpressions": [{"key": "env", "operator": "DoesNotExist"}]})
+        ));
+        assert!(yes(
+            json!({"matchExpressions": [{"key": "app", "operator": "NotIn", "values": ["db"]}]})
+        ));
+        assert!(!selector_matches(&Val::Missing, &labels));
+    }
+}

@@ -1,0 +1,255 @@
+//! The report for people: findings grouped by file, each with its place, a
+//! frame of the source lines, the fix and the remedy; then a summary.
+
+use crate::engine::Report;
+use crate::finding::{Finding, Level};
+use crate::input::Inputs;
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::sync::Arc;
+use ward_lang::hir::Severity;
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TextOptions {
+    pub color: bool,
+    /// Lines of context around the offending line.
+    pub context: usize,
+}
+
+struct Paint {
+    on: bool,
+}
+
+impl Paint {
+    fn wrap(&self, code: &str, s: &str) -> String {
+        if self.on {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+    fn bold(&self, s: &str) -> String {
+        self.wrap("1", s)
+    }
+    fn dim(&self, s: &str) -> String {
+        self.wrap("2", s)
+    }
+    fn sev(&self, s: Severity, level: Level) -> String {
+        let code = match (level, s) {
+            (Level::Warn, _) => "33",
+            (_, Severity::Critical) => "1;35",
+            (_, Severity::High) => "1;31",
+            (_, Severity::Medium) => "33",
+            (_, Severity::Low) => "36",
+            (_, Severity::Info) => "2",
+        };
+        let label = match level {
+            Level::Warn => format!("warn/{}", s.as_str()),
+            Level::Deny => s.as_str().to_string(),
+        };
+        self.wrap(code, &format!("{label:<8}"))
+    }
+}
+
+/// Renders the report.
+pub fn render(report: &Report, inputs: &Inputs, opts: TextOptions) -> String {
+    let p = Paint { on: opts.color };
+    let mut texts: HashMap<&str, Option<Arc<str>>> = HashMap::new();
+    for f in &inputs.files {
+        texts.insert(f.path.as_str(), f.text.clone());
+    }
+    let mut out = String::new();
+    let mut order: Vec<&str> = Vec::new();
+    let mut groups: HashMap<&str, Vec<&Finding>> = HashMap::new();
+    for f in &report.findings {
+        if !groups.contains_key(f.file.as_str()) {
+            order.push(f.file.as_str());
+        }
+        groups.entry(f.file.as_str()).or_default().push(f);
+    }
+    for file in order {
+        let mut fs = groups.remove(file).unwrap_or_default();
+        fs.sort_by(|a, b| (a.line, a.column, &a.control).cmp(&(b.line, b.column, &b.control)));
+        let _ = writeln!(out, "{}", p.bold(file));
+        let text = match texts.get(file) {
+            Some(Some(t)) => Some(t.clone()),
+            _ => std::fs::read_to_string(file).ok().map(Arc::from),
+        };
+        for f in fs {
+            finding(&mut out, &p, f, text.as_deref(), opts.context);
+        }
+        out.push('\n');
+    }
+    for e in &report.errors {
+        let place = match (&e.file, &e.policy) {
+            (Some(file), Some(policy)) => {
+                format!("{file} (policy {policy}:{}:{})", e.line, e.column)
+            }
+            (Some(file), None) if e.line > 0 => format!("{file}:{}:{}", e.line, e.column),
+            (Some(file), None) => file.clone(),
+            (None, Some(policy)) => format!("{policy}:{}:{}", e.line, e.column),
+            (None, None) => String::new(),
+        };
+        let control = e
+            .control
+            .as_deref()
+            .map(|c| format!(" [{c}]"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "{}: {place}{control}: {}",
+            p.wrap("1;31", "error"),
+            e.message
+        );
+    }
+    if !report.errors.is_empty() {
+        out.push('\n');
+    }
+    let s = super::json::summary(report);
+    let mut sev: Vec<String> = Severity::ALL
+        .iter()
+        .rev()
+        .filter_map(|v| {
+            s.by_severity
+                .get(v.as_str())
+                .map(|n| format!("{n} {}", v.as_str()))
+        })
+        .collect();
+    if sev.is_empty() {
+        sev.push("none".into());
+    }
+    let _ = writeln!(
+        out,
+        "{} {} finding{} ({}) in {} resource{} from {} file{}; {} error{}, {} skipped{}",
+        p.bold("ward:"),
+        s.findings,
+        plural(s.findings),
+        sev.join(", "),
+        s.resources,
+        plural(s.resources),
+        s.files,
+        plural(s.files),
+        s.errors,
+        plural(s.errors),
+        s.skipped,
+        if s.waived > 0 {
+            format!(", {} waived", s.waived)
+        } else {
+            String::new()
+        }
+    );
+    out
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+fn finding(out: &mut String, p: &Paint, f: &Finding, text: Option<&str>, context: usize) {
+    let who = if f.resource.namespace.is_empty() {
+        format!("{} {}", f.resource.kind, f.resource.name)
+    } else {
+        format!(
+            "{} {}/{}",
+            f.resource.kind, f.resource.namespace, f.resource.name
+        )
+    };
+    let waived = if f.waived.is_some() {
+        p.dim(" (waived)")
+    } else {
+        String::new()
+    };
+    let _ = writeln!(
+        out,
+        "  {} {} {}{}",
+        p.sev(f.severity, f.level),
+        p.bold(&f.control),
+        f.message,
+        waived
+    );
+    let origin = f
+        .origin
+        .as_deref()
+        .map(|o| format!(", from {o}"))
+        .unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "    {} {}:{}:{}  {}",
+        p.dim("-->"),
+        f.file,
+        f.line,
+        f.column,
+        p.dim(&format!(
+            "{who} {}{origin}",
+            if f.pointer.is_empty() {
+                "/"
+            } else {
+                &f.pointer
+            }
+        ))
+    );
+    if let Some(text) = text {
+        frame(out, p, text, f.line as usize, f.column as usize, context);
+    }
+    for op in &f.fix {
+        let v = op
+            .value
+            .as_ref()
+            .map(|v| format!(" {v}"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "      {} {} {}{}",
+            p.wrap("32", "fix:"),
+            op.op,
+            op.path,
+            v
+        );
+    }
+    if let Some(w) = &f.waived {
+        let _ = writeln!(out, "      {} {}", p.dim("waived:"), w.reason);
+    } else if !f.remedy.is_empty() {
+        let _ = writeln!(out, "      {} {}", p.dim("help:"), f.remedy);
+    }
+}
+
+/// A few lines around `line`, with a caret under `col`.
+fn frame(out: &mut String, p: &Paint, text: &str, line: usize, col: usize, context: usize) {
+    if line == 0 {
+        return;
+    }
+    let lines: Vec<&str> = text.lines().collect();
+    let first = line.saturating_sub(context).max(1);
+    let last = (line + context).min(lines.len());
+    let width = last.to_string().len();
+    for n in first..=last {
+        let Some(l) = lines.get(n - 1) else { break };
+        let l = l.trim_end_matches('\r');
+        let shown: String = if l.chars().count() > 160 {
+            l.chars().take(157).chain("...".chars()).collect()
+        } else {
+            l.to_string()
+        };
+        let _ = writeln!(
+            out,
+            "    {} {} {}",
+            p.dim(&format!("{n:>width$}")),
+            p.dim("|"),
+            shown
+        );
+        if n == line {
+            let start = col.saturating_sub(1);
+            let rest: String = l.chars().skip(start).collect();
+            let token = rest.split(" #").next().unwrap_or("").trim_end();
+            let len = token.chars().count().clamp(1, 80);
+            let _ = writeln!(
+                out,
+                "    {} {} {}{}",
+                " ".repeat(width),
+                p.dim("|"),
+                " ".repeat(start.min(160)),
+                p.wrap("1;31", &"^".repeat(len))
+            );
+        }
+    }
+}

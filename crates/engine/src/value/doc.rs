@@ -1,0 +1,665 @@
+//! One loaded document (a resource) as a compact arena.
+//!
+//! Nodes are numbered in document order (a container before its children,
+//! children in order), so a node's JSON pointer can be recovered from its id
+//! alone by descending from the root. Every node remembers the line and
+//! column it was read from. Strings live in one buffer per document and
+//! object keys are interned [`Sym`]s, so a resource costs a handful of
+//! allocations however large it is.
+
+use super::intern::{Sym, intern};
+use std::fmt::Write as _;
+
+pub type NodeId = u32;
+
+/// One value in a document.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Node {
+    Null,
+    Bool(bool),
+    Num(f64),
+    /// A string: a byte range of the document's text.
+    Str {
+        start: u32,
+        len: u32,
+    },
+    /// A list: a range of the document's item table.
+    List {
+        start: u32,
+        len: u32,
+    },
+    /// An object: a range of the document's entry table.
+    Obj {
+        start: u32,
+        len: u32,
+    },
+}
+
+/// A 1-based line and column; `0:0` when unknown.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Pos {
+    pub line: u32,
+    pub col: u32,
+}
+
+impl Pos {
+    pub fn new(line: usize, col: usize) -> Pos {
+        Pos {
+            line: u32::try_from(line).unwrap_or(u32::MAX),
+            col: u32::try_from(col).unwrap_or(u32::MAX),
+        }
+    }
+
+    pub fn is_known(self) -> bool {
+        self.line > 0
+    }
+}
+
+/// A segment of a JSON pointer.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Seg {
+    Key(String),
+    Index(usize),
+}
+
+/// Writes segments as an RFC 6901 JSON pointer.
+pub fn pointer_string(segs: &[Seg]) -> String {
+    let mut out = String::new();
+    for s in segs {
+        out.push('/');
+        match s {
+            Seg::Key(k) => {
+                for c in k.chars() {
+                    match c {
+                        '~' => out.push_str("~0"),
+                        '/' => out.push_str("~1"),
+                        c => out.push(c),
+                    }
+                }
+            }
+            Seg::Index(i) => {
+                let _ = write!(out, "{i}");
+            }
+        }
+    }
+    out
+}
+
+/// Parses an RFC 6901 JSON pointer into segments (numbers stay keys; the
+/// document decides whether they index a list).
+pub fn parse_pointer(p: &str) -> Vec<String> {
+    if p.is_empty() {
+        return Vec::new();
+    }
+    p.trim_start_matches('/')
+        .split('/')
+        .map(|s| s.replace("~1", "/").replace("~0", "~"))
+        .collect()
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Doc {
+    nodes: Vec<Node>,
+    pos: Vec<Pos>,
+    items: Vec<NodeId>,
+    entries: Vec<(Sym, NodeId)>,
+    text: String,
+}
+
+impl Doc {
+    pub fn root(&self) -> NodeRef<'_> {
+        NodeRef { doc: self, id: 0 }
+    }
+
+    pub fn node(&self, id: NodeId) -> NodeRef<'_> {
+        NodeRef { doc: self, id }
+    }
+
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    /// Approximate heap bytes held.
+    pub fn heap_bytes(&self) -> usize {
+        self.nodes.capacity() * std::mem::size_of::<Node>()
+            + self.pos.capacity() * std::mem::size_of::<Pos>()
+            + self.items.capacity() * 4
+            + self.entries.capacity() * 8
+            + self.text.capacity()
+    }
+
+    /// Builds a document from JSON without positions.
+    pub fn from_json(v: &serde_json::Value) -> Doc {
+        let mut b = DocBuilder::new();
+        b.json(v, Pos::default());
+        b.finish()
+    }
+
+    fn node_at(&self, id: NodeId) -> Node {
+        self.nodes.get(id as usize).copied().unwrap_or(Node::Null)
+    }
+
+    fn str_at(&self, start: u32, len: u32) -> &str {
+        self.text
+            .get(start as usize..(start as usize + len as usize))
+            .unwrap_or("")
+    }
+
+    fn items_of(&self, start: u32, len: u32) -> &[NodeId] {
+        self.items
+            .get(start as usize..(start as usize + len as usize))
+            .unwrap_or(&[])
+    }
+
+    fn entries_of(&self, start: u32, len: u32) -> &[(Sym, NodeId)] {
+        self.entries
+            .get(start as usize..(start as usize + len as usize))
+            .unwrap_or(&[])
+    }
+
+    /// The path from the root to a node.
+    pub fn path_to(&self, target: NodeId) -> Vec<Seg> {
+        let mut segs = Vec::new();
+        let mut at: NodeId = 0;
+        while at != target {
+            match self.node_at(at) {
+                Node::List { start, len } => {
+                    let kids = self.items_of(start, len);
+                    let i = match kids.binary_search(&target) {
+                        Ok(i) => i,
+                        Err(0) => return segs,
+                        Err(i) => i - 1,
+                    };
+                    let Some(&child) = kids.get(i) else {
+                        return segs;
+                    };
+                    segs.push(Seg::Index(i));
+                    at = child;
+                }
+                Node::Obj { start, len } => {
+                    let kids = self.entries_of(start, len);
+                    let i = match kids.binary_search_by_key(&target, |(_, id)| *id) {
+                        Ok(i) => i,
+                        Err(0) => return segs,
+                        Err(i) => i - 1,
+                    };
+                    let Some(&(k, child)) = kids.get(i) else {
+                        return segs;
+                    };
+                    segs.push(Seg::Key(k.as_str().to_string()));
+                    at = child;
+                }
+                _ => return segs,
+            }
+        }
+        segs
+    }
+
+    /// The node a JSON pointer names, if it exists.
+    pub fn at_pointer(&self, pointer: &str) -> Option<NodeRef<'_>> {
+        let mut n = self.root();
+        for seg in parse_pointer(pointer) {
+            n = match n.kind() {
+                Node::List { .. } => n.index(seg.parse().ok()?)?,
+                Node::Obj { .. } => n.get_str(&seg)?,
+                _ => return None,
+            };
+        }
+        Some(n)
+    }
+}
+
+/// A node of a document.
+#[derive(Clone, Copy)]
+pub struct NodeRef<'a> {
+    pub doc: &'a Doc,
+    pub id: NodeId,
+}
+
+impl std::fmt::Debug for NodeRef<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.to_json())
+    }
+}
+
+impl PartialEq for NodeRef<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::eq(self.doc, other.doc) && self.id == other.id
+    }
+}
+
+impl<'a> NodeRef<'a> {
+    pub fn kind(&self) -> Node {
+        self.doc.node_at(self.id)
+    }
+
+    pub fn pos(&self) -> Pos {
+        self.doc
+            .pos
+            .get(self.id as usize)
+            .copied()
+            .unwrap_or_default()
+    }
+
+    pub fn is_container(&self) -> bool {
+        matches!(self.kind(), Node::List { .. } | Node::Obj { .. })
+    }
+
+    /// The field with this key.
+    pub fn get(&self, key: Sym) -> Option<NodeRef<'a>> {
+        match self.kind() {
+            Node::Obj { start, len } => self
+                .doc
+                .entries_of(start, len)
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, id)| self.doc.node(*id)),
+            _ => None,
+        }
+    }
+
+    pub fn get_str(&self, key: &str) -> Option<NodeRef<'a>> {
+        self.get(super::intern::lookup(key)?)
+    }
+
+    pub fn index(&self, i: usize) -> Option<NodeRef<'a>> {
+        match self.kind() {
+            Node::List { start, len } => self
+                .doc
+                .items_of(start, len)
+                .get(i)
+                .map(|id| self.doc.node(*id)),
+            _ => None,
+        }
+    }
+
+    /// Number of items or entries; 0 for scalars.
+    pub fn len(&self) -> usize {
+        match self.kind() {
+            Node::List { len, .. } | Node::Obj { len, .. } => len as usize,
+            _ => 0,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn items(&self) -> impl Iterator<Item = NodeRef<'a>> + 'a {
+        let doc = self.doc;
+        let ids: &'a [NodeId] = match self.kind() {
+            Node::List { start, len } => doc.items_of(start, len),
+            _ => &[],
+        };
+        ids.iter().map(move |id| doc.node(*id))
+    }
+
+    pub fn entries(&self) -> impl Iterator<Item = (Sym, NodeRef<'a>)> + 'a {
+        let doc = self.doc;
+        let es: &'a [(Sym, NodeId)] = match self.kind() {
+            Node::Obj { start, len } => doc.entries_of(start, len),
+            _ => &[],
+        };
+        es.iter().map(move |(k, id)| (*k, doc.node(*id)))
+    }
+
+    pub fn as_str(&self) -> Option<&'a str> {
+        match self.kind() {
+            Node::Str { start, len } => Some(self.doc.str_at(start, len)),
+            _ => None,
+        }
+    }
+
+    pub fn as_f64(&self) -> Option<f64> {
+        match self.kind() {
+            Node::Num(n) => Some(n),
+            _ => None,
+        }
+    }
+
+    pub fn as_bool(&self) -> Option<bool> {
+        match self.kind() {
+            Node::Bool(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    pub fn is_null(&self) -> bool {
+        matches!(self.kind(), Node::Null)
+    }
+
+    /// Convenience: the string at a path of keys.
+    pub fn str_at(&self, path: &[&str]) -> Option<&'a str> {
+        let mut n = *self;
+        for p in path {
+            n = n.get_str(p)?;
+        }
+        n.as_str()
+    }
+
+    pub fn path(&self) -> Vec<Seg> {
+        self.doc.path_to(self.id)
+    }
+
+    pub fn pointer(&self) -> String {
+        pointer_string(&self.path())
+    }
+
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value;
+        match self.kind() {
+            Node::Null => Value::Null,
+            Node::Bool(b) => Value::Bool(b),
+            Node::Num(n) => num_json(n),
+            Node::Str { start, len } => Value::String(self.doc.str_at(start, len).to_string()),
+            Node::List { .. } => Value::Array(self.items().map(|n| n.to_json()).collect()),
+            Node::Obj { .. } => Value::Object(
+                self.entries()
+                    .map(|(k, v)| (k.as_str().to_string(), v.to_json()))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+/// A number as JSON: integers without a fraction.
+pub fn num_json(n: f64) -> serde_json::Value {
+    if n.fract() == 0.0 && n.abs() < 9.007_199_254_740_992e15 {
+        serde_json::Value::from(n as i64)
+    } else {
+        serde_json::Number::from_f64(n)
+            .map(serde_json::Value::Number)
+            .unwrap_or(serde_json::Value::Null)
+    }
+}
+
+/// An open container while building.
+#[derive(Debug)]
+struct Open {
+    id: NodeId,
+    obj: bool,
+    /// Where this container's children start in the scratch stacks.
+    scratch: usize,
+}
+
+/// Builds a [`Doc`] from a stream of events (as parsers produce them).
+#[derive(Debug, Default)]
+pub struct DocBuilder {
+    doc: Doc,
+    open: Vec<Open>,
+    items: Vec<NodeId>,
+    entries: Vec<(Sym, NodeId)>,
+    key: Option<Sym>,
+    /// Keys that appeared twice in one object (the later value is kept).
+    pub duplicates: Vec<(String, Pos)>,
+}
+
+impl DocBuilder {
+    pub fn new() -> DocBuilder {
+        DocBuilder::default()
+    }
+
+    pub fn with_capacity(nodes: usize, text: usize) -> DocBuilder {
+        let mut b = DocBuilder::default();
+        b.doc.nodes.reserve(nodes);
+        b.doc.pos.reserve(nodes);
+        b.doc.text.reserve(text);
+        b
+    }
+
+    pub fn depth(&self) -> usize {
+        self.open.len()
+    }
+
+    pub fn node_count(&self) -> usize {
+        self.doc.nodes.len()
+    }
+
+    /// Sets the key of the next value in the open object.
+    pub fn key(&mut self, k: Sym) {
+        self.key = Some(k);
+    }
+
+    pub fn key_str(&mut self, k: &str) {
+        self.key = Some(intern(k));
+    }
+
+    fn push(&mut self, node: Node, pos: Pos) -> NodeId {
+        let id = NodeId::try_from(self.doc.nodes.len()).unwrap_or(NodeId::MAX);
+        self.doc.nodes.push(node);
+        self.doc.pos.push(pos);
+        match self.open.last() {
+            Some(o) if o.obj => {
+                let k = self.key.take().unwrap_or_else(|| intern(""));
+                self.entries.push((k, id));
+            }
+            Some(_) => self.items.push(id),
+            None => {}
+        }
+        id
+    }
+
+    pub fn null(&mut self, pos: Pos) -> NodeId {
+        self.push(Node::Null, pos)
+    }
+
+    pub fn bool(&mut self, b: bool, pos: Pos) -> NodeId {
+        self.push(Node::Bool(b), pos)
+    }
+
+    pub fn num(&mut self, n: f64, pos: Pos) -> NodeId {
+        self.push(Node::Num(n), pos)
+    }
+
+    pub fn str(&mut self, s: &str, pos: Pos) -> NodeId {
+        let start = u32::try_from(self.doc.text.len()).unwrap_or(u32::MAX);
+        self.doc.text.push_str(s);
+        let len = u32::try_from(s.len()).unwrap_or(u32::MAX);
+        self.push(Node::Str { start, len }, pos)
+    }
+
+    /// Appends raw text to the string buffer and returns its start; pair with
+    /// [`DocBuilder::str_from`] to build a string in pieces.
+    pub fn text_mut(&mut self) -> &mut String {
+        &mut self.doc.text
+    }
+
+    /// A string node for text appended since `start`.
+    pub fn str_from(&mut self, start: usize, pos: Pos) -> NodeId {
+        let len = self.doc.text.len().saturating_sub(start);
+        let start = u32::try_from(start).unwrap_or(u32::MAX);
+        let len = u32::try_from(len).unwrap_or(u32::MAX);
+        self.push(Node::Str { start, len }, pos)
+    }
+
+    pub fn begin_list(&mut self, pos: Pos) -> NodeId {
+        let id = self.push(Node::List { start: 0, len: 0 }, pos);
+        self.open.push(Open {
+            id,
+            obj: false,
+            scratch: self.items.len(),
+        });
+        id
+    }
+
+    pub fn begin_obj(&mut self, pos: Pos) -> NodeId {
+        let id = self.push(Node::Obj { start: 0, len: 0 }, pos);
+        self.open.push(Open {
+            id,
+            obj: true,
+            scratch: self.entries.len(),
+        });
+        id
+    }
+
+    /// Closes the innermost open list or object.
+    pub fn end(&mut self) {
+        let Some(o) = self.open.pop() else {
+            return;
+        };
+        if o.obj {
+            let mut kids: Vec<(Sym, NodeId)> = self.entries.drain(o.scratch..).collect();
+            if has_duplicate_keys(&kids) {
+                let mut seen: Vec<Sym> = Vec::with_capacity(kids.len());
+                let mut keep = Vec::with_capacity(kids.len());
+                for (k, id) in kids.into_iter().rev() {
+                    if seen.contains(&k) {
+                        let pos = self.doc.pos.get(id as usize).copied().unwrap_or_default();
+                        self.duplicates.push((k.as_str().to_string(), pos));
+                        continue;
+                    }
+                    seen.push(k);
+                    keep.push((k, id));
+                }
+                keep.reverse();
+                kids = keep;
+            }
+            let start = u32::try_from(self.doc.entries.len()).unwrap_or(u32::MAX);
+            let len = u32::try_from(kids.len()).unwrap_or(u32::MAX);
+            self.doc.entries.extend(kids);
+            if let Some(n) = self.doc.nodes.get_mut(o.id as usize) {
+                *n = Node::Obj { start, len };
+            }
+        } else {
+            let start = u32::try_from(self.doc.items.len()).unwrap_or(u32::MAX);
+            let len = u32::try_from(self.items.len() - o.scratch).unwrap_or(u32::MAX);
+            self.doc.items.extend(self.items.drain(o.scratch..));
+            if let Some(n) = self.doc.nodes.get_mut(o.id as usize) {
+                *n = Node::List { start, len };
+            }
+        }
+    }
+
+    /// Copies a node of another document (with its positions) here.
+    pub fn copy(&mut self, n: NodeRef<'_>) {
+        let pos = n.pos();
+        match n.kind() {
+            Node::Null => {
+                self.null(pos);
+            }
+            Node::Bool(b) => {
+                self.bool(b, pos);
+            }
+            Node::Num(x) => {
+                self.num(x, pos);
+            }
+            Node::Str { .. } => {
+                self.str(n.as_str().unwrap_or(""), pos);
+            }
+            Node::List { .. } => {
+                self.begin_list(pos);
+                for c in n.items() {
+                    self.copy(c);
+                }
+                self.end();
+            }
+            Node::Obj { .. } => {
+                self.begin_obj(pos);
+                for (k, c) in n.entries() {
+                    self.key(k);
+                    self.copy(c);
+                }
+                self.end();
+            }
+        }
+    }
+
+    /// Adds a JSON value, every node at `pos`.
+    pub fn json(&mut self, v: &serde_json::Value, pos: Pos) {
+        use serde_json::Value;
+        match v {
+            Value::Null => {
+                self.null(pos);
+            }
+            Value::Bool(b) => {
+                self.bool(*b, pos);
+            }
+            Value::Number(n) => {
+                self.num(n.as_f64().unwrap_or(0.0), pos);
+            }
+            Value::String(s) => {
+                self.str(s, pos);
+            }
+            Value::Array(a) => {
+                self.begin_list(pos);
+                for x in a {
+                    self.json(x, pos);
+                }
+                self.end();
+            }
+            Value::Object(o) => {
+                self.begin_obj(pos);
+                for (k, x) in o {
+                    self.key_str(k);
+                    self.json(x, pos);
+                }
+                self.end();
+            }
+        }
+    }
+
+    pub fn finish(mut self) -> Doc {
+        while !self.open.is_empty() {
+            self.end();
+        }
+        if self.doc.nodes.is_empty() {
+            self.null(Pos::default());
+        }
+        self.doc.nodes.shrink_to_fit();
+        self.doc.pos.shrink_to_fit();
+        self.doc.items.shrink_to_fit();
+        self.doc.entries.shrink_to_fit();
+        self.doc.text.shrink_to_fit();
+        self.doc
+    }
+}
+
+fn has_duplicate_keys(kids: &[(Sym, NodeId)]) -> bool {
+    if kids.len() < 24 {
+        kids.iter().enumerate().any(|(i, (k, _))| {
+            kids.get(i + 1..)
+                .is_some_and(|r| r.iter().any(|(k2, _)| k2 == k))
+        })
+    } else {
+        let mut seen = std::collections::HashSet::with_capacity(kids.len());
+        kids.iter().any(|(k, _)| !seen.insert(*k))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn pointers_round_trip() {
+        let v =
+            json!({"spec": {"containers": [{"name": "a"}, {"name": "b", "image": "x"}]}, "a/b": 1});
+        let d = Doc::from_json(&v);
+        assert_eq!(d.root().to_json(), v);
+        let img = d.at_pointer("/spec/containers/1/image").unwrap();
+        assert_eq!(img.as_str(), Some("x"));
+        assert_eq!(img.pointer(), "/spec/containers/1/image");
+        assert_eq!(d.at_pointer("/a~1b").unwrap().pointer(), "/a~1b");
+        assert_eq!(d.root().pointer(), "");
+    }
+
+    #[test]
+    fn duplicate_keys_keep_the_last() {
+        let mut b = DocBuilder::new();
+        b.begin_obj(Pos::new(1, 1));
+        b.key_str("a");
+        b.num(1.0, Pos::new(1, 2));
+        b.key_str("a");
+        b.num(2.0, Pos::new(2, 2));
+        b.end();
+        let dups = b.duplicates.clone();
+        let d = b.finish();
+        assert_eq!(d.root().to_json(), json!({"a": 2}));
+        assert_eq!(dups, vec![("a".to_string(), Pos::new(1, 2))]);
+    }
+}

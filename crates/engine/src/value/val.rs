@@ -1,0 +1,512 @@
+//! Values during evaluation.
+//!
+//! A value read from a resource stays a [`NodeRef`] into its document (no
+//! copy), so it still knows where it came from: a finding `at` a loop
+//! variable points at that element's line. Values computed by a policy
+//! (literals, comprehensions, string building) are owned and cheap to clone.
+//! `Missing` is the value of a path that leads nowhere; it is not `null`.
+
+use super::doc::{Node, NodeRef, num_json};
+use super::intern::Sym;
+use std::cmp::Ordering;
+use std::fmt::Write as _;
+use std::sync::Arc;
+use ward_lang::ast::Version;
+
+/// A string, borrowed from a document or owned.
+#[derive(Clone, Debug)]
+pub enum Str<'a> {
+    Ref(&'a str),
+    Own(Arc<str>),
+}
+
+impl Str<'_> {
+    pub fn as_str(&self) -> &str {
+        match self {
+            Str::Ref(s) => s,
+            Str::Own(s) => s,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub enum Val<'a> {
+    Missing,
+    Null,
+    Bool(bool),
+    Num(f64),
+    Str(Str<'a>),
+    Version(Version),
+    /// Any node of a loaded document, scalar or container.
+    Node(NodeRef<'a>),
+    List(Arc<Vec<Val<'a>>>),
+    Obj(Arc<Vec<(Arc<str>, Val<'a>)>>),
+    /// `a .. b` (exclusive) or `a ..= b` (inclusive).
+    Range(Arc<(Val<'a>, Val<'a>, bool)>),
+}
+
+impl<'a> Val<'a> {
+    pub fn str(s: &str) -> Val<'a> {
+        Val::Str(Str::Own(Arc::from(s)))
+    }
+
+    pub fn string(s: String) -> Val<'a> {
+        Val::Str(Str::Own(Arc::from(s)))
+    }
+
+    pub fn list(items: Vec<Val<'a>>) -> Val<'a> {
+        Val::List(Arc::new(items))
+    }
+
+    /// A document scalar as a plain value; containers stay nodes.
+    #[inline]
+    pub fn resolve(&self) -> Val<'a> {
+        match self {
+            Val::Node(n) => match n.kind() {
+                Node::Null => Val::Null,
+                Node::Bool(b) => Val::Bool(b),
+                Node::Num(x) => Val::Num(x),
+                Node::Str { .. } => Val::Str(Str::Ref(n.as_str().unwrap_or(""))),
+                Node::List { .. } | Node::Obj { .. } => self.clone(),
+            },
+            v => v.clone(),
+        }
+    }
+
+    pub fn is_missing(&self) -> bool {
+        matches!(self, Val::Missing)
+    }
+
+    /// Missing or null: the two ways a field can be unset.
+    pub fn is_unset(&self) -> bool {
+        match self {
+            Val::Missing | Val::Null => true,
+            Val::Node(n) => n.is_null(),
+            _ => false,
+        }
+    }
+
+    /// `true` exactly when the value is the boolean `true`.
+    #[inline]
+    pub fn is_true(&self) -> bool {
+        match self {
+            Val::Bool(b) => *b,
+            Val::Node(n) => n.as_bool() == Some(true),
+            _ => false,
+        }
+    }
+
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Val::Bool(b) => Some(*b),
+            Val::Node(n) => n.as_bool(),
+            _ => None,
+        }
+    }
+
+    pub fn as_num(&self) -> Option<f64> {
+        match self {
+            Val::Num(n) => Some(*n),
+            Val::Node(n) => n.as_f64(),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Val::Str(s) => Some(s.as_str()),
+            Val::Node(n) => n.as_str(),
+            _ => None,
+        }
+    }
+
+    pub fn as_version(&self) -> Option<Version> {
+        match self {
+            Val::Version(v) => Some(*v),
+            _ => None,
+        }
+    }
+
+    pub fn is_list(&self) -> bool {
+        match self {
+            Val::List(_) => true,
+            Val::Node(n) => matches!(n.kind(), Node::List { .. }),
+            _ => false,
+        }
+    }
+
+    pub fn is_obj(&self) -> bool {
+        match self {
+            Val::Obj(_) => true,
+            Val::Node(n) => matches!(n.kind(), Node::Obj { .. }),
+            _ => false,
+        }
+    }
+
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Val::Missing => "missing",
+            Val::Null => "null",
+            Val::Bool(_) => "bool",
+            Val::Num(_) => "number",
+            Val::Str(_) => "string",
+            Val::Version(_) => "version",
+            Val::List(_) => "list",
+            Val::Obj(_) => "object",
+            Val::Range(_) => "range",
+            Val::Node(n) => match n.kind() {
+                Node::Null => "null",
+                Node::Bool(_) => "bool",
+                Node::Num(_) => "number",
+                Node::Str { .. } => "string",
+                Node::List { .. } => "list",
+                Node::Obj { .. } => "object",
+            },
+        }
+    }
+
+    /// The node this value is, when it was read from a document.
+    pub fn node(&self) -> Option<NodeRef<'a>> {
+        match self {
+            Val::Node(n) => Some(*n),
+            _ => None,
+        }
+    }
+
+    /// Field access by interned key; missing when absent or not an object.
+    #[inline]
+    pub fn get(&self, key: Sym) -> Val<'a> {
+        match self {
+            Val::Node(n) => n.get(key).map(Val::Node).unwrap_or(Val::Missing),
+            Val::Obj(o) => {
+                let k = key.as_str();
+                o.iter()
+                    .find(|(name, _)| &**name == k)
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or(Val::Missing)
+            }
+            _ => Val::Missing,
+        }
+    }
+
+    /// Field access by text.
+    pub fn get_str(&self, key: &str) -> Val<'a> {
+        match self {
+            Val::Node(n) => n.get_str(key).map(Val::Node).unwrap_or(Val::Missing),
+            Val::Obj(o) => o
+                .iter()
+                .find(|(name, _)| &**name == key)
+                .map(|(_, v)| v.clone())
+                .unwrap_or(Val::Missing),
+            _ => Val::Missing,
+        }
+    }
+
+    /// List index (negative counts from the end).
+    pub fn index(&self, i: f64) -> Val<'a> {
+        if i.fract() != 0.0 {
+            return Val::Missing;
+        }
+        let len = self.len() as i64;
+        let i = i as i64;
+        let i = if i < 0 { len + i } else { i };
+        if i < 0 || i >= len {
+            return Val::Missing;
+        }
+        let i = i as usize;
+        match self {
+            Val::Node(n) => n.index(i).map(Val::Node).unwrap_or(Val::Missing),
+            Val::List(l) => l.get(i).cloned().unwrap_or(Val::Missing),
+            _ => Val::Missing,
+        }
+    }
+
+    /// Items of a list, entries' values of an object; nothing otherwise.
+    pub fn len(&self) -> usize {
+        match self {
+            Val::Node(n) => match n.kind() {
+                Node::Str { .. } => n.as_str().map(|s| s.chars().count()).unwrap_or(0),
+                _ => n.len(),
+            },
+            Val::List(l) => l.len(),
+            Val::Obj(o) => o.len(),
+            Val::Str(s) => s.as_str().chars().count(),
+            _ => 0,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Iterates a list's items.
+    pub fn items(&self) -> Items<'a> {
+        match self {
+            Val::Node(n) if matches!(n.kind(), Node::List { .. }) => {
+                Items::Node(n.doc, *n, 0, n.len())
+            }
+            Val::List(l) => Items::Own(l.clone(), 0),
+            _ => Items::Empty,
+        }
+    }
+
+    /// Iterates an object's entries as (key, value).
+    pub fn entries(&self) -> Vec<(Val<'a>, Val<'a>)> {
+        match self {
+            Val::Node(n) if matches!(n.kind(), Node::Obj { .. }) => n
+                .entries()
+                .map(|(k, v)| (Val::Str(Str::Ref(k.as_str())), Val::Node(v)))
+                .collect(),
+            Val::Obj(o) => o
+                .iter()
+                .map(|(k, v)| (Val::Str(Str::Own(k.clone())), v.clone()))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Structural equality; missing equals nothing.
+    pub fn equals(&self, other: &Val<'_>) -> bool {
+        if let (Val::Node(a), Val::Node(b)) = (self, other)
+            && std::ptr::eq(a.doc, b.doc)
+            && a.id == b.id
+        {
+            return true;
+        }
+        let a = self.resolve();
+        let b = other.resolve();
+        match (&a, &b) {
+            (Val::Missing, _) | (_, Val::Missing) => false,
+            (Val::Null, Val::Null) => true,
+            (Val::Bool(x), Val::Bool(y)) => x == y,
+            (Val::Num(x), Val::Num(y)) => x == y,
+            (Val::Str(x), Val::Str(y)) => x.as_str() == y.as_str(),
+            (Val::Version(x), Val::Version(y)) => x.cmp_value(*y).is_eq(),
+            _ if a.is_list() && b.is_list() => {
+                a.len() == b.len() && a.items().zip(b.items()).all(|(x, y)| x.equals(&y))
+            }
+            _ if a.is_obj() && b.is_obj() => {
+                let ea = a.entries();
+                let eb = b.entries();
+                ea.len() == eb.len()
+                    && ea.iter().all(|(k, v)| {
+                        let key = k.as_str().unwrap_or("");
+                        eb.iter()
+                            .find(|(k2, _)| k2.as_str() == Some(key))
+                            .is_some_and(|(_, v2)| v.equals(v2))
+                    })
+            }
+            (Val::Range(x), Val::Range(y)) => x.2 == y.2 && x.0.equals(&y.0) && x.1.equals(&y.1),
+            _ => false,
+        }
+    }
+
+    /// `<`/`>` between two numbers, two strings or two versions.
+    pub fn order(&self, other: &Val<'_>) -> Option<Ordering> {
+        let a = self.resolve();
+        let b = other.resolve();
+        match (&a, &b) {
+            (Val::Num(x), Val::Num(y)) => x.partial_cmp(y),
+            (Val::Str(x), Val::Str(y)) => Some(x.as_str().cmp(y.as_str())),
+            (Val::Version(x), Val::Version(y)) => Some(x.cmp_value(*y)),
+            _ => None,
+        }
+    }
+
+    /// A total order for `sort`: numbers, strings, then the rest by JSON.
+    pub fn sort_key_cmp(&self, other: &Val<'_>) -> Ordering {
+        fn rank(v: &Val<'_>) -> u8 {
+            match v {
+                Val::Num(_) => 0,
+                Val::Str(_) => 1,
+                Val::Version(_) => 2,
+                _ => 3,
+            }
+        }
+        let a = self.resolve();
+        let b = other.resolve();
+        match (rank(&a), rank(&b)) {
+            (x, y) if x != y => x.cmp(&y),
+            _ => match a.order(&b) {
+                Some(o) => o,
+                None => a.to_json().to_string().cmp(&b.to_json().to_string()),
+            },
+        }
+    }
+
+    /// `x in self`: list membership, object key, substring or range.
+    pub fn contains(&self, x: &Val<'_>) -> bool {
+        if x.is_missing() {
+            return false;
+        }
+        match self {
+            Val::Range(r) => {
+                let (lo, hi, incl) = (&r.0, &r.1, r.2);
+                let above = matches!(x.order(lo), Some(Ordering::Greater | Ordering::Equal));
+                let below = match x.order(hi) {
+                    Some(Ordering::Less) => true,
+                    Some(Ordering::Equal) => incl,
+                    _ => false,
+                };
+                above && below
+            }
+            _ if self.is_list() => self.items().any(|i| i.equals(x)),
+            _ if self.is_obj() => match x.as_str() {
+                Some(k) => !self.get_str(k).is_missing(),
+                None => false,
+            },
+            _ => match (self.as_str(), x.as_str()) {
+                (Some(s), Some(sub)) => s.contains(sub),
+                _ => false,
+            },
+        }
+    }
+
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value;
+        match self {
+            Val::Missing | Val::Null => Value::Null,
+            Val::Bool(b) => Value::Bool(*b),
+            Val::Num(n) => num_json(*n),
+            Val::Str(s) => Value::String(s.as_str().to_string()),
+            Val::Version(v) => Value::String(v.to_string()),
+            Val::Node(n) => n.to_json(),
+            Val::List(l) => Value::Array(l.iter().map(Val::to_json).collect()),
+            Val::Obj(o) => Value::Object(
+                o.iter()
+                    .map(|(k, v)| (k.to_string(), v.to_json()))
+                    .collect(),
+            ),
+            Val::Range(r) => Value::String(format!(
+                "{}{}{}",
+                r.0.display(),
+                if r.2 { "..=" } else { ".." },
+                r.1.display()
+            )),
+        }
+    }
+
+    /// Builds an owned value from JSON (params, test inputs).
+    pub fn from_json(v: &serde_json::Value) -> Val<'static> {
+        use serde_json::Value;
+        match v {
+            Value::Null => Val::Null,
+            Value::Bool(b) => Val::Bool(*b),
+            Value::Number(n) => Val::Num(n.as_f64().unwrap_or(0.0)),
+            Value::String(s) => Val::str(s),
+            Value::Array(a) => Val::list(a.iter().map(Val::from_json).collect()),
+            Value::Object(o) => Val::Obj(Arc::new(
+                o.iter()
+                    .map(|(k, v)| (Arc::from(k.as_str()), Val::from_json(v)))
+                    .collect(),
+            )),
+        }
+    }
+
+    /// How a value reads inside a message: strings bare, the rest as JSON.
+    pub fn display(&self) -> String {
+        match self.resolve() {
+            Val::Missing => "<missing>".to_string(),
+            Val::Str(s) => s.as_str().to_string(),
+            Val::Num(n) => {
+                let mut out = String::new();
+                if n.fract() == 0.0 && n.abs() < 1e15 {
+                    let _ = write!(out, "{}", n as i64);
+                } else {
+                    let _ = write!(out, "{n}");
+                }
+                out
+            }
+            Val::Version(v) => v.to_string(),
+            v => v.to_json().to_string(),
+        }
+    }
+
+    /// Makes an owned copy with no references into documents.
+    pub fn into_static(self) -> Val<'static> {
+        match self {
+            Val::Missing => Val::Missing,
+            Val::Null => Val::Null,
+            Val::Bool(b) => Val::Bool(b),
+            Val::Num(n) => Val::Num(n),
+            Val::Version(v) => Val::Version(v),
+            Val::Str(s) => Val::str(s.as_str()),
+            Val::Node(n) => Val::from_json(&n.to_json()),
+            Val::List(l) => Val::list(l.iter().map(|v| v.clone().into_static()).collect()),
+            Val::Obj(o) => Val::Obj(Arc::new(
+                o.iter()
+                    .map(|(k, v)| (k.clone(), v.clone().into_static()))
+                    .collect(),
+            )),
+            Val::Range(r) => Val::Range(Arc::new((
+                r.0.clone().into_static(),
+                r.1.clone().into_static(),
+                r.2,
+            ))),
+        }
+    }
+}
+
+/// Iterator over list items without allocating.
+#[derive(Debug)]
+pub enum Items<'a> {
+    Empty,
+    Node(&'a super::doc::Doc, NodeRef<'a>, usize, usize),
+    Own(Arc<Vec<Val<'a>>>, usize),
+}
+
+impl<'a> Iterator for Items<'a> {
+    type Item = Val<'a>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Val<'a>> {
+        match self {
+            Items::Empty => None,
+            Items::Node(_, n, i, len) => {
+                if *i >= *len {
+                    return None;
+                }
+                let item = n.index(*i).map(Val::Node);
+                *i += 1;
+                item
+            }
+            Items::Own(l, i) => {
+                let item = l.get(*i).cloned();
+                *i += 1;
+                item
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::value::doc::Doc;
+    use serde_json::json;
+
+    #[test]
+    fn equality_across_representations() {
+        let d = Doc::from_json(&json!({"a": [1, "x", {"b": true}]}));
+        let node = Val::Node(d.root()).get_str("a");
+        let own = Val::from_json(&json!([1, "x", {"b": true}]));
+        assert!(node.equals(&own));
+        assert!(own.equals(&node));
+        assert!(!Val::Missing.equals(&Val::Missing));
+        assert!(Val::Null.equals(&Val::Null));
+        assert!(!Val::Num(1.0).equals(&Val::str("1")));
+    }
+
+    #[test]
+    fn membership() {
+        let l = Val::from_json(&json!(["a", "b"]));
+        assert!(l.contains(&Val::str("a")));
+        assert!(!l.contains(&Val::Missing));
+        let o = Val::from_json(&json!({"k": null}));
+        assert!(o.contains(&Val::str("k")));
+        assert!(Val::str("hello").contains(&Val::str("ell")));
+        let r = Val::Range(Arc::new((Val::Num(1.0), Val::Num(3.0), false)));
+        assert!(r.contains(&Val::Num(2.0)));
+        assert!(!r.contains(&Val::Num(3.0)));
+    }
+}
