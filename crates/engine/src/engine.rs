@@ -389,7 +389,7 @@ impl Engine {
             params.extend(overrides.iter().map(|(k, v)| (*k, v.clone())));
             let level = pack.name.strip_prefix("pss-").unwrap_or("");
             let env = self.env(&pack.name, profile, level, &params)?;
-            units.push(self.unit(
+            units.push(self.make_unit(
                 pack.name.clone(),
                 pack.version.clone(),
                 profile,
@@ -402,13 +402,20 @@ impl Engine {
             let controls = self.local_controls();
             if !controls.is_empty() {
                 let env = self.env("local", None, "", &overrides)?;
-                units.push(self.unit("local".into(), String::new(), None, None, controls, env));
+                units.push(self.make_unit(
+                    "local".into(),
+                    String::new(),
+                    None,
+                    None,
+                    controls,
+                    env,
+                ));
             }
         }
         Ok(Selection { units })
     }
 
-    fn unit(
+    pub(crate) fn make_unit(
         &self,
         pack: String,
         pack_version: String,

@@ -14,6 +14,7 @@ pub mod finding;
 pub mod input;
 pub mod inventory;
 pub mod report;
+pub mod testing;
 pub mod value;
 
 pub use engine::{Engine, EngineBuilder, EvalOptions, PackRef, PolicyErrors, Report, Selection};

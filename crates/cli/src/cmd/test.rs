@@ -1,8 +1,127 @@
-//! `ward test`.
+//! `ward test`: run the `test` blocks of policies and packs.
+
+use crate::exit;
+use crate::output;
+use std::collections::HashSet;
+use std::path::PathBuf;
+use ward_lang::span::FileId;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
 
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Policy files or folders whose tests run; the built-in packs when none.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    /// Fail when a control has no failing or no passing case.
+    #[arg(long)]
+    pub require_coverage: bool,
+    /// Only run tests whose name contains this text.
+    #[arg(long, value_name = "TEXT")]
+    pub filter: Option<String>,
+}
 
-pub fn run(_a: Args, _color: bool, _ecolor: bool) -> u8 {
-    crate::exit::ERROR
+pub fn run(a: Args, color: bool, ecolor: bool) -> u8 {
+    let builtin = a.paths.is_empty();
+    let Some(engine) = super::engine(&a.paths, builtin, ecolor) else {
+        return exit::ERROR;
+    };
+    let files: Option<HashSet<FileId>> = if builtin {
+        Some(
+            engine
+                .sources
+                .files()
+                .filter(|(_, f)| f.name.starts_with("<ward>/policies/"))
+                .map(|(id, _)| id)
+                .collect(),
+        )
+    } else {
+        Some(
+            engine
+                .sources
+                .files()
+                .filter(|(_, f)| !f.name.starts_with("<ward>/"))
+                .map(|(id, _)| id)
+                .collect(),
+        )
+    };
+    let mut run = engine.run_tests(files.as_ref());
+    if let Some(f) = &a.filter {
+        run.results.retain(|r| r.name.contains(f.as_str()));
+    }
+    let uncovered: Vec<_> = run.uncovered().cloned().collect();
+    let text = match a.format {
+        Format::Json => serde_json::to_string_pretty(&run).unwrap_or_default() + "\n",
+        Format::Text => render(&run, &uncovered, color),
+    };
+    if let Err(e) = output::write(None, &text) {
+        output::error(ecolor, &e);
+        return exit::ERROR;
+    }
+    if run.failed() > 0 || (a.require_coverage && !uncovered.is_empty()) {
+        exit::FINDINGS
+    } else {
+        exit::OK
+    }
+}
+
+fn render(
+    run: &ward_engine::testing::TestRun,
+    uncovered: &[ward_engine::testing::Coverage],
+    color: bool,
+) -> String {
+    use std::fmt::Write as _;
+    let paint = |code: &str, s: &str| {
+        if color {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    };
+    let mut out = String::new();
+    for r in &run.results {
+        let status = if r.passed {
+            paint("32", "ok    ")
+        } else {
+            paint("1;31", "FAILED")
+        };
+        let _ = writeln!(
+            out,
+            "{status} {}:{}:{} {}",
+            r.file, r.line, r.column, r.name
+        );
+        for f in &r.failures {
+            let _ = writeln!(out, "         {f}");
+        }
+    }
+    if !uncovered.is_empty() {
+        let _ = writeln!(out, "\ncontrols without both a failing and a passing case:");
+        for c in uncovered {
+            let mut missing = Vec::new();
+            if !c.failing_case {
+                missing.push("no failing case");
+            }
+            if !c.passing_case {
+                missing.push("no passing case");
+            }
+            let _ = writeln!(out, "  {} ({})", c.control, missing.join(", "));
+        }
+    }
+    let passed = run.results.len() - run.failed();
+    let _ = writeln!(
+        out,
+        "\n{} tests: {passed} passed, {} failed; {} of {} controls covered both ways",
+        run.results.len(),
+        run.failed(),
+        run.coverage.len() - uncovered.len(),
+        run.coverage.len()
+    );
+    out
 }

@@ -32,7 +32,18 @@ impl<'a> Evaluator<'_, 'a> {
         match &e.kind {
             CKind::Field(base, sym) => {
                 let Some(mut l) = self.locate(base)? else {
-                    return Ok(None);
+                    // The base is not a place in a document (say, an object
+                    // a policy built), but its value or this field may be.
+                    if let Some(node) = self.eval(e)?.node() {
+                        return Ok(Some(Located {
+                            node,
+                            rest: Vec::new(),
+                        }));
+                    }
+                    return Ok(self.eval(base)?.node().map(|node| Located {
+                        node,
+                        rest: vec![Seg::Key(sym.as_str().to_string())],
+                    }));
                 };
                 if l.rest.is_empty()
                     && let Some(child) = l.node.get(*sym)
