@@ -122,6 +122,14 @@ impl EngineBuilder {
                 Err(ds) => diagnostics.extend(ds),
             }
         }
+        // Checking modules next to one that did not parse only reports the
+        // consequences of the missing declarations; parse errors come first.
+        if diagnostics.iter().any(Diagnostic::is_error) {
+            return Err(Box::new(PolicyErrors {
+                sources,
+                diagnostics,
+            }));
+        }
         let checked = ward_lang::check(&modules);
         diagnostics.extend(checked.diagnostics);
         if diagnostics.iter().any(Diagnostic::is_error) {
@@ -218,6 +226,11 @@ pub struct Unit {
     /// Indexes into the program's controls, active at this version.
     pub controls: Vec<usize>,
     pub env: Env,
+    /// For packs whose profile is picked per resource: the function, the
+    /// controls of each level, and the versions the pack covers.
+    pub profile_fn: Option<u32>,
+    pub levels: Vec<(String, Vec<usize>)>,
+    pub range: Option<ward_lang::hir::ProfileRange>,
     by_kind: HashMap<String, Vec<usize>>,
     any_kind: Vec<usize>,
 }
@@ -389,14 +402,18 @@ impl Engine {
             params.extend(overrides.iter().map(|(k, v)| (*k, v.clone())));
             let level = pack.name.strip_prefix("pss-").unwrap_or("");
             let env = self.env(&pack.name, profile, level, &params)?;
-            units.push(self.make_unit(
+            let mut unit = self.make_unit(
                 pack.name.clone(),
                 pack.version.clone(),
                 profile,
                 r.version.clone(),
                 controls,
                 env,
-            ));
+            );
+            unit.profile_fn = pack.profile_fn;
+            unit.levels = pack.levels.clone();
+            unit.range = pack.profile;
+            units.push(unit);
         }
         if local {
             let controls = self.local_controls();
@@ -448,6 +465,9 @@ impl Engine {
             requested,
             controls,
             env,
+            profile_fn: None,
+            levels: Vec::new(),
+            range: None,
             by_kind,
             any_kind,
         }
@@ -667,45 +687,197 @@ impl Engine {
         acc: &mut Acc,
     ) {
         let kind = r.kind();
-        let mut raw: Vec<RawFinding<'a>> = Vec::new();
         for (ui, unit) in sel.units.iter().enumerate() {
             let mut ev = Evaluator::new(&self.compiled, &unit.env, inv, plugins);
             ev.budget = opts.budget;
-            for c in unit.controls_for(kind) {
-                raw.clear();
-                let slot = ui * ncontrols + c;
-                match ev.run_control(c, r.root(), &mut raw) {
-                    Ok(Applied::Yes) => {
-                        if let Some(counts) = acc.counts.get_mut(slot) {
-                            counts[0] += 1;
-                            if raw.iter().any(|f| f.kind == FindingKind::Deny) {
-                                counts[1] += 1;
+            let mut run = Run {
+                unit,
+                slot: ui * ncontrols,
+                inputs,
+                r,
+                seen: HashSet::new(),
+                mode: None,
+            };
+            // The pack's own controls run once; a `profile from` pack then
+            // runs each level's controls for each profile of the resource.
+            self.run_controls(&mut ev, &mut run, &unit.controls_for(kind), acc);
+            let Some(fid) = unit.profile_fn else {
+                continue;
+            };
+            let profiles = match ev.call_fn_value(fid, Val::Node(r.root())) {
+                Ok(v) => self.profiles(&v, unit.range),
+                Err(e) => {
+                    self.eval_error(acc, inputs, r, None, e);
+                    continue;
+                }
+            };
+            for p in profiles {
+                let controls = self.controls_at(unit, &p.level, p.version, kind);
+                let mut prof = vec![
+                    (Arc::from("name"), Val::str(&unit.pack)),
+                    (Arc::from("level"), Val::str(&p.level)),
+                    (Arc::from("mode"), Val::str(&p.mode)),
+                ];
+                prof.push((
+                    Arc::from("version"),
+                    p.version.map(Val::Version).unwrap_or(Val::Missing),
+                ));
+                ev.set_profile(Some(Val::Obj(Arc::new(prof))));
+                run.mode = Some(p);
+                self.run_controls(&mut ev, &mut run, &controls, acc);
+            }
+        }
+    }
+
+    /// Runs controls over one resource for one unit (and profile).
+    fn run_controls<'a>(
+        &self,
+        ev: &mut Evaluator<'_, 'a>,
+        run: &mut Run<'_, 'a>,
+        controls: &[usize],
+        acc: &mut Acc,
+    ) {
+        let mut raw: Vec<RawFinding<'a>> = Vec::new();
+        for &c in controls {
+            raw.clear();
+            let slot = run.slot + c;
+            match ev.run_control(c, run.r.root(), &mut raw) {
+                Ok(Applied::Yes) => {
+                    if let Some(counts) = acc.counts.get_mut(slot) {
+                        counts[0] += 1;
+                        if raw.iter().any(|f| f.kind == FindingKind::Deny) {
+                            counts[1] += 1;
+                        }
+                    }
+                    for f in raw.drain(..) {
+                        let mut finding = self.finding(run.unit, run.inputs, run.r, f);
+                        if let Some(p) = &run.mode {
+                            // Only the enforce mode denies; audit and warn
+                            // report what the enforce level did not.
+                            if !run
+                                .seen
+                                .insert((finding.control.clone(), finding.pointer.clone()))
+                            {
+                                continue;
                             }
+                            if p.mode != "enforce" {
+                                finding.level = Level::Warn;
+                            }
+                            finding.profile = Some(format!(
+                                "{}:{} ({})",
+                                p.level,
+                                p.version.map(|v| v.to_string()).unwrap_or_default(),
+                                p.mode
+                            ));
                         }
-                        for f in raw.drain(..) {
-                            acc.findings.push(self.finding(unit, inputs, r, f));
-                        }
+                        acc.findings.push(finding);
                     }
-                    Ok(Applied::No) => {}
-                    Err(e) => {
-                        if let Some(counts) = acc.counts.get_mut(slot) {
-                            counts[2] += 1;
-                        }
-                        let (line, column) = self.sources.line_col(e.span);
-                        acc.errors.push(Error {
-                            kind: ErrorKind::Evaluation,
-                            file: Some(inputs.file(r).path.clone()),
-                            policy: Some(self.sources.name(e.span.file).to_string()),
-                            line,
-                            column,
-                            message: e.message,
-                            control: self.program.controls.get(c).map(|cd| cd.id.clone()),
-                            resource: Some(identity(r)),
-                        });
+                }
+                Ok(Applied::No) => {}
+                Err(e) => {
+                    if let Some(counts) = acc.counts.get_mut(slot) {
+                        counts[2] += 1;
                     }
+                    self.eval_error(acc, run.inputs, run.r, Some(c), e);
                 }
             }
         }
+    }
+
+    fn eval_error(
+        &self,
+        acc: &mut Acc,
+        inputs: &Inputs,
+        r: &Resource,
+        control: Option<usize>,
+        e: EvalError,
+    ) {
+        let (line, column) = self.sources.line_col(e.span);
+        acc.errors.push(Error {
+            kind: ErrorKind::Evaluation,
+            file: Some(inputs.file(r).path.clone()),
+            policy: Some(self.sources.name(e.span.file).to_string()),
+            line,
+            column,
+            message: e.message,
+            control: control
+                .and_then(|c| self.program.controls.get(c))
+                .map(|cd| cd.id.clone()),
+            resource: Some(identity(r)),
+        });
+    }
+
+    /// The profiles a `profile from` function returned, enforce first,
+    /// each (level, version) once.
+    fn profiles(&self, v: &Val<'_>, range: Option<ward_lang::hir::ProfileRange>) -> Vec<Profile> {
+        let items: Vec<Val<'_>> = if v.is_list() {
+            v.items().collect()
+        } else if v.is_obj() {
+            vec![v.clone()]
+        } else {
+            Vec::new()
+        };
+        let mut out: Vec<Profile> = Vec::new();
+        for it in items {
+            let level = it.get_str("level").as_str().unwrap_or("").to_string();
+            let mode = it.get_str("mode").as_str().unwrap_or("enforce").to_string();
+            let requested = match it.get_str("version").resolve() {
+                Val::Version(v) => Some(v),
+                Val::Str(s) => Version::parse(s.as_str()),
+                _ => None,
+            };
+            let version = match range {
+                Some(r) => r.resolve(requested).or(Some(r.from)),
+                None => requested,
+            };
+            out.push(Profile {
+                level,
+                version,
+                mode,
+            });
+        }
+        out.sort_by_key(|p| match p.mode.as_str() {
+            "enforce" => 0,
+            "audit" => 1,
+            _ => 2,
+        });
+        let mut seen = HashSet::new();
+        out.retain(|p| seen.insert((p.level.clone(), p.version.map(|v| v.to_string()))));
+        out
+    }
+
+    /// The controls a level runs at a version: the level's, active at that
+    /// version, minus those replaced.
+    fn controls_at(
+        &self,
+        unit: &Unit,
+        level: &str,
+        version: Option<Version>,
+        kind: &str,
+    ) -> Vec<usize> {
+        let mut cs: Vec<usize> = Vec::new();
+        if let Some((_, lc)) = unit.levels.iter().find(|(l, _)| l == level) {
+            cs.extend(lc.iter().copied());
+        }
+        cs.retain(|&c| self.active(c, version));
+        let replaced: HashSet<String> = cs
+            .iter()
+            .filter_map(|&c| self.program.controls.get(c)?.replaces.clone())
+            .collect();
+        cs.retain(|&c| {
+            self.program
+                .controls
+                .get(c)
+                .is_some_and(|cd| !replaced.contains(&cd.id))
+                && self.compiled.controls.get(c).is_some_and(|cc| {
+                    cc.kinds
+                        .as_ref()
+                        .is_none_or(|k| k.iter().any(|x| x == kind))
+                })
+        });
+        cs.sort_unstable();
+        cs.dedup();
+        cs
     }
 
     fn finding(&self, unit: &Unit, inputs: &Inputs, r: &Resource, f: RawFinding<'_>) -> Finding {
@@ -764,6 +936,25 @@ impl Engine {
             waived: None,
         }
     }
+}
+
+/// One profile a `profile from` function picked for a resource.
+#[derive(Clone, Debug)]
+struct Profile {
+    level: String,
+    version: Option<Version>,
+    mode: String,
+}
+
+/// What one resource's evaluation for one unit needs to carry along.
+struct Run<'u, 'a> {
+    unit: &'u Unit,
+    slot: usize,
+    inputs: &'a Inputs,
+    r: &'a Resource,
+    /// (control, pointer) already reported under an earlier profile.
+    seen: HashSet<(String, String)>,
+    mode: Option<Profile>,
 }
 
 /// Per-thread accumulation of an evaluation.

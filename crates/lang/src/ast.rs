@@ -389,6 +389,10 @@ pub enum PackStmtKind {
         inclusive: bool,
         latest: Option<Spanned<Version>>,
     },
+    /// `profile from pkg.fn`.
+    ProfileFrom(QName),
+    /// `level name: globs`.
+    Level(Ident, Vec<Spanned<String>>),
     Include(Vec<Spanned<String>>),
     Exclude(Vec<Spanned<String>>),
     Set(QName, Expr),

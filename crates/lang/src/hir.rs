@@ -319,8 +319,14 @@ pub struct PackDef {
     pub profile: Option<ProfileRange>,
     pub include: Vec<String>,
     pub exclude: Vec<String>,
-    /// Indexes into [`Program::controls`], in id order.
+    /// Indexes into [`Program::controls`], in id order: the controls that
+    /// always run.
     pub controls: Vec<usize>,
+    /// Controls per profile level, when a function picks each resource's
+    /// level (`profile from`).
+    pub levels: Vec<(String, Vec<usize>)>,
+    /// The function that picks a resource's profiles.
+    pub profile_fn: Option<u32>,
     pub sets: Vec<(u32, HExpr)>,
     pub default: bool,
     pub file: FileId,

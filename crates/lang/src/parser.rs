@@ -364,6 +364,8 @@ fn rule_name(r: Rule) -> Option<&'static str> {
         | Rule::pack_description
         | Rule::pack_requires
         | Rule::pack_profile
+        | Rule::pack_profile_from
+        | Rule::pack_level
         | Rule::pack_include
         | Rule::pack_exclude
         | Rule::pack_param
@@ -1034,6 +1036,16 @@ impl P {
                         inclusive,
                         latest,
                     }
+                }
+                Rule::pack_profile_from => {
+                    PackStmtKind::ProfileFrom(self.parse_qname(self.next(&mut it, &io, "profile")?))
+                }
+                Rule::pack_level => {
+                    let name = self.parse_ident(self.next(&mut it, &io, "level")?);
+                    let globs = it
+                        .map(|g| Spanned::new(g.as_str().to_string(), self.span(&g)))
+                        .collect();
+                    PackStmtKind::Level(name, globs)
                 }
                 Rule::pack_include | Rule::pack_exclude => {
                     let globs = it

@@ -110,6 +110,8 @@ pub struct Evaluator<'p, 'a> {
     /// finding without `at` points to.
     focus: Vec<NodeRef<'a>>,
     regex_cache: std::collections::HashMap<String, Arc<regex::Regex>>,
+    /// A per-resource profile that replaces the unit's.
+    profile: Option<Val<'static>>,
 }
 
 impl std::fmt::Debug for Evaluator<'_, '_> {
@@ -139,7 +141,27 @@ impl<'p, 'a> Evaluator<'p, 'a> {
             budget: DEFAULT_BUDGET,
             focus: Vec::new(),
             regex_cache: Default::default(),
+            profile: None,
         }
+    }
+
+    /// Evaluates with this profile instead of the unit's.
+    pub fn set_profile(&mut self, p: Option<Val<'static>>) {
+        self.profile = p;
+    }
+
+    /// Calls a function of the program with one argument.
+    pub fn call_fn_value(&mut self, id: u32, arg: Val<'a>) -> R<Val<'a>> {
+        self.steps = 0;
+        self.input = arg.clone();
+        self.stack.clear();
+        self.base = 0;
+        self.stack.push(arg);
+        let e = CExpr {
+            kind: CKind::Local(0),
+            span: Span::default(),
+        };
+        self.call(id, std::slice::from_ref(&e), Span::default())
     }
 
     /// Evaluates an expression with no resource (constants, param defaults,
@@ -407,7 +429,10 @@ impl<'p, 'a> Evaluator<'p, 'a> {
                 .cloned()
                 .unwrap_or(Val::Missing)),
             CKind::Input => Ok(self.input.clone()),
-            CKind::Profile => Ok(self.env.profile.clone()),
+            CKind::Profile => Ok(self
+                .profile
+                .clone()
+                .unwrap_or_else(|| self.env.profile.clone())),
             CKind::Param(i) => Ok(self
                 .env
                 .params

@@ -1047,11 +1047,14 @@ impl<'m> Checker<'m> {
                     include: Vec::new(),
                     exclude: Vec::new(),
                     controls: Vec::new(),
+                    levels: Vec::new(),
+                    profile_fn: None,
                     sets: Vec::new(),
                     default: false,
                     file: m.file,
                     span: p.name.span,
                 };
+                let mut levels: Vec<(ast::Ident, Vec<crate::span::Spanned<String>>)> = Vec::new();
                 let mut frame = Frame::new(mi, scope::Context::Test);
                 let mut includes = Vec::new();
                 let mut excludes = Vec::new();
@@ -1089,6 +1092,10 @@ impl<'m> Checker<'m> {
                                 latest,
                             });
                         }
+                        PackStmtKind::ProfileFrom(q) => def.profile_fn = self.find_fn(&pkg, q),
+                        PackStmtKind::Level(name, globs) => {
+                            levels.push((name.clone(), globs.clone()))
+                        }
                         PackStmtKind::Include(g) => includes.extend(g.iter().cloned()),
                         PackStmtKind::Exclude(g) => excludes.extend(g.iter().cloned()),
                         PackStmtKind::Set(q, e) => {
@@ -1115,13 +1122,38 @@ impl<'m> Checker<'m> {
                     }
                     chosen.retain(|c| !hits.contains(c));
                 }
+                for (name, globs) in &levels {
+                    let mut hits = Vec::new();
+                    for g in globs {
+                        let h = self.glob_controls(&g.node);
+                        if h.is_empty() {
+                            self.glob_miss(g, "level");
+                        }
+                        hits.extend(h);
+                    }
+                    hits.retain(|c| !chosen.contains(c));
+                    hits.sort_unstable();
+                    hits.dedup();
+                    def.levels.push((name.node.clone(), hits));
+                }
+                if !levels.is_empty() && def.profile_fn.is_none() {
+                    if let Some((name, _)) = levels.first() {
+                        self.diags.push(
+                            Diagnostic::error(
+                                "level-without-profile",
+                                name.span,
+                                "a pack with levels needs `profile from <function>` to pick each resource's level",
+                            ),
+                        );
+                    }
+                }
                 chosen.sort_by(|a, b| {
                     let ia = self.program.controls.get(*a).map(|c| c.id.as_str());
                     let ib = self.program.controls.get(*b).map(|c| c.id.as_str());
                     ia.cmp(&ib)
                 });
                 chosen.dedup();
-                if chosen.is_empty() {
+                if chosen.is_empty() && def.levels.iter().all(|(_, c)| c.is_empty()) {
                     self.diags.push(
                         Diagnostic::error(
                             "empty-pack",
@@ -1149,6 +1181,38 @@ impl<'m> Checker<'m> {
                 self.program.packs.push(def);
             }
         }
+    }
+
+    /// A one-parameter function named in a pack.
+    fn find_fn(&mut self, pkg: &str, q: &ast::QName) -> Option<u32> {
+        let written = q.to_string();
+        let candidates = [Self::qualify(pkg, &written), written.clone()];
+        for cand in &candidates {
+            if let Some(i) = self.program.fns.iter().position(|f| f.qname == *cand) {
+                let arity = self.program.fns.get(i).map(|f| f.params.len()).unwrap_or(0);
+                if arity != 1 {
+                    self.diags.push(Diagnostic::error(
+                        "wrong-arity",
+                        q.span,
+                        format!(
+                            "`{written}` must take one argument, the resource, but takes {arity}"
+                        ),
+                    ));
+                }
+                return Some(i as u32);
+            }
+        }
+        let names: Vec<String> = self.program.fns.iter().map(|f| f.qname.clone()).collect();
+        let mut d = Diagnostic::error(
+            "undefined-function",
+            q.span,
+            format!("there is no function `{written}`"),
+        );
+        if let Some(s) = suggest(&written, names.iter().map(String::as_str)) {
+            d = d.with_help(format!("did you mean `{s}`?"));
+        }
+        self.diags.push(d);
+        None
     }
 
     fn glob_controls(&self, glob: &str) -> Vec<usize> {

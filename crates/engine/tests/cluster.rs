@@ -1,0 +1,147 @@
+//! The `pss-namespaces` pack: Pod Security per namespace, as the namespace
+//! labels declare it, over a cluster export.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests fail loudly"
+)]
+
+use std::path::PathBuf;
+use ward_engine::{EngineBuilder, EvalOptions, Finding, Level, LoadOptions, PackRef};
+
+fn run(sets: &[(&str, &str)]) -> Vec<Finding> {
+    let engine = EngineBuilder::new().build().unwrap();
+    let pack = PackRef {
+        name: "pss-namespaces".into(),
+        version: None,
+    };
+    let sets: Vec<(String, String)> = sets
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let sel = engine.select(&[pack], false, &sets).unwrap();
+    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/pss/cluster-export.json");
+    let inputs =
+        ward_engine::input::load_paths(&[file.display().to_string()], &LoadOptions::default());
+    let report = engine.evaluate(&sel, &inputs, &EvalOptions::default());
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    report.findings
+}
+
+fn of<'a>(fs: &'a [Finding], ns: &str) -> Vec<(&'a str, Level, &'a str)> {
+    let mut v: Vec<_> = fs
+        .iter()
+        .filter(|f| {
+            f.resource.namespace == ns || (f.resource.kind == "Namespace" && f.resource.name == ns)
+        })
+        .map(|f| {
+            (
+                f.control.as_str(),
+                f.level,
+                f.profile.as_deref().unwrap_or(""),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn enforce_denies_and_warn_adds_only_what_enforce_did_not() {
+    let fs = run(&[]);
+    let shop = of(&fs, "shop");
+    assert!(
+        shop.contains(&(
+            "pss.baseline.privileged",
+            Level::Deny,
+            "baseline:v1.25 (enforce)"
+        )),
+        "{shop:?}"
+    );
+    assert!(
+        shop.contains(&(
+            "pss.restricted.runAsNonRoot",
+            Level::Warn,
+            "restricted:v1.37 (warn)"
+        )),
+        "{shop:?}"
+    );
+    // privileged is reported once, by the enforce level.
+    assert_eq!(
+        shop.iter()
+            .filter(|(c, _, _)| *c == "pss.baseline.privileged")
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn namespaces_without_a_level_are_reported_and_their_pods_admitted() {
+    let fs = run(&[]);
+    let legacy = of(&fs, "legacy");
+    assert_eq!(
+        legacy,
+        vec![("pss.cluster.namespace_level", Level::Deny, "v1.37")]
+    );
+}
+
+#[test]
+fn invalid_labels_fail_closed_for_enforce_and_fall_back_to_latest() {
+    let fs = run(&[]);
+    let strict = of(&fs, "strict");
+    assert!(
+        strict.contains(&(
+            "pss.restricted.runAsNonRoot",
+            Level::Deny,
+            "restricted:v1.37 (enforce)"
+        )),
+        "{strict:?}"
+    );
+    let label_findings: Vec<_> = fs
+        .iter()
+        .filter(|f| f.control == "pss.cluster.namespace_level" && f.resource.name == "strict")
+        .map(|f| f.pointer.as_str())
+        .collect();
+    assert_eq!(
+        label_findings,
+        vec![
+            "/metadata/labels/pod-security.kubernetes.io~1enforce",
+            "/metadata/labels/pod-security.kubernetes.io~1enforce-version"
+        ]
+    );
+}
+
+#[test]
+fn pinned_versions_apply_their_own_rules() {
+    // Restricted at v1.21 has no capabilities_restricted (v1.22) and no
+    // seccompProfile_restricted... but it does have seccomp from v1.19.
+    let fs = run(&[]);
+    let old = of(&fs, "old");
+    let controls: Vec<&str> = old.iter().map(|(c, _, _)| *c).collect();
+    assert!(
+        controls.contains(&"pss.restricted.seccompProfile_restricted"),
+        "{old:?}"
+    );
+    assert!(
+        !controls.contains(&"pss.restricted.capabilities_restricted"),
+        "{old:?}"
+    );
+    assert!(!controls.contains(&"pss.restricted.runAsUser"), "{old:?}");
+}
+
+#[test]
+fn defaults_and_exemptions_are_params() {
+    let fs = run(&[("pss.cluster.default_level", "\"baseline\"")]);
+    let legacy = of(&fs, "legacy");
+    assert!(
+        legacy
+            .iter()
+            .any(|(c, l, _)| *c == "pss.baseline.privileged" && *l == Level::Deny),
+        "{legacy:?}"
+    );
+    let fs = run(&[("exempt_namespaces", "[\"shop\"]")]);
+    assert!(of(&fs, "shop").is_empty());
+}
