@@ -141,6 +141,9 @@ struct State<'o> {
     recorders: Vec<Recorder>,
     merge_pending: bool,
     alias_budget: usize,
+    /// Where the pending mapping key was written: a block collection that is
+    /// its value is reported at its key's line.
+    key_pos: Option<Pos>,
 }
 
 impl<'o> State<'o> {
@@ -163,6 +166,7 @@ impl<'o> State<'o> {
             recorders: Vec::new(),
             merge_pending: false,
             alias_budget,
+            key_pos: None,
         }
     }
 
@@ -274,11 +278,13 @@ impl<'o> State<'o> {
                 let is_key = self.frames.last().is_some_and(|f| f.map && f.expect_key);
                 if is_key {
                     self.merge_pending = value == "<<" && style == ScalarStyle::Plain;
+                    self.key_pos = Some(pos);
                     b.key_str(&value);
                     if let Some(f) = self.frames.last_mut() {
                         f.expect_key = false;
                     }
                 } else {
+                    self.key_pos = None;
                     scalar(b, &value, style, tag.as_deref(), pos);
                     self.value_done();
                 }
@@ -302,10 +308,11 @@ impl<'o> State<'o> {
                         ),
                     ));
                 }
+                let at = self.key_pos.take().unwrap_or(pos);
                 if map {
-                    b.begin_obj(pos);
+                    b.begin_obj(at);
                 } else {
-                    b.begin_list(pos);
+                    b.begin_list(at);
                 }
                 self.frames.push(Frame {
                     map,
