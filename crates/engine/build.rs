@@ -1,5 +1,6 @@
 //! Embeds every `.ward` file of `std-lib/` and `policies/` so the binary
-//! carries the standard library and the built-in packs.
+//! carries the standard library and the built-in packs. Test files
+//! (`*_test.ward`) stay on disk: `ward test` reads them from there.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -13,7 +14,9 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
     for p in entries {
         if p.is_dir() {
             collect(&p, out);
-        } else if p.extension().is_some_and(|e| e == "ward") {
+        } else if p.extension().is_some_and(|e| e == "ward")
+            && !p.to_string_lossy().ends_with("_test.ward")
+        {
             out.push(p);
         }
     }

@@ -306,41 +306,32 @@ impl Engine {
                     .iter()
                     .filter(|f| at.as_ref().is_none_or(|p| f.pointer == *p))
                     .collect();
+                let matching: Vec<_> = placed
+                    .iter()
+                    .filter(|f| message.as_ref().is_none_or(|m| f.message.contains(m.as_str())))
+                    .collect();
                 let what = format!(
-                    "`{} {id}`{}",
+                    "`{} {id}`{}{}",
                     kind.as_str(),
-                    at.as_ref()
-                        .map(|p| format!(" at `{p}`"))
-                        .unwrap_or_default()
+                    at.as_ref().map(|p| format!(" at `{p}`")).unwrap_or_default(),
+                    message.as_ref().map(|m| format!(" with \"{m}\"")).unwrap_or_default()
                 );
-                if placed.is_empty() {
-                    let got = if of_control.is_empty() {
+                match count {
+                    Some(n) if matching.len() != *n => {
+                        return Some(format!("expected {n} of {what}, got {}", matching.len()));
+                    }
+                    Some(_) => return None,
+                    None => {}
+                }
+                if matching.is_empty() {
+                    let got = if placed.is_empty() && of_control.is_empty() {
                         describe(&report.findings)
+                    } else if placed.is_empty() {
+                        of_control.iter().map(|f| format!("`{}`", f.pointer)).collect::<Vec<_>>().join(", ")
                     } else {
-                        of_control
-                            .iter()
-                            .map(|f| format!("`{}`", f.pointer))
-                            .collect::<Vec<_>>()
-                            .join(", ")
+                        placed.iter().map(|f| format!("\"{}\"", f.message)).collect::<Vec<_>>().join(", ")
                     };
                     return Some(format!("expected {what}, got {got}"));
-                }
-                if let Some(n) = count {
-                    if placed.len() != *n {
-                        return Some(format!("expected {n} of {what}, got {}", placed.len()));
-                    }
-                }
-                if let Some(m) = message {
-                    if !placed.iter().any(|f| f.message.contains(m.as_str())) {
-                        let msgs: Vec<_> = placed
-                            .iter()
-                            .map(|f| format!("\"{}\"", f.message))
-                            .collect();
-                        return Some(format!(
-                            "expected a message containing \"{m}\", got {}",
-                            msgs.join(", ")
-                        ));
-                    }
                 }
                 None
             }

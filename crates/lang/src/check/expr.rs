@@ -1052,8 +1052,7 @@ impl Checker<'_> {
                             span,
                             format!("comparing a {ta} with a {tb} {always} holds"),
                         )
-                        .with_secondary(a.span, format!("this is a {ta}"))
-                        .with_secondary(b.span, format!("this is a {tb}"))
+                        .label(format!("a {ta} on the left, a {tb} on the right"))
                         .with_help(conversion_hint(&ta, &tb)),
                     );
                 }
@@ -1067,8 +1066,7 @@ impl Checker<'_> {
                             span,
                             format!("cannot order a {ta} against a {tb}"),
                         )
-                        .with_secondary(a.span, format!("this is a {ta}"))
-                        .with_secondary(b.span, format!("this is a {tb}"))
+                        .label(format!("a {ta} on the left, a {tb} on the right"))
                         .with_help("`<`, `<=`, `>` and `>=` compare two numbers, two strings or two versions; anything else is false"),
                     );
                 }
@@ -1095,7 +1093,7 @@ impl Checker<'_> {
                             span,
                             format!("a {ta} is never in a list of {elem}s"),
                         )
-                        .with_secondary(a.span, format!("this is a {ta}")),
+                        .label(format!("a {ta} on the left")),
                     );
                 }
                 Ty::Bool
