@@ -13,7 +13,7 @@
     reason = "tests fail loudly"
 )]
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
 use ward_engine::{EngineBuilder, EvalOptions, LoadOptions, PackRef};
 
@@ -122,5 +122,95 @@ fn every_upstream_fixture_agrees() {
             .cloned()
             .collect::<Vec<_>>()
             .join("\n")
+    );
+}
+
+/// The upstream check ids, baseline then restricted.
+const CHECKS: [&str; 19] = [
+    "pss.baseline.appArmorProfile",
+    "pss.baseline.capabilities_baseline",
+    "pss.baseline.hostNamespaces",
+    "pss.baseline.hostPathVolumes",
+    "pss.baseline.hostPorts",
+    "pss.baseline.hostProbesAndHostLifecycle",
+    "pss.baseline.privileged",
+    "pss.baseline.procMount",
+    "pss.baseline.seLinuxOptions",
+    "pss.baseline.seccompProfile_baseline",
+    "pss.baseline.sysctls",
+    "pss.baseline.windowsHostProcess",
+    "pss.restricted.allowPrivilegeEscalation",
+    "pss.restricted.capabilities_restricted",
+    "pss.restricted.procMount_restricted",
+    "pss.restricted.restrictedVolumes",
+    "pss.restricted.runAsNonRoot",
+    "pss.restricted.runAsUser",
+    "pss.restricted.seccompProfile_restricted",
+];
+
+/// The `test` blocks under policies/pss (`*_test.ward`, with their
+/// fixtures) cover what the upstream fixtures do not: ephemeral containers,
+/// the AppArmor fields, every workload kind, exemptions. They run as
+/// `ward test policies/pss --require-coverage` does: every test passes, and
+/// every control there has a failing and a passing case.
+#[test]
+fn policy_tests_pass_and_cover_every_control() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../policies/pss");
+    let engine = EngineBuilder::std_only()
+        .policy_path(&dir)
+        .unwrap()
+        .build()
+        .unwrap_or_else(|e| panic!("{e}: {:#?}", e.diagnostics));
+    // The files loaded from the folder, not the embedded standard library.
+    let files: HashSet<_> = engine
+        .sources
+        .files()
+        .filter(|(_, f)| !f.name.starts_with("<ward>/"))
+        .map(|(id, _)| id)
+        .collect();
+    let run = engine.run_tests(Some(&files));
+    assert!(!run.results.is_empty(), "no tests under {}", dir.display());
+    let failed: Vec<String> = run
+        .results
+        .iter()
+        .filter(|r| !r.passed)
+        .map(|r| {
+            format!(
+                "{}:{}: {}\n    {}",
+                r.file,
+                r.line,
+                r.name,
+                r.failures.join("\n    ")
+            )
+        })
+        .collect();
+    assert!(
+        failed.is_empty(),
+        "{} of {} tests failed:\n{}",
+        failed.len(),
+        run.results.len(),
+        failed.join("\n")
+    );
+    let covered: BTreeSet<&str> = run.coverage.iter().map(|c| c.control.as_str()).collect();
+    for check in CHECKS {
+        assert!(covered.contains(check), "{check} is not under policies/pss");
+    }
+    let uncovered: Vec<String> = run
+        .uncovered()
+        .map(|c| {
+            let mut missing = Vec::new();
+            if !c.failing_case {
+                missing.push("no failing case");
+            }
+            if !c.passing_case {
+                missing.push("no passing case");
+            }
+            format!("{} ({})", c.control, missing.join(", "))
+        })
+        .collect();
+    assert!(
+        uncovered.is_empty(),
+        "controls without both a failing and a passing test:\n{}",
+        uncovered.join("\n")
     );
 }
