@@ -4,8 +4,17 @@
 //! from) or a [`Skipped`] entry that says why it is not one. Broken files are
 //! reported as [`InputError`]s naming the file, line and column, and never stop
 //! the other files from loading.
+//!
+//! Besides YAML and JSON manifests, Dockerfiles ([`dockerfile`]) and CI
+//! pipelines ([`ci`]: GitHub workflows, GitLab CI) are normalised into
+//! resources, and every folder argument adds a synthetic `Repository`
+//! resource that lists what was found in it. The shapes are described in
+//! `docs/inputs.md`.
 
+pub mod ci;
+pub mod dockerfile;
 pub mod json;
+mod repository;
 pub mod yaml;
 
 use crate::value::doc::{Doc, DocBuilder, NodeRef, Pos};
@@ -41,8 +50,16 @@ impl Default for LoadOptions {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
+    /// Columns count characters.
     Yaml,
+    /// Columns count bytes.
     Json,
+    /// A Dockerfile or Containerfile (see [`dockerfile`]); columns count
+    /// characters.
+    Dockerfile,
+    /// A folder given as an argument: the source of its `Repository`
+    /// resource.
+    Folder,
 }
 
 /// One input file.
@@ -238,6 +255,7 @@ struct LoadedFile {
 pub fn load_paths(paths: &[String], opts: &LoadOptions) -> Inputs {
     let mut inputs = Inputs::default();
     let mut files: Vec<(String, PathBuf)> = Vec::new();
+    let mut folders: Vec<(String, std::ops::Range<usize>)> = Vec::new();
     for p in paths {
         if p == "-" {
             let mut text = String::new();
@@ -259,7 +277,9 @@ pub fn load_paths(paths: &[String], opts: &LoadOptions) -> Inputs {
         }
         let path = Path::new(p);
         if path.is_dir() {
+            let start = files.len();
             files.extend(walk(p, path, &mut inputs.errors));
+            folders.push((p.clone(), start..files.len()));
         } else if path.exists() {
             files.push((p.clone(), path.to_path_buf()));
         } else {
@@ -276,6 +296,10 @@ pub fn load_paths(paths: &[String], opts: &LoadOptions) -> Inputs {
         .map(|(shown, path)| load_file(shown, path, opts))
         .collect();
     inputs.merge(loaded);
+    for (folder, range) in folders {
+        let found = files.get(range).unwrap_or(&[]);
+        inputs.add_repository(&folder, found.iter().map(|(shown, _)| shown.as_str()));
+    }
     inputs
 }
 
@@ -320,15 +344,28 @@ fn walk(shown: &str, root: &Path, errors: &mut Vec<InputError>) -> Vec<(String, 
     out
 }
 
-/// Whether a file in a folder is read as input.
+/// Whether a file in a folder is read as input: YAML, JSON, and
+/// Dockerfiles by their names (see [`dockerfile::is_dockerfile_name`]).
 pub fn is_input_name(p: &Path) -> bool {
     matches!(
         p.extension().and_then(|e| e.to_str()),
         Some("yaml" | "yml" | "json")
-    )
+    ) || is_dockerfile_path(p)
 }
 
+pub(crate) fn is_dockerfile_path(p: &Path) -> bool {
+    p.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(dockerfile::is_dockerfile_name)
+}
+
+/// The format by name; for other names (and stdin) by content: JSON when it
+/// starts with `{` or `[`, a Dockerfile when its first instruction is `FROM`
+/// or `ARG`, YAML otherwise.
 fn detect_format(p: &Path, text: &str) -> Format {
+    if is_dockerfile_path(p) {
+        return Format::Dockerfile;
+    }
     match p.extension().and_then(|e| e.to_str()) {
         Some("json") => Format::Json,
         Some("yaml" | "yml") => Format::Yaml,
@@ -336,6 +373,8 @@ fn detect_format(p: &Path, text: &str) -> Format {
             let t = text.trim_start_matches('\u{feff}').trim_start();
             if t.starts_with('{') || t.starts_with('[') {
                 Format::Json
+            } else if dockerfile::looks_like_dockerfile(text) {
+                Format::Dockerfile
             } else {
                 Format::Yaml
             }
@@ -428,6 +467,13 @@ fn load_text(shown: &str, text: &str, format: Format, opts: &LoadOptions) -> Loa
         return lf;
     }
     match format {
+        Format::Folder => {}
+        Format::Dockerfile => {
+            let (doc, errors) = dockerfile::parse(text, shown);
+            lf.errors
+                .extend(errors.into_iter().map(|e| err(e.line, e.col, e.message)));
+            lf.docs.push((0, doc, None, 1));
+        }
         Format::Json => match json::parse(text, &opts.json) {
             Ok(json::JsonFile::One(doc)) => {
                 let line = doc.root().pos().line as usize;
@@ -461,6 +507,7 @@ fn load_text(shown: &str, text: &str, format: Format, opts: &LoadOptions) -> Loa
                     .push(err(e.line, e.col, format!("invalid YAML: {}", e.message)));
             }
             let sources = helm_sources(text);
+            let pipeline = ci::pipeline_of(Path::new(shown));
             let mut prev_line = 0usize;
             for d in docs {
                 for (key, pos) in &d.duplicates {
@@ -473,7 +520,20 @@ fn load_text(shown: &str, text: &str, format: Format, opts: &LoadOptions) -> Loa
                     ));
                 }
                 match d.doc {
+                    Some(doc)
+                        if pipeline == Some(ci::Pipeline::GitLab) && is_gitlab_header(&doc) =>
+                    {
+                        lf.skipped.push(Skipped {
+                            file: shown.to_string(),
+                            index: Some(d.index),
+                            line: doc.root().pos().line as usize,
+                            reason: "the `spec:` header of a GitLab CI configuration".into(),
+                        });
+                    }
                     Some(doc) => {
+                        let (doc, errors) = normalise_pipeline(pipeline, doc, shown);
+                        lf.errors
+                            .extend(errors.into_iter().map(|e| err(e.line, e.col, e.message)));
                         let line = doc.root().pos().line as usize;
                         let origin = sources
                             .iter()
@@ -492,6 +552,27 @@ fn load_text(shown: &str, text: &str, format: Format, opts: &LoadOptions) -> Loa
         }
     }
     lf
+}
+
+/// A GitLab CI file with inputs starts with a document holding only `spec:`.
+fn is_gitlab_header(doc: &Doc) -> bool {
+    let root = doc.root();
+    root.len() == 1 && root.get_str("spec").is_some()
+}
+
+/// A CI pipeline's document normalised (see [`ci`]); other documents as
+/// they are.
+fn normalise_pipeline(
+    pipeline: Option<ci::Pipeline>,
+    doc: Doc,
+    shown: &str,
+) -> (Doc, Vec<ci::CiError>) {
+    let out = match pipeline {
+        Some(ci::Pipeline::GitHub) => ci::github_workflow(&doc, shown),
+        Some(ci::Pipeline::GitLab) => ci::gitlab_pipeline(&doc, shown),
+        None => None,
+    };
+    out.unwrap_or((doc, Vec::new()))
 }
 
 /// Lines `# Source: path` with their 1-based line numbers.
@@ -550,6 +631,62 @@ mod tests {
                 Some("chart/templates/a.yaml".to_string()),
                 Some("chart/templates/b.yaml".to_string())
             ]
+        );
+    }
+
+    #[test]
+    fn dockerfiles_and_pipelines_by_name() {
+        let opts = LoadOptions::default();
+        let mut inputs = Inputs::default();
+        inputs.add_text("svc/Dockerfile", "FROM alpine\nUSER app\n", &opts);
+        inputs.add_text("-", "# built by hand\nFROM alpine\n", &opts);
+        inputs.add_text(
+            "repo/.github/workflows/ci.yml",
+            "on: push\njobs:\n  a:\n    runs-on: x\n    steps: [{run: make}]\n",
+            &opts,
+        );
+        inputs.add_text(
+            "repo/.gitlab-ci.yml",
+            "spec:\n  inputs: {}\n---\nbuild:\n  script: make\n",
+            &opts,
+        );
+        inputs.add_text("repo/other.yml", "on: push\njobs: {}\n", &opts);
+        assert!(inputs.errors.is_empty(), "{:?}", inputs.errors);
+        let kinds: Vec<&str> = inputs.resources.iter().map(|r| r.kind()).collect();
+        assert_eq!(
+            kinds,
+            vec![
+                "Dockerfile",
+                "Dockerfile",
+                "GitHubWorkflow",
+                "GitLabPipeline"
+            ]
+        );
+        assert_eq!(inputs.files[0].format, Format::Dockerfile);
+        assert_eq!(inputs.resources[0].name(), "svc/Dockerfile");
+        let skipped: Vec<&str> = inputs.skipped.iter().map(|s| s.reason.as_str()).collect();
+        assert_eq!(skipped.len(), 2, "{skipped:?}");
+        assert!(skipped[0].contains("`spec:` header"));
+    }
+
+    #[test]
+    fn dockerfile_errors_name_the_file() {
+        let mut inputs = Inputs::default();
+        inputs.add_text(
+            "Containerfile",
+            "FROM a\nRUN <<EOF\nx\n",
+            &LoadOptions::default(),
+        );
+        assert_eq!(inputs.resources.len(), 1);
+        assert_eq!(
+            inputs.errors,
+            vec![InputError {
+                file: "Containerfile".into(),
+                line: 2,
+                column: 5,
+                message: "unterminated heredoc: expected a line `EOF` before the end of the file"
+                    .into(),
+            }]
         );
     }
 

@@ -1,0 +1,309 @@
+//! Input tests over real files: every Dockerfile and GitHub workflow of the
+//! shared real-world corpus loads without errors, and every value of the
+//! resulting resources points at a line of its file.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests fail loudly"
+)]
+
+use std::path::{Path, PathBuf};
+use ward_engine::input::{self, Inputs, LoadOptions, ci, dockerfile};
+use ward_engine::value::doc::NodeRef;
+
+/// The corpus: `$WARD_CORPUS`, or `shared/corpora/real` beside the
+/// repository (as CI lays it out), or the developers' copy.
+fn corpus() -> Option<PathBuf> {
+    let beside = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpora/real");
+    std::env::var_os("WARD_CORPUS")
+        .map(PathBuf::from)
+        .into_iter()
+        .chain([beside, PathBuf::from("/work/shared/corpora/real")])
+        .find(|p| p.is_dir())
+}
+
+fn files(root: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn is_dockerfile(p: &Path) -> bool {
+    p.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(dockerfile::is_dockerfile_name)
+}
+
+/// Every node's line is a line of the file.
+fn check_positions(n: NodeRef<'_>, lines: usize, file: &str, path: &mut Vec<String>) {
+    let pos = n.pos();
+    assert!(
+        pos.line >= 1 && pos.line as usize <= lines && pos.col >= 1,
+        "{file}: `/{}` is at {}:{}, outside the file's {lines} lines",
+        path.join("/"),
+        pos.line,
+        pos.col
+    );
+    for (i, c) in n.items().enumerate() {
+        path.push(i.to_string());
+        check_positions(c, lines, file, path);
+        path.pop();
+    }
+    for (k, c) in n.entries() {
+        path.push(k.as_str().to_string());
+        check_positions(c, lines, file, path);
+        path.pop();
+    }
+}
+
+fn load_one(p: &Path) -> (Inputs, usize) {
+    let shown = p.display().to_string();
+    let inputs = input::load_paths(std::slice::from_ref(&shown), &LoadOptions::default());
+    let text = std::fs::read_to_string(p).unwrap();
+    (inputs, text.lines().count())
+}
+
+#[test]
+fn corpus_dockerfiles_load_cleanly() {
+    let Some(root) = corpus() else {
+        return;
+    };
+    let all: Vec<PathBuf> = files(&root)
+        .into_iter()
+        .filter(|p| is_dockerfile(p))
+        .collect();
+    assert!(all.len() >= 30, "found only {} Dockerfiles", all.len());
+    for p in &all {
+        let (inputs, lines) = load_one(p);
+        let file = p.display().to_string();
+        assert!(inputs.errors.is_empty(), "{file}: {:?}", inputs.errors);
+        assert_eq!(inputs.resources.len(), 1, "{file}");
+        let r = &inputs.resources[0];
+        assert_eq!(r.kind(), "Dockerfile", "{file}");
+        assert_eq!(r.name(), file);
+        let stages = r.root().get_str("stages").unwrap();
+        assert!(!stages.is_empty(), "{file}: no stages");
+        for s in stages.items() {
+            let from = s.get_str("from").unwrap();
+            let resolved = s.get_str("from_resolved").unwrap();
+            let base = s.get_str("base").unwrap();
+            let parent = s.get_str("parent").unwrap();
+            if !resolved.is_null() && parent.is_null() {
+                assert!(
+                    !base.is_null(),
+                    "{file}: `{}` not parsed",
+                    from.as_str().unwrap()
+                );
+            }
+        }
+        check_positions(r.root(), lines, &file, &mut Vec::new());
+    }
+}
+
+#[test]
+fn corpus_workflows_load_cleanly() {
+    let Some(root) = corpus() else {
+        return;
+    };
+    let all: Vec<PathBuf> = files(&root)
+        .into_iter()
+        .filter(|p| ci::pipeline_of(p) == Some(ci::Pipeline::GitHub))
+        .collect();
+    assert!(all.len() >= 15, "found only {} workflows", all.len());
+    for p in &all {
+        let (inputs, lines) = load_one(p);
+        let file = p.display().to_string();
+        assert!(inputs.errors.is_empty(), "{file}: {:?}", inputs.errors);
+        assert_eq!(inputs.resources.len(), 1, "{file}");
+        let r = &inputs.resources[0];
+        assert_eq!(r.kind(), "GitHubWorkflow", "{file}");
+        let jobs = r.root().get_str("jobs").unwrap();
+        assert!(!jobs.is_empty(), "{file}: no jobs");
+        for (_, job) in jobs.entries() {
+            assert!(job.get_str("runs_on").is_some());
+            for s in job.get_str("steps").unwrap().items() {
+                let uses = s.get_str("uses").unwrap();
+                if let Some(u) = uses.as_str() {
+                    assert!(!s.get_str("action").unwrap().is_null(), "{file}: {u}");
+                }
+            }
+        }
+        check_positions(r.root(), lines, &file, &mut Vec::new());
+    }
+}
+
+#[test]
+fn corpus_final_user_points_at_its_line() {
+    let Some(root) = corpus() else {
+        return;
+    };
+    let p = root.join("dockerfiles/gatekeeper/Dockerfile");
+    if !p.exists() {
+        return;
+    }
+    let (inputs, _) = load_one(&p);
+    let text = std::fs::read_to_string(&p).unwrap();
+    let user_line = text.lines().position(|l| l.starts_with("USER ")).unwrap() + 1;
+    let last = inputs.resources[0]
+        .root()
+        .get_str("stages")
+        .unwrap()
+        .items()
+        .last()
+        .unwrap();
+    let user = last.get_str("user").unwrap();
+    assert_eq!(user.as_str(), Some("65532:65532"));
+    assert_eq!(user.pos().line as usize, user_line);
+    assert_eq!(user.pos().col, 6);
+    assert_eq!(
+        last.get_str("copies_from").unwrap().to_json(),
+        serde_json::json!(["builder"])
+    );
+}
+
+#[test]
+fn corpus_folder_loads_with_a_repository() {
+    let Some(root) = corpus() else {
+        return;
+    };
+    let shown = root.join("microservices-demo").display().to_string();
+    let inputs = input::load_paths(std::slice::from_ref(&shown), &LoadOptions::default());
+    let repo = inputs
+        .resources
+        .iter()
+        .find(|r| r.kind() == "Repository")
+        .unwrap();
+    assert_eq!(repo.name(), shown);
+    let files = repo
+        .root()
+        .get_str("spec")
+        .unwrap()
+        .get_str("files")
+        .unwrap();
+    assert!(files.get_str("dockerfiles").unwrap().len() >= 13);
+    let workflows = files.get_str("workflows").unwrap();
+    assert!(workflows.len() >= 9);
+    let loaded = inputs
+        .resources
+        .iter()
+        .filter(|r| r.kind() == "GitHubWorkflow")
+        .count();
+    assert_eq!(loaded, workflows.len());
+    let dockerfile_errors: Vec<_> = inputs
+        .errors
+        .iter()
+        .filter(|e| is_dockerfile(Path::new(&e.file)))
+        .collect();
+    assert!(dockerfile_errors.is_empty(), "{dockerfile_errors:?}");
+}
+
+const E2E: &str = r#"
+package inputs.e2e
+
+control final_user {
+  title "The final stage does not run as root"
+  severity high
+  match input.kind == "Dockerfile"
+  let final = input.stages[-1]
+  deny when final.user == null or final.user in ["root", "0", "0:0"]
+    at final.user
+    message "the final stage runs as root"
+}
+
+control trivy_scan {
+  title "Some workflow scans images with Trivy"
+  severity medium
+  match input.kind == "Repository"
+  deny when not any w in resources(kind: "GitHubWorkflow"):
+      any j in values(w.jobs): any s in j.steps: s.action == "aquasecurity/trivy-action"
+    message "no workflow runs aquasecurity/trivy-action"
+}
+"#;
+
+fn evaluate(inputs: &Inputs) -> Vec<ward_engine::Finding> {
+    let engine = ward_engine::EngineBuilder::std_only()
+        .policy("e2e.ward", E2E)
+        .build()
+        .unwrap_or_else(|e| panic!("{:?}", e.diagnostics));
+    let sel = engine.select(&[], true, &[]).unwrap();
+    let report = engine.evaluate(&sel, inputs, &ward_engine::EvalOptions::default());
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    report.findings
+}
+
+#[test]
+fn findings_point_at_dockerfile_lines() {
+    let mut inputs = Inputs::default();
+    let opts = LoadOptions::default();
+    inputs.add_text(
+        "a/Dockerfile",
+        "FROM golang AS build\nUSER builder\nFROM build\nRUN make\nUSER root\n",
+        &opts,
+    );
+    inputs.add_text(
+        "b/Dockerfile",
+        "# base\nFROM alpine\nRUN apk add curl\n",
+        &opts,
+    );
+    inputs.add_text("c/Dockerfile", "FROM alpine\nUSER 10001\n", &opts);
+    let found: Vec<(String, u32, u32, String)> = evaluate(&inputs)
+        .into_iter()
+        .map(|f| (f.file, f.line, f.column, f.pointer))
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            (
+                "a/Dockerfile".to_string(),
+                5,
+                6,
+                "/stages/1/user".to_string()
+            ),
+            (
+                "b/Dockerfile".to_string(),
+                2,
+                1,
+                "/stages/0/user".to_string()
+            ),
+        ]
+    );
+}
+
+#[test]
+fn a_repository_rule_reads_its_workflows() {
+    let dir = std::env::temp_dir().join(format!("ward-inputs-e2e-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let wf = dir.join(".github/workflows");
+    std::fs::create_dir_all(&wf).unwrap();
+    std::fs::write(
+        wf.join("ci.yml"),
+        "on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - run: make\n",
+    )
+    .unwrap();
+    let shown = dir.display().to_string();
+    let load = || input::load_paths(std::slice::from_ref(&shown), &LoadOptions::default());
+    let before = evaluate(&load());
+    std::fs::write(
+        wf.join("scan.yml"),
+        "on: push\njobs:\n  scan:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: aquasecurity/trivy-action@0.28.0\n",
+    )
+    .unwrap();
+    let after = evaluate(&load());
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(before.len(), 1, "{before:?}");
+    assert_eq!(before[0].control, "inputs.e2e.trivy_scan");
+    assert_eq!(before[0].resource.kind, "Repository");
+    assert!(after.is_empty(), "{after:?}");
+}
