@@ -336,8 +336,15 @@ impl miette::Diagnostic for MietteView<'_> {
     fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
         let mut labels = Vec::new();
         let p = &self.d.primary;
+        // A label without text draws no code frame, so the primary label
+        // always has some.
+        let text = if p.message.is_empty() {
+            "here".to_string()
+        } else {
+            p.message.clone()
+        };
         labels.push(miette::LabeledSpan::new_primary_with_span(
-            (!p.message.is_empty()).then(|| p.message.clone()),
+            Some(text),
             (p.span.start as usize, p.span.len()),
         ));
         for l in &self.d.secondary {
@@ -383,5 +390,21 @@ mod tests {
     #[test]
     fn empty_diagnostics_cannot_be_built() {
         assert!(Diagnostics::new(vec![]).is_none());
+    }
+}
+
+#[cfg(test)]
+mod render_tests {
+    use super::*;
+    use crate::span::{SourceMap, Span};
+
+    #[test]
+    fn frames_are_drawn() {
+        let mut sm = SourceMap::new();
+        let text = "package x\ncontrol c {\n  warn when 1 message \"m\"\n}\n";
+        let f = sm.add("docs/language.md:282", text);
+        let d = Diagnostic::error("x", Span::new(f, 33, 34), "boom");
+        let out = render(&d, &sm, RenderOptions::plain());
+        assert!(out.contains("warn when 1"), "{out}");
     }
 }

@@ -375,6 +375,7 @@ fn rule_name(r: Rule) -> Option<&'static str> {
         }
         Rule::framework_ref => "framework item like `cis(\"5.2.1\")`",
         Rule::comp_clause | Rule::comp_for | Rule::comp_if => "`for` or `if`",
+        Rule::object_key => "object key",
         Rule::doc | Rule::docs => "doc comment",
         Rule::quant_kind => "quantifier",
         Rule::bool_lit => "`true` or `false`",
@@ -573,6 +574,7 @@ impl P {
         let mut params = Vec::new();
         let mut ret = None;
         let mut lets = Vec::new();
+        let mut let_docs = Vec::new();
         let mut body = None;
         let mut block = false;
         for p in it {
@@ -590,10 +592,14 @@ impl P {
                 Rule::expr => body = Some(self.parse_expr(p)?),
                 Rule::fn_block => {
                     block = true;
+                    let mut docs = Vec::new();
                     for b in children(p) {
                         match b.as_rule() {
-                            Rule::docs => {}
-                            Rule::let_stmt => lets.push(self.parse_let(b)?),
+                            Rule::docs => docs = self.parse_docs(b),
+                            Rule::let_stmt => {
+                                lets.push(self.parse_let(b)?);
+                                let_docs.push(std::mem::take(&mut docs));
+                            }
                             Rule::expr => body = Some(self.parse_expr(b)?),
                             _ => return Err(self.err(&b, "function body")),
                         }
@@ -608,6 +614,7 @@ impl P {
             params,
             ret,
             lets,
+            let_docs,
             body,
             block,
         })
@@ -1318,39 +1325,65 @@ impl P {
                 let body = self.parse_expr(self.next(&mut it, &o, "quantifier")?)?;
                 ExprKind::Quant(kind, b, Box::new(coll), Box::new(body))
             }
-            Rule::list_comp => {
-                let mut it = children(pair);
-                let e = self.parse_expr(self.next(&mut it, &o, "comprehension")?)?;
-                let clauses = self.parse_comp_clauses(it)?;
-                ExprKind::ListComp(Box::new(e), clauses)
-            }
-            Rule::object_comp => {
-                let mut it = children(pair);
-                let k = self.parse_expr(self.next(&mut it, &o, "comprehension")?)?;
-                let v = self.parse_expr(self.next(&mut it, &o, "comprehension")?)?;
-                let clauses = self.parse_comp_clauses(it)?;
-                ExprKind::ObjectComp(Box::new(k), Box::new(v), clauses)
-            }
-            Rule::list_lit => ExprKind::List(
-                children(pair)
-                    .map(|e| self.parse_expr(e))
-                    .collect::<PResult<_>>()?,
-            ),
-            Rule::object_lit => {
-                let mut entries = Vec::new();
-                for entry in children(pair) {
-                    let eo = entry.clone();
-                    let mut it = children(entry);
-                    let k = self.next(&mut it, &eo, "object entry")?;
-                    let kspan = self.span(&k);
-                    let key = match k.as_rule() {
-                        Rule::ident => k.as_str().to_string(),
-                        _ => self.parse_str_lit(k)?.text,
-                    };
-                    let v = self.parse_expr(self.next(&mut it, &eo, "object entry")?)?;
-                    entries.push((Spanned::new(key, kspan), v));
+            Rule::list => {
+                let mut items = Vec::new();
+                let mut clauses = Vec::new();
+                for p in children(pair) {
+                    if p.as_rule() == Rule::comp_clause {
+                        clauses.push(p);
+                    } else {
+                        items.push(self.parse_expr(p)?);
+                    }
                 }
-                ExprKind::Object(entries)
+                if clauses.is_empty() {
+                    ExprKind::List(items)
+                } else {
+                    let elem = items.into_iter().next().ok_or_else(|| self.err(&o, "comprehension"))?;
+                    ExprKind::ListComp(Box::new(elem), self.parse_comp_clauses(clauses.into_iter())?)
+                }
+            }
+            Rule::object => {
+                let mut it = children(pair).peekable();
+                let Some(first_key) = it.next() else {
+                    return Ok(Expr::new(ExprKind::Object(Vec::new()), span));
+                };
+                let kspan = self.span(&first_key);
+                let ko = first_key.clone();
+                let key_expr = self.parse_expr(self.next(&mut children(first_key), &ko, "object key")?)?;
+                let value = self.parse_expr(it.next().ok_or_else(|| self.err(&o, "object value"))?)?;
+                if it.peek().is_some_and(|p| p.as_rule() == Rule::comp_clause) {
+                    let clauses = self.parse_comp_clauses(it)?;
+                    ExprKind::ObjectComp(Box::new(key_expr), Box::new(value), clauses)
+                } else {
+                    let key = match &key_expr.kind {
+                        ExprKind::Var(name) => name.clone(),
+                        _ => key_expr.as_plain_str().ok_or_else(|| {
+                            Box::new(
+                                Diagnostic::error(
+                                    "invalid-object-key",
+                                    kspan,
+                                    "an object key must be a name or a plain string",
+                                )
+                                .label("not a key")
+                                .with_help("write `name: value` or `\"any key\": value`; computed keys need a comprehension `{k: v for k, v in ...}`"),
+                            )
+                        })?,
+                    };
+                    let mut entries = vec![(Spanned::new(key, kspan), value)];
+                    for entry in it {
+                        let eo = entry.clone();
+                        let mut eit = children(entry);
+                        let k = self.next(&mut eit, &eo, "object entry")?;
+                        let kspan = self.span(&k);
+                        let key = match k.as_rule() {
+                            Rule::ident => k.as_str().to_string(),
+                            _ => self.parse_str_lit(k)?.text,
+                        };
+                        let v = self.parse_expr(self.next(&mut eit, &eo, "object entry")?)?;
+                        entries.push((Spanned::new(key, kspan), v));
+                    }
+                    ExprKind::Object(entries)
+                }
             }
             _ => return Err(self.err(&pair, "operand")),
         };
