@@ -124,10 +124,9 @@ impl Engine {
         for x in &t.expects {
             if let ExpectKind::Finding { control, .. } | ExpectKind::Outcome { control, .. } =
                 &x.kind
+                && !controls.contains(control)
             {
-                if !controls.contains(control) {
-                    controls.push(*control);
-                }
+                controls.push(*control);
             }
         }
         controls.sort_unstable();
@@ -220,7 +219,8 @@ impl Engine {
                 Val::Str(s) => {
                     let path = base.join(s.as_str());
                     let shown = path.display().to_string();
-                    let loaded = input::load_paths(&[shown.clone()], &LoadOptions::default());
+                    let loaded =
+                        input::load_paths(std::slice::from_ref(&shown), &LoadOptions::default());
                     if let Some(e) = loaded.errors.first() {
                         return Err(format!(
                             "fixture {shown}:{}:{}: {}",
@@ -308,13 +308,22 @@ impl Engine {
                     .collect();
                 let matching: Vec<_> = placed
                     .iter()
-                    .filter(|f| message.as_ref().is_none_or(|m| f.message.contains(m.as_str())))
+                    .filter(|f| {
+                        message
+                            .as_ref()
+                            .is_none_or(|m| f.message.contains(m.as_str()))
+                    })
                     .collect();
                 let what = format!(
                     "`{} {id}`{}{}",
                     kind.as_str(),
-                    at.as_ref().map(|p| format!(" at `{p}`")).unwrap_or_default(),
-                    message.as_ref().map(|m| format!(" with \"{m}\"")).unwrap_or_default()
+                    at.as_ref()
+                        .map(|p| format!(" at `{p}`"))
+                        .unwrap_or_default(),
+                    message
+                        .as_ref()
+                        .map(|m| format!(" with \"{m}\""))
+                        .unwrap_or_default()
                 );
                 match count {
                     Some(n) if matching.len() != *n => {
@@ -327,9 +336,17 @@ impl Engine {
                     let got = if placed.is_empty() && of_control.is_empty() {
                         describe(&report.findings)
                     } else if placed.is_empty() {
-                        of_control.iter().map(|f| format!("`{}`", f.pointer)).collect::<Vec<_>>().join(", ")
+                        of_control
+                            .iter()
+                            .map(|f| format!("`{}`", f.pointer))
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     } else {
-                        placed.iter().map(|f| format!("\"{}\"", f.message)).collect::<Vec<_>>().join(", ")
+                        placed
+                            .iter()
+                            .map(|f| format!("\"{}\"", f.message))
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     };
                     return Some(format!("expected {what}, got {got}"));
                 }

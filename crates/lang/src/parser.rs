@@ -948,6 +948,7 @@ impl P {
                     TestStmtKind::Version(self.parse_version(self.next(&mut it, &io, "version")?)?)
                 }
                 Rule::test_set => {
+                    // A qualified name is kept whole: `pss.exempt_namespaces`.
                     let name = self.parse_ident(self.next(&mut it, &io, "set")?);
                     let value = self.parse_expr(self.next(&mut it, &io, "set")?)?;
                     TestStmtKind::Set(name, value)
@@ -1338,8 +1339,14 @@ impl P {
                 if clauses.is_empty() {
                     ExprKind::List(items)
                 } else {
-                    let elem = items.into_iter().next().ok_or_else(|| self.err(&o, "comprehension"))?;
-                    ExprKind::ListComp(Box::new(elem), self.parse_comp_clauses(clauses.into_iter())?)
+                    let elem = items
+                        .into_iter()
+                        .next()
+                        .ok_or_else(|| self.err(&o, "comprehension"))?;
+                    ExprKind::ListComp(
+                        Box::new(elem),
+                        self.parse_comp_clauses(clauses.into_iter())?,
+                    )
                 }
             }
             Rule::object => {
@@ -1349,8 +1356,10 @@ impl P {
                 };
                 let kspan = self.span(&first_key);
                 let ko = first_key.clone();
-                let key_expr = self.parse_expr(self.next(&mut children(first_key), &ko, "object key")?)?;
-                let value = self.parse_expr(it.next().ok_or_else(|| self.err(&o, "object value"))?)?;
+                let key_expr =
+                    self.parse_expr(self.next(&mut children(first_key), &ko, "object key")?)?;
+                let value =
+                    self.parse_expr(it.next().ok_or_else(|| self.err(&o, "object value"))?)?;
                 if it.peek().is_some_and(|p| p.as_rule() == Rule::comp_clause) {
                     let clauses = self.parse_comp_clauses(it)?;
                     ExprKind::ObjectComp(Box::new(key_expr), Box::new(value), clauses)

@@ -14,7 +14,8 @@ pub enum Format {
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Policy files or folders whose tests run; the built-in packs when none.
+    /// Policy files or folders whose tests run; `policies` and `std-lib`
+    /// of the current folder when none is given.
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// Output format.
@@ -28,30 +29,32 @@ pub struct Args {
     pub filter: Option<String>,
 }
 
-pub fn run(a: Args, color: bool, ecolor: bool) -> u8 {
-    let builtin = a.paths.is_empty();
-    let Some(engine) = super::engine(&a.paths, builtin, ecolor) else {
+pub fn run(mut a: Args, color: bool, ecolor: bool) -> u8 {
+    if a.paths.is_empty() {
+        a.paths = ["policies", "std-lib"]
+            .iter()
+            .map(PathBuf::from)
+            .filter(|p| p.is_dir())
+            .collect();
+        if a.paths.is_empty() {
+            output::error(
+                ecolor,
+                "no policies to test; name the files or folders whose tests should run",
+            );
+            return exit::ERROR;
+        }
+    }
+    let Some(engine) = super::engine(&a.paths, false, ecolor) else {
         return exit::ERROR;
     };
-    let files: Option<HashSet<FileId>> = if builtin {
-        Some(
-            engine
-                .sources
-                .files()
-                .filter(|(_, f)| f.name.starts_with("<ward>/policies/"))
-                .map(|(id, _)| id)
-                .collect(),
-        )
-    } else {
-        Some(
-            engine
-                .sources
-                .files()
-                .filter(|(_, f)| !f.name.starts_with("<ward>/"))
-                .map(|(id, _)| id)
-                .collect(),
-        )
-    };
+    let files: Option<HashSet<FileId>> = Some(
+        engine
+            .sources
+            .files()
+            .filter(|(_, f)| !f.name.starts_with("<ward>/"))
+            .map(|(id, _)| id)
+            .collect(),
+    );
     let mut run = engine.run_tests(files.as_ref());
     if let Some(f) = &a.filter {
         run.results.retain(|r| r.name.contains(f.as_str()));

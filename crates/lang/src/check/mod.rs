@@ -1136,16 +1136,14 @@ impl<'m> Checker<'m> {
                     hits.dedup();
                     def.levels.push((name.node.clone(), hits));
                 }
-                if !levels.is_empty() && def.profile_fn.is_none() {
-                    if let Some((name, _)) = levels.first() {
-                        self.diags.push(
-                            Diagnostic::error(
-                                "level-without-profile",
-                                name.span,
-                                "a pack with levels needs `profile from <function>` to pick each resource's level",
-                            ),
-                        );
-                    }
+                if let Some((name, _)) = levels.first()
+                    && def.profile_fn.is_none()
+                {
+                    self.diags.push(Diagnostic::error(
+                        "level-without-profile",
+                        name.span,
+                        "a pack with levels needs `profile from <function>` to pick each resource's level",
+                    ));
                 }
                 chosen.sort_by(|a, b| {
                     let ia = self.program.controls.get(*a).map(|c| c.id.as_str());
