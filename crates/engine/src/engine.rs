@@ -72,16 +72,21 @@ impl EngineBuilder {
     }
 
     /// Adds policy text under a name (used in diagnostics).
+    ///
+    /// A file that is an embedded one (an exact copy, or the file of the
+    /// same repository path, e.g. `./std-lib/k8s.ward` while editing it)
+    /// takes that one's place rather than defining everything twice.
     pub fn policy(mut self, name: impl Into<String>, text: impl Into<String>) -> EngineBuilder {
+        let name = name.into();
         let text = text.into();
-        // A file that is an exact copy of an embedded one is already loaded.
-        if !self
-            .files
-            .iter()
-            .any(|(_, t, builtin)| *builtin && *t == text)
-        {
-            self.files.push((name.into(), text, false));
+        if self.files.iter().any(|(_, t, builtin)| *builtin && *t == text) {
+            return self;
         }
+        let path = Path::new(&name);
+        self.files.retain(|(n, _, builtin)| {
+            !(*builtin && n.strip_prefix("<ward>/").is_some_and(|rel| path.ends_with(rel)))
+        });
+        self.files.push((name, text, false));
         self
     }
 
