@@ -110,3 +110,23 @@ fn tempdir() -> PathBuf {
     std::fs::create_dir_all(&d).unwrap();
     d
 }
+
+#[test]
+fn cis_packs_pass_their_own_tests_with_full_coverage() {
+    let out = ward()
+        .args([
+            "test",
+            "policies/cis-k8s",
+            "policies/cis-docker",
+            "--require-coverage",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
