@@ -111,6 +111,178 @@ fn tempdir() -> PathBuf {
     d
 }
 
+// ---------------------------------------------------------------------------
+// fmt, explain, packs, lint
+// ---------------------------------------------------------------------------
+
+const MESSY: &str = "package demo\ncontrol   c{\nmatch input.kind==\"Pod\" # pods\n  title \"A title\"\n    deny message \"m\" when input.spec.hostNetwork==true\n}\n";
+
+const FORMATTED: &str = "package demo\n\ncontrol c {\n  title \"A title\"\n\n  match input.kind == \"Pod\" # pods\n  deny when input.spec.hostNetwork == true message \"m\"\n}\n";
+
+#[test]
+fn fmt_check_reports_a_messy_file_and_fmt_rewrites_it() {
+    let dir = tempdir();
+    let file = dir.join("messy.ward");
+    std::fs::write(&file, MESSY).unwrap();
+    let out = ward()
+        .args(["fmt", "--check", dir.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("would reformat"), "{stdout}");
+    assert!(
+        stdout.contains("+  match input.kind == \"Pod\" # pods"),
+        "{stdout}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        MESSY,
+        "--check wrote"
+    );
+
+    ward().args(["fmt", dir.to_str().unwrap()]).assert().code(0);
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), FORMATTED);
+
+    ward()
+        .args(["fmt", "--check", file.to_str().unwrap()])
+        .assert()
+        .code(0)
+        .stdout("");
+}
+
+#[test]
+fn fmt_of_a_file_that_does_not_parse_exits_two_and_names_it() {
+    let dir = tempdir();
+    std::fs::write(dir.join("broken.ward"), "control c {\n  deny when (\n}\n").unwrap();
+    std::fs::write(dir.join("fine.ward"), FORMATTED).unwrap();
+    ward()
+        .args(["fmt", "--check", dir.to_str().unwrap()])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("broken.ward:3:1"));
+}
+
+#[test]
+fn explain_shows_title_remedy_packs_and_examples() {
+    let dir = tempdir();
+    std::fs::write(
+        dir.join("examples.ward"),
+        "package examples\n\ntest \"a privileged pod\" {\n  given {kind: \"Pod\", metadata: {name: \"p\"}, spec: {containers: [{name: \"a\", securityContext: {privileged: true}}]}}\n  expect deny pss.baseline.privileged\n}\n",
+    )
+    .unwrap();
+    let out = ward()
+        .args(["explain", "privileged", "--policy", dir.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    for want in [
+        "Privileged containers",
+        "pss.baseline.privileged",
+        "severity:   high",
+        "pss-baseline",
+        "Remedy:",
+        "securityContext.privileged",
+        "fails: a privileged pod",
+        "given {",
+    ] {
+        assert!(text.contains(want), "missing `{want}` in\n{text}");
+    }
+}
+
+#[test]
+fn explain_of_an_unknown_control_suggests_one_and_exits_two() {
+    ward()
+        .args(["explain", "privilegd"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "did you mean `pss.baseline.privileged`",
+        ));
+}
+
+#[test]
+fn packs_lists_the_built_in_packs() {
+    ward()
+        .args(["packs"])
+        .assert()
+        .code(0)
+        .stdout(predicates::str::contains("pss-baseline"))
+        .stdout(predicates::str::contains("frameworks:"));
+    ward()
+        .args(["packs", "--verbose"])
+        .assert()
+        .code(0)
+        .stdout(predicates::str::contains("pss.baseline.privileged"));
+    let out = ward().args(["packs", "--format", "json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let v = json(&out.stdout);
+    let baseline = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "pss-baseline")
+        .expect("pss-baseline is listed");
+    assert_eq!(baseline["default"], true);
+    assert!(!baseline["controls"].as_array().unwrap().is_empty());
+    assert!(
+        baseline["frameworks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f == "pss")
+    );
+}
+
+#[test]
+fn lint_reports_warnings_with_their_position() {
+    let dir = tempdir();
+    let file = dir.join("lint.ward");
+    std::fs::write(
+        &file,
+        "package linted\n\ncontrol c {\n  title \"t\"\n  let unused = 1\n  deny when input.kind == \"Pod\"\n}\n",
+    )
+    .unwrap();
+    ward()
+        .args(["lint", file.to_str().unwrap()])
+        .assert()
+        .code(0)
+        .stderr(predicates::str::contains("lint.ward:5:7"))
+        .stderr(predicates::str::contains("`unused` is never used"));
+    let out = ward()
+        .args(["lint", "--format", "json", dir.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let v = json(&out.stdout);
+    let d = &v[0];
+    assert_eq!(d["level"], "warning");
+    assert_eq!(d["code"], "unused-variable");
+    assert_eq!(d["line"], 5);
+    assert_eq!(d["column"], 7);
+}
+
+#[test]
+fn lint_exits_two_on_errors() {
+    let dir = tempdir();
+    std::fs::write(
+        dir.join("bad.ward"),
+        "package bad\n\ncontrol c {\n  deny when no_such_name\n}\n",
+    )
+    .unwrap();
+    ward()
+        .args(["lint", dir.to_str().unwrap()])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("bad.ward:4:"));
+}
+
 #[test]
 fn cis_packs_pass_their_own_tests_with_full_coverage() {
     let out = ward()

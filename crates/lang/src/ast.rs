@@ -114,6 +114,8 @@ pub struct FnDecl {
     pub ret: Option<TypeExpr>,
     /// `let` bindings of a block body, in order.
     pub lets: Vec<LetStmt>,
+    /// The doc comments of each `let` in `lets` (same length).
+    pub let_docs: Vec<Vec<String>>,
     pub body: Expr,
     /// Whether the body was written as a block.
     pub block: bool,

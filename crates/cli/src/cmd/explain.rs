@@ -1,8 +1,231 @@
-//! `ward explain`.
+//! `ward explain`: a control's documentation, the packs that run it and the
+//! test cases that show it failing and passing.
+
+use crate::exit;
+use crate::output;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use ward_engine::Engine;
+use ward_lang::FileId;
+use ward_lang::ast::{FindingKind, Outcome};
+use ward_lang::hir::{ControlDef, ExpectKind, TestDef};
 
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// The control: its id (`pss.baseline.privileged`) or a unique end of
+    /// it (`privileged`, `baseline.privileged`).
+    #[arg(value_name = "CONTROL")]
+    pub control: String,
+    /// A policy file, or a folder of .ward files, to load besides the
+    /// built-in packs.
+    #[arg(long = "policy", value_name = "FILE|DIR")]
+    pub policies: Vec<PathBuf>,
+}
 
-pub fn run(_a: Args, _ecolor: bool) -> u8 {
-    crate::exit::ERROR
+pub fn run(a: Args, ecolor: bool) -> u8 {
+    let Some(engine) = super::engine(&a.policies, true, ecolor) else {
+        return exit::ERROR;
+    };
+    let index = match find(&engine, &a.control) {
+        Ok(i) => i,
+        Err(e) => {
+            output::error(ecolor, &e);
+            return exit::ERROR;
+        }
+    };
+    let Some(control) = engine.program.controls.get(index) else {
+        return exit::ERROR;
+    };
+    let text = render(&engine, index, control);
+    match output::write(None, &text) {
+        Ok(()) => exit::OK,
+        Err(e) => {
+            output::error(ecolor, &e);
+            exit::ERROR
+        }
+    }
+}
+
+/// The index of the control `query` names: its id, or the one id that ends
+/// in `.query`.
+fn find(engine: &Engine, query: &str) -> Result<usize, String> {
+    let controls = &engine.program.controls;
+    if let Some((i, _)) = engine.program.control(query) {
+        return Ok(i);
+    }
+    let suffix = format!(".{query}");
+    let matches: Vec<usize> = controls
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.id.ends_with(&suffix))
+        .map(|(i, _)| i)
+        .collect();
+    match matches.as_slice() {
+        [i] => Ok(*i),
+        [] => {
+            // Compare with whole ids and with their last parts, and name
+            // the whole id either way.
+            let ids = controls.iter().map(|c| c.id.as_str());
+            let names = controls.iter().map(|c| c.name.as_str());
+            let hint = ward_lang::diagnostic::suggest(query, ids)
+                .or_else(|| {
+                    let name = ward_lang::diagnostic::suggest(query, names)?;
+                    let mut same = controls.iter().filter(|c| c.name == name);
+                    match (same.next(), same.next()) {
+                        (Some(c), None) => Some(c.id.as_str()),
+                        _ => Some(name),
+                    }
+                })
+                .map(|s| format!("; did you mean `{s}`?"))
+                .unwrap_or_default();
+            Err(format!("there is no control `{query}`{hint}"))
+        }
+        many => {
+            let ids: Vec<String> = many
+                .iter()
+                .filter_map(|&i| controls.get(i))
+                .map(|c| format!("`{}`", c.id))
+                .collect();
+            Err(format!(
+                "`{query}` names more than one control: {}",
+                ids.join(", ")
+            ))
+        }
+    }
+}
+
+fn render(engine: &Engine, index: usize, c: &ControlDef) -> String {
+    let p = &engine.program;
+    let mut out = String::new();
+    let title = if c.title.is_empty() { &c.id } else { &c.title };
+    let _ = writeln!(out, "{title}\n");
+    let mut fields: Vec<(&str, String)> =
+        vec![("id", c.id.clone()), ("severity", c.severity.to_string())];
+    let packs: Vec<&str> = p
+        .packs
+        .iter()
+        .filter(|pk| {
+            pk.controls.contains(&index) || pk.levels.iter().any(|(_, cs)| cs.contains(&index))
+        })
+        .map(|pk| pk.name.as_str())
+        .collect();
+    fields.push((
+        "packs",
+        if packs.is_empty() {
+            "none".to_string()
+        } else {
+            packs.join(", ")
+        },
+    ));
+    for m in &c.maps {
+        let mut item = format!("{} {}", m.framework, m.item);
+        let fw = p.framework(&m.framework);
+        let known = fw.and_then(|f| f.items.iter().find(|i| i.id == m.item));
+        if let Some(i) = known {
+            let _ = write!(item, " ({})", i.title);
+        }
+        for (k, v) in &m.args {
+            let _ = write!(item, ", {k} {v}");
+        }
+        fields.push(("maps", item));
+    }
+    if let Some(v) = c.since {
+        fields.push(("since", v.to_string()));
+    }
+    if let Some(r) = &c.replaces {
+        fields.push(("replaces", format!("{r} (when this control is active)")));
+    }
+    if !c.tags.is_empty() {
+        fields.push(("tags", c.tags.join(", ")));
+    }
+    if !c.waivable {
+        fields.push(("waivable", "no".to_string()));
+    }
+    if c.has_fix {
+        fields.push(("fix", "yes".to_string()));
+    }
+    let (line, _) = engine.sources.line_col(c.span);
+    fields.push((
+        "defined in",
+        format!("{}:{line}", engine.sources.name(c.span.file)),
+    ));
+    for (k, v) in fields {
+        let _ = writeln!(out, "  {:<12}{v}", format!("{k}:"));
+    }
+    if !c.docs.is_empty() {
+        let _ = writeln!(out, "\n{}", c.docs.join("\n"));
+    }
+    section(&mut out, "Description", &c.description);
+    section(&mut out, "Remedy", &c.remedy);
+    if !c.references.is_empty() {
+        let _ = writeln!(out, "\nReferences:");
+        for r in &c.references {
+            let _ = writeln!(out, "  {r}");
+        }
+    }
+    let examples = examples(engine, index);
+    if !examples.is_empty() {
+        let _ = writeln!(out, "\nExamples:");
+        for e in examples {
+            out.push_str(&e);
+        }
+    }
+    out
+}
+
+fn section(out: &mut String, title: &str, text: &str) {
+    if !text.is_empty() {
+        let _ = writeln!(out, "\n{title}:\n  {text}");
+    }
+}
+
+/// The test cases that expect this control to fail, pass or not apply.
+fn examples(engine: &Engine, index: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    for t in &engine.program.tests {
+        let outcome = t.expects.iter().find_map(|x| match &x.kind {
+            ExpectKind::Finding {
+                control,
+                kind: FindingKind::Deny,
+                ..
+            } if *control == index => Some("fails"),
+            ExpectKind::Finding { control, .. } if *control == index => Some("warns"),
+            ExpectKind::Outcome {
+                control,
+                outcome: Outcome::Pass | Outcome::None,
+            } if *control == index => Some("passes"),
+            ExpectKind::Outcome {
+                control,
+                outcome: Outcome::Skip,
+            } if *control == index => Some("does not apply"),
+            _ => None,
+        });
+        if let Some(o) = outcome {
+            out.push(example(engine, t, o));
+        }
+    }
+    out
+}
+
+fn example(engine: &Engine, t: &TestDef, outcome: &str) -> String {
+    let mut out = format!("  {outcome}: {}\n", t.name);
+    if let Some(v) = t.version {
+        let _ = writeln!(out, "    at {v}");
+    }
+    for g in &t.given {
+        let src = engine.sources.snippet(g.span);
+        // Object literals are laid out again, narrow enough to read.
+        let shown = match ward_lang::parse_expr(FileId(u32::MAX), src) {
+            Ok(e) => ward_lang::fmt::format_expr(&e, 80),
+            Err(_) => src.to_string(),
+        };
+        let mut lines = shown.lines();
+        if let Some(first) = lines.next() {
+            let _ = writeln!(out, "    given {first}");
+        }
+        for l in lines {
+            let _ = writeln!(out, "    {l}");
+        }
+    }
+    out
 }
