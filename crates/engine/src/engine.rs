@@ -79,12 +79,18 @@ impl EngineBuilder {
     pub fn policy(mut self, name: impl Into<String>, text: impl Into<String>) -> EngineBuilder {
         let name = name.into();
         let text = text.into();
-        if self.files.iter().any(|(_, t, builtin)| *builtin && *t == text) {
+        if self
+            .files
+            .iter()
+            .any(|(_, t, builtin)| *builtin && *t == text)
+        {
             return self;
         }
         let path = Path::new(&name);
         self.files.retain(|(n, _, builtin)| {
-            !(*builtin && n.strip_prefix("<ward>/").is_some_and(|rel| path.ends_with(rel)))
+            !(*builtin
+                && n.strip_prefix("<ward>/")
+                    .is_some_and(|rel| path.ends_with(rel)))
         });
         self.files.push((name, text, false));
         self
@@ -242,13 +248,8 @@ pub struct Unit {
 
 impl Unit {
     /// The controls that may apply to a resource of this kind, in order.
-    pub fn controls_for(&self, kind: &str) -> Vec<usize> {
-        let mut out: Vec<usize> = self.any_kind.clone();
-        if let Some(k) = self.by_kind.get(kind) {
-            out.extend(k.iter().copied());
-            out.sort_unstable();
-        }
-        out
+    pub fn controls_for(&self, kind: &str) -> &[usize] {
+        self.by_kind.get(kind).unwrap_or(&self.any_kind)
     }
 }
 
@@ -263,12 +264,16 @@ pub struct Selection {
 pub struct EvalOptions {
     /// Steps one control may take on one resource.
     pub budget: u64,
+    /// Remember pure function results per resource (off only to compare
+    /// against a straightforward evaluation).
+    pub memoize: bool,
 }
 
 impl Default for EvalOptions {
     fn default() -> Self {
         EvalOptions {
             budget: crate::eval::DEFAULT_BUDGET,
+            memoize: true,
         }
     }
 }
@@ -622,18 +627,30 @@ impl Engine {
         let plugins: Option<&dyn Plugins> = self.plugins.as_deref().map(|p| p as &dyn Plugins);
         let ncontrols = self.program.controls.len();
         let nunits = sel.units.len();
+        // One evaluator per unit and thread, reused for every resource the
+        // thread takes.
+        let make = || -> Vec<Evaluator<'_, '_>> {
+            sel.units
+                .iter()
+                .map(|u| {
+                    let mut ev = Evaluator::new(&self.compiled, &u.env, &inv, plugins);
+                    ev.budget = opts.budget;
+                    ev.memoize = opts.memoize;
+                    ev
+                })
+                .collect()
+        };
         let acc = inputs
             .resources
             .par_iter()
             .fold(
-                || Acc::new(nunits * ncontrols),
-                |mut acc, r| {
-                    self.evaluate_resource(
-                        sel, inputs, &inv, plugins, opts, r, ncontrols, &mut acc,
-                    );
-                    acc
+                || (Acc::new(nunits * ncontrols), make()),
+                |(mut acc, mut evs), r| {
+                    self.evaluate_resource(sel, inputs, &mut evs, r, ncontrols, &mut acc);
+                    (acc, evs)
                 },
             )
+            .map(|(acc, _)| acc)
             .reduce(|| Acc::new(nunits * ncontrols), Acc::merge);
         let mut report = Report {
             findings: acc.findings,
@@ -679,22 +696,18 @@ impl Engine {
         report
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn evaluate_resource<'a>(
         &self,
         sel: &Selection,
         inputs: &'a Inputs,
-        inv: &Inventory<'a>,
-        plugins: Option<&dyn Plugins>,
-        opts: &EvalOptions,
+        evs: &mut [Evaluator<'_, 'a>],
         r: &'a Resource,
         ncontrols: usize,
         acc: &mut Acc,
     ) {
         let kind = r.kind();
-        for (ui, unit) in sel.units.iter().enumerate() {
-            let mut ev = Evaluator::new(&self.compiled, &unit.env, inv, plugins);
-            ev.budget = opts.budget;
+        for ((ui, unit), ev) in sel.units.iter().enumerate().zip(evs.iter_mut()) {
+            ev.set_profile(None);
             let mut run = Run {
                 unit,
                 slot: ui * ncontrols,
@@ -705,7 +718,7 @@ impl Engine {
             };
             // The pack's own controls run once; a `profile from` pack then
             // runs each level's controls for each profile of the resource.
-            self.run_controls(&mut ev, &mut run, &unit.controls_for(kind), acc);
+            self.run_controls(ev, &mut run, unit.controls_for(kind), acc);
             let Some(fid) = unit.profile_fn else {
                 continue;
             };
@@ -729,7 +742,7 @@ impl Engine {
                 ));
                 ev.set_profile(Some(Val::Obj(Arc::new(prof))));
                 run.mode = Some(p);
-                self.run_controls(&mut ev, &mut run, &controls, acc);
+                self.run_controls(ev, &mut run, &controls, acc);
             }
         }
     }

@@ -94,10 +94,10 @@ fn every_upstream_fixture_agrees() {
         if denied != (*expected == "deny") {
             wrong_decision.push(format!("{path}: expected {expected}, fired {fired:?}"));
         }
-        if let Some(want) = violations.get(*path) {
-            if *want != fired {
-                wrong_checks.push(format!("{path}: expected {want:?}, fired {fired:?}"));
-            }
+        if let Some(want) = violations.get(*path)
+            && *want != fired
+        {
+            wrong_checks.push(format!("{path}: expected {want:?}, fired {fired:?}"));
         }
     }
     assert_eq!(rows, 4537, "the table should list every upstream fixture");

@@ -133,6 +133,7 @@ pub fn run(a: Args, color: bool, ecolor: bool) -> u8 {
             &report,
             &inputs,
             report::text::TextOptions {
+            ..EvalOptions::default()
                 color: color && a.output.is_none(),
                 context: 1,
             },

@@ -106,12 +106,49 @@ pub struct Evaluator<'p, 'a> {
     base: usize,
     steps: u64,
     pub budget: u64,
+    /// Whether pure function results are remembered per resource.
+    pub memoize: bool,
     /// Innermost loop elements that are document nodes: the default place a
     /// finding without `at` points to.
     focus: Vec<NodeRef<'a>>,
     regex_cache: std::collections::HashMap<String, Arc<regex::Regex>>,
     /// A per-resource profile that replaces the unit's.
     profile: Option<Val<'static>>,
+    /// Results of pure function calls on this resource, by arguments.
+    memo: rustc_hash::FxHashMap<MemoKey, Val<'a>>,
+    /// The resource the memo belongs to.
+    memo_for: Option<(usize, u32)>,
+}
+
+/// A function call's identity for memoisation: the function and up to three
+/// arguments that are document nodes or plain scalars.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+struct MemoKey {
+    function: u32,
+    args: [ArgKey; 3],
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+enum ArgKey {
+    None,
+    Node(usize, u32),
+    Missing,
+    Null,
+    Bool(bool),
+    Num(u64),
+}
+
+impl ArgKey {
+    fn of(v: &Val<'_>) -> Option<ArgKey> {
+        Some(match v {
+            Val::Node(n) => ArgKey::Node(std::ptr::from_ref(n.doc) as usize, n.id),
+            Val::Missing => ArgKey::Missing,
+            Val::Null => ArgKey::Null,
+            Val::Bool(b) => ArgKey::Bool(*b),
+            Val::Num(x) => ArgKey::Num(x.to_bits()),
+            _ => return None,
+        })
+    }
 }
 
 impl std::fmt::Debug for Evaluator<'_, '_> {
@@ -139,10 +176,23 @@ impl<'p, 'a> Evaluator<'p, 'a> {
             base: 0,
             steps: 0,
             budget: DEFAULT_BUDGET,
+            memoize: true,
             focus: Vec::new(),
             regex_cache: Default::default(),
             profile: None,
+            memo: Default::default(),
+            memo_for: None,
         }
+    }
+
+    /// Starts work on a resource: memoised calls of another resource go.
+    fn enter(&mut self, input: NodeRef<'a>) {
+        let key = (std::ptr::from_ref(input.doc) as usize, input.id);
+        if self.memo_for != Some(key) {
+            self.memo.clear();
+            self.memo_for = Some(key);
+        }
+        self.input = Val::Node(input);
     }
 
     /// Evaluates with this profile instead of the unit's.
@@ -153,7 +203,10 @@ impl<'p, 'a> Evaluator<'p, 'a> {
     /// Calls a function of the program with one argument.
     pub fn call_fn_value(&mut self, id: u32, arg: Val<'a>) -> R<Val<'a>> {
         self.steps = 0;
-        self.input = arg.clone();
+        match arg.node() {
+            Some(n) => self.enter(n),
+            None => self.input = arg.clone(),
+        }
         self.stack.clear();
         self.base = 0;
         self.stack.push(arg);
@@ -185,7 +238,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
         let Some(c) = self.prog.controls.get(control) else {
             return Ok(Applied::No);
         };
-        self.input = Val::Node(input);
+        self.enter(input);
         self.steps = 0;
         self.base = 0;
         self.stack.clear();
@@ -251,8 +304,8 @@ impl<'p, 'a> Evaluator<'p, 'a> {
                     body,
                 } => {
                     let coll = self.eval(iter)?;
-                    let pairs = self.iteration(&coll, iter.span)?;
-                    for (k, v) in pairs {
+                    for i in 0..self.pairs(&coll, iter.span)? {
+                        let (k, v) = coll.pair_at(i, key.is_some());
                         if let Some(ks) = key {
                             self.set(*ks, k);
                         }
@@ -387,21 +440,15 @@ impl<'p, 'a> Evaluator<'p, 'a> {
         }
     }
 
-    /// The (key, value) pairs a `for` visits: index and item of a list, key
-    /// and value of an object; nothing for missing or null.
-    fn iteration(&mut self, coll: &Val<'a>, span: Span) -> R<Vec<(Val<'a>, Val<'a>)>> {
+    /// How many pairs a `for` over this value visits: index and item of a
+    /// list, key and value of an object; none for missing or null; an error
+    /// for anything else.
+    fn pairs(&self, coll: &Val<'a>, span: Span) -> R<usize> {
+        if coll.is_list() || coll.is_obj() {
+            return Ok(coll.pair_count());
+        }
         if coll.is_unset() {
-            return Ok(Vec::new());
-        }
-        if coll.is_list() {
-            return Ok(coll
-                .items()
-                .enumerate()
-                .map(|(i, v)| (Val::Num(i as f64), v))
-                .collect());
-        }
-        if coll.is_obj() {
-            return Ok(coll.entries());
+            return Ok(0);
         }
         Err(EvalError::new(
             span,
@@ -557,9 +604,9 @@ impl<'p, 'a> Evaluator<'p, 'a> {
             }
             CKind::Quant(kind, key, value, coll, body) => {
                 let c = self.eval(coll)?;
-                let pairs = self.iteration(&c, coll.span)?;
                 let mut count = 0usize;
-                for (k, v) in pairs {
+                for i in 0..self.pairs(&c, coll.span)? {
+                    let (k, v) = c.pair_at(i, key.is_some());
                     if let Some(ks) = key {
                         self.set(*ks, k);
                     }
@@ -599,8 +646,8 @@ impl<'p, 'a> Evaluator<'p, 'a> {
             }
             CClause::For(key, value, iter) => {
                 let coll = self.eval(iter)?;
-                let pairs = self.iteration(&coll, iter.span)?;
-                for (k, v) in pairs {
+                for i in 0..self.pairs(&coll, iter.span)? {
+                    let (k, v) = coll.pair_at(i, key.is_some());
                     if let Some(ks) = key {
                         self.set(*ks, k);
                     }
@@ -625,6 +672,32 @@ impl<'p, 'a> Evaluator<'p, 'a> {
                 *s = v;
             }
         }
+        // Functions are pure: a call with the same document nodes and
+        // scalars gives the same value for the rest of this resource.
+        let mut key = (self.memoize && args.len() <= 3).then_some(MemoKey {
+            function: id,
+            args: [ArgKey::None; 3],
+        });
+        if let Some(k) = key.as_mut() {
+            for i in 0..args.len() {
+                match self.stack.get(new_base + i).and_then(ArgKey::of) {
+                    Some(a) => {
+                        if let Some(slot) = k.args.get_mut(i) {
+                            *slot = a;
+                        }
+                    }
+                    None => {
+                        key = None;
+                        break;
+                    }
+                }
+            }
+        }
+        if let Some(v) = key.as_ref().and_then(|k| self.memo.get(k)) {
+            let v = v.clone();
+            self.stack.truncate(new_base);
+            return Ok(v);
+        }
         let old = std::mem::replace(&mut self.base, new_base);
         let result = (|| {
             for (slot, e) in &f.lets {
@@ -635,6 +708,11 @@ impl<'p, 'a> Evaluator<'p, 'a> {
         })();
         self.base = old;
         self.stack.truncate(new_base);
+        if let (Some(k), Ok(v)) = (key, &result)
+            && self.memo.len() < 4096
+        {
+            self.memo.insert(k, v.clone());
+        }
         result
     }
 

@@ -51,6 +51,8 @@ pub fn parse(text: &str, opts: &JsonOptions) -> Result<JsonFile, JsonError> {
         i: 0,
         line: 1,
         line_start: 0,
+        first_line: 1,
+        first_col: 0,
         opts,
     };
     if text.starts_with('\u{feff}') {
@@ -66,6 +68,30 @@ pub fn parse(text: &str, opts: &JsonOptions) -> Result<JsonFile, JsonError> {
     Ok(out)
 }
 
+/// Parses one item of a list that starts at `line` and `col` of its file,
+/// building it with (and then emptying) `b`.
+pub fn parse_item(
+    b: &mut DocBuilder,
+    text: &str,
+    line: usize,
+    col: usize,
+    opts: &JsonOptions,
+) -> Result<Doc, JsonError> {
+    let mut r = Reader {
+        s: text.as_bytes(),
+        text,
+        i: 0,
+        line,
+        line_start: 0,
+        first_line: line,
+        first_col: col.saturating_sub(1),
+        opts,
+    };
+    let parsed = r.value(b, 2);
+    let doc = b.take();
+    parsed.map(|()| doc)
+}
+
 /// Parses one JSON value into a document (no list splitting).
 pub fn parse_value(text: &str, opts: &JsonOptions) -> Result<Doc, JsonError> {
     let mut r = Reader {
@@ -74,6 +100,8 @@ pub fn parse_value(text: &str, opts: &JsonOptions) -> Result<Doc, JsonError> {
         i: 0,
         line: 1,
         line_start: 0,
+        first_line: 1,
+        first_col: 0,
         opts,
     };
     r.ws();
@@ -92,12 +120,24 @@ struct Reader<'a> {
     i: usize,
     line: usize,
     line_start: usize,
+    /// The text may start mid-line (an item of a streamed file): columns
+    /// on its first line are shifted by `first_col`.
+    first_line: usize,
+    first_col: usize,
     opts: &'a JsonOptions,
 }
 
 impl<'a> Reader<'a> {
+    fn shift(&self) -> usize {
+        if self.line == self.first_line {
+            self.first_col
+        } else {
+            0
+        }
+    }
+
     fn pos(&self) -> Pos {
-        Pos::new(self.line, self.i - self.line_start + 1)
+        Pos::new(self.line, self.i - self.line_start + 1 + self.shift())
     }
 
     fn error(&self, msg: impl Into<String>) -> JsonError {
@@ -105,7 +145,8 @@ impl<'a> Reader<'a> {
             .text
             .get(self.line_start..self.i.min(self.text.len()))
             .map(|s| s.chars().count() + 1)
-            .unwrap_or(self.i - self.line_start + 1);
+            .unwrap_or(self.i - self.line_start + 1)
+            + self.shift();
         JsonError {
             line: self.line,
             col,

@@ -15,6 +15,7 @@ pub mod ci;
 pub mod dockerfile;
 pub mod json;
 mod repository;
+pub mod stream;
 pub mod yaml;
 
 use crate::value::doc::{Doc, DocBuilder, NodeRef, Pos};
@@ -413,6 +414,9 @@ fn load_file(shown: &str, path: &Path, opts: &LoadOptions) -> LoadedFile {
         Ok(_) => {}
         Err(e) => return fail(format!("cannot read: {e}"), 0, 0),
     }
+    if let Some(lf) = stream_large_json(shown, path, opts) {
+        return lf;
+    }
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) => return fail(format!("cannot read: {e}"), 0, 0),
@@ -433,19 +437,57 @@ fn load_file(shown: &str, path: &Path, opts: &LoadOptions) -> LoadedFile {
         }
     };
     let format = detect_format(path, &text);
-    let mut lf = load_text(shown, &text, format, opts);
-    if (text.len() as u64) >= opts.keep_text_below {
-        lf.file.text = None;
+    load_text(shown, &text, format, opts)
+}
+
+/// A large JSON list export, read block by block without holding the whole
+/// file (see [`stream`]); `None` when the file is not one.
+fn stream_large_json(shown: &str, path: &Path, opts: &LoadOptions) -> Option<LoadedFile> {
+    let large = std::fs::metadata(path).is_ok_and(|m| m.len() >= opts.keep_text_below);
+    let json = path.extension().and_then(|e| e.to_str()) == Some("json");
+    if !large || !json {
+        return None;
     }
-    lf
+    let mut f = std::fs::File::open(path).ok()?;
+    let mut head = vec![0u8; 64 * 1024];
+    let n = std::io::Read::read(&mut f, &mut head).ok()?;
+    if !stream::looks_like_list(head.get(..n).unwrap_or(&[])) {
+        return None;
+    }
+    let mut reader = std::io::Read::chain(head.get(..n).unwrap_or(&[]), f);
+    let streamed = stream::read_list(&mut reader, &opts.json).ok()??;
+    let mut lf = LoadedFile {
+        file: SourceFile {
+            path: shown.to_string(),
+            format: Format::Json,
+            text: None,
+        },
+        docs: Vec::new(),
+        skipped: Vec::new(),
+        errors: Vec::new(),
+    };
+    for e in streamed.errors {
+        lf.errors.push(InputError {
+            file: shown.to_string(),
+            line: e.line,
+            column: e.col,
+            message: format!("invalid JSON: {}", e.message),
+        });
+    }
+    for (i, doc) in streamed.docs.into_iter().enumerate() {
+        let line = doc.root().pos().line as usize;
+        lf.docs.push((i as u32, doc, None, line));
+    }
+    Some(lf)
 }
 
 fn load_text(shown: &str, text: &str, format: Format, opts: &LoadOptions) -> LoadedFile {
+    let keep = (text.len() as u64) < opts.keep_text_below;
     let mut lf = LoadedFile {
         file: SourceFile {
             path: shown.to_string(),
             format,
-            text: Some(Arc::from(text)),
+            text: keep.then(|| Arc::from(text)),
         },
         docs: Vec::new(),
         skipped: Vec::new(),

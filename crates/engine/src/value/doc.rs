@@ -307,6 +307,18 @@ impl<'a> NodeRef<'a> {
         es.iter().map(move |(k, id)| (*k, doc.node(*id)))
     }
 
+    /// The `i`th entry of an object.
+    pub fn entry(&self, i: usize) -> Option<(Sym, NodeRef<'a>)> {
+        match self.kind() {
+            Node::Obj { start, len } => self
+                .doc
+                .entries_of(start, len)
+                .get(i)
+                .map(|(k, id)| (*k, self.doc.node(*id))),
+            _ => None,
+        }
+    }
+
     pub fn as_str(&self) -> Option<&'a str> {
         match self.kind() {
             Node::Str { start, len } => Some(self.doc.str_at(start, len)),
@@ -502,11 +514,12 @@ impl DocBuilder {
             return;
         };
         if o.obj {
-            let mut kids: Vec<(Sym, NodeId)> = self.entries.drain(o.scratch..).collect();
-            if has_duplicate_keys(&kids) {
+            let kids = self.entries.get(o.scratch..).unwrap_or(&[]);
+            let start = u32::try_from(self.doc.entries.len()).unwrap_or(u32::MAX);
+            if has_duplicate_keys(kids) {
                 let mut seen: Vec<Sym> = Vec::with_capacity(kids.len());
                 let mut keep = Vec::with_capacity(kids.len());
-                for (k, id) in kids.into_iter().rev() {
+                for &(k, id) in kids.iter().rev() {
                     if seen.contains(&k) {
                         let pos = self.doc.pos.get(id as usize).copied().unwrap_or_default();
                         self.duplicates.push((k.as_str().to_string(), pos));
@@ -516,11 +529,13 @@ impl DocBuilder {
                     keep.push((k, id));
                 }
                 keep.reverse();
-                kids = keep;
+                self.doc.entries.extend(keep);
+            } else {
+                self.doc.entries.extend_from_slice(kids);
             }
-            let start = u32::try_from(self.doc.entries.len()).unwrap_or(u32::MAX);
-            let len = u32::try_from(kids.len()).unwrap_or(u32::MAX);
-            self.doc.entries.extend(kids);
+            self.entries.truncate(o.scratch);
+            let len =
+                u32::try_from(self.doc.entries.len() as u64 - u64::from(start)).unwrap_or(u32::MAX);
             if let Some(n) = self.doc.nodes.get_mut(o.id as usize) {
                 *n = Node::Obj { start, len };
             }
@@ -603,18 +618,37 @@ impl DocBuilder {
     }
 
     pub fn finish(mut self) -> Doc {
+        self.take()
+    }
+
+    /// Finishes the document in exactly sized storage and leaves the
+    /// builder empty but with its buffers, ready for the next document.
+    /// Reusing one builder per thread keeps loading from churning memory.
+    pub fn take(&mut self) -> Doc {
         while !self.open.is_empty() {
             self.end();
         }
         if self.doc.nodes.is_empty() {
             self.null(Pos::default());
         }
-        self.doc.nodes.shrink_to_fit();
-        self.doc.pos.shrink_to_fit();
-        self.doc.items.shrink_to_fit();
-        self.doc.entries.shrink_to_fit();
-        self.doc.text.shrink_to_fit();
-        self.doc
+        let d = &mut self.doc;
+        let out = Doc {
+            nodes: d.nodes.as_slice().to_vec(),
+            pos: d.pos.as_slice().to_vec(),
+            items: d.items.as_slice().to_vec(),
+            entries: d.entries.as_slice().to_vec(),
+            text: d.text.as_str().to_owned(),
+        };
+        d.nodes.clear();
+        d.pos.clear();
+        d.items.clear();
+        d.entries.clear();
+        d.text.clear();
+        self.items.clear();
+        self.entries.clear();
+        self.key = None;
+        self.duplicates.clear();
+        out
     }
 }
 

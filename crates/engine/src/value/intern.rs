@@ -6,8 +6,8 @@
 //! locked for keys a thread has not seen yet. Interned strings live for the
 //! rest of the process.
 
+use rustc_hash::FxHashMap as HashMap;
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::fmt;
 use std::sync::{OnceLock, RwLock};
 
@@ -49,7 +49,7 @@ fn table() -> &'static RwLock<Table> {
 }
 
 thread_local! {
-    static CACHE: RefCell<HashMap<&'static str, Sym>> = RefCell::new(HashMap::new());
+    static CACHE: RefCell<HashMap<&'static str, Sym>> = RefCell::new(HashMap::default());
 }
 
 /// The symbol for a key, creating it on first use.

@@ -250,6 +250,70 @@ impl<'a> Val<'a> {
         }
     }
 
+    /// How many (key, value) pairs iteration visits: list items or object
+    /// entries; 0 for anything else.
+    pub fn pair_count(&self) -> usize {
+        match self {
+            Val::Node(n) => match n.kind() {
+                Node::List { len, .. } | Node::Obj { len, .. } => len as usize,
+                _ => 0,
+            },
+            Val::List(l) => l.len(),
+            Val::Obj(o) => o.len(),
+            _ => 0,
+        }
+    }
+
+    /// The `i`th pair iteration visits: (index, item) of a list, (key,
+    /// value) of an object. `with_key` false skips building the key.
+    #[inline]
+    pub fn pair_at(&self, i: usize, with_key: bool) -> (Val<'a>, Val<'a>) {
+        match self {
+            Val::Node(n) => match n.kind() {
+                Node::List { .. } => (
+                    if with_key {
+                        Val::Num(i as f64)
+                    } else {
+                        Val::Missing
+                    },
+                    n.index(i).map(Val::Node).unwrap_or(Val::Missing),
+                ),
+                Node::Obj { .. } => match n.entry(i) {
+                    Some((k, v)) => (
+                        if with_key {
+                            Val::Str(Str::Ref(k.as_str()))
+                        } else {
+                            Val::Missing
+                        },
+                        Val::Node(v),
+                    ),
+                    None => (Val::Missing, Val::Missing),
+                },
+                _ => (Val::Missing, Val::Missing),
+            },
+            Val::List(l) => (
+                if with_key {
+                    Val::Num(i as f64)
+                } else {
+                    Val::Missing
+                },
+                l.get(i).cloned().unwrap_or(Val::Missing),
+            ),
+            Val::Obj(o) => match o.get(i) {
+                Some((k, v)) => (
+                    if with_key {
+                        Val::Str(Str::Own(k.clone()))
+                    } else {
+                        Val::Missing
+                    },
+                    v.clone(),
+                ),
+                None => (Val::Missing, Val::Missing),
+            },
+            _ => (Val::Missing, Val::Missing),
+        }
+    }
+
     /// Iterates an object's entries as (key, value).
     pub fn entries(&self) -> Vec<(Val<'a>, Val<'a>)> {
         match self {

@@ -1,0 +1,346 @@
+//! Large JSON exports, read in blocks and parsed in parallel.
+//!
+//! A cluster export is one object whose `items` array holds every resource.
+//! Reading it whole would keep the text and all the documents in memory at
+//! once; instead a small state machine scans each block for the start and
+//! end of each item (tracking strings, escapes, nesting and lines), and the
+//! complete items of a block are parsed into documents on all cores while
+//! the next block is read. Memory is the documents plus a block or two.
+
+use super::json::{self, JsonError, JsonOptions};
+use crate::value::doc::{Doc, DocBuilder};
+use rayon::prelude::*;
+use std::io::Read;
+
+/// How much to read at a time.
+const BLOCK: usize = 8 * 1024 * 1024;
+
+/// An item's place in the file.
+#[derive(Clone, Copy, Debug)]
+struct Item {
+    /// Byte offsets in the file.
+    start: u64,
+    end: u64,
+    line: u64,
+    col: u64,
+}
+
+/// The scanner's state between blocks.
+#[derive(Debug, Default)]
+struct Scanner {
+    offset: u64,
+    line: u64,
+    line_start: u64,
+    depth: u32,
+    in_string: bool,
+    escape: bool,
+    /// Depth-1 key text while it is being read, and the last complete key.
+    reading_key: Option<Vec<u8>>,
+    key: Vec<u8>,
+    expect_key: bool,
+    /// Whether the items array is open, and where the current item began.
+    in_items: bool,
+    item: Option<(u64, u64, u64)>,
+    /// The top-level `kind` value, when read.
+    kind: Vec<u8>,
+    reading_kind: Option<Vec<u8>>,
+    after_kind_colon: bool,
+    seen_items: bool,
+    /// The first structural problem, if any.
+    error: Option<String>,
+}
+
+impl Scanner {
+    fn new() -> Scanner {
+        Scanner {
+            line: 1,
+            ..Default::default()
+        }
+    }
+
+    /// Scans a block; complete items are appended to `out`.
+    fn scan(&mut self, block: &[u8], out: &mut Vec<Item>) {
+        for (i, &b) in block.iter().enumerate() {
+            let at = self.offset + i as u64;
+            if self.in_string {
+                if self.escape {
+                    self.escape = false;
+                } else if b == b'\\' {
+                    self.escape = true;
+                } else if b == b'"' {
+                    self.in_string = false;
+                    if let Some(k) = self.reading_key.take() {
+                        self.key = k;
+                    } else if let Some(k) = self.reading_kind.take() {
+                        self.kind = k;
+                    }
+                    continue;
+                }
+                if let Some(k) = self.reading_key.as_mut() {
+                    if k.len() < 64 {
+                        k.push(b);
+                    }
+                } else if let Some(k) = self.reading_kind.as_mut()
+                    && k.len() < 256
+                {
+                    k.push(b);
+                }
+                if b == b'\n' {
+                    self.line += 1;
+                    self.line_start = at + 1;
+                }
+                continue;
+            }
+            match b {
+                b'\n' => {
+                    self.line += 1;
+                    self.line_start = at + 1;
+                }
+                b'"' => {
+                    self.in_string = true;
+                    if self.depth == 1 && self.expect_key {
+                        self.reading_key = Some(Vec::new());
+                        self.expect_key = false;
+                    } else if self.depth == 1 && self.after_kind_colon {
+                        self.reading_kind = Some(Vec::new());
+                    }
+                    self.after_kind_colon = false;
+                }
+                b':' if self.depth == 1 => {
+                    self.after_kind_colon = self.key == b"kind";
+                }
+                b'{' | b'[' => {
+                    if self.depth == 0 && b != b'{' {
+                        self.error
+                            .get_or_insert_with(|| "the file is not one JSON object".into());
+                    }
+                    if self.depth == 1 && b == b'[' && self.key == b"items" && !self.seen_items {
+                        self.in_items = true;
+                        self.seen_items = true;
+                    } else if self.depth == 2 && self.in_items {
+                        self.item = Some((at, self.line, at - self.line_start + 1));
+                    }
+                    self.depth += 1;
+                    if self.depth == 1 {
+                        self.expect_key = true;
+                    }
+                    self.after_kind_colon = false;
+                }
+                b'}' | b']' => {
+                    self.depth = self.depth.saturating_sub(1);
+                    if self.depth == 2 && self.in_items {
+                        if let Some((start, line, col)) = self.item.take() {
+                            out.push(Item {
+                                start,
+                                end: at + 1,
+                                line,
+                                col,
+                            });
+                        }
+                    } else if self.depth == 1 && self.in_items {
+                        self.in_items = false;
+                    }
+                    self.after_kind_colon = false;
+                }
+                b',' => {
+                    if self.depth == 1 {
+                        self.expect_key = true;
+                    }
+                    self.after_kind_colon = false;
+                }
+                b' ' | b'\t' | b'\r' => {}
+                _ => {
+                    if self.depth == 2 && self.in_items && self.item.is_none() {
+                        self.error
+                            .get_or_insert_with(|| "an item of `items` is not an object".into());
+                    }
+                    self.after_kind_colon = false;
+                }
+            }
+        }
+        self.offset += block.len() as u64;
+    }
+}
+
+/// What a streamed file produced.
+#[derive(Debug)]
+pub struct Streamed {
+    /// Documents with their index in `items`; or errors with positions.
+    pub docs: Vec<Doc>,
+    pub errors: Vec<JsonError>,
+}
+
+/// Whether a file looks like a list export worth streaming: it starts with
+/// `{` (after white space) and mentions `"items"` early.
+pub fn looks_like_list(head: &[u8]) -> bool {
+    let trimmed = head
+        .iter()
+        .position(|b| !b" \t\r\n".contains(b))
+        .and_then(|i| head.get(i..));
+    let starts_object = matches!(
+        trimmed,
+        Some([b'{', ..]) | Some([0xEF, 0xBB, 0xBF, b'{', ..])
+    );
+    starts_object && head.windows(7).any(|w| w == b"\"items\"")
+}
+
+/// Reads a list export block by block. `None` when the file turns out not
+/// to be a list object (the caller reads it whole instead).
+pub fn read_list(reader: &mut impl Read, opts: &JsonOptions) -> std::io::Result<Option<Streamed>> {
+    let mut scanner = Scanner::new();
+    let mut buf: Vec<u8> = Vec::with_capacity(BLOCK * 2);
+    // The file offset of buf[0].
+    let mut base: u64 = 0;
+    let mut docs: Vec<Doc> = Vec::new();
+    let mut errors: Vec<JsonError> = Vec::new();
+    let mut pending: Vec<Item> = Vec::new();
+    let mut block = vec![0u8; BLOCK];
+    loop {
+        let n = read_full(reader, &mut block)?;
+        if n == 0 {
+            break;
+        }
+        let chunk = block.get(..n).unwrap_or(&[]);
+        let mut found = Vec::new();
+        // Parse what the previous block completed while this one is scanned.
+        let (parsed, ()) = rayon::join(
+            || parse_items(&buf, base, &pending, opts),
+            || scanner.scan(chunk, &mut found),
+        );
+        collect(parsed, &mut docs, &mut errors);
+        // Drop the bytes of items already parsed, keep the rest.
+        let keep_from = pending.last().map(|it| it.end).unwrap_or(base);
+        let cut = (keep_from - base) as usize;
+        buf.drain(..cut.min(buf.len()));
+        base += cut as u64;
+        buf.extend_from_slice(chunk);
+        pending = found;
+        if scanner.error.is_some() || (!scanner.seen_items && scanner.offset > 64 * 1024 * 1024) {
+            return Ok(None);
+        }
+    }
+    let parsed = parse_items(&buf, base, &pending, opts);
+    collect(parsed, &mut docs, &mut errors);
+    if scanner.error.is_some() || !scanner.seen_items || !scanner.kind.ends_with(b"List") {
+        return Ok(None);
+    }
+    if scanner.depth != 0 || scanner.in_string {
+        errors.push(JsonError {
+            line: scanner.line as usize,
+            col: (scanner.offset - scanner.line_start + 1) as usize,
+            message: "the file ends before the JSON value does".into(),
+        });
+    }
+    Ok(Some(Streamed { docs, errors }))
+}
+
+fn collect(parsed: Vec<Result<Doc, JsonError>>, docs: &mut Vec<Doc>, errors: &mut Vec<JsonError>) {
+    for p in parsed {
+        match p {
+            Ok(d) => docs.push(d),
+            Err(e) => errors.push(e),
+        }
+    }
+}
+
+fn parse_items(
+    buf: &[u8],
+    base: u64,
+    items: &[Item],
+    opts: &JsonOptions,
+) -> Vec<Result<Doc, JsonError>> {
+    items
+        .par_iter()
+        .map_init(DocBuilder::new, |b, it| {
+            let bytes = buf
+                .get((it.start - base) as usize..(it.end - base) as usize)
+                .unwrap_or(&[]);
+            match std::str::from_utf8(bytes) {
+                Ok(text) => json::parse_item(b, text, it.line as usize, it.col as usize, opts),
+                Err(e) => Err(JsonError {
+                    line: it.line as usize,
+                    col: it.col as usize,
+                    message: format!(
+                        "the item is not valid UTF-8 (at byte {} of it)",
+                        e.valid_up_to()
+                    ),
+                }),
+            }
+        })
+        .collect()
+}
+
+fn read_full(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(buf.get_mut(n..).unwrap_or(&mut [])) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stream(text: &str) -> Option<Streamed> {
+        read_list(&mut text.as_bytes(), &JsonOptions::default()).unwrap()
+    }
+
+    #[test]
+    fn splits_items_with_their_positions() {
+        let text = "{\n  \"apiVersion\": \"v1\",\n  \"items\": [\n    {\"kind\": \"Pod\", \"a\": \"}]{[\\\"\"},\n    {\"kind\": \"Svc\",\n     \"b\": [1, {\"c\": 2}]}\n  ],\n  \"kind\": \"List\"\n}\n";
+        let s = stream(text).unwrap();
+        assert!(s.errors.is_empty(), "{:?}", s.errors);
+        assert_eq!(s.docs.len(), 2);
+        assert_eq!(s.docs[0].root().to_json()["a"], "}]{[\"");
+        assert_eq!(s.docs[1].root().pos().line, 5);
+        assert_eq!(s.docs[1].root().pos().col, 5);
+        let b = s.docs[1].at_pointer("/b/1/c").unwrap();
+        assert_eq!((b.pos().line, b.pos().col), (6, 21));
+    }
+
+    #[test]
+    fn agrees_with_the_whole_file_reader() {
+        let mut text = String::from("{\"items\": [");
+        for i in 0..2000 {
+            if i > 0 {
+                text.push_str(",\n");
+            }
+            text.push_str(&format!(
+                "{{\"kind\": \"Pod\", \"metadata\": {{\"name\": \"p{i}\", \"managedFields\": [{{\"x\": 1}}]}}, \"spec\": {{\"n\": {i}, \"s\": \"x\\\\y\"}}}}"
+            ));
+        }
+        text.push_str("], \"kind\": \"PodList\"}");
+        let streamed = stream(&text).unwrap();
+        let whole = match json::parse(&text, &JsonOptions::default()).unwrap() {
+            json::JsonFile::List(d) => d,
+            json::JsonFile::One(_) => panic!("not a list"),
+        };
+        assert_eq!(streamed.docs.len(), whole.len());
+        for (a, b) in streamed.docs.iter().zip(&whole) {
+            assert_eq!(a.root().to_json(), b.root().to_json());
+            assert_eq!(a.root().pos(), b.root().pos());
+        }
+    }
+
+    #[test]
+    fn other_shapes_are_left_to_the_whole_file_reader() {
+        assert!(stream("[1, 2]").is_none());
+        assert!(stream("{\"kind\": \"Thing\", \"items\": [{\"a\": 1}]}").is_none());
+        assert!(stream("{\"items\": [1, 2], \"kind\": \"List\"}").is_none());
+    }
+
+    #[test]
+    fn a_broken_item_is_an_error_and_the_rest_still_load() {
+        let s =
+            stream("{\"kind\": \"List\", \"items\": [{\"a\": 1}, {\"b\" 2}, {\"c\": 3}]}").unwrap();
+        assert_eq!(s.docs.len(), 2);
+        assert_eq!(s.errors.len(), 1);
+        assert_eq!(s.errors[0].line, 1);
+    }
+}
