@@ -1,0 +1,6 @@
+FROM alpine:3.20@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+RUN adduser -D -u 1000 app
+USER app
+EXPOSE 8080
+HEALTHCHECK NONE
+CMD ["/bin/app"]
