@@ -308,3 +308,114 @@ fn cis_packs_pass_their_own_tests_with_full_coverage() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn checklist_pack_and_std_lib_pass_their_own_tests_with_full_coverage() {
+    let out = ward()
+        .args([
+            "test",
+            "policies/checklist",
+            "std-lib",
+            "--require-coverage",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The ids of the controls of a built-in pack, from `ward packs`.
+fn pack_controls(pack: &str) -> Vec<String> {
+    let out = ward().args(["packs", "--format", "json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let v = json(&out.stdout);
+    let p = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == pack)
+        .unwrap_or_else(|| panic!("pack {pack} is listed"));
+    p["controls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn the_reference_microservices_system_passes_checklist_and_pss_restricted() {
+    let out = ward()
+        .args([
+            "check",
+            "examples/microservices",
+            "--pack",
+            "checklist",
+            "--pack",
+            "pss-restricted",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let v = json(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        serde_json::to_string_pretty(&v["findings"]).unwrap()
+    );
+    assert_eq!(v["findings"].as_array().unwrap().len(), 0, "{v}");
+    assert_eq!(v["errors"].as_array().unwrap().len(), 0, "{v}");
+    // Every part of the system was read: manifests, Dockerfiles, the workflow.
+    let controls = v["summary"]["controls"].as_u64().unwrap();
+    assert!(controls >= pack_controls("checklist").len() as u64);
+    assert!(v["summary"]["resources"].as_u64().unwrap() >= 20);
+}
+
+#[test]
+fn the_insecure_microservices_system_fails_every_checklist_control() {
+    let ids = pack_controls("checklist");
+    assert!(
+        ids.len() >= 30,
+        "the checklist pack has its controls: {ids:?}"
+    );
+    let out = ward()
+        .args([
+            "check",
+            "examples/microservices-insecure",
+            "--pack",
+            "checklist",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = json(&out.stdout);
+    assert_eq!(v["errors"].as_array().unwrap().len(), 0, "{v}");
+    let found: std::collections::BTreeSet<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["control"].as_str().unwrap())
+        .collect();
+    let missing: Vec<&String> = ids
+        .iter()
+        .filter(|id| !found.contains(id.as_str()))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "controls without a finding on the insecure system: {missing:?}"
+    );
+}
