@@ -125,6 +125,7 @@ pub fn run(a: Args, color: bool, ecolor: bool) -> u8 {
         &inputs,
         &EvalOptions {
             budget: a.eval_budget,
+            ..EvalOptions::default()
         },
     );
     let text = match a.format {
@@ -133,7 +134,6 @@ pub fn run(a: Args, color: bool, ecolor: bool) -> u8 {
             &report,
             &inputs,
             report::text::TextOptions {
-            ..EvalOptions::default()
                 color: color && a.output.is_none(),
                 context: 1,
             },
