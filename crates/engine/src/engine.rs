@@ -468,6 +468,13 @@ impl Engine {
                 None => any_kind.push(c),
             }
         }
+        // A resource of a listed kind also meets every control that names no
+        // kind; each kind's list holds both, in control order.
+        for list in by_kind.values_mut() {
+            list.extend(any_kind.iter().copied());
+            list.sort_unstable();
+            list.dedup();
+        }
         Unit {
             pack,
             pack_version,

@@ -130,3 +130,30 @@ fn fast_paths_find_exactly_what_a_plain_evaluation_finds() {
     );
     assert_eq!(fast.outcomes, slow.outcomes);
 }
+
+/// A control that names its kind and one that does not both meet a
+/// resource of that kind (the per-kind control lists once left the second
+/// out).
+#[test]
+fn controls_with_and_without_a_kind_all_see_a_resource() {
+    let policy = r#"
+package kinds
+control literal {
+  match input.kind == "Service"
+  deny message "literal"
+}
+control through_a_function {
+  match is_service(input)
+  deny message "function"
+}
+fn is_service(r) = r.kind == "Service"
+"#;
+    let engine = EngineBuilder::std_only().policy("kinds.ward", policy).build().unwrap();
+    let sel = engine.select(&[], true, &[]).unwrap();
+    let mut inputs = ward_engine::Inputs::default();
+    inputs.add_json("svc", &serde_json::json!({"kind": "Service", "metadata": {"name": "s"}}));
+    let report = engine.evaluate(&sel, &inputs, &EvalOptions::default());
+    let mut controls: Vec<&str> = report.findings.iter().map(|f| f.control.as_str()).collect();
+    controls.sort_unstable();
+    assert_eq!(controls, vec!["kinds.literal", "kinds.through_a_function"]);
+}
