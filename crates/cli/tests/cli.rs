@@ -419,3 +419,109 @@ fn the_insecure_microservices_system_fails_every_checklist_control() {
         "controls without a finding on the insecure system: {missing:?}"
     );
 }
+
+/// `ward check examples/quickstart --format FORMAT`: exit code and stdout.
+fn check_format(format: &str) -> (Option<i32>, String) {
+    let out = ward()
+        .args(["check", "examples/quickstart", "--format", format])
+        .env_remove("GITHUB_SHA")
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8(out.stdout).expect("UTF-8 output"),
+    )
+}
+
+#[test]
+fn check_format_sarif() {
+    let (code, out) = check_format("sarif");
+    assert_eq!(code, Some(1));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["version"], "2.1.0");
+    let run = &v["runs"][0];
+    assert_eq!(run["tool"]["driver"]["name"], "ward");
+    let r = run["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["ruleId"] == "pss.baseline.privileged")
+        .expect("a privileged result");
+    let loc = &r["locations"][0]["physicalLocation"];
+    assert_eq!(
+        loc["artifactLocation"]["uri"],
+        "examples/quickstart/web.yaml"
+    );
+    assert_eq!(loc["artifactLocation"]["uriBaseId"], "%SRCROOT%");
+    assert_eq!(loc["region"]["startLine"], 21);
+    assert!(r["partialFingerprints"]["wardFingerprint/v1"].is_string());
+    let rep = &r["fixes"][0]["artifactChanges"][0]["replacements"][0];
+    assert_eq!(rep["insertedContent"]["text"], "false");
+    let root = run["originalUriBaseIds"]["%SRCROOT%"]["uri"]
+        .as_str()
+        .unwrap();
+    assert!(
+        root.starts_with("file:///") && root.ends_with('/'),
+        "{root}"
+    );
+}
+
+#[test]
+fn check_format_junit() {
+    let (code, out) = check_format("junit");
+    assert_eq!(code, Some(1));
+    assert!(out.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites"));
+    assert!(out.contains("<testsuite name=\"pss-baseline\""));
+    assert!(out.contains("<failure message=\"privileged"));
+    assert!(out.contains("examples/quickstart/web.yaml:21:"));
+    assert!(out.trim_end().ends_with("</testsuites>"));
+}
+
+#[test]
+fn check_format_markdown() {
+    let (code, out) = check_format("markdown");
+    assert_eq!(code, Some(1));
+    assert!(out.starts_with("## "), "{out}");
+    assert!(out.contains("| Control | Severity |"), "{out}");
+    assert!(
+        out.contains("[examples/quickstart/web.yaml:21](examples/quickstart/web.yaml#L21)"),
+        "{out}"
+    );
+}
+
+#[test]
+fn check_format_html_to_a_file() {
+    let dir = tempdir();
+    let file = dir.join("report.html");
+    ward()
+        .args(["check", "examples/quickstart", "--format", "html", "-o"])
+        .arg(&file)
+        .assert()
+        .code(1);
+    let page = std::fs::read_to_string(&file).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>"));
+    assert!(page.contains("<script type=\"application/json\" id=\"ward-data\">"));
+    assert!(page.contains("pss.baseline.privileged"));
+    assert!(!page.contains("https://cdn") && !page.contains("<link"));
+}
+
+#[test]
+fn check_formats_report_broken_inputs() {
+    let dir = tempdir();
+    std::fs::write(dir.join("bad.yaml"), "kind: Pod\nspec: [1, 2\n").unwrap();
+    for format in ["sarif", "junit", "markdown", "html"] {
+        let out = ward()
+            .args(["check", dir.to_str().unwrap(), "--format", format])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{format}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.contains("bad.yaml"), "{format}: {text}");
+        if format == "sarif" {
+            let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+            let inv = &v["runs"][0]["invocations"][0];
+            assert_eq!(inv["executionSuccessful"], false);
+            assert_eq!(inv["toolExecutionNotifications"][0]["level"], "error");
+        }
+    }
+}

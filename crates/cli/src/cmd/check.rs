@@ -11,6 +11,14 @@ use ward_lang::hir::Severity;
 pub enum Format {
     Text,
     Json,
+    /// SARIF 2.1.0, for code scanning (GitHub, Azure DevOps, editors).
+    Sarif,
+    /// JUnit XML: a test suite per pack, a test case per control and finding.
+    Junit,
+    /// A Markdown summary for a pull-request comment.
+    Markdown,
+    /// One self-contained HTML page with scores, filters and fixes.
+    Html,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
@@ -130,6 +138,18 @@ pub fn run(a: Args, color: bool, ecolor: bool) -> u8 {
     );
     let text = match a.format {
         Format::Json => report::json::render(&report) + "\n",
+        Format::Sarif => {
+            let o = report::sarif::SarifOptions {
+                srcroot: std::env::current_dir().ok(),
+            };
+            report::sarif::render_with(&report, &engine, &inputs, &o) + "\n"
+        }
+        Format::Junit => report::junit::render(&report, &engine, &inputs),
+        Format::Markdown => {
+            let o = report::markdown::MarkdownOptions::from_env();
+            report::markdown::render_with(&report, &engine, &inputs, &o)
+        }
+        Format::Html => report::html::render(&report, &engine, &inputs),
         Format::Text => report::text::render(
             &report,
             &inputs,

@@ -1,4 +1,20 @@
 //! Reports: the same [`crate::Report`] rendered for people and for tools.
+//!
+//! `text` and `json` need only the report; the others also take the
+//! [`crate::Engine`] (control metadata, packs, frameworks) and the
+//! [`crate::Inputs`] (source text for snippets, code frames and fixes):
+//!
+//! - [`sarif`]: SARIF 2.1.0 for code scanning, with fixes as replacements;
+//! - [`junit`]: JUnit XML for CI test views;
+//! - [`markdown`]: a pull-request comment;
+//! - [`html`]: one self-contained page to explore the results.
 
+pub(crate) mod common;
+pub(crate) mod edit;
+pub mod html;
 pub mod json;
+pub mod junit;
+pub mod markdown;
+pub mod sarif;
+pub(crate) mod score;
 pub mod text;

@@ -1,0 +1,272 @@
+//! What the report formats share: the source text of each input (for code
+//! frames, snippets and fixes), resource names and control metadata.
+
+use crate::engine::{Engine, Report};
+use crate::finding::{Finding, Identity};
+use crate::input::{Format, Inputs};
+use std::collections::HashMap;
+use std::sync::Arc;
+use ward_lang::hir::{ControlDef, Severity};
+
+/// One input file's text with its line starts.
+#[derive(Debug)]
+pub(crate) struct Source {
+    pub text: Arc<str>,
+    pub format: Format,
+    /// Byte offset of the start of each line.
+    starts: Vec<usize>,
+    /// Character offset of the start of each line; `None` for ASCII text,
+    /// where it is the byte offset.
+    char_starts: Option<Vec<usize>>,
+}
+
+impl Source {
+    pub fn new(text: Arc<str>, format: Format) -> Source {
+        let mut starts = vec![0];
+        starts.extend(
+            text.bytes()
+                .enumerate()
+                .filter(|(_, b)| *b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        let char_starts = (!text.is_ascii()).then(|| {
+            let mut n = 0;
+            let mut out = Vec::with_capacity(starts.len());
+            let mut prev = 0;
+            for &st in &starts {
+                n += text.get(prev..st).map(|t| t.chars().count()).unwrap_or(0);
+                out.push(n);
+                prev = st;
+            }
+            out
+        });
+        Source {
+            text,
+            format,
+            starts,
+            char_starts,
+        }
+    }
+
+    /// The number of characters before a byte offset.
+    pub fn char_offset(&self, offset: usize) -> usize {
+        let Some(cs) = &self.char_starts else {
+            return offset;
+        };
+        let i = match self.starts.binary_search(&offset) {
+            Ok(i) => i,
+            Err(i) => i.saturating_sub(1),
+        };
+        let start = self.starts.get(i).copied().unwrap_or(0);
+        let within = self
+            .text
+            .get(start..offset)
+            .map(|t| t.chars().count())
+            .unwrap_or(0);
+        cs.get(i).copied().unwrap_or(0) + within
+    }
+
+    pub fn line_count(&self) -> usize {
+        // A final newline does not start another line.
+        match self.text.ends_with('\n') {
+            true => self.starts.len() - 1,
+            false => self.starts.len(),
+        }
+    }
+
+    /// Byte range of a 1-based line, without its line break.
+    pub fn line_range(&self, line: usize) -> Option<(usize, usize)> {
+        let start = *self.starts.get(line.checked_sub(1)?)?;
+        let mut end = self
+            .starts
+            .get(line)
+            .map(|s| s - 1)
+            .unwrap_or(self.text.len());
+        if end > start && self.text.as_bytes().get(end - 1) == Some(&b'\r') {
+            end -= 1;
+        }
+        Some((start, end))
+    }
+
+    /// The text of a 1-based line, without its line break.
+    pub fn line(&self, line: usize) -> Option<&str> {
+        let (s, e) = self.line_range(line)?;
+        self.text.get(s..e)
+    }
+
+    /// The byte offset of a position as the loader reports it: YAML columns
+    /// count characters, JSON columns count bytes.
+    pub fn offset(&self, line: usize, col: usize) -> Option<usize> {
+        let (start, end) = self.line_range(line)?;
+        let l = self.text.get(start..end)?;
+        let col0 = col.checked_sub(1)?;
+        let within = if self.format == Format::Json {
+            col0
+        } else if col0 == l.chars().count() {
+            l.len()
+        } else {
+            l.char_indices().nth(col0)?.0
+        };
+        (within <= l.len() && l.is_char_boundary(within)).then_some(start + within)
+    }
+
+    /// The 1-based line and column (in characters) of a byte offset.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let i = match self.starts.binary_search(&offset) {
+            Ok(i) => i,
+            Err(i) => i.saturating_sub(1),
+        };
+        let start = self.starts.get(i).copied().unwrap_or(0);
+        let col = self
+            .text
+            .get(start..offset)
+            .map(|s| s.chars().count())
+            .unwrap_or(0);
+        (i + 1, col + 1)
+    }
+
+    /// A position's column in characters (what SARIF and people count).
+    pub fn char_col(&self, line: usize, col: usize) -> usize {
+        match self.offset(line, col) {
+            Some(o) => self.line_col(o).1,
+            None => col,
+        }
+    }
+}
+
+/// The text of every input file that has one.
+#[derive(Debug, Default)]
+pub(crate) struct Sources {
+    files: HashMap<String, Source>,
+}
+
+impl Sources {
+    /// Texts kept by the loader, and for files with findings whose text was
+    /// not kept (large files), the file read again.
+    pub fn new(inputs: &Inputs, report: &Report) -> Sources {
+        let mut files = HashMap::new();
+        let with_findings: std::collections::HashSet<&str> =
+            report.findings.iter().map(|f| f.file.as_str()).collect();
+        for f in &inputs.files {
+            if let Some(t) = &f.text {
+                files.insert(f.path.clone(), Source::new(t.clone(), f.format));
+            }
+        }
+        for f in &inputs.files {
+            if files.contains_key(&f.path)
+                || f.path == "-"
+                || !with_findings.contains(f.path.as_str())
+            {
+                continue;
+            }
+            if let Ok(t) = std::fs::read_to_string(&f.path) {
+                files.insert(f.path.clone(), Source::new(Arc::from(t), f.format));
+            }
+        }
+        Sources { files }
+    }
+
+    pub fn get(&self, path: &str) -> Option<&Source> {
+        self.files.get(path)
+    }
+}
+
+/// `Kind/namespace/name`, or `Kind/name` for cluster-scoped resources.
+pub(crate) fn resource_name(r: &Identity) -> String {
+    let kind = if r.kind.is_empty() { "?" } else { &r.kind };
+    let name = if r.name.is_empty() { "?" } else { &r.name };
+    if r.namespace.is_empty() {
+        format!("{kind}/{name}")
+    } else {
+        format!("{kind}/{}/{name}", r.namespace)
+    }
+}
+
+/// The control a finding or outcome names.
+pub(crate) fn control<'e>(engine: &'e Engine, id: &str) -> Option<&'e ControlDef> {
+    engine.program.control(id).map(|(_, c)| c)
+}
+
+/// `framework/item` for each framework item a control maps to.
+pub(crate) fn framework_tags(c: &ControlDef) -> Vec<String> {
+    c.maps
+        .iter()
+        .map(|m| format!("{}/{}", m.framework, m.item))
+        .collect()
+}
+
+/// `framework/item` for each framework item of a finding.
+pub(crate) fn finding_tags(f: &Finding) -> Vec<String> {
+    f.frameworks
+        .iter()
+        .map(|m| format!("{}/{}", m.framework, m.id))
+        .collect()
+}
+
+/// The severities from most to least severe.
+pub(crate) fn severities_desc() -> impl Iterator<Item = Severity> {
+    Severity::ALL.iter().rev().copied()
+}
+
+/// The first reference that is a web address.
+pub(crate) fn help_uri(c: &ControlDef) -> Option<&str> {
+    c.references
+        .iter()
+        .map(String::as_str)
+        .find(|r| r.starts_with("https://") || r.starts_with("http://"))
+}
+
+/// The words of a control's description, falling back to its doc comment.
+pub(crate) fn description(c: &ControlDef) -> String {
+    if !c.description.trim().is_empty() {
+        return c.description.trim().to_string();
+    }
+    let docs = c
+        .docs
+        .iter()
+        .map(|d| d.trim())
+        .collect::<Vec<_>>()
+        .join(" ");
+    if docs.trim().is_empty() {
+        c.title.clone()
+    } else {
+        docs.trim().to_string()
+    }
+}
+
+/// Ward's own version.
+pub(crate) const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_follow_each_format() {
+        let y = Source::new(Arc::from("a: é\nb: x\r\nc"), Format::Yaml);
+        assert_eq!(y.line(2), Some("b: x"));
+        assert_eq!(y.line(3), Some("c"));
+        assert_eq!(y.line(4), None);
+        assert_eq!(y.line_count(), 3);
+        assert_eq!(y.offset(1, 4), Some(3));
+        assert_eq!(y.offset(1, 5), Some(5));
+        assert_eq!(y.line_col(12), (3, 1));
+        assert_eq!(y.char_offset(12), 11);
+        assert_eq!(y.char_offset(5), 4);
+        let j = Source::new(Arc::from("{\"é\": 1}"), Format::Json);
+        // The byte column of `1` is 8; in characters it is 7.
+        assert_eq!(j.char_col(1, 8), 7);
+    }
+
+    #[test]
+    fn names() {
+        let mut id = Identity {
+            kind: "Pod".into(),
+            name: "p".into(),
+            ..Identity::default()
+        };
+        assert_eq!(resource_name(&id), "Pod/p");
+        id.namespace = "ns".into();
+        assert_eq!(resource_name(&id), "Pod/ns/p");
+    }
+}

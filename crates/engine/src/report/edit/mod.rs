@@ -1,0 +1,195 @@
+//! Fix operations (JSON-patch-like `add`, `replace`, `remove` on JSON
+//! pointers) turned into edits of the source text, for SARIF `fixes` and the
+//! HTML report's diffs.
+//!
+//! Each operation has one or more candidate edits, built from the positions
+//! the loader recorded (see [`ops`]). A candidate is kept only if the edited
+//! file, loaded again, holds exactly the documents the operations describe:
+//! the resource with the patch applied, every other resource unchanged, and
+//! no error. So an edit is either proven right or not offered; nothing is
+//! guessed.
+
+mod emit;
+mod ops;
+mod patch;
+mod scan;
+
+use super::common::{Source, Sources};
+use crate::finding::Finding;
+use crate::input::{Inputs, LoadOptions, Resource};
+use serde_json::Value;
+use std::cell::Cell;
+use std::collections::HashMap;
+
+/// Replace `start..end` (byte offsets in the original text) with `text`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct TextEdit {
+    pub start: usize,
+    pub end: usize,
+    pub text: String,
+}
+
+/// A finding's fix as edits of its file, and the file after them.
+#[derive(Clone, Debug)]
+pub(crate) struct FixPlan {
+    pub edits: Vec<TextEdit>,
+    pub fixed: String,
+}
+
+/// How many bytes of edited text may be loaded again to check edits, over a
+/// whole report; fixes past it are not offered.
+const VERIFY_BUDGET: usize = 64 * 1024 * 1024;
+
+/// Plans fixes for the findings of one report.
+#[derive(Debug)]
+pub(crate) struct Planner<'a> {
+    sources: &'a Sources,
+    budget: Cell<usize>,
+    /// File index by path.
+    files: HashMap<&'a str, u32>,
+    /// Each file's resources, in load order.
+    by_file: HashMap<u32, Vec<&'a Resource>>,
+}
+
+impl<'a> Planner<'a> {
+    pub fn new(inputs: &'a Inputs, sources: &'a Sources) -> Planner<'a> {
+        let mut files = HashMap::new();
+        for (i, f) in inputs.files.iter().enumerate() {
+            files.entry(f.path.as_str()).or_insert(i as u32);
+        }
+        let mut by_file: HashMap<u32, Vec<&'a Resource>> = HashMap::new();
+        for r in &inputs.resources {
+            by_file.entry(r.file).or_default().push(r);
+        }
+        Planner {
+            sources,
+            budget: Cell::new(VERIFY_BUDGET),
+            files,
+            by_file,
+        }
+    }
+
+    /// The edits that carry out a finding's fix, if they can be proven.
+    pub fn plan(&self, f: &Finding) -> Option<FixPlan> {
+        if f.fix.is_empty() {
+            return None;
+        }
+        let src = self.sources.get(&f.file)?;
+        if src.text.len() > self.budget.get() {
+            return None;
+        }
+        let (fidx, rank, r) = self.resource(f)?;
+        let mut expected = r.root().to_json();
+        let mut edits: Vec<TextEdit> = Vec::new();
+        let mut fixed = String::new();
+        for op in &f.fix {
+            patch::apply(&mut expected, op)?;
+            let mut chosen = None;
+            for cand in ops::candidates(src, &r.doc, op) {
+                let mut all = edits.clone();
+                all.extend(cand);
+                let Some(text) = apply(&src.text, &mut all) else {
+                    continue;
+                };
+                if self.verify(&f.file, fidx, rank, &text, &expected) {
+                    chosen = Some((all, text));
+                    break;
+                }
+            }
+            (edits, fixed) = chosen?;
+        }
+        Some(FixPlan { edits, fixed })
+    }
+
+    /// The finding's resource: its file's index, its rank among that file's
+    /// resources, and the resource.
+    fn resource(&self, f: &Finding) -> Option<(u32, usize, &'a Resource)> {
+        let fidx = *self.files.get(f.file.as_str())?;
+        let in_file = self.by_file.get(&fidx)?;
+        let matches: Vec<(usize, &Resource)> = in_file
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.index == f.document && crate::engine::identity(r) == f.resource)
+            .map(|(i, r)| (i, *r))
+            .collect();
+        let (rank, r) = match matches.as_slice() {
+            [one] => *one,
+            many => *many.iter().find(|(_, r)| {
+                r.doc.at_pointer(&f.pointer).is_some_and(|n| {
+                    let p = n.pos();
+                    p.line == f.line && p.col == f.column
+                })
+            })?,
+        };
+        Some((fidx, rank, r))
+    }
+
+    /// Whether `text`, loaded as the file, holds the file's resources with
+    /// the one at `rank` replaced by `expected`.
+    fn verify(&self, path: &str, fidx: u32, rank: usize, text: &str, expected: &Value) -> bool {
+        let left = self.budget.get();
+        if text.len() > left {
+            return false;
+        }
+        self.budget.set(left - text.len());
+        let mut again = Inputs::default();
+        again.add_text(path, text, &LoadOptions::default());
+        if !again.errors.is_empty() {
+            return false;
+        }
+        let Some(before) = self.by_file.get(&fidx) else {
+            return false;
+        };
+        before.len() == again.resources.len()
+            && before
+                .iter()
+                .zip(&again.resources)
+                .enumerate()
+                .all(|(i, (old, new))| {
+                    let got = new.root().to_json();
+                    if i == rank {
+                        got == *expected
+                    } else {
+                        got == old.root().to_json()
+                    }
+                })
+    }
+}
+
+/// Applies edits (sorted here by position; insertions at one place keep
+/// their order) to a text; `None` if two edits overlap.
+pub(crate) fn apply(text: &str, edits: &mut [TextEdit]) -> Option<String> {
+    edits.sort_by_key(|e| (e.start, e.end));
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut at = 0;
+    for e in edits.iter() {
+        if e.start < at || e.end < e.start {
+            return None;
+        }
+        out.push_str(text.get(at..e.start)?);
+        out.push_str(&e.text);
+        at = e.end;
+    }
+    out.push_str(text.get(at..)?);
+    Some(out)
+}
+
+/// Where the token at a position ends, as a byte offset: the end of the
+/// scalar, or of the line's content when the position starts a container.
+pub(crate) fn token_end(src: &Source, line: usize, col: usize) -> Option<usize> {
+    let start = src.offset(line, col)?;
+    let (_, line_end) = src.line_range(line)?;
+    let rest = src.text.get(start..line_end)?;
+    let n = match src.format {
+        crate::input::Format::Json => scan::json_scalar(rest),
+        _ => scan::yaml_scalar(rest, false),
+    };
+    let n = n.unwrap_or_else(|| {
+        let content = rest.split(" #").next().unwrap_or(rest);
+        content.trim_end().len()
+    });
+    Some(start + n)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,308 @@
+use super::*;
+use crate::engine::Report;
+use crate::eval::FixOp;
+use crate::finding::Level;
+use serde_json::json;
+
+/// The file after the fix of a finding on resource `i` of `text`.
+fn fixed(
+    name: &str,
+    text: &str,
+    i: usize,
+    ops: &[(&'static str, &str, Option<Value>)],
+) -> Option<String> {
+    let mut inputs = Inputs::default();
+    inputs.add_text(name, text, &LoadOptions::default());
+    assert!(inputs.errors.is_empty(), "{:?}", inputs.errors);
+    let r = &inputs.resources[i];
+    let f = Finding {
+        control: "c".into(),
+        pack: "p".into(),
+        profile: None,
+        severity: Default::default(),
+        level: Level::Deny,
+        title: String::new(),
+        message: String::new(),
+        frameworks: Vec::new(),
+        resource: crate::engine::identity(r),
+        file: name.into(),
+        origin: None,
+        document: r.index,
+        line: r.root().pos().line,
+        column: r.root().pos().col,
+        pointer: String::new(),
+        fix: ops
+            .iter()
+            .map(|(op, path, value)| FixOp {
+                op,
+                path: path.to_string(),
+                value: value.clone(),
+            })
+            .collect(),
+        remedy: String::new(),
+        fingerprint: String::new(),
+        waived: None,
+    };
+    let report = Report {
+        findings: vec![f.clone()],
+        ..Report::default()
+    };
+    let sources = Sources::new(&inputs, &report);
+    Planner::new(&inputs, &sources).plan(&f).map(|p| p.fixed)
+}
+
+const POD: &str = "\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p # the name
+  labels: {app: web, tier: front}
+spec:
+  containers:
+    - name: web
+      image: nginx:1.27
+      securityContext:
+        privileged: true
+        runAsUser: 0
+    - name: side
+      image: busybox
+      command: |
+        sleep 1
+---
+apiVersion: v1
+kind: Service
+metadata: {name: s}
+";
+
+#[test]
+fn replaces_a_scalar_and_keeps_comments() {
+    let out = fixed(
+        "a.yaml",
+        POD,
+        0,
+        &[(
+            "replace",
+            "/spec/containers/0/securityContext/privileged",
+            Some(json!(false)),
+        )],
+    )
+    .unwrap();
+    assert_eq!(out, POD.replace("privileged: true", "privileged: false"));
+    let out = fixed(
+        "a.yaml",
+        POD,
+        0,
+        &[("replace", "/metadata/name", Some(json!("q r")))],
+    )
+    .unwrap();
+    assert!(out.contains("  name: q r # the name\n"), "{out}");
+}
+
+#[test]
+fn replaces_inside_flow_mappings() {
+    let out = fixed(
+        "a.yaml",
+        POD,
+        0,
+        &[("replace", "/metadata/labels/app", Some(json!("a:b")))],
+    )
+    .unwrap();
+    assert!(out.contains("labels: {app: \"a:b\", tier: front}"), "{out}");
+}
+
+#[test]
+fn adds_keys_after_the_last_entry() {
+    let out = fixed(
+        "a.yaml",
+        POD,
+        0,
+        &[(
+            "add",
+            "/spec/containers/0/securityContext/runAsNonRoot",
+            Some(json!(true)),
+        )],
+    )
+    .unwrap();
+    assert!(
+        out.contains("        runAsUser: 0\n        runAsNonRoot: true\n    - name: side"),
+        "{out}"
+    );
+    // A nested value on new lines, after a block scalar.
+    let out = fixed(
+        "a.yaml",
+        POD,
+        0,
+        &[(
+            "add",
+            "/spec/containers/1/securityContext",
+            Some(json!({"allowPrivilegeEscalation": false})),
+        )],
+    )
+    .unwrap();
+    assert!(
+        out.contains(
+            "        sleep 1\n      securityContext:\n        allowPrivilegeEscalation: false\n---"
+        ),
+        "{out}"
+    );
+}
+
+#[test]
+fn adds_to_flow_mappings_and_lists() {
+    let out = fixed(
+        "a.yaml",
+        POD,
+        1,
+        &[("add", "/metadata/namespace", Some(json!("shop")))],
+    )
+    .unwrap();
+    assert!(
+        out.ends_with("metadata: {name: s, namespace: shop}\n"),
+        "{out}"
+    );
+    let out = fixed(
+        "a.yaml",
+        POD,
+        0,
+        &[(
+            "add",
+            "/spec/containers/-",
+            Some(json!({"name": "x", "image": "y"})),
+        )],
+    )
+    .unwrap();
+    // `y` is a boolean to YAML 1.1 readers, so it is quoted.
+    assert!(
+        out.contains("        sleep 1\n    - name: x\n      image: \"y\"\n---"),
+        "{out}"
+    );
+}
+
+#[test]
+fn removes_entries() {
+    let out = fixed(
+        "a.yaml",
+        POD,
+        0,
+        &[(
+            "remove",
+            "/spec/containers/0/securityContext/privileged",
+            None,
+        )],
+    )
+    .unwrap();
+    assert_eq!(out, POD.replace("        privileged: true\n", ""));
+    let out = fixed(
+        "a.yaml",
+        POD,
+        0,
+        &[("remove", "/metadata/labels/app", None)],
+    )
+    .unwrap();
+    assert!(out.contains("labels: {tier: front}"), "{out}");
+    let out = fixed(
+        "a.yaml",
+        POD,
+        0,
+        &[("remove", "/spec/containers/0/securityContext", None)],
+    )
+    .unwrap();
+    assert!(out.contains("image: nginx:1.27\n    - name: side"), "{out}");
+}
+
+#[test]
+fn several_operations_in_one_fix() {
+    let out = fixed(
+        "a.yaml",
+        POD,
+        0,
+        &[
+            (
+                "replace",
+                "/spec/containers/0/securityContext/privileged",
+                Some(json!(false)),
+            ),
+            (
+                "replace",
+                "/spec/containers/0/securityContext/runAsUser",
+                Some(json!(1000)),
+            ),
+        ],
+    )
+    .unwrap();
+    assert!(
+        out.contains("privileged: false\n        runAsUser: 1000\n"),
+        "{out}"
+    );
+}
+
+#[test]
+fn what_cannot_be_proven_is_not_offered() {
+    // A block scalar.
+    assert_eq!(
+        fixed(
+            "a.yaml",
+            POD,
+            0,
+            &[("replace", "/spec/containers/1/command", Some(json!("x")))]
+        ),
+        None
+    );
+    // A container replaced wholesale, a missing parent, a wrong op.
+    assert_eq!(
+        fixed("a.yaml", POD, 0, &[("replace", "/spec", Some(json!({})))]),
+        None
+    );
+    assert_eq!(
+        fixed("a.yaml", POD, 0, &[("add", "/nope/x", Some(json!(1)))]),
+        None
+    );
+    assert_eq!(fixed("a.yaml", POD, 0, &[("move", "/spec", None)]), None);
+    // Anchors: editing the anchor would change every alias too.
+    let text = "kind: Pod\nmetadata:\n  name: &n p\n  labels:\n    n: *n\n";
+    assert_eq!(
+        fixed(
+            "a.yaml",
+            text,
+            0,
+            &[("replace", "/metadata/name", Some(json!("q")))]
+        ),
+        None
+    );
+}
+
+#[test]
+fn json_and_crlf_files() {
+    let text = "{\n  \"kind\": \"Pod\",\n  \"metadata\": {\"name\": \"é\", \"x\": 1}\n}\n";
+    let out = fixed(
+        "a.json",
+        text,
+        0,
+        &[("replace", "/metadata/x", Some(json!(2)))],
+    )
+    .unwrap();
+    assert!(out.contains("{\"name\": \"é\", \"x\": 2}"), "{out}");
+    let out = fixed(
+        "a.json",
+        text,
+        0,
+        &[("add", "/metadata/y", Some(json!([1])))],
+    )
+    .unwrap();
+    assert!(out.contains("\"x\": 1, \"y\": [1]}"), "{out}");
+    let out = fixed("a.json", text, 0, &[("remove", "/metadata/name", None)]).unwrap();
+    assert!(out.contains("\"metadata\": {\"x\": 1}"), "{out}");
+    let crlf = "kind: Pod\r\nspec:\r\n  a: 1\r\n  b: 2\r\n";
+    let out = fixed("a.yaml", crlf, 0, &[("add", "/spec/c", Some(json!(3)))]).unwrap();
+    assert_eq!(out, "kind: Pod\r\nspec:\r\n  a: 1\r\n  b: 2\r\n  c: 3\r\n");
+}
+
+#[test]
+fn token_ends() {
+    let src = Source::new(
+        std::sync::Arc::from("a: \"x y\" # c\nb:\n  c: 1\n"),
+        crate::input::Format::Yaml,
+    );
+    assert_eq!(token_end(&src, 1, 4), Some(8));
+    assert_eq!(token_end(&src, 3, 6), Some(22));
+}

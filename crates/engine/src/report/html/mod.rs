@@ -1,0 +1,133 @@
+//! One self-contained HTML page to explore a report: run inputs, a score
+//! per pack and per framework, every control with its counts, and a
+//! drill-down from a control to its resources and the offending lines, with
+//! the remedy and the fix as a diff. Filters (severity, namespace,
+//! framework, status, text) live in the URL fragment, so a link such as
+//! `report.html#severity=high&control=pss.baseline.privileged` opens the
+//! page filtered and drilled down.
+//!
+//! The data is a JSON island (`<script type="application/json">`) rendered
+//! by inline vanilla JavaScript with `textContent` only, so no user text is
+//! ever parsed as HTML. Nothing is loaded from the network: the CSS and JS
+//! are inline and a Content-Security-Policy forbids any fetch.
+
+mod model;
+
+use crate::engine::{Engine, Report};
+use crate::input::Inputs;
+use std::fmt::Write as _;
+
+const CSS: &str = include_str!("../assets/report.css");
+const JS: &str = include_str!("../assets/report.js");
+
+/// The id of the `<script type="application/json">` element with the data.
+pub const DATA_ID: &str = "ward-data";
+
+/// The report as one HTML page.
+pub fn render(report: &Report, engine: &Engine, inputs: &Inputs) -> String {
+    let data = model::build(report, engine, inputs);
+    let json = serde_json::to_string(&data).unwrap_or_else(|_| "{}".into());
+    let s = super::json::summary(report);
+    let title = format!(
+        "Ward report: {} finding{} in {} resource{}",
+        s.findings,
+        if s.findings == 1 { "" } else { "s" },
+        s.resources,
+        if s.resources == 1 { "" } else { "s" }
+    );
+    let mut out = String::with_capacity(json.len() + CSS.len() + JS.len() + 4096);
+    out.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
+    out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
+    out.push_str(
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; \
+         style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:; \
+         base-uri 'none'; form-action 'none'\">\n",
+    );
+    out.push_str("<meta name=\"generator\" content=\"Ward\">\n");
+    let _ = writeln!(out, "<title>{}</title>", escape(&title));
+    let _ = writeln!(out, "<style>\n{CSS}</style>\n</head>\n<body>");
+    noscript(&mut out, report, &title);
+    out.push_str("<div id=\"app\"></div>\n");
+    let _ = writeln!(
+        out,
+        "<script type=\"application/json\" id=\"{DATA_ID}\">{}</script>",
+        island(&json)
+    );
+    let _ = write!(out, "<script>\n{JS}</script>\n</body>\n</html>\n");
+    out
+}
+
+/// What the page says without JavaScript: the counts and the failing
+/// controls.
+fn noscript(out: &mut String, report: &Report, title: &str) {
+    let s = super::json::summary(report);
+    out.push_str("<noscript><main class=\"plain\">\n");
+    let _ = writeln!(out, "<h1>{}</h1>", escape(title));
+    let _ = writeln!(
+        out,
+        "<p>{} deny, {} warn, {} waived, {} errors, {} skipped. \
+         Turn on JavaScript to explore the findings.</p>",
+        s.deny, s.warn, s.waived, s.errors, s.skipped
+    );
+    out.push_str("<ul>\n");
+    for f in report.findings.iter().filter(|f| f.waived.is_none()) {
+        let _ = writeln!(
+            out,
+            "<li>{} {}:{} <code>{}</code> {}</li>",
+            escape(f.severity.as_str()),
+            escape(&f.file),
+            f.line,
+            escape(&f.control),
+            escape(&f.message)
+        );
+    }
+    out.push_str("</ul>\n</main></noscript>\n");
+}
+
+/// JSON made safe inside a `<script>` element: no `<`, `>` or `&` (so no
+/// `</script>` or `<!--`), and no line separators.
+fn island(json: &str) -> String {
+    json.replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
+        .replace('\u{2028}', "\\u2028")
+        .replace('\u{2029}', "\\u2029")
+}
+
+/// Escapes text for HTML content and attribute values.
+pub(crate) fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn islands_cannot_close_their_script() {
+        let v = serde_json::json!({"m": "</script><!-- & \u{2028}"});
+        let s = island(&serde_json::to_string(&v).unwrap());
+        assert!(!s.contains('<') && !s.contains('>') && !s.contains('&'));
+        let back: serde_json::Value = serde_json::from_str(&s).unwrap();
+        assert_eq!(back, v);
+    }
+
+    #[test]
+    fn escapes_text() {
+        assert_eq!(
+            escape("<a href=\"x\">'&'"),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;"
+        );
+    }
+}

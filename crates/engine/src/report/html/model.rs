@@ -1,0 +1,184 @@
+//! The data the HTML page renders, as one JSON document.
+
+use crate::engine::{Engine, Report};
+use crate::finding::Finding;
+use crate::input::Inputs;
+use crate::report::common::{self, Source, Sources, resource_name};
+use crate::report::edit::{self, Planner};
+use crate::report::score::{self, Scores};
+use serde_json::{Value, json};
+
+/// Findings that get a code frame; past this the page shows places only.
+const MAX_FRAMES: usize = 5000;
+/// Findings whose fix is worked out as a diff.
+const MAX_DIFFS: usize = 1000;
+/// Lines shown above and below the offending line.
+const CONTEXT: usize = 3;
+/// Characters of one line shown in a frame.
+const LINE_CHARS: usize = 300;
+
+pub(crate) fn build(report: &Report, engine: &Engine, inputs: &Inputs) -> Value {
+    let sources = Sources::new(inputs, report);
+    let planner = Planner::new(inputs, &sources);
+    let scores = score::scores(report, engine);
+    let summary = super::super::json::summary(report);
+    let findings: Vec<Value> = report
+        .findings
+        .iter()
+        .enumerate()
+        .map(|(i, f)| finding(f, sources.get(&f.file), i, &planner))
+        .collect();
+    json!({
+        "ward": common::VERSION,
+        "run": {
+            "files": report.files,
+            "resources": report.resources,
+            "inputs": inputs.files.iter().map(|f| f.path.as_str()).collect::<Vec<_>>(),
+        },
+        "summary": summary,
+        "packs": packs(engine, &scores),
+        "frameworks": frameworks(&scores),
+        "controls": controls(&scores),
+        "findings": findings,
+        "errors": report.errors,
+        "skipped": report.skipped,
+        "limits": {"frames": MAX_FRAMES, "diffs": MAX_DIFFS},
+    })
+}
+
+fn packs(engine: &Engine, s: &Scores<'_>) -> Vec<Value> {
+    s.packs
+        .iter()
+        .map(|p| {
+            let description = engine
+                .program
+                .pack(&p.name)
+                .map(|d| d.description.clone())
+                .unwrap_or_default();
+            json!({
+                "name": p.name,
+                "version": p.version,
+                "profile": p.profile,
+                "description": description,
+                "passed": p.score.passed,
+                "applicable": p.score.applicable,
+                "controls": s.controls.iter().filter(|c| c.pack == p.name).count(),
+            })
+        })
+        .collect()
+}
+
+fn frameworks(s: &Scores<'_>) -> Vec<Value> {
+    s.frameworks
+        .iter()
+        .map(|f| {
+            json!({
+                "name": f.name,
+                "title": f.title,
+                "version": f.version,
+                "url": f.url,
+                "passed": f.score.passed,
+                "applicable": f.score.applicable,
+                "controls": f.controls,
+                "itemsCovered": f.items_covered,
+                "itemsTotal": f.items_total,
+            })
+        })
+        .collect()
+}
+
+fn controls(s: &Scores<'_>) -> Vec<Value> {
+    s.controls
+        .iter()
+        .map(|c| {
+            let d = c.def;
+            json!({
+                "id": c.id,
+                "pack": c.pack,
+                "title": d.map(|d| d.title.as_str()).unwrap_or(c.id),
+                "severity": d.map(|d| d.severity.as_str()).unwrap_or("medium"),
+                "description": d.map(common::description).unwrap_or_default(),
+                "remedy": d.map(|d| d.remedy.as_str()).unwrap_or(""),
+                "references": d.map(|d| d.references.clone()).unwrap_or_default(),
+                "frameworks": d.map(common::framework_tags).unwrap_or_default(),
+                "applied": c.applied,
+                "passed": c.passed(),
+                "failed": c.failed,
+                "waived": c.waived,
+                "warned": c.warned,
+                "errors": c.errors,
+                "status": c.status(),
+                "findings": c.findings,
+            })
+        })
+        .collect()
+}
+
+fn finding(f: &Finding, src: Option<&Source>, i: usize, planner: &Planner<'_>) -> Value {
+    let frame = if i < MAX_FRAMES {
+        src.and_then(|s| frame(s, f))
+    } else {
+        None
+    };
+    let diff = if i < MAX_DIFFS && !f.fix.is_empty() {
+        src.zip(planner.plan(f)).map(|(s, plan)| {
+            similar::TextDiff::from_lines(&*s.text, &plan.fixed)
+                .unified_diff()
+                .context_radius(2)
+                .header(&f.file, &f.file)
+                .to_string()
+        })
+    } else {
+        None
+    };
+    json!({
+        "control": f.control,
+        "pack": f.pack,
+        "severity": f.severity.as_str(),
+        "level": f.level,
+        "message": f.message,
+        "resource": resource_name(&f.resource),
+        "kind": f.resource.kind,
+        "namespace": f.resource.namespace,
+        "name": f.resource.name,
+        "file": f.file,
+        "line": f.line,
+        "column": f.column,
+        "pointer": f.pointer,
+        "origin": f.origin,
+        "waived": f.waived,
+        "fingerprint": f.fingerprint,
+        "frame": frame,
+        "fix": f.fix,
+        "diff": diff,
+    })
+}
+
+/// The lines around a finding, with the offending token's place.
+fn frame(src: &Source, f: &Finding) -> Option<Value> {
+    let line = f.line as usize;
+    if line == 0 {
+        return None;
+    }
+    let first = line.saturating_sub(CONTEXT).max(1);
+    let last = (line + CONTEXT).min(src.line_count());
+    let lines: Vec<String> = (first..=last)
+        .map(|n| {
+            let l = src.line(n).unwrap_or("");
+            if l.chars().count() > LINE_CHARS {
+                l.chars().take(LINE_CHARS).chain(['…']).collect()
+            } else {
+                l.to_string()
+            }
+        })
+        .collect();
+    let col = src.char_col(line, f.column.max(1) as usize);
+    let len = match (
+        src.offset(line, f.column.max(1) as usize),
+        edit::token_end(src, line, f.column.max(1) as usize),
+    ) {
+        (Some(s), Some(e)) => src.text.get(s..e).map(|t| t.chars().count()).unwrap_or(1),
+        _ => 1,
+    };
+    Some(json!({"start": first, "line": line, "col": col, "len": len.max(1), "lines": lines}))
+}

@@ -1,0 +1,274 @@
+//! SARIF 2.1.0, for code scanning services and editors: one run, a rule per
+//! control with its full metadata, a result per finding with its place in
+//! the file and in the resource, a stable fingerprint, waivers as
+//! suppressions, and fixes as text replacements when they can be proven
+//! (see [`super::edit`]).
+//!
+//! Columns count Unicode code points (`columnKind`), as Ward's do.
+
+mod meta;
+
+use super::common::{self, Source, Sources};
+use super::edit::{self, FixPlan, Planner};
+use super::score;
+use crate::engine::{Engine, Report};
+use crate::finding::{Finding, Level};
+use crate::input::Inputs;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+
+use meta::artifact_location;
+
+/// Where `%SRCROOT%` is; without it the log names no absolute folder.
+#[derive(Clone, Debug, Default)]
+pub struct SarifOptions {
+    /// The folder relative paths start from, e.g. the working directory.
+    pub srcroot: Option<std::path::PathBuf>,
+}
+
+/// The report as a SARIF log (pretty-printed JSON).
+pub fn render(report: &Report, engine: &Engine, inputs: &Inputs) -> String {
+    render_with(report, engine, inputs, &SarifOptions::default())
+}
+
+pub fn render_with(report: &Report, engine: &Engine, inputs: &Inputs, o: &SarifOptions) -> String {
+    let log = to_value(report, engine, inputs, o);
+    serde_json::to_string_pretty(&log).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+}
+
+/// The SARIF log as a JSON value.
+pub fn to_value(report: &Report, engine: &Engine, inputs: &Inputs, o: &SarifOptions) -> Value {
+    let sources = Sources::new(inputs, report);
+    let planner = Planner::new(inputs, &sources);
+    let scores = score::scores(report, engine);
+    let mut rules = Vec::new();
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    for c in &scores.controls {
+        if !index.contains_key(c.id) {
+            let title = c
+                .findings
+                .first()
+                .and_then(|&i| report.findings.get(i))
+                .map(|f| f.title.as_str())
+                .unwrap_or(c.id);
+            index.insert(c.id, rules.len());
+            rules.push(meta::rule(c.id, c.def, title));
+        }
+    }
+    let artifacts: Vec<Value> = inputs
+        .files
+        .iter()
+        .map(|f| {
+            let mut a = json!({"location": artifact_location(&f.path)});
+            // The loader's name for the format: yaml, json, dockerfile...
+            let lang = serde_json::to_value(f.format).unwrap_or(Value::Null);
+            let lang = lang.as_str().filter(|l| *l != "folder");
+            if let (Some(l), Some(obj)) = (lang, a.as_object_mut()) {
+                obj.insert("sourceLanguage".into(), json!(l));
+            }
+            a
+        })
+        .collect();
+    let artifact_index: HashMap<&str, usize> = inputs
+        .files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.path.as_str(), i))
+        .collect();
+    let results: Vec<Value> = report
+        .findings
+        .iter()
+        .map(|f| {
+            let ctx = ResultCtx {
+                rule_index: index.get(f.control.as_str()).copied(),
+                artifact: artifact_index.get(f.file.as_str()).copied(),
+                source: sources.get(&f.file),
+                plan: planner.plan(f),
+            };
+            result(f, &ctx)
+        })
+        .collect();
+    let lookup = |id: &str| index.get(id).copied();
+    let notes = meta::notifications(report, &sources, &lookup);
+    let root = match &o.srcroot {
+        Some(p) => {
+            let mut uri = artifact_location(&p.display().to_string())["uri"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            if !uri.ends_with('/') {
+                uri.push('/');
+            }
+            json!({"uri": uri})
+        }
+        None => json!({"description": {"text": "The folder Ward was run in."}}),
+    };
+    let packs: Vec<Value> = scores
+        .packs
+        .iter()
+        .map(|p| json!({"name": p.name, "version": p.version, "profile": p.profile}))
+        .collect();
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "ward",
+                "version": common::VERSION,
+                "semanticVersion": common::VERSION,
+                "informationUri": env!("CARGO_PKG_REPOSITORY"),
+                "rules": rules,
+            }},
+            "invocations": [{
+                "executionSuccessful": report.errors.is_empty(),
+                "toolExecutionNotifications": notes,
+            }],
+            "originalUriBaseIds": {"%SRCROOT%": root},
+            "artifacts": artifacts,
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+            "properties": {"packs": packs, "resources": report.resources},
+        }],
+    })
+}
+
+struct ResultCtx<'a> {
+    rule_index: Option<usize>,
+    artifact: Option<usize>,
+    source: Option<&'a Source>,
+    plan: Option<FixPlan>,
+}
+
+fn result(f: &Finding, ctx: &ResultCtx<'_>) -> Value {
+    let mut lvl = meta::level(f.severity);
+    if f.level == Level::Warn && lvl == "error" {
+        lvl = "warning";
+    }
+    let mut r = json!({
+        "ruleId": f.control,
+        "level": lvl,
+        "message": {"text": meta::sentence(&f.message)},
+        "locations": [{
+            "physicalLocation": physical(f, ctx),
+            "logicalLocations": [{
+                "name": common::resource_name(&f.resource),
+                "fullyQualifiedName": if f.pointer.is_empty() { "/" } else { &f.pointer },
+            }],
+        }],
+        "partialFingerprints": {"wardFingerprint/v1": f.fingerprint},
+        "properties": {
+            "pack": f.pack,
+            "profile": f.profile,
+            "severity": f.severity.as_str(),
+            "findingLevel": f.level,
+            "resource": f.resource,
+            "pointer": f.pointer,
+            "document": f.document,
+            "origin": f.origin,
+            "tags": common::finding_tags(f),
+        },
+    });
+    let Some(obj) = r.as_object_mut() else {
+        return r;
+    };
+    if let Some(i) = ctx.rule_index {
+        obj.insert("ruleIndex".into(), json!(i));
+    }
+    if let Some(w) = &f.waived {
+        let kind = if w.source == "annotation" {
+            "inSource"
+        } else {
+            "external"
+        };
+        obj.insert(
+            "suppressions".into(),
+            json!([{
+                "kind": kind,
+                "status": "accepted",
+                "justification": w.reason,
+                "properties": {"owner": w.owner, "ticket": w.ticket, "expires": w.expires, "source": w.source},
+            }]),
+        );
+    }
+    if let (Some(plan), Some(src)) = (&ctx.plan, ctx.source) {
+        obj.insert("fixes".into(), json!([fix(f, plan, src, ctx.artifact)]));
+    }
+    r
+}
+
+fn physical(f: &Finding, ctx: &ResultCtx<'_>) -> Value {
+    let mut loc = artifact_location(&f.file);
+    if let (Some(i), Some(obj)) = (ctx.artifact, loc.as_object_mut()) {
+        obj.insert("index".into(), json!(i));
+    }
+    let line = f.line as usize;
+    let col = f.column.max(1) as usize;
+    if line == 0 {
+        return json!({"artifactLocation": loc});
+    }
+    let Some(src) = ctx.source else {
+        return json!({"artifactLocation": loc, "region": {"startLine": line, "startColumn": col}});
+    };
+    let start = src.offset(line, col);
+    let end = edit::token_end(src, line, col);
+    let region = match (start, end) {
+        (Some(s), Some(e)) => range(src, s, e, true),
+        _ => json!({"startLine": line, "startColumn": src.char_col(line, col)}),
+    };
+    let first = line.saturating_sub(2).max(1);
+    let last = (line + 2).min(src.line_count()).max(first);
+    let context = match (src.line_range(first), src.line_range(last)) {
+        (Some((s, _)), Some((_, e))) => range(src, s, e, true),
+        _ => Value::Null,
+    };
+    let mut p = json!({"artifactLocation": loc, "region": region});
+    if let (false, Some(obj)) = (context.is_null(), p.as_object_mut()) {
+        obj.insert("contextRegion".into(), context);
+    }
+    p
+}
+
+/// A region between two byte offsets, with its text as the snippet.
+fn range(src: &Source, start: usize, end: usize, snippet: bool) -> Value {
+    let (sl, sc) = src.line_col(start);
+    let (el, ec) = src.line_col(end);
+    let char_offset = src.char_offset(start);
+    let text = src.text.get(start..end).unwrap_or("");
+    let mut r = json!({
+        "startLine": sl,
+        "startColumn": sc,
+        "endLine": el,
+        "endColumn": ec,
+        "charOffset": char_offset,
+        "charLength": text.chars().count(),
+    });
+    if let (true, Some(obj)) = (snippet, r.as_object_mut()) {
+        obj.insert("snippet".into(), json!({"text": text}));
+    }
+    r
+}
+
+fn fix(f: &Finding, plan: &FixPlan, src: &Source, artifact: Option<usize>) -> Value {
+    let what: Vec<String> = f
+        .fix
+        .iter()
+        .map(|op| match (&op.value, op.op) {
+            (Some(v), "add") => format!("add {} = {v}", op.path),
+            (Some(v), _) => format!("set {} = {v}", op.path),
+            (None, _) => format!("remove {}", op.path),
+        })
+        .collect();
+    let mut loc = artifact_location(&f.file);
+    if let (Some(i), Some(obj)) = (artifact, loc.as_object_mut()) {
+        obj.insert("index".into(), json!(i));
+    }
+    let replacements: Vec<Value> = plan
+        .edits
+        .iter()
+        .map(|e| json!({"deletedRegion": range(src, e.start, e.end, false), "insertedContent": {"text": e.text}}))
+        .collect();
+    json!({
+        "description": {"text": meta::sentence(&format!("Ward fix: {}", what.join("; ")))},
+        "artifactChanges": [{"artifactLocation": loc, "replacements": replacements}],
+    })
+}
