@@ -120,6 +120,9 @@ pub struct CControl {
     pub slots: u32,
     /// Kinds the control can apply to; `None` for any.
     pub kinds: Option<Vec<String>>,
+    /// For each slot bound by a `let` to a path, that path, so `at x.f`
+    /// can name the place even when `x` turned out missing.
+    pub let_places: Vec<Option<CExpr>>,
 }
 
 /// A program ready to evaluate.
@@ -151,6 +154,7 @@ pub fn compile(p: &Program) -> Result<Compiled, CompileError> {
             body: c.stmts(&ctl.body),
             slots: ctl.slots,
             kinds: ctl.kinds.clone(),
+            let_places: c.let_places(&ctl.body, ctl.slots),
         })
         .collect();
     let consts = p.consts.iter().map(|k| c.expr(&k.value)).collect();
@@ -192,6 +196,41 @@ struct Compiler {
 }
 
 impl Compiler {
+    /// The paths `let`s bind, by slot.
+    fn let_places(&mut self, body: &[HStmt], slots: u32) -> Vec<Option<CExpr>> {
+        fn is_path(e: &HExpr) -> bool {
+            match &e.kind {
+                HKind::Field(b, _) | HKind::Index(b, _) => is_path(b),
+                HKind::Local(_) | HKind::Input => true,
+                _ => false,
+            }
+        }
+        fn walk<'h>(body: &'h [HStmt], out: &mut Vec<(Slot, &'h HExpr)>) {
+            for s in body {
+                match &s.kind {
+                    HStmtKind::Let(slot, e) if is_path(e) => out.push((*slot, e)),
+                    HStmtKind::For { body, .. } => walk(body, out),
+                    HStmtKind::If {
+                        then, otherwise, ..
+                    } => {
+                        walk(then, out);
+                        walk(otherwise, out);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let mut found = Vec::new();
+        walk(body, &mut found);
+        let mut places: Vec<Option<CExpr>> = (0..slots).map(|_| None).collect();
+        for (slot, e) in found {
+            if let Some(p) = places.get_mut(slot as usize) {
+                *p = Some(self.expr(e));
+            }
+        }
+        places
+    }
+
     fn stmts(&mut self, s: &[HStmt]) -> Vec<CStmt> {
         s.iter().map(|s| self.stmt(s)).collect()
     }
@@ -338,7 +377,7 @@ impl Compiler {
                     None
                 }
             },
-            Builtin::RegexMatch | Builtin::RegexCapture => {
+            Builtin::RegexMatch | Builtin::RegexCapture | Builtin::RegexReplace => {
                 match regex::RegexBuilder::new(p).size_limit(1 << 20).build() {
                     Ok(r) => Some(Arc::new(Pattern::Regex(Arc::new(r)))),
                     Err(e) => {

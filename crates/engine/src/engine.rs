@@ -79,11 +79,14 @@ impl EngineBuilder {
     pub fn policy(mut self, name: impl Into<String>, text: impl Into<String>) -> EngineBuilder {
         let name = name.into();
         let text = text.into();
-        if self
+        if let Some(f) = self
             .files
-            .iter()
-            .any(|(_, t, builtin)| *builtin && *t == text)
+            .iter_mut()
+            .find(|(_, t, builtin)| *builtin && *t == text)
         {
+            // The user named it: its controls run as theirs.
+            f.0 = name;
+            f.2 = false;
             return self;
         }
         let path = Path::new(&name);
@@ -346,7 +349,27 @@ impl Engine {
         local: bool,
         sets: &[(String, String)],
     ) -> Result<Selection, SelectError> {
-        let overrides = self.parse_sets(sets)?;
+        // Packages the selected packs draw controls from: an unqualified
+        // `--set name=...` sets that param in each of them.
+        let mut packages: HashSet<&str> = HashSet::new();
+        for r in packs {
+            if let Some(p) = self.program.pack(&r.name) {
+                let levels = p.levels.iter().flat_map(|(_, cs)| cs.iter());
+                for &c in p.controls.iter().chain(levels) {
+                    if let Some(cd) = self.program.controls.get(c) {
+                        packages.insert(cd.package.as_str());
+                    }
+                }
+            }
+        }
+        if local {
+            for c in self.local_controls() {
+                if let Some(cd) = self.program.controls.get(c) {
+                    packages.insert(cd.package.as_str());
+                }
+            }
+        }
+        let overrides = self.parse_sets(sets, &packages)?;
         let mut units = Vec::new();
         for r in packs {
             let Some(pack) = self.program.pack(&r.name) else {
@@ -580,16 +603,48 @@ impl Engine {
     fn parse_sets(
         &self,
         sets: &[(String, String)],
+        packages: &HashSet<&str>,
     ) -> Result<HashMap<u32, Val<'static>>, SelectError> {
         let mut out = HashMap::new();
         for (name, text) in sets {
-            let matches: Vec<(usize, &ward_lang::hir::ParamDef)> = self
+            let mut matches: Vec<(usize, &ward_lang::hir::ParamDef)> = self
                 .program
                 .params
                 .iter()
                 .enumerate()
                 .filter(|(_, p)| p.qname == *name || p.name == *name)
                 .collect();
+            // A short name several packages share means all of those the
+            // selected packs use (`--set exempt_namespaces=[...]`).
+            if matches.len() > 1 && !matches.iter().any(|(_, p)| p.qname == *name) {
+                let used: Vec<_> = matches
+                    .iter()
+                    .copied()
+                    .filter(|(_, p)| {
+                        packages.iter().any(|pkg| {
+                            p.package == *pkg || pkg.starts_with(&format!("{}.", p.package))
+                        })
+                    })
+                    .collect();
+                if !used.is_empty() {
+                    matches = used;
+                }
+                if matches.len() > 1 {
+                    let value = parse_set_value(text);
+                    for (id, def) in &matches {
+                        if !type_fits(&def.ty, &value) {
+                            return Err(SelectError(format!(
+                                "`--set {name}={text}`: `{}` is a {}, not a {}",
+                                def.qname,
+                                def.ty_text,
+                                value.type_name()
+                            )));
+                        }
+                        out.insert(*id as u32, value.clone());
+                    }
+                    continue;
+                }
+            }
             let (id, def) = match matches.as_slice() {
                 [one] => *one,
                 [] => {
@@ -653,7 +708,7 @@ impl Engine {
             .fold(
                 || (Acc::new(nunits * ncontrols), make()),
                 |(mut acc, mut evs), r| {
-                    self.evaluate_resource(sel, inputs, &mut evs, r, ncontrols, &mut acc);
+                    self.evaluate_resource(sel, inputs, &inv, &mut evs, r, ncontrols, &mut acc);
                     (acc, evs)
                 },
             )
@@ -703,10 +758,12 @@ impl Engine {
         report
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn evaluate_resource<'a>(
         &self,
         sel: &Selection,
         inputs: &'a Inputs,
+        inv: &Inventory<'a>,
         evs: &mut [Evaluator<'_, 'a>],
         r: &'a Resource,
         ncontrols: usize,
@@ -717,6 +774,7 @@ impl Engine {
             ev.set_profile(None);
             let mut run = Run {
                 unit,
+                inv,
                 slot: ui * ncontrols,
                 inputs,
                 r,
@@ -775,7 +833,7 @@ impl Engine {
                         }
                     }
                     for f in raw.drain(..) {
-                        let mut finding = self.finding(run.unit, run.inputs, run.r, f);
+                        let mut finding = self.finding(run.unit, run.inputs, run.inv, run.r, f);
                         if let Some(p) = &run.mode {
                             // Only the enforce mode denies; audit and warn
                             // report what the enforce level did not.
@@ -905,7 +963,21 @@ impl Engine {
         cs
     }
 
-    fn finding(&self, unit: &Unit, inputs: &Inputs, r: &Resource, f: RawFinding<'_>) -> Finding {
+    fn finding(
+        &self,
+        unit: &Unit,
+        inputs: &Inputs,
+        inv: &Inventory<'_>,
+        evaluated: &Resource,
+        f: RawFinding<'_>,
+    ) -> Finding {
+        // A control may point into another resource (a Repository control
+        // at a workflow step): the finding is then at that resource.
+        let r = if std::ptr::eq(f.node.doc, &evaluated.doc) {
+            evaluated
+        } else {
+            inv.owner_of(f.node.doc).unwrap_or(evaluated)
+        };
         let control = self.program.controls.get(f.control);
         let pointer = f.pointer();
         let mut pos = f.node.pos();
@@ -974,6 +1046,7 @@ struct Profile {
 /// What one resource's evaluation for one unit needs to carry along.
 struct Run<'u, 'a> {
     unit: &'u Unit,
+    inv: &'u Inventory<'a>,
     slot: usize,
     inputs: &'a Inputs,
     r: &'a Resource,

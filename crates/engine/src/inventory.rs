@@ -18,7 +18,10 @@ pub struct Inventory<'a> {
     by_kind: HashMap<&'a str, Vec<u32>>,
     by_kind_ns: HashMap<(&'a str, &'a str), Vec<u32>>,
     by_name: HashMap<&'a str, Vec<u32>>,
+    by_kind_name: HashMap<(&'a str, &'a str), Vec<u32>>,
     by_owner: HashMap<&'a str, Vec<u32>>,
+    /// Which resource a document is, by the document's address.
+    by_doc: HashMap<usize, u32>,
 }
 
 /// What a `resources(...)` call asks for; `None` places no constraint.
@@ -53,7 +56,9 @@ impl<'a> Inventory<'a> {
             inv.by_kind_ns.entry((kind, ns)).or_default().push(i);
             if let Some(name) = root.str_at(&["metadata", "name"]) {
                 inv.by_name.entry(name).or_default().push(i);
+                inv.by_kind_name.entry((kind, name)).or_default().push(i);
             }
+            inv.by_doc.insert(std::ptr::from_ref(&r.doc) as usize, i);
             if let Some(owners) = root
                 .get_str("metadata")
                 .and_then(|m| m.get_str("ownerReferences"))
@@ -80,11 +85,18 @@ impl<'a> Inventory<'a> {
         self.resources.get(i as usize).copied()
     }
 
+    /// The resource a document node belongs to.
+    pub fn owner_of(&self, doc: &crate::value::doc::Doc) -> Option<&'a Resource> {
+        let i = self.by_doc.get(&(std::ptr::from_ref(doc) as usize))?;
+        self.get(*i)
+    }
+
     /// The resources a query selects, in load order.
     pub fn query(&self, q: &Query<'_, 'a>) -> Vec<NodeRef<'a>> {
         let ns = q.namespace.map(norm_ns);
         let candidates: Option<&Vec<u32>> = match (q.kind, ns, q.owner, q.name) {
             (_, _, Some(owner), _) => self.by_owner.get(owner),
+            (Some(k), _, _, Some(name)) => self.by_kind_name.get(&(k, name)),
             (Some(k), Some(n), _, _) => self.by_kind_ns.get(&(k, n)),
             (Some(k), None, _, _) => self.by_kind.get(k),
             (None, _, _, Some(name)) => self.by_name.get(name),

@@ -148,12 +148,50 @@ control through_a_function {
 }
 fn is_service(r) = r.kind == "Service"
 "#;
-    let engine = EngineBuilder::std_only().policy("kinds.ward", policy).build().unwrap();
+    let engine = EngineBuilder::std_only()
+        .policy("kinds.ward", policy)
+        .build()
+        .unwrap();
     let sel = engine.select(&[], true, &[]).unwrap();
     let mut inputs = ward_engine::Inputs::default();
-    inputs.add_json("svc", &serde_json::json!({"kind": "Service", "metadata": {"name": "s"}}));
+    inputs.add_json(
+        "svc",
+        &serde_json::json!({"kind": "Service", "metadata": {"name": "s"}}),
+    );
     let report = engine.evaluate(&sel, &inputs, &EvalOptions::default());
     let mut controls: Vec<&str> = report.findings.iter().map(|f| f.control.as_str()).collect();
     controls.sort_unstable();
     assert_eq!(controls, vec!["kinds.literal", "kinds.through_a_function"]);
+}
+
+/// `at x.f` names the full path even when `x` is a `let` of a path that is
+/// missing.
+#[test]
+fn lets_of_missing_paths_keep_their_place() {
+    let policy = r#"
+package places
+control p {
+  match input.kind == "Pod"
+  for c in input.spec.containers {
+    let sc = c.securityContext
+    deny when sc.runAsNonRoot != true at sc.runAsNonRoot message "x"
+  }
+}
+"#;
+    let engine = EngineBuilder::std_only()
+        .policy("places.ward", policy)
+        .build()
+        .unwrap();
+    let sel = engine.select(&[], true, &[]).unwrap();
+    let mut inputs = ward_engine::Inputs::default();
+    inputs.add_json(
+        "pod",
+        &serde_json::json!({"kind": "Pod", "spec": {"containers": [{"name": "a"}]}}),
+    );
+    let report = engine.evaluate(&sel, &inputs, &EvalOptions::default());
+    let pointers: Vec<&str> = report.findings.iter().map(|f| f.pointer.as_str()).collect();
+    assert_eq!(
+        pointers,
+        vec!["/spec/containers/0/securityContext/runAsNonRoot"]
+    );
 }

@@ -38,6 +38,7 @@ pub enum Builtin {
     IndexOf,
     RegexMatch,
     RegexCapture,
+    RegexReplace,
     GlobMatch,
     // lists
     First,
@@ -117,6 +118,7 @@ impl Builtin {
         Builtin::IndexOf,
         Builtin::RegexMatch,
         Builtin::RegexCapture,
+        Builtin::RegexReplace,
         Builtin::GlobMatch,
         Builtin::First,
         Builtin::Last,
@@ -309,6 +311,13 @@ impl Builtin {
                 2,
                 List,
                 "`regex_capture(pattern, s)`: the whole match and its groups, or missing when it does not match",
+            ),
+            Builtin::RegexReplace => s(
+                "regex_replace",
+                STR3,
+                3,
+                Str,
+                "`regex_replace(pattern, s, replacement)`: every match replaced; `$1` in the replacement is the first group",
             ),
             Builtin::GlobMatch => s(
                 "glob_match",

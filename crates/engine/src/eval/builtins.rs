@@ -217,6 +217,15 @@ impl<'a> Evaluator<'_, 'a> {
                     None => Val::Missing,
                 }
             }
+            Builtin::RegexReplace => {
+                let (Some(text), Some(with)) = (s1, a2.as_str().map(str::to_string)) else {
+                    return Ok(Val::Missing);
+                };
+                match self.regex(pattern, s0.as_deref(), span)? {
+                    Some(r) => Val::string(r.replace_all(&text, with.as_str()).into_owned()),
+                    None => Val::Missing,
+                }
+            }
             Builtin::GlobMatch => {
                 let Some(text) = s1 else {
                     return Ok(Val::Bool(false));

@@ -29,9 +29,33 @@ pub fn empty_doc_root() -> NodeRef<'static> {
 
 impl<'a> Evaluator<'_, 'a> {
     pub(crate) fn locate(&mut self, e: &CExpr) -> R<Option<Located<'a>>> {
+        self.locate_at(e, 0)
+    }
+
+    fn locate_at(&mut self, e: &CExpr, depth: u32) -> R<Option<Located<'a>>> {
         match &e.kind {
+            CKind::Local(slot) if depth < 16 => {
+                let v = self.eval(e)?;
+                if let Some(node) = v.node() {
+                    return Ok(Some(Located {
+                        node,
+                        rest: Vec::new(),
+                    }));
+                }
+                // A `let` of a path that is missing still names the path.
+                let prog = self.prog;
+                let place = prog
+                    .controls
+                    .get(self.control)
+                    .and_then(|c| c.let_places.get(*slot as usize))
+                    .and_then(Option::as_ref);
+                match place {
+                    Some(p) => self.locate_at(p, depth + 1),
+                    None => Ok(None),
+                }
+            }
             CKind::Field(base, sym) => {
-                let Some(mut l) = self.locate(base)? else {
+                let Some(mut l) = self.locate_at(base, depth)? else {
                     // The base is not a place in a document (say, an object
                     // a policy built), but its value or this field may be.
                     if let Some(node) = self.eval(e)?.node() {
@@ -57,7 +81,7 @@ impl<'a> Evaluator<'_, 'a> {
                 Ok(Some(l))
             }
             CKind::Index(base, ix) => {
-                let Some(mut l) = self.locate(base)? else {
+                let Some(mut l) = self.locate_at(base, depth)? else {
                     return Ok(None);
                 };
                 let i = self.eval(ix)?.resolve();

@@ -114,6 +114,8 @@ pub struct Evaluator<'p, 'a> {
     regex_cache: std::collections::HashMap<String, Arc<regex::Regex>>,
     /// A per-resource profile that replaces the unit's.
     profile: Option<Val<'static>>,
+    /// The control being run, for `at` through `let`s.
+    control: usize,
     /// Results of pure function calls on this resource, by arguments.
     memo: rustc_hash::FxHashMap<MemoKey, Val<'a>>,
     /// The resource the memo belongs to.
@@ -180,6 +182,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
             focus: Vec::new(),
             regex_cache: Default::default(),
             profile: None,
+            control: usize::MAX,
             memo: Default::default(),
             memo_for: None,
         }
@@ -239,6 +242,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
             return Ok(Applied::No);
         };
         self.enter(input);
+        self.control = control;
         self.steps = 0;
         self.base = 0;
         self.stack.clear();
