@@ -1,6 +1,11 @@
 //! Embeds every `.ward` file of `std-lib/` and `policies/` so the binary
 //! carries the standard library and the built-in packs. Test files
 //! (`*_test.ward`) stay on disk: `ward test` reads them from there.
+//!
+//! The files are also parsed here, and their syntax trees stored next to
+//! them: parsing is most of the time a cold `ward check` takes, and the
+//! embedded files never change after the build. A file that does not parse
+//! is simply not cached, so the error is reported at run time as usual.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -24,10 +29,13 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
 
 fn main() {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default());
+    let out_dir = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_default());
     let root = manifest.join("../..");
     let mut code = String::from(
         "/// Embedded policy files: (path in the repository, text).\npub static FILES: &[(&str, &str)] = &[\n",
     );
+    // Syntax trees by file index; `None` where a file does not parse.
+    let mut trees: Vec<Option<ward_lang::ast::Module>> = Vec::new();
     for top in ["std-lib", "policies"] {
         let dir = root.join(top);
         println!("cargo:rerun-if-changed={}", dir.display());
@@ -42,10 +50,23 @@ fn main() {
                 "    ({rel:?}, include_str!({:?})),",
                 abs.display().to_string()
             );
+            let id = ward_lang::FileId(u32::try_from(trees.len()).unwrap_or(u32::MAX));
+            let tree = std::fs::read_to_string(&f)
+                .ok()
+                .and_then(|text| ward_lang::parse(id, &text).ok());
+            trees.push(tree);
         }
     }
     code.push_str("];\n");
-    let out = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_default()).join("embedded.rs");
+    let bytes = postcard::to_allocvec(&trees).unwrap_or_default();
+    let ast = out_dir.join("embedded.ast");
+    if let Err(e) = std::fs::write(&ast, bytes) {
+        println!("cargo:warning=cannot write {}: {e}", ast.display());
+    }
+    code.push_str(
+        "/// The embedded files' syntax trees (postcard), by index in `FILES`.\npub static TREES: &[u8] = include_bytes!(concat!(env!(\"OUT_DIR\"), \"/embedded.ast\"));\n",
+    );
+    let out = out_dir.join("embedded.rs");
     if let Err(e) = std::fs::write(&out, code) {
         println!("cargo:warning=cannot write {}: {e}", out.display());
     }

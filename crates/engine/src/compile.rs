@@ -21,7 +21,10 @@ pub struct CExpr {
 /// A pattern compiled ahead of time.
 #[derive(Debug)]
 pub enum Pattern {
-    Regex(Arc<regex::Regex>),
+    /// A regular expression, checked when the policy is compiled and built
+    /// the first time it is used (building every pattern up front would
+    /// be most of a cold start).
+    Regex(LazyRegex),
     Glob(globset::GlobMatcher),
     JsonPath(Arc<serde_json_path::JsonPath>),
 }
@@ -181,6 +184,39 @@ pub fn compile_expr(e: &HExpr) -> Result<CExpr, CompileError> {
     match c.errors.into_iter().next() {
         Some(err) => Err(err),
         None => Ok(out),
+    }
+}
+
+/// A regular expression built on first use.
+#[derive(Debug)]
+pub struct LazyRegex {
+    source: String,
+    built: std::sync::OnceLock<Result<Arc<regex::Regex>, String>>,
+}
+
+impl LazyRegex {
+    /// Checks the syntax now; the automaton is built later.
+    pub fn new(source: &str) -> Result<LazyRegex, String> {
+        regex_syntax::ParserBuilder::new()
+            .build()
+            .parse(source)
+            .map_err(|e| e.to_string())?;
+        Ok(LazyRegex {
+            source: source.to_string(),
+            built: std::sync::OnceLock::new(),
+        })
+    }
+
+    pub fn get(&self) -> Result<Arc<regex::Regex>, String> {
+        self.built
+            .get_or_init(|| {
+                regex::RegexBuilder::new(&self.source)
+                    .size_limit(1 << 20)
+                    .build()
+                    .map(Arc::new)
+                    .map_err(|e| e.to_string())
+            })
+            .clone()
     }
 }
 
@@ -378,8 +414,8 @@ impl Compiler {
                 }
             },
             Builtin::RegexMatch | Builtin::RegexCapture | Builtin::RegexReplace => {
-                match regex::RegexBuilder::new(p).size_limit(1 << 20).build() {
-                    Ok(r) => Some(Arc::new(Pattern::Regex(Arc::new(r)))),
+                match LazyRegex::new(p) {
+                    Ok(r) => Some(Arc::new(Pattern::Regex(r))),
                     Err(e) => {
                         self.errors.push(CompileError {
                             span: first.span,

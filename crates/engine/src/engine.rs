@@ -29,7 +29,20 @@ pub fn embedded_files() -> &'static [(&'static str, &'static str)] {
 /// Policy files to load.
 #[derive(Debug, Clone, Default)]
 pub struct EngineBuilder {
-    files: Vec<(String, String, bool)>,
+    files: Vec<PolicyFile>,
+}
+
+/// One policy file, built in or the user's.
+#[derive(Debug, Clone)]
+struct PolicyFile {
+    name: String,
+    text: String,
+    builtin: bool,
+    /// A built-in file that a file of the same path replaced stays listed
+    /// (so file ids do not move) but is not loaded.
+    enabled: bool,
+    /// Its index among the embedded files, whose syntax trees are cached.
+    embedded: Option<usize>,
 }
 
 /// Policies that failed to parse or check.
@@ -51,21 +64,25 @@ impl std::error::Error for PolicyErrors {}
 impl EngineBuilder {
     /// The standard library and every built-in pack.
     pub fn new() -> EngineBuilder {
-        let mut b = EngineBuilder::default();
-        for (name, text) in embedded_files() {
-            b.files
-                .push((format!("<ward>/{name}"), text.to_string(), true));
-        }
-        b
+        Self::embedded(|_| true)
     }
 
     /// The standard library only (no built-in packs).
     pub fn std_only() -> EngineBuilder {
+        Self::embedded(|name| name.starts_with("std-lib/"))
+    }
+
+    fn embedded(keep: impl Fn(&str) -> bool) -> EngineBuilder {
         let mut b = EngineBuilder::default();
-        for (name, text) in embedded_files() {
-            if name.starts_with("std-lib/") {
-                b.files
-                    .push((format!("<ward>/{name}"), text.to_string(), true));
+        for (i, (name, text)) in embedded_files().iter().enumerate() {
+            if keep(name) {
+                b.files.push(PolicyFile {
+                    name: format!("<ward>/{name}"),
+                    text: text.to_string(),
+                    builtin: true,
+                    enabled: true,
+                    embedded: Some(i),
+                });
             }
         }
         b
@@ -82,20 +99,30 @@ impl EngineBuilder {
         if let Some(f) = self
             .files
             .iter_mut()
-            .find(|(_, t, builtin)| *builtin && *t == text)
+            .find(|f| f.builtin && f.enabled && f.text == text)
         {
             // The user named it: its controls run as theirs.
-            f.0 = name;
-            f.2 = false;
+            f.name = name;
+            f.builtin = false;
             return self;
         }
         let path = Path::new(&name);
-        self.files.retain(|(n, _, builtin)| {
-            !(*builtin
-                && n.strip_prefix("<ward>/")
-                    .is_some_and(|rel| path.ends_with(rel)))
+        for f in &mut self.files {
+            if f.builtin
+                && f.name
+                    .strip_prefix("<ward>/")
+                    .is_some_and(|rel| path.ends_with(rel))
+            {
+                f.enabled = false;
+            }
+        }
+        self.files.push(PolicyFile {
+            name,
+            text,
+            builtin: false,
+            enabled: true,
+            embedded: None,
         });
-        self.files.push((name, text, false));
         self
     }
 
@@ -126,14 +153,28 @@ impl EngineBuilder {
         let mut modules = Vec::new();
         let mut diagnostics = Vec::new();
         let mut user_files = HashSet::new();
-        for (name, text, builtin) in self.files {
-            let id = sources.add(name, text.clone());
-            if !builtin {
+        // The embedded files' syntax trees, parsed when Ward was built.
+        let mut trees: Vec<Option<Module>> =
+            postcard::from_bytes(embedded::TREES).unwrap_or_default();
+        for f in self.files {
+            let id = sources.add(f.name, f.text.clone());
+            if !f.enabled {
+                continue;
+            }
+            if !f.builtin {
                 user_files.insert(id);
             }
-            match parse(id, &text) {
-                Ok(m) => modules.push(m),
-                Err(ds) => diagnostics.extend(ds),
+            let cached = f
+                .embedded
+                .filter(|&i| i == id.0 as usize)
+                .and_then(|i| trees.get_mut(i))
+                .and_then(Option::take);
+            match cached {
+                Some(m) => modules.push(m),
+                None => match parse(id, &f.text) {
+                    Ok(m) => modules.push(m),
+                    Err(ds) => diagnostics.extend(ds),
+                },
             }
         }
         // Checking modules next to one that did not parse only reports the

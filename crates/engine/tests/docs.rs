@@ -1,7 +1,12 @@
 //! The language reference is executable: every ```ward block in
 //! docs/language.md must parse and check, and its tests must pass.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests fail loudly")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests fail loudly"
+)]
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -29,7 +34,11 @@ fn every_example_in_the_language_reference_runs() {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/language.md");
     let text = std::fs::read_to_string(&path).unwrap();
     let examples = blocks(&text);
-    assert!(examples.len() >= 9, "found only {} examples", examples.len());
+    assert!(
+        examples.len() >= 9,
+        "found only {} examples",
+        examples.len()
+    );
     let mut b = EngineBuilder::std_only();
     for (line, body) in &examples {
         b = b.policy(format!("docs/language.md:{line}"), body.clone());
@@ -51,14 +60,26 @@ fn every_example_in_the_language_reference_runs() {
         .filter(|(_, f)| f.name.starts_with("docs/"))
         .map(|(id, _)| id)
         .collect();
-    let warnings: Vec<_> = engine.warnings.iter().filter(|d| docs.contains(&d.primary.span.file)).collect();
+    let warnings: Vec<_> = engine
+        .warnings
+        .iter()
+        .filter(|d| docs.contains(&d.primary.span.file))
+        .collect();
     assert!(
         warnings.is_empty(),
         "{}",
-        ward_lang::diagnostic::render_all(warnings, &engine.sources, ward_lang::diagnostic::RenderOptions::plain())
+        ward_lang::diagnostic::render_all(
+            warnings,
+            &engine.sources,
+            ward_lang::diagnostic::RenderOptions::plain()
+        )
     );
     let run = engine.run_tests(Some(&docs));
     let failed: Vec<_> = run.results.iter().filter(|r| !r.passed).collect();
     assert!(failed.is_empty(), "{failed:#?}");
-    assert!(run.results.len() >= 12, "only {} tests ran", run.results.len());
+    assert!(
+        run.results.len() >= 12,
+        "only {} tests ran",
+        run.results.len()
+    );
 }

@@ -10,7 +10,7 @@ use std::fmt;
 pub type Ident = Spanned<String>;
 
 /// A dotted name such as `pss.baseline.privileged`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct QName {
     pub parts: Vec<String>,
     pub span: Span,
@@ -29,7 +29,7 @@ impl fmt::Display for QName {
 }
 
 /// A parsed file.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Module {
     pub file: FileId,
     pub package: Option<QName>,
@@ -48,14 +48,14 @@ impl Module {
 }
 
 /// One top-level declaration.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Item {
     pub docs: Vec<String>,
     pub kind: ItemKind,
     pub span: Span,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum ItemKind {
     Use(UseDecl),
     Const(ConstDecl),
@@ -68,14 +68,14 @@ pub enum ItemKind {
     Framework(FrameworkDecl),
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct UseDecl {
     pub path: QName,
     /// `None` imports the package itself under its last name.
     pub names: Option<Vec<UseName>>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct UseName {
     pub name: Ident,
     pub alias: Option<Ident>,
@@ -87,27 +87,27 @@ impl UseName {
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ConstDecl {
     pub name: Ident,
     pub value: Expr,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ParamDecl {
     pub name: Ident,
     pub ty: TypeExpr,
     pub default: Option<Expr>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PluginDecl {
     pub name: Ident,
     pub path: Spanned<String>,
     pub options: Vec<NamedArg>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FnDecl {
     pub name: Ident,
     pub params: Vec<FnParam>,
@@ -121,14 +121,14 @@ pub struct FnDecl {
     pub block: bool,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FnParam {
     pub name: Ident,
     pub ty: Option<TypeExpr>,
 }
 
 /// Type annotations on params and functions.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum TypeExpr {
     Named(Ident),
     List(Box<TypeExpr>, Span),
@@ -155,7 +155,7 @@ impl fmt::Display for TypeExpr {
 }
 
 /// `control name { ... }`.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ControlDecl {
     pub name: Ident,
     pub meta: Vec<Meta>,
@@ -175,14 +175,14 @@ impl ControlDecl {
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Meta {
     pub docs: Vec<String>,
     pub kind: MetaKind,
     pub span: Span,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum MetaKind {
     Title(StrLit),
     Severity(Ident),
@@ -214,7 +214,7 @@ impl MetaKind {
 }
 
 /// A plain string literal in metadata (no interpolation).
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct StrLit {
     pub text: String,
     /// Whether it was written as a raw string.
@@ -223,7 +223,7 @@ pub struct StrLit {
 }
 
 /// `cis("5.2.1", version: "1.9")`.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FrameworkRef {
     pub framework: Ident,
     pub item: StrLit,
@@ -232,14 +232,14 @@ pub struct FrameworkRef {
 }
 
 /// Statements inside controls.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Stmt {
     pub docs: Vec<String>,
     pub kind: StmtKind,
     pub span: Span,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum StmtKind {
     Match(Expr),
     Let(LetStmt),
@@ -248,14 +248,14 @@ pub enum StmtKind {
     Finding(FindingStmt),
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LetStmt {
     pub name: Ident,
     pub value: Expr,
     pub span: Span,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ForStmt {
     pub binding: Binding,
     pub iter: Expr,
@@ -263,26 +263,28 @@ pub struct ForStmt {
 }
 
 /// `x` or `k, v`.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Binding {
     pub first: Ident,
     pub second: Option<Ident>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct IfStmt {
     pub cond: Expr,
     pub then: Vec<Stmt>,
     pub otherwise: Option<Else>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Else {
     If(Box<Stmt>),
     Block(Vec<Stmt>),
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum FindingKind {
     Deny,
     Warn,
@@ -297,7 +299,7 @@ impl FindingKind {
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FindingStmt {
     pub kind: FindingKind,
     pub when: Option<Expr>,
@@ -306,26 +308,26 @@ pub struct FindingStmt {
     pub fixes: Vec<FixOp>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum FixOp {
     Set { path: Expr, value: Expr, span: Span },
     Remove { path: Expr, span: Span },
 }
 
 /// `test "name" { ... }`.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TestDecl {
     pub name: StrLit,
     pub stmts: Vec<TestStmt>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TestStmt {
     pub kind: TestStmtKind,
     pub span: Span,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum TestStmtKind {
     Given(Expr),
     Version(Spanned<Version>),
@@ -333,7 +335,7 @@ pub enum TestStmtKind {
     Expect(Expectation),
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Expectation {
     /// No finding at all.
     Clean,
@@ -350,7 +352,7 @@ pub enum Expectation {
     Outcome { outcome: Outcome, control: QName },
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Outcome {
     Pass,
     Skip,
@@ -368,19 +370,19 @@ impl Outcome {
 }
 
 /// `pack name { ... }`.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PackDecl {
     pub name: Spanned<String>,
     pub stmts: Vec<PackStmt>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PackStmt {
     pub kind: PackStmtKind,
     pub span: Span,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum PackStmtKind {
     Version(StrLit),
     Description(StrLit),
@@ -402,13 +404,13 @@ pub enum PackStmtKind {
 }
 
 /// `framework name { ... }`.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FrameworkDecl {
     pub name: Ident,
     pub stmts: Vec<FrameworkStmt>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum FrameworkStmt {
     Title(StrLit),
     Version(StrLit),
@@ -422,7 +424,19 @@ pub enum FrameworkStmt {
 }
 
 /// A version literal `v1.25` or `v1.25.3`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 pub struct Version {
     pub major: u32,
     pub minor: u32,
@@ -482,14 +496,14 @@ impl fmt::Display for Version {
 }
 
 /// A named argument `name: expr`.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NamedArg {
     pub name: Ident,
     pub value: Expr,
 }
 
 /// Call arguments in order.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Arg {
     Pos(Expr),
     Named(NamedArg),
@@ -505,7 +519,7 @@ impl Arg {
 }
 
 /// An expression with its span.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Expr {
     pub kind: ExprKind,
     pub span: Span,
@@ -517,7 +531,7 @@ impl Expr {
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum ExprKind {
     Null,
     Bool(bool),
@@ -542,19 +556,19 @@ pub enum ExprKind {
     Paren(Box<Expr>),
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum StrPart {
     Lit(String),
     Expr(Expr),
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum CompClause {
     For(Binding, Expr),
     If(Expr),
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum QuantKind {
     Any,
     All,
@@ -573,13 +587,13 @@ impl QuantKind {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum UnOp {
     Not,
     Neg,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum BinOp {
     Or,
     And,

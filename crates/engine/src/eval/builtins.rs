@@ -435,7 +435,10 @@ impl<'a> Evaluator<'_, 'a> {
         span: Span,
     ) -> R<Option<Arc<regex::Regex>>> {
         if let Some(Pattern::Regex(r)) = pattern {
-            return Ok(Some(r.clone()));
+            return r
+                .get()
+                .map(Some)
+                .map_err(|e| EvalError::new(span, format!("invalid regular expression: {e}")));
         }
         let Some(p) = text else { return Ok(None) };
         if let Some(r) = self.regex_cache.get(p) {
