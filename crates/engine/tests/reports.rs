@@ -428,3 +428,21 @@ fn well_formed(xml: &str) {
 fn check_text(t: &str) {
     assert!(!t.contains('>'), "a bare > in {t:?}");
 }
+
+/// The JSON report keeps the documented contract in docs/report.schema.json,
+/// for the examples and for a fixture with errors, skips and fixes.
+#[test]
+fn json_follows_its_schema() {
+    let path = repo().join("docs/report.schema.json");
+    let schema: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    for run in [examples(), fixture()] {
+        let j: Value = serde_json::from_str(&json::render(&run.report)).unwrap();
+        let errors: Vec<String> = validator
+            .iter_errors(&j)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{errors:#?}");
+        assert!(!j["findings"].as_array().unwrap().is_empty());
+    }
+}
