@@ -1,5 +1,6 @@
 //! The language reference is executable: every ```ward block in
-//! docs/language.md must parse and check, and its tests must pass.
+//! docs/language.md (and README.md) must parse and check, and its tests
+//! must pass.
 
 #![allow(
     clippy::unwrap_used,
@@ -42,6 +43,13 @@ fn every_example_in_the_language_reference_runs() {
     let mut b = EngineBuilder::std_only();
     for (line, body) in &examples {
         b = b.policy(format!("docs/language.md:{line}"), body.clone());
+    }
+    // The README's first control too.
+    let readme =
+        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../README.md"))
+            .unwrap();
+    for (line, body) in blocks(&readme) {
+        b = b.policy(format!("docs/README.md:{line}"), body);
     }
     let engine = match b.build() {
         Ok(e) => e,
