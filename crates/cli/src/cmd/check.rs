@@ -4,7 +4,7 @@ use crate::exit;
 use crate::output;
 use std::path::PathBuf;
 use ward_engine::report;
-use ward_engine::{EvalOptions, LoadOptions, PackRef};
+use ward_engine::{Engine, EvalOptions, Inputs, LoadOptions, PackRef, Report, Selection};
 use ward_lang::hir::Severity;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -52,12 +52,8 @@ pub struct Args {
     /// recursively for .yaml, .yml and .json files.
     #[arg(value_name = "PATH", default_value = ".")]
     pub paths: Vec<String>,
-    /// A built-in pack, optionally at a profile version: `pss-restricted@v1.25`.
-    #[arg(long = "pack", value_name = "NAME[@VERSION]")]
-    pub packs: Vec<String>,
-    /// A policy file, or a folder of .ward files; its controls all run.
-    #[arg(long = "policy", value_name = "FILE|DIR")]
-    pub policies: Vec<PathBuf>,
+    #[command(flatten)]
+    pub setup: Setup,
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
@@ -67,75 +63,14 @@ pub struct Args {
     /// The lowest severity of a `deny` finding that makes the exit code 1.
     #[arg(long, value_enum, default_value = "low")]
     pub fail_on: FailOn,
-    /// Set a pack parameter: `--set checklist.app_uid=1000`.
-    #[arg(long = "set", value_name = "PARAM=VALUE")]
-    pub sets: Vec<String>,
-    /// Steps one control may take on one resource before it stops with an error.
-    #[arg(long, value_name = "STEPS", default_value_t = ward_engine::eval::DEFAULT_BUDGET)]
-    pub eval_budget: u64,
-    /// Deepest nesting accepted in YAML and JSON inputs.
-    #[arg(long, value_name = "LEVELS", default_value_t = 256)]
-    pub max_depth: usize,
-    /// Largest input file accepted, in bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = 2 * 1024 * 1024 * 1024)]
-    pub max_file_size: u64,
-    /// Most nodes YAML alias expansion may add to one file.
-    #[arg(long, value_name = "NODES", default_value_t = 100_000)]
-    pub max_alias_nodes: usize,
-    /// Most documents accepted in one YAML file.
-    #[arg(long, value_name = "DOCS", default_value_t = 100_000)]
-    pub max_documents: usize,
 }
 
 pub fn run(a: Args, color: bool, ecolor: bool) -> u8 {
-    let Some(engine) = super::engine(&a.policies, true, ecolor) else {
+    let Some(ready) = a.setup.prepare(ecolor) else {
         return exit::ERROR;
     };
-    let mut packs = Vec::new();
-    for p in &a.packs {
-        match p.parse::<PackRef>() {
-            Ok(r) => packs.push(r),
-            Err(e) => {
-                output::error(ecolor, &e);
-                return exit::ERROR;
-            }
-        }
-    }
-    if packs.is_empty() && a.policies.is_empty() {
-        packs = engine.default_packs();
-    }
-    let mut sets = Vec::new();
-    for s in &a.sets {
-        match s.split_once('=') {
-            Some((k, v)) => sets.push((k.trim().to_string(), v.to_string())),
-            None => {
-                output::error(ecolor, &format!("`--set {s}`: write it as PARAM=VALUE"));
-                return exit::ERROR;
-            }
-        }
-    }
-    let selection = match engine.select(&packs, !a.policies.is_empty(), &sets) {
-        Ok(s) => s,
-        Err(e) => {
-            output::error(ecolor, &e.0);
-            return exit::ERROR;
-        }
-    };
-    let mut load = LoadOptions::default();
-    load.json.max_depth = a.max_depth;
-    load.yaml.max_depth = a.max_depth;
-    load.max_file_size = a.max_file_size;
-    load.yaml.max_alias_nodes = a.max_alias_nodes;
-    load.yaml.max_documents = a.max_documents;
-    let inputs = ward_engine::input::load_paths(&a.paths, &load);
-    let report = engine.evaluate(
-        &selection,
-        &inputs,
-        &EvalOptions {
-            budget: a.eval_budget,
-            ..EvalOptions::default()
-        },
-    );
+    let (inputs, report) = ready.evaluate(&a.paths, &a.setup);
+    let engine = ready.engine;
     let text = match a.format {
         Format::Json => report::json::render(&report) + "\n",
         Format::Sarif => {
@@ -173,4 +108,109 @@ pub fn run(a: Args, color: bool, ecolor: bool) -> u8 {
             .any(|f| f.waived.is_none() && f.level == ward_engine::Level::Deny && f.severity >= t)
     });
     if failing { exit::FINDINGS } else { exit::OK }
+}
+
+/// What `check`, `fix` and `diff` share: the policies that run, their
+/// params, and the limits of loading and evaluation.
+#[derive(Clone, Debug, clap::Args)]
+pub struct Setup {
+    /// A built-in pack, optionally at a profile version: `pss-restricted@v1.25`.
+    #[arg(long = "pack", value_name = "NAME[@VERSION]")]
+    pub packs: Vec<String>,
+    /// A policy file, or a folder of .ward files; its controls all run.
+    #[arg(long = "policy", value_name = "FILE|DIR")]
+    pub policies: Vec<PathBuf>,
+    /// Set a pack parameter: `--set checklist.app_uid=1000`.
+    #[arg(long = "set", value_name = "PARAM=VALUE")]
+    pub sets: Vec<String>,
+    /// Steps one control may take on one resource before it stops with an error.
+    #[arg(long, value_name = "STEPS", default_value_t = ward_engine::eval::DEFAULT_BUDGET)]
+    pub eval_budget: u64,
+    /// Deepest nesting accepted in YAML and JSON inputs.
+    #[arg(long, value_name = "LEVELS", default_value_t = 256)]
+    pub max_depth: usize,
+    /// Largest input file accepted, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 2 * 1024 * 1024 * 1024)]
+    pub max_file_size: u64,
+    /// Most nodes YAML alias expansion may add to one file.
+    #[arg(long, value_name = "NODES", default_value_t = 100_000)]
+    pub max_alias_nodes: usize,
+    /// Most documents accepted in one YAML file.
+    #[arg(long, value_name = "DOCS", default_value_t = 100_000)]
+    pub max_documents: usize,
+}
+
+/// The engine and the packs it runs, ready to evaluate inputs.
+#[derive(Debug)]
+pub struct Ready {
+    pub engine: Engine,
+    pub selection: Selection,
+}
+
+impl Setup {
+    /// Builds the engine and selects the packs (the default packs when
+    /// neither `--pack` nor `--policy` is given); problems go to standard
+    /// error.
+    pub fn prepare(&self, ecolor: bool) -> Option<Ready> {
+        let engine = super::engine(&self.policies, true, ecolor)?;
+        let mut packs = Vec::new();
+        for p in &self.packs {
+            match p.parse::<PackRef>() {
+                Ok(r) => packs.push(r),
+                Err(e) => {
+                    output::error(ecolor, &e);
+                    return None;
+                }
+            }
+        }
+        if packs.is_empty() && self.policies.is_empty() {
+            packs = engine.default_packs();
+        }
+        let mut sets = Vec::new();
+        for s in &self.sets {
+            match s.split_once('=') {
+                Some((k, v)) => sets.push((k.trim().to_string(), v.to_string())),
+                None => {
+                    output::error(ecolor, &format!("`--set {s}`: write it as PARAM=VALUE"));
+                    return None;
+                }
+            }
+        }
+        match engine.select(&packs, !self.policies.is_empty(), &sets) {
+            Ok(selection) => Some(Ready { engine, selection }),
+            Err(e) => {
+                output::error(ecolor, &e.0);
+                None
+            }
+        }
+    }
+
+    /// The loader's limits.
+    pub fn load_options(&self) -> LoadOptions {
+        let mut load = LoadOptions::default();
+        load.json.max_depth = self.max_depth;
+        load.yaml.max_depth = self.max_depth;
+        load.max_file_size = self.max_file_size;
+        load.yaml.max_alias_nodes = self.max_alias_nodes;
+        load.yaml.max_documents = self.max_documents;
+        load
+    }
+
+    pub fn eval_options(&self) -> EvalOptions {
+        EvalOptions {
+            budget: self.eval_budget,
+            ..EvalOptions::default()
+        }
+    }
+}
+
+impl Ready {
+    /// Loads paths and evaluates the selection over them.
+    pub fn evaluate(&self, paths: &[String], setup: &Setup) -> (Inputs, Report) {
+        let inputs = ward_engine::input::load_paths(paths, &setup.load_options());
+        let report = self
+            .engine
+            .evaluate(&self.selection, &inputs, &setup.eval_options());
+        (inputs, report)
+    }
 }
