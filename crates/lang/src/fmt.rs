@@ -169,11 +169,17 @@ impl<'s> Printer<'s> {
     /// The offset just after the first `{` at or after `pos`, outside
     /// comments.
     pub(crate) fn open_brace(&self, pos: usize) -> usize {
+        self.token_after(pos, b'{')
+    }
+
+    /// The offset just past the first `token` at or after `pos`, outside
+    /// comments.
+    pub(crate) fn token_after(&self, pos: usize, token: u8) -> usize {
         let mut i = pos;
         loop {
             i = self.next_token(i);
             match self.src.as_bytes().get(i) {
-                Some(b'{') => return i + 1,
+                Some(&b) if b == token => return i + 1,
                 Some(_) => i += 1,
                 None => return i,
             }

@@ -72,7 +72,13 @@ fn recover(file: FileId, src: &str, first: pest::error::Error<Rule>) -> Diagnost
         let Some(piece) = src.get(start..end) else {
             continue;
         };
-        if piece.trim().is_empty() {
+        // Blank lines and comments before the first declaration are no
+        // piece of their own.
+        let only_comments = piece.lines().all(|l| {
+            let l = l.trim();
+            l.is_empty() || (l.starts_with('#'))
+        });
+        if only_comments {
             continue;
         }
         // Keep offsets: pad the piece's position with the original prefix
@@ -218,7 +224,103 @@ fn from_pest(file: FileId, src: &str, e: pest::error::Error<Rule>, offset: usize
     if let Some(h) = help {
         d = d.with_help(h);
     }
+    let closer = ["`}`", "`)`", "`]`"].contains(&found.as_str());
+    if closer && d.message.starts_with("expected end of file") {
+        d = Diagnostic::error(
+            "parse-error",
+            Span::new(file, start, end),
+            format!("unexpected {found}: nothing is open here"),
+        )
+        .label("closes nothing")
+        .with_help("remove it, or look above for the opening bracket it was meant to close");
+    }
+    match unclosed(src, start) {
+        Unclosed::String(q) if line_of(src, q) < line_of(src, start) => {
+            let quote = Span::new(file, q, q + 1);
+            d = Diagnostic::error("parse-error", quote, "this string is never closed")
+                .label("the string starts here")
+                .with_secondary(Span::new(file, start, end), "and cannot go on past this")
+                .with_help(
+                    "end the string with `\"`; inside a string write `\\{`, `\\}` and `\\\"` for braces and quotes",
+                );
+        }
+        Unclosed::Bracket(at, c) if found == "end of file" => {
+            d = d.with_secondary(
+                Span::new(file, at, at + 1),
+                format!("this `{}` is never closed", char::from(c)),
+            );
+        }
+        _ => {}
+    }
     d
+}
+
+/// What is open at a position: the innermost string or bracket.
+enum Unclosed {
+    Nothing,
+    String(usize),
+    Bracket(usize, u8),
+}
+
+fn line_of(src: &str, at: usize) -> usize {
+    src.as_bytes()
+        .iter()
+        .take(at)
+        .filter(|&&b| b == b'\n')
+        .count()
+}
+
+/// Scans `src` up to `upto` for strings, interpolations and brackets that
+/// are still open there.
+fn unclosed(src: &str, upto: usize) -> Unclosed {
+    enum Open {
+        Str(usize),
+        Interp,
+        Bracket(usize, u8),
+    }
+    let bytes = src.as_bytes();
+    let mut stack: Vec<Open> = Vec::new();
+    let mut i = 0;
+    while i < upto.min(bytes.len()) {
+        let b = bytes.get(i).copied().unwrap_or(b' ');
+        if let Some(Open::Str(_)) = stack.last() {
+            match b {
+                b'\\' => i += 1,
+                b'"' => {
+                    stack.pop();
+                }
+                b'{' => stack.push(Open::Interp),
+                _ => {}
+            }
+            i += 1;
+            continue;
+        }
+        match b {
+            b'#' => {
+                while i < bytes.len() && bytes.get(i) != Some(&b'\n') {
+                    i += 1;
+                }
+                continue;
+            }
+            b'"' => stack.push(Open::Str(i)),
+            b'{' | b'(' | b'[' => stack.push(Open::Bracket(i, b)),
+            b'}' | b')' | b']' => {
+                if matches!(stack.last(), Some(Open::Bracket(..) | Open::Interp)) {
+                    stack.pop();
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    for o in stack.iter().rev() {
+        match o {
+            Open::Str(q) => return Unclosed::String(*q),
+            Open::Bracket(at, c) => return Unclosed::Bracket(*at, *c),
+            Open::Interp => {}
+        }
+    }
+    Unclosed::Nothing
 }
 
 fn or_something(s: &str) -> &str {
@@ -344,7 +446,11 @@ fn rule_name(r: Rule) -> Option<&'static str> {
         Rule::fix_op | Rule::fix_set | Rule::fix_remove => "`set` or `remove`",
         Rule::block => "`{`",
         Rule::binding => "loop variable",
-        Rule::type_expr | Rule::type_name | Rule::type_list | Rule::type_map => "type",
+        Rule::type_expr
+        | Rule::type_name
+        | Rule::type_list
+        | Rule::type_map
+        | Rule::type_generic => "type",
         Rule::call_args | Rule::field | Rule::index => "operator",
         Rule::arg | Rule::named_arg => "argument",
         Rule::object_entry => "`key: value`",
@@ -562,6 +668,20 @@ impl P {
             Rule::type_map => {
                 let t = self.next(&mut children(inner), &o, "type")?;
                 Ok(TypeExpr::Map(Box::new(self.parse_type(t)?), span))
+            }
+            Rule::type_generic => {
+                let id = self.parse_ident(self.next(&mut children(inner), &o, "type")?);
+                let mut d = Diagnostic::error(
+                    "unknown-type",
+                    id.span,
+                    format!("there is no generic type `{}`", id.node),
+                )
+                .label("not a generic type");
+                d = match crate::diagnostic::suggest(&id.node, ["list", "map"]) {
+                    Some(s) => d.with_help(format!("did you mean `{s}<...>`?")),
+                    None => d.with_help("the generic types are `list<T>` and `map<T>`"),
+                };
+                Err(Box::new(d))
             }
             _ => Err(self.err(&inner, "type")),
         }

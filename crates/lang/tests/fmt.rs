@@ -640,3 +640,17 @@ fn snapshot_tests_packs_and_frameworks() {
 fn snapshot_statements_and_blank_lines() {
     insta::assert_snapshot!(snapshot_of(STATEMENTS_AND_BLANK_LINES));
 }
+
+/// A comment between a function's `)` and its `=` once landed inside the
+/// parentheses, hiding the `)` and breaking the file.
+#[test]
+fn comment_after_a_parameter_list_stays_outside_it() {
+    let src =
+        "fn is_pod() # after the list\n= 1 == 1\n\nfn g(a: string) -> bool # too\n= a == \"x\"\n";
+    let out = check_properties(src, "comment after `)`");
+    assert!(out.contains("fn is_pod() = 1 == 1"), "{out}");
+    assert!(
+        out.contains("fn g(a: string) -> bool = a == \"x\""),
+        "{out}"
+    );
+}

@@ -174,8 +174,13 @@ impl Printer<'_> {
                 None => Elem::Doc(text(p.name.node.clone()), p.name.span),
             })
             .collect();
-        let body_start = f.lets.first().map_or(f.body.span, |l| l.span).start;
-        let params_end = f.ret.as_ref().map_or(body_start, |t| t.span().start) as usize;
+        // The parameter list ends at its `)`: comments after it belong to
+        // what follows.
+        let last = f.params.last().map_or(f.name.span, |p| {
+            p.ty.as_ref()
+                .map_or(p.name.span, |t| p.name.span.to(t.span()))
+        });
+        let params_end = self.token_after(last.end as usize, b')').saturating_sub(1);
         let params = self.seq("(", ")", &items, (f.name.span.end as usize, params_end));
         let mut head = vec![text(format!("fn {}", f.name.node)), params];
         if let Some(t) = &f.ret {
