@@ -308,16 +308,23 @@ pub struct Selection {
 pub struct EvalOptions {
     /// Steps one control may take on one resource.
     pub budget: u64,
+    /// Steps one control may take over the whole run; past it the control
+    /// stops with one error naming it.
+    pub run_budget: u64,
     /// Remember pure function results per resource (off only to compare
     /// against a straightforward evaluation).
     pub memoize: bool,
+    /// Time each control (`ward check --profile`).
+    pub profile: bool,
 }
 
 impl Default for EvalOptions {
     fn default() -> Self {
         EvalOptions {
             budget: crate::eval::DEFAULT_BUDGET,
+            run_budget: crate::eval::DEFAULT_RUN_BUDGET,
             memoize: true,
+            profile: false,
         }
     }
 }
@@ -743,18 +750,21 @@ impl Engine {
                 })
                 .collect()
         };
+        let spend = Spend::new(nunits * ncontrols, opts.run_budget);
         let acc = inputs
             .resources
             .par_iter()
             .fold(
-                || (Acc::new(nunits * ncontrols), make()),
+                || (Acc::new(nunits * ncontrols, opts.profile), make()),
                 |(mut acc, mut evs), r| {
-                    self.evaluate_resource(sel, inputs, &inv, &mut evs, r, ncontrols, &mut acc);
+                    self.evaluate_resource(
+                        sel, inputs, &inv, &spend, &mut evs, r, ncontrols, &mut acc,
+                    );
                     (acc, evs)
                 },
             )
             .map(|(acc, _)| acc)
-            .reduce(|| Acc::new(nunits * ncontrols), Acc::merge);
+            .reduce(|| Acc::new(nunits * ncontrols, opts.profile), Acc::merge);
         let mut report = Report {
             findings: acc.findings,
             errors: Vec::new(),
@@ -793,6 +803,7 @@ impl Engine {
                     failed: counts[1] as usize,
                     waived: 0,
                     errors: counts[2] as usize,
+                    time_ns: acc.nanos.get(ui * ncontrols + c).copied().unwrap_or(0),
                 });
             }
         }
@@ -805,6 +816,7 @@ impl Engine {
         sel: &Selection,
         inputs: &'a Inputs,
         inv: &Inventory<'a>,
+        spend: &Spend,
         evs: &mut [Evaluator<'_, 'a>],
         r: &'a Resource,
         ncontrols: usize,
@@ -816,6 +828,7 @@ impl Engine {
             let mut run = Run {
                 unit,
                 inv,
+                spend,
                 slot: ui * ncontrols,
                 inputs,
                 r,
@@ -865,7 +878,18 @@ impl Engine {
         for &c in controls {
             raw.clear();
             let slot = run.slot + c;
-            match ev.run_control(c, run.r.root(), &mut raw) {
+            if run.spend.stopped(slot) {
+                continue;
+            }
+            let started = (!acc.nanos.is_empty()).then(std::time::Instant::now);
+            let result = ev.run_control(c, run.r.root(), &mut raw);
+            if let (Some(t), Some(n)) = (started, acc.nanos.get_mut(slot)) {
+                *n += u64::try_from(t.elapsed().as_nanos()).unwrap_or(u64::MAX);
+            }
+            if run.spend.add(slot, ev.steps()) {
+                self.run_budget_error(acc, c, run.spend.budget);
+            }
+            match result {
                 Ok(Applied::Yes) => {
                     if let Some(counts) = acc.counts.get_mut(slot) {
                         counts[0] += 1;
@@ -906,6 +930,28 @@ impl Engine {
                 }
             }
         }
+    }
+
+    /// The one error of a control that ran out of its run budget.
+    fn run_budget_error(&self, acc: &mut Acc, c: usize, budget: u64) {
+        let Some(cd) = self.program.controls.get(c) else {
+            return;
+        };
+        let (line, column) = self.sources.line_col(cd.span);
+        acc.errors.push(Error {
+            kind: ErrorKind::Evaluation,
+            file: None,
+            policy: Some(self.sources.name(cd.span.file).to_string()),
+            line,
+            column,
+            message: format!(
+                "control `{}` stopped: it took more than {budget} evaluation steps over the \
+                 whole run, so its findings are incomplete (raise the limit with --run-budget)",
+                cd.id
+            ),
+            control: Some(cd.id.clone()),
+            resource: None,
+        });
     }
 
     fn eval_error(
@@ -1088,6 +1134,7 @@ struct Profile {
 struct Run<'u, 'a> {
     unit: &'u Unit,
     inv: &'u Inventory<'a>,
+    spend: &'u Spend,
     slot: usize,
     inputs: &'a Inputs,
     r: &'a Resource,
@@ -1096,20 +1143,57 @@ struct Run<'u, 'a> {
     mode: Option<Profile>,
 }
 
+/// Steps each (unit, control) took over the run, shared by the threads; a
+/// control past the run budget stops.
+struct Spend {
+    budget: u64,
+    steps: Vec<std::sync::atomic::AtomicU64>,
+    stopped: Vec<std::sync::atomic::AtomicBool>,
+}
+
+impl Spend {
+    fn new(n: usize, budget: u64) -> Spend {
+        Spend {
+            budget,
+            steps: (0..n).map(|_| Default::default()).collect(),
+            stopped: (0..n).map(|_| Default::default()).collect(),
+        }
+    }
+
+    fn stopped(&self, slot: usize) -> bool {
+        self.stopped
+            .get(slot)
+            .is_some_and(|s| s.load(std::sync::atomic::Ordering::Relaxed))
+    }
+
+    /// Counts steps; true exactly once, for the call that crossed the budget.
+    fn add(&self, slot: usize, steps: u64) -> bool {
+        use std::sync::atomic::Ordering::Relaxed;
+        let (Some(total), Some(stopped)) = (self.steps.get(slot), self.stopped.get(slot)) else {
+            return false;
+        };
+        let before = total.fetch_add(steps, Relaxed);
+        before.saturating_add(steps) > self.budget && !stopped.swap(true, Relaxed)
+    }
+}
+
 /// Per-thread accumulation of an evaluation.
 struct Acc {
     findings: Vec<Finding>,
     errors: Vec<Error>,
     /// Per (unit, control): applied, failed, errors.
     counts: Vec<[u32; 3]>,
+    /// Per (unit, control): nanoseconds, when profiling (else empty).
+    nanos: Vec<u64>,
 }
 
 impl Acc {
-    fn new(n: usize) -> Acc {
+    fn new(n: usize, profile: bool) -> Acc {
         Acc {
             findings: Vec::new(),
             errors: Vec::new(),
             counts: vec![[0; 3]; n],
+            nanos: if profile { vec![0; n] } else { Vec::new() },
         }
     }
 
@@ -1120,6 +1204,9 @@ impl Acc {
             x[0] += y[0];
             x[1] += y[1];
             x[2] += y[2];
+        }
+        for (x, y) in a.nanos.iter_mut().zip(b.nanos) {
+            *x += y;
         }
         a
     }

@@ -117,4 +117,8 @@ pub struct ControlOutcome {
     /// Resources whose findings from it are all waived.
     pub waived: usize,
     pub errors: usize,
+    /// Time spent evaluating it, summed over threads, when the run was
+    /// profiled ([`crate::EvalOptions::profile`]).
+    #[serde(skip)]
+    pub time_ns: u64,
 }

@@ -96,6 +96,12 @@ pub enum Applied {
 /// The default number of steps one control may take on one resource.
 pub const DEFAULT_BUDGET: u64 = 10_000_000;
 
+/// The default number of steps one control may take over a whole run (all
+/// resources together): a few seconds of work, far above what any shipped
+/// control needs on a 100,000-resource export, and what stops a control
+/// that joins every resource with every other.
+pub const DEFAULT_RUN_BUDGET: u64 = 2_000_000_000;
+
 pub struct Evaluator<'p, 'a> {
     prog: &'p Compiled,
     env: &'p Env,
@@ -229,6 +235,11 @@ impl<'p, 'a> Evaluator<'p, 'a> {
         self.base = 0;
         self.stack.resize(64, Val::Missing);
         self.eval(e)
+    }
+
+    /// Steps taken since the last control, call or expression began.
+    pub fn steps(&self) -> u64 {
+        self.steps
     }
 
     /// Runs one control over one resource, appending its findings.

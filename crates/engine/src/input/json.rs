@@ -163,7 +163,11 @@ impl<'a> Reader<'a> {
                     .get(self.i..)
                     .and_then(|t| t.chars().next())
                     .unwrap_or('?');
-                format!("`{c}`")
+                if c.is_control() || c == '\u{feff}' {
+                    format!("the character U+{:04X}", u32::from(c))
+                } else {
+                    format!("`{c}`")
+                }
             }
         }
     }

@@ -198,6 +198,19 @@ impl Inputs {
         let root = doc.root();
         let kind = root.get_str("kind").and_then(|k| k.as_str());
         match kind {
+            Some(k)
+                if k.ends_with("List")
+                    && root.get_str("items").is_some_and(|i| {
+                        !matches!(i.kind(), crate::value::doc::Node::List { .. })
+                    }) =>
+            {
+                self.skipped.push(Skipped {
+                    file: path.to_string(),
+                    index: Some(index as usize),
+                    line,
+                    reason: format!("a `{k}` whose `items` is not a list"),
+                });
+            }
             Some(k) if k.ends_with("List") && root.get_str("items").is_some() => {
                 let items: Vec<Doc> = root
                     .get_str("items")
@@ -225,6 +238,9 @@ impl Inputs {
             }),
             _ => {
                 let reason = match root.kind() {
+                    crate::value::doc::Node::Obj { .. } if root.get_str("kind").is_some() => {
+                        "`kind` is not a non-empty string: not a Kubernetes resource".to_string()
+                    }
                     crate::value::doc::Node::Obj { .. } => {
                         "no `kind` field: not a Kubernetes resource".to_string()
                     }
@@ -433,7 +449,15 @@ fn load_file(shown: &str, path: &Path, opts: &LoadOptions) -> LoadedFile {
                 .next()
                 .map(|l| l.chars().count() + 1)
                 .unwrap_or(1);
-            return fail("the file is not valid UTF-8 text".to_string(), line, col);
+            let bytes = e.as_bytes();
+            let message = if bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]) {
+                "the file is UTF-16 text; Ward reads UTF-8: convert it (e.g. `iconv -f UTF-16 -t UTF-8`)"
+            } else if bytes.contains(&0) {
+                "the file is binary, not text"
+            } else {
+                "the file is not valid UTF-8 text"
+            };
+            return fail(message.to_string(), line, col);
         }
     };
     let format = detect_format(path, &text);
@@ -534,13 +558,27 @@ fn load_text(shown: &str, text: &str, format: Format, opts: &LoadOptions) -> Loa
         Format::Yaml => {
             let text = text.strip_prefix('\u{feff}').unwrap_or(text);
             let (docs, errors) = yaml::parse_stream(text, &opts.yaml);
+            // Template syntax makes the YAML invalid, or reads as mappings
+            // used as keys (`name: {{ .Values.x }}`).
             let template = looks_like_template(text);
-            if template && !errors.is_empty() {
+            let complex = docs.iter().any(|d| !d.complex_keys.is_empty());
+            if template && (!errors.is_empty() || complex) {
                 lf.skipped.push(Skipped {
                     file: shown.to_string(),
                     index: None,
                     line: 1,
                     reason: "an unrendered template (`{{ ... }}`): render it first, e.g. with `helm template`".into(),
+                });
+                return lf;
+            }
+            let blank = |d: &yaml::YamlDoc| d.doc.as_ref().is_none_or(|x| x.root().is_null());
+            if docs.iter().all(blank) && errors.is_empty() {
+                lf.skipped.push(Skipped {
+                    file: shown.to_string(),
+                    index: None,
+                    line: 1,
+                    reason: "nothing to check: only comments, blank lines and empty documents"
+                        .into(),
                 });
                 return lf;
             }
@@ -552,6 +590,14 @@ fn load_text(shown: &str, text: &str, format: Format, opts: &LoadOptions) -> Loa
             let pipeline = ci::pipeline_of(Path::new(shown));
             let mut prev_line = 0usize;
             for d in docs {
+                for pos in &d.complex_keys {
+                    lf.errors.push(err(
+                        pos.line as usize,
+                        pos.col as usize,
+                        "a mapping or list used as a key: JSON, and so Kubernetes, cannot hold it"
+                            .to_string(),
+                    ));
+                }
                 for (key, pos) in &d.duplicates {
                     lf.errors.push(err(
                         pos.line as usize,
@@ -562,6 +608,11 @@ fn load_text(shown: &str, text: &str, format: Format, opts: &LoadOptions) -> Loa
                     ));
                 }
                 match d.doc {
+                    // Empty documents (`---` with nothing after, which reads
+                    // as null) are common in generated output; they hold
+                    // nothing to check.
+                    Some(doc) if doc.root().is_null() => {}
+                    None => {}
                     Some(doc)
                         if pipeline == Some(ci::Pipeline::GitLab) && is_gitlab_header(&doc) =>
                     {
@@ -584,10 +635,6 @@ fn load_text(shown: &str, text: &str, format: Format, opts: &LoadOptions) -> Loa
                             .map(|(_, s)| s.clone());
                         prev_line = line;
                         lf.docs.push((d.index as u32, doc, origin, line));
-                    }
-                    None => {
-                        // Empty documents (`---` with nothing after) are
-                        // common in generated output; they are not inputs.
                     }
                 }
             }

@@ -41,6 +41,9 @@ pub struct YamlDoc {
     pub line: usize,
     /// Keys given twice in one mapping (the later value is kept).
     pub duplicates: Vec<(String, Pos)>,
+    /// Mappings or sequences used as keys, which JSON cannot hold (kept as
+    /// the key `<complex key>`): typically `{{ ... }}` of a template.
+    pub complex_keys: Vec<Pos>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -48,6 +51,18 @@ pub struct YamlError {
     pub line: usize,
     pub col: usize,
     pub message: String,
+}
+
+/// The parser's message, reworded where it would puzzle a reader.
+fn scan_message(info: &str) -> String {
+    match info {
+        // The scanner counts `[` and `{` nesting in a byte.
+        "recursion limit exceeded" => {
+            "the document nests more than 255 levels of `[...]` or `{...}`, more than Ward reads"
+                .to_string()
+        }
+        _ => info.to_string(),
+    }
 }
 
 /// Parses every document of a YAML stream. Errors do not stop the documents
@@ -81,6 +96,7 @@ pub fn parse_stream(text: &str, opts: &YamlOptions) -> (Vec<YamlDoc>, Vec<YamlEr
                             index: docs.len(),
                             line,
                             duplicates: Vec::new(),
+                            complex_keys: Vec::new(),
                         });
                     }
                     _ => break,
@@ -144,6 +160,7 @@ struct State<'o> {
     /// Where the pending mapping key was written: a block collection that is
     /// its value is reported at its key's line.
     key_pos: Option<Pos>,
+    complex_keys: Vec<Pos>,
 }
 
 impl<'o> State<'o> {
@@ -167,6 +184,7 @@ impl<'o> State<'o> {
             merge_pending: false,
             alias_budget,
             key_pos: None,
+            complex_keys: Vec::new(),
         }
     }
 
@@ -192,7 +210,7 @@ impl<'o> State<'o> {
                     return Err(YamlError {
                         line: m.line() + self.line_offset,
                         col: m.col() + 1,
-                        message: e.info().to_string(),
+                        message: scan_message(e.info()),
                     });
                 }
             };
@@ -251,6 +269,7 @@ impl<'o> State<'o> {
             index: self.first_index + self.docs.len(),
             line: self.doc_line,
             duplicates,
+            complex_keys: std::mem::take(&mut self.complex_keys),
         });
     }
 
@@ -295,6 +314,7 @@ impl<'o> State<'o> {
                     // A complex key (a mapping or sequence as a key): keep it
                     // as the text "<complex key>".
                     b.key_str("<complex key>");
+                    self.complex_keys.push(pos);
                     if let Some(f) = self.frames.last_mut() {
                         f.expect_key = false;
                     }

@@ -521,7 +521,15 @@ impl DocBuilder {
                 let mut keep = Vec::with_capacity(kids.len());
                 for &(k, id) in kids.iter().rev() {
                     if seen.contains(&k) {
-                        let pos = self.doc.pos.get(id as usize).copied().unwrap_or_default();
+                        // Reported where the key is given again: the value
+                        // that is kept.
+                        let later = keep.iter().find(|(kk, _)| *kk == k).map_or(id, |e| e.1);
+                        let pos = self
+                            .doc
+                            .pos
+                            .get(later as usize)
+                            .copied()
+                            .unwrap_or_default();
                         self.duplicates.push((k.as_str().to_string(), pos));
                         continue;
                     }
@@ -694,6 +702,7 @@ mod tests {
         let dups = b.duplicates.clone();
         let d = b.finish();
         assert_eq!(d.root().to_json(), json!({"a": 2}));
-        assert_eq!(dups, vec![("a".to_string(), Pos::new(1, 2))]);
+        // Reported where the key is given again.
+        assert_eq!(dups, vec![("a".to_string(), Pos::new(2, 2))]);
     }
 }
