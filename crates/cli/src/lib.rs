@@ -4,6 +4,7 @@
 pub mod cmd;
 pub mod exit;
 pub mod output;
+pub mod progress;
 
 use clap::{Parser, Subcommand};
 use std::ffi::OsString;

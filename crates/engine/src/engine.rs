@@ -316,6 +316,8 @@ pub struct EvalOptions {
     pub memoize: bool,
     /// Time each control (`ward check --profile`).
     pub profile: bool,
+    /// Counts the resources evaluated, for a progress display.
+    pub progress: Option<Arc<crate::progress::Progress>>,
 }
 
 impl Default for EvalOptions {
@@ -325,6 +327,7 @@ impl Default for EvalOptions {
             run_budget: crate::eval::DEFAULT_RUN_BUDGET,
             memoize: true,
             profile: false,
+            progress: None,
         }
     }
 }
@@ -760,6 +763,9 @@ impl Engine {
                     self.evaluate_resource(
                         sel, inputs, &inv, &spend, &mut evs, r, ncontrols, &mut acc,
                     );
+                    if let Some(p) = &opts.progress {
+                        p.evaluated_one();
+                    }
                     (acc, evs)
                 },
             )
@@ -804,6 +810,7 @@ impl Engine {
                     waived: 0,
                     errors: counts[2] as usize,
                     time_ns: acc.nanos.get(ui * ncontrols + c).copied().unwrap_or(0),
+                    steps: spend.spent(ui * ncontrols + c),
                 });
             }
         }
@@ -1158,6 +1165,12 @@ impl Spend {
             steps: (0..n).map(|_| Default::default()).collect(),
             stopped: (0..n).map(|_| Default::default()).collect(),
         }
+    }
+
+    fn spent(&self, slot: usize) -> u64 {
+        self.steps
+            .get(slot)
+            .map_or(0, |s| s.load(std::sync::atomic::Ordering::Relaxed))
     }
 
     fn stopped(&self, slot: usize) -> bool {

@@ -121,4 +121,8 @@ pub struct ControlOutcome {
     /// profiled ([`crate::EvalOptions::profile`]).
     #[serde(skip)]
     pub time_ns: u64,
+    /// Evaluation steps it took over the run (expressions evaluated): a
+    /// measure of its cost that does not depend on the machine or its load.
+    #[serde(skip)]
+    pub steps: u64,
 }

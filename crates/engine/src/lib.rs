@@ -13,6 +13,7 @@ pub mod eval;
 pub mod finding;
 pub mod input;
 pub mod inventory;
+pub mod progress;
 pub mod report;
 pub mod testing;
 pub mod value;

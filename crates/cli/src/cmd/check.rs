@@ -218,11 +218,16 @@ impl Ready {
     /// Loads paths and evaluates the selection over them.
     pub fn evaluate(&self, paths: &[String], setup: &Setup) -> (Inputs, Report) {
         let started = std::time::Instant::now();
-        let inputs = ward_engine::input::load_paths(paths, &setup.load_options());
+        let bar = crate::progress::Bar::start(paths);
+        let mut load = setup.load_options();
+        load.progress = bar.counters();
+        let inputs = ward_engine::input::load_paths(paths, &load);
         let loaded = started.elapsed();
-        let report = self
-            .engine
-            .evaluate(&self.selection, &inputs, &setup.eval_options());
+        bar.evaluating(inputs.resources.len());
+        let mut eval = setup.eval_options();
+        eval.progress = bar.counters();
+        let report = self.engine.evaluate(&self.selection, &inputs, &eval);
+        bar.finish();
         if setup.profile {
             eprint!("{}", profile(&report, loaded, started.elapsed() - loaded));
         }
@@ -253,8 +258,8 @@ fn profile(report: &Report, load: std::time::Duration, eval: std::time::Duration
     );
     let _ = writeln!(
         out,
-        "  {:>10}  {:>9}  {:>8}  control (pack)",
-        "ms", "applied", "µs each"
+        "  {:>10}  {:>9}  {:>8}  {:>12}  control (pack)",
+        "ms", "applied", "µs each", "steps"
     );
     for o in &rows {
         let ms = o.time_ns as f64 / 1e6;
@@ -265,8 +270,8 @@ fn profile(report: &Report, load: std::time::Duration, eval: std::time::Duration
         };
         let _ = writeln!(
             out,
-            "  {ms:>10.2}  {:>9}  {each:>8.2}  {} ({})",
-            o.applied, o.control, o.pack
+            "  {ms:>10.2}  {:>9}  {each:>8.2}  {:>12}  {} ({})",
+            o.applied, o.steps, o.control, o.pack
         );
     }
     out

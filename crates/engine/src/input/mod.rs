@@ -34,6 +34,8 @@ pub struct LoadOptions {
     /// Files up to this size keep their text in memory for code frames and
     /// fixes; larger ones are read again when a report needs them.
     pub keep_text_below: u64,
+    /// Counts the bytes read, for a progress display.
+    pub progress: Option<std::sync::Arc<crate::progress::Progress>>,
 }
 
 impl Default for LoadOptions {
@@ -43,6 +45,7 @@ impl Default for LoadOptions {
             yaml: yaml::YamlOptions::default(),
             max_file_size: 2 * 1024 * 1024 * 1024,
             keep_text_below: 16 * 1024 * 1024,
+            progress: None,
         }
     }
 }
@@ -437,6 +440,9 @@ fn load_file(shown: &str, path: &Path, opts: &LoadOptions) -> LoadedFile {
         Ok(b) => b,
         Err(e) => return fail(format!("cannot read: {e}"), 0, 0),
     };
+    if let Some(p) = &opts.progress {
+        p.read(bytes.len() as u64);
+    }
     let text = match String::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
@@ -478,7 +484,16 @@ fn stream_large_json(shown: &str, path: &Path, opts: &LoadOptions) -> Option<Loa
     if !stream::looks_like_list(head.get(..n).unwrap_or(&[])) {
         return None;
     }
-    let mut reader = std::io::Read::chain(head.get(..n).unwrap_or(&[]), f);
+    if let Some(p) = &opts.progress {
+        p.read(n as u64);
+    }
+    let mut reader = std::io::Read::chain(
+        head.get(..n).unwrap_or(&[]),
+        crate::progress::Counting {
+            inner: f,
+            progress: opts.progress.as_deref(),
+        },
+    );
     let streamed = stream::read_list(&mut reader, &opts.json).ok()??;
     let mut lf = LoadedFile {
         file: SourceFile {
