@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Ward's end-to-end benchmark: generated cluster exports of growing size,
+# the parse-only floors and `ward check` with the three large packs, in one
+# run on the same files; then cold start, and the cost of the
+# cross-resource controls as the export doubles.
+#
+#   scripts/bench.sh                 # 1,000, 10,000 and 100,000 resources
+#   scripts/bench.sh 1000 10000      # chosen sizes
+#
+# Needs python3 and GNU time (/usr/bin/time). Exports are cached in
+# target/bench (WARD_BENCH_DIR). Results: docs/performance.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+sizes=("$@")
+[ ${#sizes[@]} -eq 0 ] && sizes=(1000 10000 100000)
+dir=${WARD_BENCH_DIR:-target/bench}
+mkdir -p "$dir"
+
+cargo build --release -q -p ward-cli
+cargo build --release -q -p ward-engine --example parse_floor
+ward=target/release/ward
+floor=target/release/examples/parse_floor
+packs=(--pack pss-restricted --pack checklist --pack cis-k8s)
+
+export_of() { # size -> path (generated once per size, seed 1)
+  local f="$dir/export-$1.json"
+  [ -s "$f" ] || python3 scripts/gen-export.py --resources "$1" --seed 1 -o "$f"
+  echo "$f"
+}
+
+# Runs a command under GNU time; prints "wall cpu rss_mb".
+measure() {
+  local t="$dir/time.txt"
+  /usr/bin/time -f '%e %U %S %M' -o "$t" "$@" >/dev/null 2>&1 || true
+  # GNU time puts "Command exited with non-zero status" first when the
+  # exit code is not 0 (1: findings).
+  tail -1 "$t" | awk '{printf "%.2f %.2f %.0f", $1, $2 + $3, $4 / 1024}'
+}
+
+echo "machine: $(nproc) cores, $(uname -sr); ward $($ward --version | awk '{print $2}')"
+echo
+printf '| resources | file MB | serde_json→Value s (RSS MB) | ward parse s (RSS MB) | ward check s, cpu s (RSS MB) | findings | check ÷ serde | check ÷ ward parse | RSS ÷ file |\n'
+printf '|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n'
+for n in "${sizes[@]}"; do
+  f=$(export_of "$n")
+  mb=$(awk -v b="$(stat -c %s "$f")" 'BEGIN {printf "%.0f", b / 1048576}')
+  read -r sw sc sr <<<"$(measure "$floor" serde "$f")"
+  read -r pw pc pr <<<"$(measure "$floor" ward "$f")"
+  read -r cw cc cr <<<"$(measure "$ward" check "${packs[@]}" --format json -o "$dir/report-$n.json" "$f")"
+  findings=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["findings"]))' "$dir/report-$n.json")
+  awk -v n="$n" -v mb="$mb" -v sw="$sw" -v sr="$sr" -v pw="$pw" -v pr="$pr" -v cw="$cw" -v cc="$cc" -v cr="$cr" -v fi="$findings" 'BEGIN {
+    printf "| %d | %d | %.2f (%d) | %.2f (%d) | %.2f, %.2f (%d) | %d | %.2f | %.2f | %.2f |\n",
+      n, mb, sw, sr, pw, pr, cw, cc, cr, fi, cw / sw, cw / pw, cr / mb }'
+done
+
+# Cold start: one small manifest, every built-in pack: the median wall and
+# CPU (user + sys) time of 21 runs.
+echo
+all=()
+for p in $($ward packs --format json | python3 -c 'import json,sys; print(" ".join(p["name"] for p in json.load(sys.stdin)))'); do
+  all+=(--pack "$p")
+done
+python3 - "$ward" "${all[@]}" examples/quickstart/web.yaml <<'PY'
+import resource, statistics, subprocess, sys, time
+walls, cpus = [], []
+for _ in range(21):
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t = time.perf_counter()
+    subprocess.run(sys.argv[1:2] + ["check"] + sys.argv[2:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    walls.append(time.perf_counter() - t)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+print("cold start (examples/quickstart/web.yaml, every built-in pack): median wall %.1f ms, median CPU %.1f ms"
+      % (statistics.median(walls) * 1e3, statistics.median(cpus) * 1e3))
+PY
+
+# Cross-resource controls as the export doubles: the evaluation steps each
+# takes (expressions evaluated: independent of the machine and its load) and
+# the time it spends (summed over threads), from --profile, at half the
+# largest size and at the largest.
+big=${sizes[-1]}
+half=$((big / 2))
+echo
+echo "cross-resource controls, ${half} → ${big} resources:"
+echo
+printf '| control | steps at %d | steps at %d | ratio | ms at %d | ms at %d | ratio |\n' "$half" "$big" "$half" "$big"
+printf '|---|---:|---:|---:|---:|---:|---:|\n'
+for n in "$half" "$big"; do
+  f=$(export_of "$n")
+  $ward check "${packs[@]}" --profile --format json -o /dev/null "$f" 2>"$dir/profile-$n.txt" || true
+done
+for c in pod_disruption_budget pdb_allows_eviction pod_network_policy namespace_default_deny \
+  required_flows designed_flows_only namespace_network_policies default_service_account; do
+  a=$(awk -v c="$c" '$5 ~ ("\\." c "$") {print $1, $4; exit}' "$dir/profile-$half.txt")
+  b=$(awk -v c="$c" '$5 ~ ("\\." c "$") {print $1, $4; exit}' "$dir/profile-$big.txt")
+  if [ -n "$a" ] && [ -n "$b" ]; then
+    awk -v c="$c" -v a="$a" -v b="$b" 'BEGIN {
+      split(a, x, " "); split(b, y, " ");
+      printf "| %s | %d | %d | %.2f | %.1f | %.1f | %.2f |\n", c, x[2], y[2], (x[2] > 0 ? y[2] / x[2] : 0), x[1], y[1], (x[1] > 0 ? y[1] / x[1] : 0) }'
+  fi
+done
+exit 0
