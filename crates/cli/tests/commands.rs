@@ -1,0 +1,182 @@
+//! End-to-end behaviour of `ward check` that the other command tests do not
+//! reach: `--fail-on` thresholds, standard input, `--output`, colour
+//! (`--color`, `NO_COLOR`), `--profile`, and `ward test` failing.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests fail loudly"
+)]
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::path::PathBuf;
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn ward() -> Command {
+    let mut c = Command::cargo_bin("ward").expect("the ward binary is built");
+    c.current_dir(repo());
+    c.env_remove("NO_COLOR");
+    c
+}
+
+/// A Pod whose worst finding is `high` (a privileged container) and that has
+/// `medium` ones too.
+const POD: &str = "tests/hostile/inputs/crlf.yaml";
+
+fn exit_with(args: &[&str]) -> i32 {
+    ward()
+        .arg("check")
+        .args(args)
+        .arg(POD)
+        .output()
+        .unwrap()
+        .status
+        .code()
+        .unwrap()
+}
+
+#[test]
+fn fail_on_sets_the_severity_that_fails_the_run() {
+    assert_eq!(exit_with(&[]), 1, "the default threshold is low");
+    assert_eq!(exit_with(&["--fail-on", "medium"]), 1);
+    assert_eq!(exit_with(&["--fail-on", "high"]), 1);
+    assert_eq!(
+        exit_with(&["--fail-on", "critical"]),
+        0,
+        "no critical finding"
+    );
+    assert_eq!(exit_with(&["--fail-on", "never"]), 0);
+    // Errors win over any threshold.
+    let broken = ward()
+        .args([
+            "check",
+            "--fail-on",
+            "never",
+            "tests/hostile/inputs/truncated.json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(broken.status.code(), Some(2));
+}
+
+#[test]
+fn standard_input_is_read_as_a_file_named_dash() {
+    let text = std::fs::read_to_string(repo().join(POD)).unwrap();
+    let out = ward()
+        .args(["check", "--format", "json", "-"])
+        .write_stdin(text)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let f = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["control"] == "pss.baseline.privileged")
+        .expect("the privileged container is found");
+    assert_eq!(f["file"], "-");
+    assert_eq!(
+        (f["line"].as_u64(), f["column"].as_u64()),
+        (Some(11), Some(21))
+    );
+}
+
+#[test]
+fn output_writes_the_report_to_a_file_and_nothing_to_stdout() {
+    let dir = std::env::temp_dir().join(format!("ward-output-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("report.sarif");
+    let out = ward()
+        .args(["check", "--format", "sarif", "--output"])
+        .arg(&file)
+        .arg(POD)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let sarif: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn colour_follows_the_flag_and_no_color() {
+    let run = |args: &[&str], no_color: bool| {
+        let mut c = ward();
+        if no_color {
+            c.env("NO_COLOR", "1");
+        }
+        let out = c.arg("check").args(args).arg(POD).output().unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert!(run(&["--color", "always"], false).contains('\u{1b}'));
+    assert!(!run(&["--color", "never"], false).contains('\u{1b}'));
+    // Not a terminal: no colour by default.
+    assert!(!run(&[], false).contains('\u{1b}'));
+    assert!(!run(&["--color", "auto"], true).contains('\u{1b}'));
+}
+
+#[test]
+fn profile_reports_time_and_steps_per_control_on_stderr() {
+    let out = ward()
+        .args(["check", "--profile", "--format", "json", POD])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(!report["findings"].as_array().unwrap().is_empty());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("profile: read 1 resources from 1 files"),
+        "{err}"
+    );
+    let row = err
+        .lines()
+        .find(|l| l.ends_with("pss.baseline.privileged (pss-baseline)"))
+        .expect("a row for every control");
+    let steps: u64 = row.split_whitespace().nth(3).unwrap().parse().unwrap();
+    assert!(steps > 0, "{row}");
+}
+
+#[test]
+fn a_failing_policy_test_exits_one_with_its_location() {
+    let dir = std::env::temp_dir().join(format!("ward-failing-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("p.ward"),
+        r#"package team
+
+control no_latest {
+  title "No latest tag"
+  match input.kind == "Pod"
+  for c in input.spec.containers ?? [] {
+    deny when ends_with(c.image ?? "", ":latest") at c.image
+  }
+}
+
+test "a latest image is denied" {
+  given {kind: "Pod", metadata: {name: "p"}, spec: {containers: [{name: "a", image: "nginx:latest"}]}}
+  expect deny no_latest
+}
+
+test "this expectation is wrong" {
+  given {kind: "Pod", metadata: {name: "p"}, spec: {containers: [{name: "a", image: "nginx:1.27"}]}}
+  expect deny no_latest
+}
+"#,
+    )
+    .unwrap();
+    let out = ward().arg("test").arg(&dir).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(text.contains("this expectation is wrong"), "{text}");
+    assert!(text.contains("p.ward:16:"), "{text}");
+    std::fs::remove_dir_all(&dir).ok();
+}
