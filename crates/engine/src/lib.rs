@@ -6,6 +6,8 @@
 //! with the standard library and built-in packs embedded) → [`Engine::select`]
 //! (packs at profile versions, with params) → [`input::load_paths`] →
 //! [`Engine::evaluate`] → [`Report`].
+//!
+#![doc = include_str!("../README.md")]
 
 pub mod compile;
 pub mod engine;
