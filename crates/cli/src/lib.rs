@@ -36,6 +36,10 @@ pub struct Cli {
 pub enum Command {
     /// Evaluate packs and policies over manifests, exports, Dockerfiles and workflows.
     Check(cmd::check::Args),
+    /// Apply the fixes of failing controls to YAML and JSON files, as a diff or in place.
+    Fix(cmd::fix::Args),
+    /// Compare two runs (paths or JSON reports): new, fixed and still-open findings.
+    Diff(cmd::diff::Args),
     /// Run the `test` blocks of policies and packs.
     Test(cmd::test::Args),
     /// Format `.ward` files.
@@ -66,6 +70,8 @@ pub fn main(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> Exit
     let ecolor = cli.color.enabled_for_stderr();
     let code = match cli.command {
         Command::Check(a) => cmd::check::run(a, color, ecolor),
+        Command::Fix(a) => cmd::fix::run(a, color, ecolor),
+        Command::Diff(a) => cmd::diff::run(a, ecolor),
         Command::Test(a) => cmd::test::run(a, color, ecolor),
         Command::Fmt(a) => cmd::fmt::run(a, ecolor),
         Command::Explain(a) => cmd::explain::run(a, ecolor),

@@ -14,7 +14,10 @@ mod ops;
 mod patch;
 mod scan;
 
+pub(crate) use patch::apply as apply_op;
+
 use super::common::{Source, Sources};
+use crate::eval::FixOp;
 use crate::finding::Finding;
 use crate::input::{Inputs, LoadOptions, Resource};
 use serde_json::Value;
@@ -74,15 +77,42 @@ impl<'a> Planner<'a> {
         if f.fix.is_empty() {
             return None;
         }
-        let src = self.sources.get(&f.file)?;
+        let (fidx, rank, r) = self.resource(f)?;
+        self.plan_ops(&f.file, fidx, rank, r, &f.fix)
+    }
+
+    /// The edits that carry out `ops` on the resource at `rank` among the
+    /// resources of file `path`, if they can be proven.
+    pub fn plan_at(&self, path: &str, rank: usize, ops: &[FixOp]) -> Option<FixPlan> {
+        let fidx = *self.files.get(path)?;
+        let r = *self.by_file.get(&fidx)?.get(rank)?;
+        self.plan_ops(path, fidx, rank, r, ops)
+    }
+
+    /// How many bytes of edited text this planner has loaded again.
+    pub fn spent(&self) -> usize {
+        VERIFY_BUDGET - self.budget.get()
+    }
+
+    fn plan_ops(
+        &self,
+        path: &str,
+        fidx: u32,
+        rank: usize,
+        r: &Resource,
+        ops: &[FixOp],
+    ) -> Option<FixPlan> {
+        if ops.is_empty() {
+            return None;
+        }
+        let src = self.sources.get(path)?;
         if src.text.len() > self.budget.get() {
             return None;
         }
-        let (fidx, rank, r) = self.resource(f)?;
         let mut expected = r.root().to_json();
         let mut edits: Vec<TextEdit> = Vec::new();
         let mut fixed = String::new();
-        for op in &f.fix {
+        for op in ops {
             patch::apply(&mut expected, op)?;
             let mut chosen = None;
             for cand in ops::candidates(src, &r.doc, op) {
@@ -91,7 +121,7 @@ impl<'a> Planner<'a> {
                 let Some(text) = apply(&src.text, &mut all) else {
                     continue;
                 };
-                if self.verify(&f.file, fidx, rank, &text, &expected) {
+                if self.verify(path, fidx, rank, &text, &expected) {
                     chosen = Some((all, text));
                     break;
                 }
@@ -103,7 +133,7 @@ impl<'a> Planner<'a> {
 
     /// The finding's resource: its file's index, its rank among that file's
     /// resources, and the resource.
-    fn resource(&self, f: &Finding) -> Option<(u32, usize, &'a Resource)> {
+    pub(crate) fn resource(&self, f: &Finding) -> Option<(u32, usize, &'a Resource)> {
         let fidx = *self.files.get(f.file.as_str())?;
         let in_file = self.by_file.get(&fidx)?;
         let matches: Vec<(usize, &Resource)> = in_file

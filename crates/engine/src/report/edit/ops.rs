@@ -85,7 +85,97 @@ impl<'d> Ctx<'_, 'd> {
             return Some(o);
         }
         let a = self.after_key(o)?;
-        matches!(self.char_at(a)?, '{' | '[').then_some(a)
+        if matches!(self.char_at(a)?, '{' | '[') {
+            return Some(a);
+        }
+        // An empty collection can only be written in flow style; Helm's
+        // templates put it on the line after its key (`securityContext:`
+        // then `{}`).
+        if self.parent.len() > 0 {
+            return None;
+        }
+        let rest = self.text().get(a..)?;
+        let (line, _) = self.src.line_col(a);
+        let (_, end) = self.src.line_range(line)?;
+        let tail = self.text().get(a..end)?.trim();
+        if !(tail.is_empty() || tail.starts_with('#')) {
+            return None;
+        }
+        let mut at = end - a;
+        for l in rest.get(end - a..)?.split_inclusive('\n') {
+            let t = l.trim_start();
+            if t.is_empty() || t.starts_with('#') {
+                at += l.len();
+                continue;
+            }
+            let b = a + at + (l.len() - t.len());
+            return matches!(self.char_at(b)?, '{' | '[').then_some(b);
+        }
+        None
+    }
+
+    /// For an empty parent written `{}` or `[]`: where that text starts and
+    /// ends, and whether it stands on a line of its own.
+    fn empty_flow(&self) -> Option<(usize, usize, bool)> {
+        if self.parent.len() > 0 || !self.yaml() {
+            return None;
+        }
+        let b = self.bracket()?;
+        let close = match self.char_at(b)? {
+            '{' => '}',
+            _ => ']',
+        };
+        let after = self.text().get(b + 1..)?;
+        let inner = after.len() - after.trim_start_matches([' ', '\t']).len();
+        if after.get(inner..)?.chars().next()? != close {
+            return None;
+        }
+        let end = b + 1 + inner + 1;
+        let own_line = self.width_before(b).is_some();
+        Some((b, end, own_line))
+    }
+
+    /// Block-style text in place of an empty `{}` or `[]`: what a person
+    /// editing a Helm chart's output writes.
+    fn add_to_empty(&self, seg: &str, v: &Value, list: bool) -> Option<Vec<TextEdit>> {
+        let (b, end, own_line) = self.empty_flow()?;
+        let nl = self.nl();
+        let body = |indent: &str| {
+            if list {
+                format!("- {}", emit::list_item(v, &format!("{indent}  "), nl))
+            } else {
+                emit::entry(seg, v, indent, nl)
+            }
+        };
+        if own_line {
+            let indent = " ".repeat(self.width_before(b)?);
+            return Some(vec![edit(b, end, body(&indent))]);
+        }
+        // `key: {}`: the entries go on the following lines, two spaces in
+        // from the key.
+        let (line, _) = self.src.line_col(b);
+        let (ls, _) = self.src.line_range(line)?;
+        let prefix = self.text().get(ls..b)?;
+        let mut key = 0;
+        loop {
+            let rest = prefix.get(key..)?;
+            key += rest.len() - rest.trim_start_matches(' ').len();
+            if prefix.get(key..)?.starts_with("- ") {
+                key += 2;
+            } else {
+                break;
+            }
+        }
+        let colon = prefix.trim_end().len();
+        if !prefix.get(..colon)?.ends_with(':') {
+            return None;
+        }
+        let indent = " ".repeat(prefix.get(..key)?.chars().count() + 2);
+        Some(vec![edit(
+            ls + colon,
+            end,
+            format!("{nl}{indent}{}", body(&indent)),
+        )])
     }
 
     /// The offset after `key:` and the spaces that follow, on `o`'s line.
@@ -198,7 +288,8 @@ impl<'d> Ctx<'_, 'd> {
         } else {
             Vec::new()
         };
-        Some(self.ordered(flow, block))
+        let empty = self.add_to_empty(seg, v, index.is_some());
+        Some(empty.into_iter().chain(self.ordered(flow, block)).collect())
     }
 
     fn add_block(&self, seg: &str, v: &Value, index: Option<usize>) -> Option<Candidates> {

@@ -306,3 +306,63 @@ fn token_ends() {
     assert_eq!(token_end(&src, 1, 4), Some(8));
     assert_eq!(token_end(&src, 3, 6), Some(22));
 }
+
+#[test]
+fn fills_empty_flow_collections_in_block_style() {
+    // Helm's templates render an empty `securityContext` as `{}` on the
+    // line after the key.
+    let helm = "\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  securityContext:
+    {}
+  containers:
+    - name: web
+      image: nginx
+      securityContext: {} # empty
+      args: []
+";
+    let out = fixed(
+        "a.yaml",
+        helm,
+        0,
+        &[(
+            "add",
+            "/spec/securityContext/seccompProfile",
+            Some(json!({"type": "RuntimeDefault"})),
+        )],
+    )
+    .unwrap();
+    assert!(
+        out.contains(
+            "  securityContext:\n    seccompProfile:\n      type: RuntimeDefault\n  containers:"
+        ),
+        "{out}"
+    );
+    let out = fixed(
+        "a.yaml",
+        helm,
+        0,
+        &[(
+            "add",
+            "/spec/containers/0/securityContext/runAsNonRoot",
+            Some(json!(true)),
+        )],
+    )
+    .unwrap();
+    assert!(
+        out.contains("      securityContext:\n        runAsNonRoot: true # empty\n"),
+        "{out}"
+    );
+    let out = fixed(
+        "a.yaml",
+        helm,
+        0,
+        &[("add", "/spec/containers/0/args/-", Some(json!("quiet")))],
+    )
+    .unwrap();
+    assert!(out.contains("      args:\n        - quiet\n"), "{out}");
+}

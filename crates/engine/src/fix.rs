@@ -1,0 +1,428 @@
+//! `ward fix`: carries out the `fix` of every finding that has one, as
+//! verified edits of the files' text, and says which fixes it could not
+//! carry out and why.
+//!
+//! Each edit comes from the report's edit planner ([`crate::report`]'s
+//! `edit` module): an edit is kept only when the edited file, loaded again,
+//! holds exactly the resource with the fix applied and every other document
+//! unchanged. Comments, key order and formatting outside the edit are kept
+//! because nothing else is rewritten.
+//!
+//! Fixes are applied in rounds. In a round, each file's findings are fixed
+//! one after the other on the file's current text, so a second fix sees the
+//! first. Within a round a resource takes at most one fix per control, and a
+//! fix whose target (the parent of the path it changes) an earlier fix of
+//! the round already changed waits for the next round: its operations were
+//! computed from the resource before that change. After each round the
+//! inputs, with the edited texts in place of the files, are evaluated
+//! again, so the next round's fixes are computed from the fixed documents.
+//! Rounds stop when a round changes nothing.
+
+use crate::engine::{Engine, EvalOptions, Selection};
+use crate::eval::FixOp;
+use crate::finding::{Error, Finding, Identity};
+use crate::input::{Format, Inputs, LoadOptions, load_paths_over};
+use crate::report::common::Sources;
+use crate::report::edit::{Planner, apply_op};
+use serde::Serialize;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+/// Which fixes to carry out.
+#[derive(Clone, Debug)]
+pub struct FixOptions {
+    /// Only the fixes of these controls (a control id, or a prefix ending
+    /// at a `.`: `pss.restricted` takes every control of that package);
+    /// every control's when empty.
+    pub controls: Vec<String>,
+    /// The most rounds of fixing (see the module's documentation).
+    pub max_rounds: usize,
+    /// The most bytes of edited text loaded again to verify edits, over the
+    /// whole run.
+    pub verify_budget: usize,
+}
+
+impl Default for FixOptions {
+    fn default() -> Self {
+        FixOptions {
+            controls: Vec::new(),
+            max_rounds: 32,
+            verify_budget: 512 * 1024 * 1024,
+        }
+    }
+}
+
+/// A finding a fix is about, where it was first reported.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct FixTarget {
+    pub control: String,
+    pub resource: Identity,
+    /// The file as named on the command line.
+    pub file: String,
+    /// The chart template a Helm-rendered document came from (its
+    /// `# Source:` comment).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
+    /// The line in the file as it was read, before any fix.
+    pub line: u32,
+    pub pointer: String,
+    pub fingerprint: String,
+}
+
+/// A fix that was not carried out, and why.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Unfixed {
+    #[serde(flatten)]
+    pub target: FixTarget,
+    pub reason: String,
+}
+
+/// One file's text before and after its fixes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileChange {
+    pub path: String,
+    pub before: Arc<str>,
+    pub after: Arc<str>,
+}
+
+/// What a fix run did.
+#[derive(Debug, Default)]
+pub struct FixRun {
+    /// The files whose text changed, in load order.
+    pub changes: Vec<FileChange>,
+    /// The fixes carried out, in the order they were applied.
+    pub applied: Vec<FixTarget>,
+    /// The fixes that were not, in load order.
+    pub unfixed: Vec<Unfixed>,
+    /// Input and evaluation errors of the first evaluation.
+    pub errors: Vec<Error>,
+    /// How many times the inputs were evaluated.
+    pub rounds: usize,
+}
+
+/// Evaluates `paths`, applies the fixes of the findings that have one, and
+/// returns the edited texts. Nothing is written: the caller decides.
+pub fn run(
+    engine: &Engine,
+    sel: &Selection,
+    paths: &[String],
+    load: &LoadOptions,
+    eval: &EvalOptions,
+    opts: &FixOptions,
+) -> FixRun {
+    let mut load = load.clone();
+    // Edited texts must be the ones planned on, never read again from disk.
+    load.keep_text_below = u64::MAX;
+    let mut st = State {
+        load,
+        opts,
+        overlay: HashMap::new(),
+        originals: HashMap::new(),
+        order: Vec::new(),
+        first_line: HashMap::new(),
+        done: HashSet::new(),
+        failed: HashMap::new(),
+        applied: Vec::new(),
+        spent: 0,
+    };
+    let mut run = FixRun::default();
+    let mut pending: Vec<FixTarget> = Vec::new();
+    for round in 0..opts.max_rounds {
+        let inputs = load_paths_over(paths, &st.load, &st.overlay);
+        let report = engine.evaluate(sel, &inputs, eval);
+        run.rounds = round + 1;
+        if round == 0 {
+            run.errors = report.errors.clone();
+            for f in &inputs.files {
+                if !st.order.contains(&f.path) {
+                    st.order.push(f.path.clone());
+                }
+            }
+        }
+        let todo = st.todo(&report.findings);
+        pending = todo.iter().map(|f| st.target(f)).collect();
+        if todo.is_empty() || !st.round(&inputs, &report, &todo) {
+            break;
+        }
+        pending.clear();
+    }
+    for t in pending {
+        if st.done.contains(&t.fingerprint) || st.failed.contains_key(&t.fingerprint) {
+            continue;
+        }
+        let reason = format!(
+            "still pending after {} rounds of fixes; run `ward fix` again",
+            opts.max_rounds
+        );
+        st.failed
+            .insert(t.fingerprint.clone(), Unfixed { target: t, reason });
+    }
+    let rank: HashMap<&str, usize> = st
+        .order
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.as_str(), i))
+        .collect();
+    for (path, after) in &st.overlay {
+        let Some(before) = st.originals.get(path) else {
+            continue;
+        };
+        if before != after {
+            run.changes.push(FileChange {
+                path: path.clone(),
+                before: before.clone(),
+                after: after.clone(),
+            });
+        }
+    }
+    run.changes
+        .sort_by_key(|c| rank.get(c.path.as_str()).copied().unwrap_or(usize::MAX));
+    run.applied = st.applied;
+    run.unfixed = st.failed.into_values().collect();
+    run.unfixed.sort_by(|a, b| {
+        let ka = rank
+            .get(a.target.file.as_str())
+            .copied()
+            .unwrap_or(usize::MAX);
+        let kb = rank
+            .get(b.target.file.as_str())
+            .copied()
+            .unwrap_or(usize::MAX);
+        (ka, a.target.line, &a.target.control).cmp(&(kb, b.target.line, &b.target.control))
+    });
+    run
+}
+
+struct State<'o> {
+    load: LoadOptions,
+    opts: &'o FixOptions,
+    /// The current text of each edited file.
+    overlay: HashMap<String, Arc<str>>,
+    /// The text of each edited file as first read.
+    originals: HashMap<String, Arc<str>>,
+    /// Files in load order.
+    order: Vec<String>,
+    /// Where each finding (by fingerprint) was first reported.
+    first_line: HashMap<String, u32>,
+    /// Fingerprints whose fix was applied.
+    done: HashSet<String>,
+    /// Fingerprints whose fix will not be tried again.
+    failed: HashMap<String, Unfixed>,
+    applied: Vec<FixTarget>,
+    /// Bytes of edited text loaded again so far.
+    spent: usize,
+}
+
+/// The text of one file being fixed in a round, and its resources as last
+/// loaded when an earlier fix of the round changed it.
+struct Working {
+    path: String,
+    format: Format,
+    text: Arc<str>,
+    edited: Option<(Inputs, Sources)>,
+    /// Per resource rank: the controls fixed this round and the operations
+    /// applied.
+    touched: HashMap<usize, Vec<(String, Vec<FixOp>)>>,
+}
+
+impl State<'_> {
+    fn selected(&self, control: &str) -> bool {
+        self.opts.controls.is_empty()
+            || self.opts.controls.iter().any(|c| {
+                control == c
+                    || control
+                        .strip_prefix(c.as_str())
+                        .is_some_and(|rest| rest.starts_with('.') || c.ends_with('.'))
+            })
+    }
+
+    /// The findings of this evaluation whose fix is still to be tried.
+    fn todo<'r>(&mut self, findings: &'r [Finding]) -> Vec<&'r Finding> {
+        let mut out = Vec::new();
+        for f in findings {
+            if f.fix.is_empty() || f.waived.is_some() || !self.selected(&f.control) {
+                continue;
+            }
+            let fp = f.fingerprint();
+            self.first_line.entry(fp.clone()).or_insert(f.line);
+            if self.failed.contains_key(&fp) {
+                continue;
+            }
+            if self.done.contains(&fp) {
+                let reason =
+                    "the fix was applied but the control still reports the finding".to_string();
+                let target = self.target(f);
+                self.failed.insert(fp, Unfixed { target, reason });
+                continue;
+            }
+            out.push(f);
+        }
+        out
+    }
+
+    fn target(&self, f: &Finding) -> FixTarget {
+        let fingerprint = f.fingerprint();
+        FixTarget {
+            control: f.control.clone(),
+            resource: f.resource.clone(),
+            file: f.file.clone(),
+            origin: f.origin.clone(),
+            line: self.first_line.get(&fingerprint).copied().unwrap_or(f.line),
+            pointer: f.pointer.clone(),
+            fingerprint,
+        }
+    }
+
+    fn fail(&mut self, f: &Finding, reason: impl Into<String>) {
+        let target = self.target(f);
+        let reason = reason.into();
+        self.failed
+            .insert(target.fingerprint.clone(), Unfixed { target, reason });
+    }
+
+    /// One round over the findings of one evaluation; whether any text
+    /// changed.
+    fn round(&mut self, inputs: &Inputs, report: &crate::Report, todo: &[&Finding]) -> bool {
+        let sources = Sources::new(inputs, report);
+        let planner = Planner::new(inputs, &sources);
+        let mut files: Vec<(&str, Vec<&Finding>)> = Vec::new();
+        for f in todo {
+            match files.iter_mut().find(|(p, _)| *p == f.file) {
+                Some((_, v)) => v.push(f),
+                None => files.push((f.file.as_str(), vec![f])),
+            }
+        }
+        let mut progress = false;
+        for (path, findings) in files {
+            let Some(src) = sources.get(path) else {
+                for f in findings {
+                    self.fail(f, "the file's text could not be read again");
+                }
+                continue;
+            };
+            if !matches!(src.format, Format::Yaml | Format::Json) {
+                for f in findings {
+                    self.fail(f, "fixes are carried out in YAML and JSON files only");
+                }
+                continue;
+            }
+            self.originals
+                .entry(path.to_string())
+                .or_insert_with(|| src.text.clone());
+            let mut w = Working {
+                path: path.to_string(),
+                format: src.format,
+                text: src.text.clone(),
+                edited: None,
+                touched: HashMap::new(),
+            };
+            for f in findings {
+                progress |= self.fix_one(&planner, &mut w, f);
+            }
+            if w.edited.is_some() {
+                self.overlay.insert(w.path, w.text);
+            }
+        }
+        progress
+    }
+
+    /// Tries one finding's fix on the working text; whether it changed it.
+    fn fix_one(&mut self, planner: &Planner<'_>, w: &mut Working, f: &Finding) -> bool {
+        let Some((_, rank, r)) = planner.resource(f) else {
+            self.fail(
+                f,
+                "its resource could not be told apart from the others in the file",
+            );
+            return false;
+        };
+        let mut expected = r.root().to_json();
+        if f.fix.iter().any(|op| apply_op(&mut expected, op).is_none()) {
+            self.fail(
+                f,
+                "the fix does not apply to the resource (a path it changes has no parent)",
+            );
+            return false;
+        }
+        if let Some(t) = w.touched.get(&rank) {
+            if t.iter().any(|(_, ops)| *ops == f.fix) {
+                // Another pack's control asked for the same change.
+                self.done.insert(f.fingerprint());
+                self.applied.push(self.target(f));
+                return false;
+            }
+            if t.iter().any(|(c, _)| *c == f.control) {
+                return false;
+            }
+            let before = r.root().to_json();
+            let now = w
+                .edited
+                .as_ref()
+                .and_then(|(i, _)| i.resources.get(rank))
+                .map(|r| r.root().to_json());
+            let stale = f.fix.iter().any(|op| {
+                let parent = op.path.rsplit_once('/').map(|(p, _)| p).unwrap_or("");
+                now.as_ref().and_then(|n| n.pointer(parent)) != before.pointer(parent)
+            });
+            if stale {
+                return false;
+            }
+        }
+        if self.spent + w.text.len() > self.opts.verify_budget {
+            self.fail(
+                f,
+                "the budget for verifying edits is spent; run `ward fix` again",
+            );
+            return false;
+        }
+        let (plan, spent) = match &w.edited {
+            None => (planner.plan_at(&w.path, rank, &f.fix), 0),
+            Some((i, s)) => {
+                let p = Planner::new(i, s);
+                let plan = p.plan_at(&w.path, rank, &f.fix);
+                (plan, p.spent())
+            }
+        };
+        self.spent += spent.max(w.text.len());
+        let Some(plan) = plan else {
+            self.fail(
+                f,
+                "no edit of the text could be verified: every candidate loaded back as something other than the fixed resource with the rest of the file unchanged",
+            );
+            return false;
+        };
+        let text: Arc<str> = Arc::from(plan.fixed);
+        let mut again = Inputs::default();
+        again.add_text(&w.path, &text, &self.load);
+        let sources = Sources::single(&w.path, text.clone(), w.format);
+        w.text = text;
+        w.edited = Some((again, sources));
+        w.touched
+            .entry(rank)
+            .or_default()
+            .push((f.control.clone(), f.fix.clone()));
+        self.done.insert(f.fingerprint());
+        self.applied.push(self.target(f));
+        true
+    }
+}
+
+/// The fixable controls among the built-in packs: those with a `fix` in at
+/// least one finding statement, by id.
+pub fn fixable_controls(engine: &Engine) -> Vec<String> {
+    let mut out: Vec<String> = engine
+        .program
+        .controls
+        .iter()
+        .filter(|c| {
+            c.has_fix
+                && engine
+                    .sources
+                    .name(c.span.file)
+                    .starts_with("<ward>/policies/")
+        })
+        .map(|c| c.id.clone())
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
