@@ -23,8 +23,9 @@ use crate::eval::FixOp;
 use crate::finding::{Error, Finding, Identity};
 use crate::input::{Format, Inputs, LoadOptions, load_paths_over};
 use crate::report::common::Sources;
-use crate::report::edit::{Planner, apply_op};
+use crate::report::edit::{Planner, apply as apply_edits, apply_op};
 use serde::Serialize;
+use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -53,7 +54,7 @@ impl Default for FixOptions {
 }
 
 /// A finding a fix is about, where it was first reported.
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct FixTarget {
     pub control: String,
     pub resource: Identity,
@@ -67,10 +68,13 @@ pub struct FixTarget {
     pub line: u32,
     pub pointer: String,
     pub fingerprint: String,
+    /// The fix's operations, on the resource as it was when the fix was
+    /// planned (after the fixes applied before it).
+    pub fix: Vec<FixOp>,
 }
 
 /// A fix that was not carried out, and why.
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct Unfixed {
     #[serde(flatten)]
     pub target: FixTarget,
@@ -126,7 +130,7 @@ pub fn run(
         spent: 0,
     };
     let mut run = FixRun::default();
-    let mut pending: Vec<FixTarget> = Vec::new();
+    let mut pending: Vec<(String, FixTarget)> = Vec::new();
     for round in 0..opts.max_rounds {
         let inputs = load_paths_over(paths, &st.load, &st.overlay);
         let report = engine.evaluate(sel, &inputs, eval);
@@ -140,22 +144,21 @@ pub fn run(
             }
         }
         let todo = st.todo(&report.findings);
-        pending = todo.iter().map(|f| st.target(f)).collect();
+        pending = todo.iter().map(|f| (key(f), st.target(f))).collect();
         if todo.is_empty() || !st.round(&inputs, &report, &todo) {
             break;
         }
         pending.clear();
     }
-    for t in pending {
-        if st.done.contains(&t.fingerprint) || st.failed.contains_key(&t.fingerprint) {
+    for (k, t) in pending {
+        if st.done.contains(&k) || st.failed.contains_key(&k) {
             continue;
         }
         let reason = format!(
             "still pending after {} rounds of fixes; run `ward fix` again",
             opts.max_rounds
         );
-        st.failed
-            .insert(t.fingerprint.clone(), Unfixed { target: t, reason });
+        st.failed.insert(k, Unfixed { target: t, reason });
     }
     let rank: HashMap<&str, usize> = st
         .order
@@ -202,11 +205,11 @@ struct State<'o> {
     originals: HashMap<String, Arc<str>>,
     /// Files in load order.
     order: Vec<String>,
-    /// Where each finding (by fingerprint) was first reported.
+    /// Where each finding (by [`key`]) was first reported.
     first_line: HashMap<String, u32>,
-    /// Fingerprints whose fix was applied.
+    /// Findings (by [`key`]) whose fix was applied.
     done: HashSet<String>,
-    /// Fingerprints whose fix will not be tried again.
+    /// Findings (by [`key`]) whose fix will not be tried again.
     failed: HashMap<String, Unfixed>,
     applied: Vec<FixTarget>,
     /// Bytes of edited text loaded again so far.
@@ -220,6 +223,8 @@ struct Working {
     format: Format,
     text: Arc<str>,
     edited: Option<(Inputs, Sources)>,
+    /// Whether the text differs from the round's.
+    changed: bool,
     /// Per resource rank: the controls fixed this round and the operations
     /// applied.
     touched: HashMap<usize, Vec<(String, Vec<FixOp>)>>,
@@ -243,7 +248,7 @@ impl State<'_> {
             if f.fix.is_empty() || f.waived.is_some() || !self.selected(&f.control) {
                 continue;
             }
-            let fp = f.fingerprint();
+            let fp = key(f);
             self.first_line.entry(fp.clone()).or_insert(f.line);
             if self.failed.contains_key(&fp) {
                 continue;
@@ -262,22 +267,23 @@ impl State<'_> {
 
     fn target(&self, f: &Finding) -> FixTarget {
         let fingerprint = f.fingerprint();
+        let line = self.first_line.get(&key(f)).copied().unwrap_or(f.line);
         FixTarget {
             control: f.control.clone(),
             resource: f.resource.clone(),
             file: f.file.clone(),
             origin: f.origin.clone(),
-            line: self.first_line.get(&fingerprint).copied().unwrap_or(f.line),
+            line,
             pointer: f.pointer.clone(),
             fingerprint,
+            fix: f.fix.clone(),
         }
     }
 
     fn fail(&mut self, f: &Finding, reason: impl Into<String>) {
         let target = self.target(f);
         let reason = reason.into();
-        self.failed
-            .insert(target.fingerprint.clone(), Unfixed { target, reason });
+        self.failed.insert(key(f), Unfixed { target, reason });
     }
 
     /// One round over the findings of one evaluation; whether any text
@@ -300,6 +306,16 @@ impl State<'_> {
                 }
                 continue;
             };
+            if let Some(e) = inputs.errors.iter().find(|e| e.file == path) {
+                let reason = format!(
+                    "the file does not load cleanly (line {}: {}), so no edit of it can be verified",
+                    e.line, e.message
+                );
+                for f in findings {
+                    self.fail(f, reason.clone());
+                }
+                continue;
+            }
             if !matches!(src.format, Format::Yaml | Format::Json) {
                 for f in findings {
                     self.fail(f, "fixes are carried out in YAML and JSON files only");
@@ -314,16 +330,90 @@ impl State<'_> {
                 format: src.format,
                 text: src.text.clone(),
                 edited: None,
+                changed: false,
                 touched: HashMap::new(),
             };
-            for f in findings {
-                progress |= self.fix_one(&planner, &mut w, f);
+            match self.batch(&planner, &mut w, &findings) {
+                Some(changed) => progress |= changed,
+                None => {
+                    for f in findings {
+                        progress |= self.fix_one(&planner, &mut w, f);
+                    }
+                }
             }
-            if w.edited.is_some() {
+            if w.changed {
                 self.overlay.insert(w.path, w.text);
             }
         }
         progress
+    }
+
+    /// The round's fixes of one file drafted from their first candidates,
+    /// applied together and verified with one load of the file: whether the
+    /// text changed, or `None` when the drafts do not verify (the caller
+    /// then plans one fix at a time, each verified on its own).
+    fn batch(
+        &mut self,
+        planner: &Planner<'_>,
+        w: &mut Working,
+        findings: &[&Finding],
+    ) -> Option<bool> {
+        let mut expected: HashMap<usize, Value> = HashMap::new();
+        let mut touched: HashMap<usize, Vec<(String, Vec<FixOp>)>> = HashMap::new();
+        let mut edits = Vec::new();
+        let mut taken: Vec<&Finding> = Vec::new();
+        for f in findings {
+            let (_, rank, r) = planner.resource(f)?;
+            if let Some(t) = touched.get(&rank) {
+                if t.iter().any(|(_, ops)| *ops == f.fix) {
+                    taken.push(f);
+                    continue;
+                }
+                if t.iter().any(|(c, _)| *c == f.control) {
+                    continue;
+                }
+                let before = r.root().to_json();
+                let now = expected.get(&rank);
+                let stale = f.fix.iter().any(|op| {
+                    let parent = op.path.rsplit_once('/').map(|(p, _)| p).unwrap_or("");
+                    now.and_then(|n| n.pointer(parent)) != before.pointer(parent)
+                });
+                if stale {
+                    continue;
+                }
+            }
+            let cur = expected.entry(rank).or_insert_with(|| r.root().to_json());
+            let mut next = cur.clone();
+            for op in &f.fix {
+                apply_op(&mut next, op)?;
+            }
+            let (drafted, _) = planner.draft(&w.path, rank, &f.fix)?;
+            *cur = next;
+            edits.extend(drafted);
+            touched
+                .entry(rank)
+                .or_default()
+                .push((f.control.clone(), f.fix.clone()));
+            taken.push(f);
+        }
+        if taken.is_empty() {
+            return Some(false);
+        }
+        if self.spent + w.text.len() > self.opts.verify_budget {
+            return None;
+        }
+        let text = apply_edits(&w.text, &mut edits)?;
+        self.spent += text.len();
+        if !planner.verify_all(&w.path, &text, &expected) {
+            return None;
+        }
+        w.text = Arc::from(text);
+        w.changed = true;
+        for f in taken {
+            self.done.insert(key(f));
+            self.applied.push(self.target(f));
+        }
+        Some(true)
     }
 
     /// Tries one finding's fix on the working text; whether it changed it.
@@ -346,7 +436,7 @@ impl State<'_> {
         if let Some(t) = w.touched.get(&rank) {
             if t.iter().any(|(_, ops)| *ops == f.fix) {
                 // Another pack's control asked for the same change.
-                self.done.insert(f.fingerprint());
+                self.done.insert(key(f));
                 self.applied.push(self.target(f));
                 return false;
             }
@@ -396,14 +486,22 @@ impl State<'_> {
         let sources = Sources::single(&w.path, text.clone(), w.format);
         w.text = text;
         w.edited = Some((again, sources));
+        w.changed = true;
         w.touched
             .entry(rank)
             .or_default()
             .push((f.control.clone(), f.fix.clone()));
-        self.done.insert(f.fingerprint());
+        self.done.insert(key(f));
         self.applied.push(self.target(f));
         true
     }
+}
+
+/// What tells one finding from another across rounds: its file and
+/// document as well as its fingerprint, since two files (or two documents
+/// of one file) may hold resources of the same identity.
+fn key(f: &Finding) -> String {
+    format!("{}\0{}\0{}", f.file, f.document, f.fingerprint())
 }
 
 /// The fixable controls among the built-in packs: those with a `fix` in at

@@ -36,6 +36,17 @@ pub struct Args {
     /// may be repeated.
     #[arg(long = "control", value_name = "ID")]
     pub controls: Vec<String>,
+    /// Output format: text (the diff, and on standard error what was not
+    /// fixed), or json (what was applied and what was not, with each file's
+    /// diff).
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
 }
 
 pub fn run(a: Args, color: bool, ecolor: bool) -> u8 {
@@ -61,9 +72,10 @@ pub fn run(a: Args, color: bool, ecolor: bool) -> u8 {
         &a.setup.eval_options(),
         &opts,
     );
+    let json = a.format == Format::Json;
     let mut failed = false;
+    let mut out = String::new();
     if a.write {
-        let mut out = String::new();
         for c in &run.changes {
             if let Err(e) = std::fs::write(&c.path, c.after.as_bytes()) {
                 output::error(ecolor, &format!("cannot write {}: {e}", c.path));
@@ -73,15 +85,19 @@ pub fn run(a: Args, color: bool, ecolor: bool) -> u8 {
             let n = run.applied.iter().filter(|t| t.file == c.path).count();
             out.push_str(&format!("fixed {} ({n} fix{})\n", c.path, plural(n)));
         }
-        if let Err(e) = output::write(None, &out) {
-            output::error(ecolor, &e);
-            return exit::ERROR;
-        }
-    } else if let Err(e) = output::write(None, &diff(&run, color)) {
+    } else {
+        out = diff(&run, color && !json);
+    }
+    if json {
+        out = render_json(&run, a.write) + "\n";
+    }
+    if let Err(e) = output::write(None, &out) {
         output::error(ecolor, &e);
         return exit::ERROR;
     }
-    eprint!("{}", summary(&run, a.write, ecolor));
+    if !json {
+        eprint!("{}", summary(&run, a.write, ecolor));
+    }
     if failed || !run.errors.is_empty() {
         exit::ERROR
     } else if !run.unfixed.is_empty() || (!a.write && !run.changes.is_empty()) {
@@ -95,24 +111,53 @@ fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "es" }
 }
 
+/// The run as JSON: what was applied and what was not, each changed
+/// file's diff, and the errors.
+pub fn render_json(run: &FixRun, wrote: bool) -> String {
+    let files: Vec<serde_json::Value> = run
+        .changes
+        .iter()
+        .map(|c| {
+            serde_json::json!({
+                "path": c.path,
+                "fixes": run.applied.iter().filter(|t| t.file == c.path).count(),
+                "diff": file_diff(c),
+            })
+        })
+        .collect();
+    let v = serde_json::json!({
+        "ward": env!("CARGO_PKG_VERSION"),
+        "written": wrote,
+        "files": files,
+        "applied": run.applied,
+        "unfixed": run.unfixed,
+        "errors": run.errors,
+    });
+    serde_json::to_string_pretty(&v).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+}
+
+/// One file's unified diff with `a/` and `b/` paths.
+fn file_diff(c: &ward_engine::fix::FileChange) -> String {
+    let d = similar::TextDiff::from_lines(&*c.before, &*c.after);
+    let (a, b) = if c.path.starts_with('/') || c.path == "-" {
+        (c.path.clone(), c.path.clone())
+    } else {
+        let p = c.path.trim_start_matches("./");
+        (format!("a/{p}"), format!("b/{p}"))
+    };
+    d.unified_diff()
+        .context_radius(3)
+        .header(&a, &b)
+        .missing_newline_hint(true)
+        .to_string()
+}
+
 /// Every changed file as a unified diff with `a/` and `b/` paths, as
 /// `git apply` and `patch -p1` read it.
 pub fn diff(run: &FixRun, color: bool) -> String {
     let mut out = String::new();
     for c in &run.changes {
-        let d = similar::TextDiff::from_lines(&*c.before, &*c.after);
-        let (a, b) = if c.path.starts_with('/') || c.path == "-" {
-            (c.path.clone(), c.path.clone())
-        } else {
-            let p = c.path.trim_start_matches("./");
-            (format!("a/{p}"), format!("b/{p}"))
-        };
-        let text = d
-            .unified_diff()
-            .context_radius(3)
-            .header(&a, &b)
-            .missing_newline_hint(true)
-            .to_string();
+        let text = file_diff(c);
         if color {
             for line in text.lines() {
                 let paint = match line.as_bytes().first() {

@@ -131,6 +131,56 @@ impl<'a> Planner<'a> {
         Some(FixPlan { edits, fixed })
     }
 
+    /// The edits of the first candidate of each of `ops` on the resource at
+    /// `rank` of file `path`, and the resource as the operations leave it,
+    /// without verifying them: what [`Planner::verify_all`] checks for
+    /// several fixes at once.
+    pub fn draft(&self, path: &str, rank: usize, ops: &[FixOp]) -> Option<(Vec<TextEdit>, Value)> {
+        let fidx = *self.files.get(path)?;
+        let r = *self.by_file.get(&fidx)?.get(rank)?;
+        let src = self.sources.get(path)?;
+        let mut expected = r.root().to_json();
+        let mut edits = Vec::new();
+        for op in ops {
+            patch::apply(&mut expected, op)?;
+            edits.extend(ops::candidates(src, &r.doc, op).into_iter().next()?);
+        }
+        Some((edits, expected))
+    }
+
+    /// Whether `text`, loaded as file `path`, holds the file's resources
+    /// with those at the ranks in `expected` replaced by their values.
+    pub fn verify_all(&self, path: &str, text: &str, expected: &HashMap<usize, Value>) -> bool {
+        let Some(fidx) = self.files.get(path).copied() else {
+            return false;
+        };
+        let left = self.budget.get();
+        if text.len() > left {
+            return false;
+        }
+        self.budget.set(left - text.len());
+        let mut again = Inputs::default();
+        again.add_text(path, text, &LoadOptions::default());
+        if !again.errors.is_empty() {
+            return false;
+        }
+        let Some(before) = self.by_file.get(&fidx) else {
+            return false;
+        };
+        before.len() == again.resources.len()
+            && before
+                .iter()
+                .zip(&again.resources)
+                .enumerate()
+                .all(|(i, (old, new))| {
+                    let got = new.root().to_json();
+                    match expected.get(&i) {
+                        Some(e) => got == *e,
+                        None => got == old.root().to_json(),
+                    }
+                })
+    }
+
     /// The finding's resource: its file's index, its rank among that file's
     /// resources, and the resource.
     pub(crate) fn resource(&self, f: &Finding) -> Option<(u32, usize, &'a Resource)> {

@@ -248,6 +248,9 @@ impl<'d> Ctx<'_, 'd> {
     /// Replace a scalar's text.
     fn replace(&self, seg: &str, v: &Value) -> Option<Candidates> {
         let c = self.child(seg)?;
+        if c.is_container() {
+            return self.replace_container(seg, c, v);
+        }
         let mut out: Candidates = Vec::new();
         for flow in self.readings() {
             if let Some((s, e)) = self.scalar_range(c, flow) {
@@ -258,6 +261,95 @@ impl<'d> Ctx<'_, 'd> {
             }
         }
         Some(out)
+    }
+
+    /// Replace a collection: a flow one (`[all]`) by the value in flow
+    /// style, a block one by the entry written again in block style.
+    fn replace_container(&self, seg: &str, c: NodeRef<'_>, v: &Value) -> Option<Candidates> {
+        let mut out: Candidates = Vec::new();
+        let o = self.offset(c)?;
+        let open = match self.char_at(o) {
+            Some('{' | '[') => Some(o),
+            _ => self
+                .after_key(o)
+                .filter(|a| matches!(self.char_at(*a), Some('{' | '['))),
+        };
+        if let Some(b) = open
+            && let Some(e) = self.flow_end(b)
+        {
+            out.push(vec![edit(b, e, self.value_text(v, true))]);
+        }
+        if !self.yaml() || !matches!(self.parent.kind(), Node::Obj { .. }) {
+            return Some(out);
+        }
+        let nl = self.nl();
+        let line = c.pos().line as usize;
+        let end = last_leaf_line(c);
+        for start in [Some(line), self.previous_content_line(line)]
+            .into_iter()
+            .flatten()
+        {
+            let Some(text) = self.src.line(start) else {
+                continue;
+            };
+            let indent_len = text.len() - text.trim_start_matches(' ').len();
+            let Some(rest) = text.get(indent_len..) else {
+                continue;
+            };
+            if !rest.starts_with(&format!("{seg}:")) {
+                continue;
+            }
+            let indent = " ".repeat(indent_len);
+            let Some((ls, _)) = self.src.line_range(start) else {
+                continue;
+            };
+            let Some(cut) = self.cut_lines(start, end) else {
+                continue;
+            };
+            if cut.start != ls {
+                continue;
+            }
+            let entry = emit::entry(seg, v, &indent, nl);
+            out.push(vec![edit(
+                cut.start,
+                cut.end,
+                format!("{indent}{entry}{nl}"),
+            )]);
+        }
+        Some(out)
+    }
+
+    /// Where a flow collection that opens at `b` closes, on the same line
+    /// (just after its bracket).
+    fn flow_end(&self, b: usize) -> Option<usize> {
+        let (line, _) = self.src.line_col(b);
+        let (_, end) = self.src.line_range(line)?;
+        let text = self.text().get(b..end)?;
+        let mut depth = 0usize;
+        let mut quote: Option<char> = None;
+        let mut prev = ' ';
+        for (i, ch) in text.char_indices() {
+            match quote {
+                Some(q) => {
+                    if ch == q && !(q == '"' && prev == '\\') {
+                        quote = None;
+                    }
+                }
+                None => match ch {
+                    '"' | '\'' => quote = Some(ch),
+                    '[' | '{' => depth += 1,
+                    ']' | '}' => {
+                        depth = depth.checked_sub(1)?;
+                        if depth == 0 {
+                            return Some(b + i + 1);
+                        }
+                    }
+                    _ => {}
+                },
+            }
+            prev = ch;
+        }
+        None
     }
 
     fn add(&self, seg: &str, v: &Value) -> Option<Candidates> {

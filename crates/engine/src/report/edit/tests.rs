@@ -248,11 +248,7 @@ fn what_cannot_be_proven_is_not_offered() {
         ),
         None
     );
-    // A container replaced wholesale, a missing parent, a wrong op.
-    assert_eq!(
-        fixed("a.yaml", POD, 0, &[("replace", "/spec", Some(json!({})))]),
-        None
-    );
+    // A missing parent, a wrong op.
     assert_eq!(
         fixed("a.yaml", POD, 0, &[("add", "/nope/x", Some(json!(1)))]),
         None
@@ -365,4 +361,55 @@ spec:
     )
     .unwrap();
     assert!(out.contains("      args:\n        - quiet\n"), "{out}");
+}
+
+#[test]
+fn replaces_whole_collections() {
+    let text = "\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  containers:
+    - name: web
+      image: nginx
+      securityContext:
+        capabilities:
+          drop:
+            - all # lower case
+          add: [NET_RAW, \"SYS_TIME\"]
+";
+    let out = fixed(
+        "a.yaml",
+        text,
+        0,
+        &[(
+            "replace",
+            "/spec/containers/0/securityContext/capabilities/drop",
+            Some(json!(["ALL"])),
+        )],
+    )
+    .unwrap();
+    assert!(
+        out.contains(
+            "        capabilities:\n          drop:\n            - ALL\n          add: [NET_RAW"
+        ),
+        "{out}"
+    );
+    let out = fixed(
+        "a.yaml",
+        text,
+        0,
+        &[(
+            "replace",
+            "/spec/containers/0/securityContext/capabilities/add",
+            Some(json!(["CHOWN"])),
+        )],
+    )
+    .unwrap();
+    assert!(out.contains("          add: [CHOWN]\n"), "{out}");
+    // A whole block mapping, written again as an empty flow one.
+    let out = fixed("a.yaml", POD, 0, &[("replace", "/spec", Some(json!({})))]).unwrap();
+    assert!(out.contains("\nspec: {}\n---\n"), "{out}");
 }
