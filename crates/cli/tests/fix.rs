@@ -321,3 +321,220 @@ fn chunks(text: &str) -> Vec<String> {
     out.retain(|c| c.contains("kind:"));
     out
 }
+
+const ALL_PACKS: [&str; 8] = [
+    "--pack",
+    "pss-restricted",
+    "--pack",
+    "checklist",
+    "--pack",
+    "cis-k8s",
+    "--pack",
+    "pss-namespaces",
+];
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        std::fs::copy(&p, to.join(p.file_name().unwrap())).unwrap();
+    }
+}
+
+/// The diff `ward fix` prints for the fixtures with every pack: several
+/// documents per file, Helm output with its `{}`, a JSON list export.
+#[test]
+fn fix_prints_a_unified_diff_of_every_fixture() {
+    let mut args = vec!["fix", "tests/fixtures/fix"];
+    args.extend(ALL_PACKS);
+    let out = run(&args);
+    assert_eq!(out.code, 1, "fixes are pending: {}", out.stderr);
+    insta::assert_snapshot!("fix_diff_fixtures", out.stdout);
+    insta::assert_snapshot!("fix_summary_fixtures", out.stderr);
+    // `--diff` is the default spelled out.
+    args.push("--diff");
+    let again = run(&args);
+    assert_eq!((again.code, again.stdout), (1, out.stdout));
+}
+
+/// `--write` applies every fix; `ward check` then reports none of the
+/// findings that had one, comments and Helm's `# Source:` lines are kept,
+/// and a second `ward fix` has nothing to do.
+#[test]
+fn fix_write_leaves_nothing_to_fix() {
+    let dir = tempdir("write");
+    copy_dir(&fixtures(), &dir);
+    let originals: Vec<(PathBuf, String)> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| {
+            let p = e.unwrap().path();
+            let t = std::fs::read_to_string(&p).unwrap();
+            (p, t)
+        })
+        .collect();
+    let d = dir.to_str().unwrap();
+    let mut args = vec!["fix", "--write", d];
+    args.extend(ALL_PACKS);
+    let out = run(&args);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("fixed "), "{}", out.stdout);
+    assert!(!out.stderr.contains("not fixed"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("shop/templates/deployment.yaml"),
+        "Helm output is pointed back at its templates: {}",
+        out.stderr
+    );
+    for (p, before) in &originals {
+        let after = std::fs::read_to_string(p).unwrap();
+        for c in comments(before) {
+            assert!(after.contains(c), "{}: lost {c:?}", p.display());
+        }
+    }
+    let mut check_args = vec!["check", "--format", "json", "--fail-on", "never", d];
+    check_args.extend(ALL_PACKS);
+    let c = run(&check_args);
+    assert_eq!(c.code, 0, "{}", c.stderr);
+    let report: Value = serde_json::from_str(&c.stdout).unwrap();
+    let with_fix: Vec<_> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| !f["fix"].is_null())
+        .collect();
+    assert!(with_fix.is_empty(), "{with_fix:#?}");
+    let mut again = vec!["fix", d];
+    again.extend(ALL_PACKS);
+    let out = run(&again);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout, "");
+    assert!(
+        out.stderr.contains("0 fixes to apply in 0 files"),
+        "{}",
+        out.stderr
+    );
+}
+
+/// A fix whose edit would also change another container (through a YAML
+/// anchor) is reported with its file, line, control and reason, and the
+/// file is left alone.
+#[test]
+fn fix_reports_what_it_cannot_prove() {
+    let dir = tempdir("anchors");
+    let file = dir.join("twins.yaml");
+    let text = "\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: twins
+spec:
+  containers:
+    - name: a
+      image: registry.example.com/a:1
+      securityContext: &shared
+        privileged: true
+    - name: b
+      image: registry.example.com/b:1
+      securityContext: *shared
+";
+    std::fs::write(&file, text).unwrap();
+    let f = file.to_str().unwrap();
+    let out = run(&["fix", "--write", "--pack", "pss-baseline", f]);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), text);
+    assert!(
+        out.stderr.contains(&format!(
+            "not fixed: {f}:10: pss.baseline.privileged (Pod/twins /spec/containers/0/securityContext/privileged): no edit of the text could be verified"
+        )),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("0 fixes applied in 0 files, 2 not fixed"),
+        "{}",
+        out.stderr
+    );
+    let json = run(&["fix", "--format", "json", "--pack", "pss-baseline", f]);
+    let v: Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(v["unfixed"].as_array().unwrap().len(), 2);
+    assert_eq!(v["unfixed"][0]["line"], 10);
+    assert_eq!(v["applied"], serde_json::json!([]));
+}
+
+#[test]
+fn fix_shows_fixes_for_standard_input_but_cannot_write_it() {
+    let text = std::fs::read_to_string(fixtures().join("windows.yaml")).unwrap();
+    let out = ward()
+        .args(["fix", "--pack", "pss-baseline", "-"])
+        .write_stdin(text.clone())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let diff = String::from_utf8(out.stdout).unwrap();
+    assert!(diff.starts_with("--- -\n+++ -\n"), "{diff}");
+    assert!(diff.contains("+      hostProcess: false\n"), "{diff}");
+    let out = ward()
+        .args(["fix", "--write", "-"])
+        .write_stdin(text)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8(out.stderr)
+            .unwrap()
+            .contains("cannot write standard input")
+    );
+}
+
+#[test]
+fn fix_exit_codes() {
+    // Nothing to fix.
+    let out = run(&["fix", "examples/microservices"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_eq!(out.stdout, "");
+    // A missing path, an unknown pack, --diff with --write.
+    assert_eq!(run(&["fix", "no/such/path"]).code, 2);
+    assert_eq!(run(&["fix", "--pack", "nope", "."]).code, 2);
+    assert_eq!(run(&["fix", "--diff", "--write", "."]).code, 2);
+    let help = run(&["fix", "--help"]);
+    assert!(help.stdout.contains("Exit codes:"), "{}", help.stdout);
+    assert!(help.stdout.contains("1  fixes pending"), "{}", help.stdout);
+    assert!(help.stdout.contains("--control <ID>"), "{}", help.stdout);
+}
+
+/// `--control` takes one control's fixes, or a package's.
+#[test]
+fn fix_takes_only_the_controls_asked_for() {
+    let f = "tests/fixtures/fix/workloads.yaml";
+    let v = |args: &[&str]| -> Value {
+        let mut a = vec![
+            "fix",
+            "--format",
+            "json",
+            "--pack",
+            "pss-restricted",
+            "--pack",
+            "cis-k8s",
+        ];
+        a.extend(args);
+        a.push(f);
+        serde_json::from_str(&run(&a).stdout).unwrap()
+    };
+    let one = v(&["--control", "cis.k8s.host_pid"]);
+    let controls: BTreeSet<&str> = one["applied"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["control"].as_str().unwrap())
+        .collect();
+    assert_eq!(controls, BTreeSet::from(["cis.k8s.host_pid"]));
+    let pkg = v(&["--control", "pss.restricted"]);
+    let applied = pkg["applied"].as_array().unwrap();
+    assert!(applied.len() > 2);
+    assert!(applied.iter().all(|t| {
+        t["control"]
+            .as_str()
+            .unwrap()
+            .starts_with("pss.restricted.")
+    }));
+}

@@ -218,7 +218,7 @@ impl<'d> Ctx<'_, 'd> {
 
     fn value_text(&self, v: &Value, flow: bool) -> String {
         if self.json() {
-            serde_json::to_string(v).unwrap_or_default()
+            emit::json_inline(v)
         } else {
             emit::inline(v, flow)
         }
@@ -319,6 +319,69 @@ impl<'d> Ctx<'_, 'd> {
         Some(out)
     }
 
+    /// In a JSON object or array written over several lines, a new last
+    /// entry on a line of its own, indented like the entry before it.
+    fn json_append(&self, seg: &str, v: &Value, index: Option<usize>) -> Option<Vec<TextEdit>> {
+        if !self.json() || index.is_some_and(|i| i != self.parent.len()) {
+            return None;
+        }
+        let last = self.last_child()?;
+        let end = if last.is_container() {
+            self.json_end(self.offset(last)?)?
+        } else {
+            self.scalar_range(last, true)?.1
+        };
+        let b = self.bracket()?;
+        let line = last.pos().line as usize;
+        if self.src.line_col(b).0 == line {
+            return None;
+        }
+        let text = self.src.line(line)?;
+        let indent = &text[..text.len() - text.trim_start().len()];
+        let value = emit::json_inline(v);
+        let entry = match index {
+            None => format!("{}: {value}", serde_json::to_string(seg).ok()?),
+            Some(_) => value,
+        };
+        Some(vec![edit(
+            end,
+            end,
+            format!(",{}{indent}{entry}", self.nl()),
+        )])
+    }
+
+    /// Where the JSON object or array that opens at `b` closes (just after
+    /// its bracket).
+    fn json_end(&self, b: usize) -> Option<usize> {
+        let text = self.text().get(b..)?;
+        let mut depth = 0usize;
+        let mut in_string = false;
+        let mut escaped = false;
+        for (i, ch) in text.char_indices() {
+            if in_string {
+                match ch {
+                    _ if escaped => escaped = false,
+                    '\\' => escaped = true,
+                    '"' => in_string = false,
+                    _ => {}
+                }
+                continue;
+            }
+            match ch {
+                '"' => in_string = true,
+                '[' | '{' => depth += 1,
+                ']' | '}' => {
+                    depth = depth.checked_sub(1)?;
+                    if depth == 0 {
+                        return Some(b + i + 1);
+                    }
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+
     /// Where a flow collection that opens at `b` closes, on the same line
     /// (just after its bracket).
     fn flow_end(&self, b: usize) -> Option<usize> {
@@ -361,13 +424,26 @@ impl<'d> Ctx<'_, 'd> {
             _ => return None,
         };
         let mut flow = Vec::new();
+        if let Some(c) = self.json_append(seg, v, index) {
+            flow.push(c);
+        }
         if let Some(b) = self.bracket() {
             let entry = match index {
                 None => self.flow_entry(seg, v),
                 Some(_) => self.value_text(v, true),
             };
-            let last_end = self.last_child().and_then(|l| self.scalar_range(l, true));
-            if let (true, Some((_, e))) = (index.is_none_or(|i| i == len), last_end) {
+            let last_end = self.last_child().and_then(|l| {
+                if !l.is_container() {
+                    return self.scalar_range(l, true).map(|(_, e)| e);
+                }
+                let o = self.offset(l)?;
+                match self.char_at(o)? {
+                    '{' | '[' if self.json() => self.json_end(o),
+                    '{' | '[' => self.flow_end(o),
+                    _ => None,
+                }
+            });
+            if let (true, Some(e)) = (index.is_none_or(|i| i == len), last_end) {
                 flow.push(vec![edit(e, e, format!(", {entry}"))]);
             }
             if index.is_none_or(|i| i == 0) {
