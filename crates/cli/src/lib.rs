@@ -16,12 +16,19 @@ pub const EXIT_CODES: &str = "Exit codes:
   1  findings at or above --fail-on
   2  errors in policies, inputs or usage (errors win over findings; findings are still printed)";
 
+/// The top-level help's closing words.
+const AFTER_HELP: &str = "Exit codes of `ward check`:
+  0  no finding at or above --fail-on (and no error)
+  1  findings at or above --fail-on
+  2  errors in policies, inputs or usage (errors win over findings; findings are still printed)
+`ward fix` and `ward diff` have their own: see `ward fix --help` and `ward diff --help`.";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "ward",
     version,
     about = "Policy as code for Kubernetes manifests, cluster exports, Dockerfiles and CI pipelines",
-    after_help = EXIT_CODES
+    after_help = AFTER_HELP
 )]
 pub struct Cli {
     /// When to use colour: auto (a terminal, and NO_COLOR unset), always, never.

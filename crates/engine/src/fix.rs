@@ -524,3 +524,148 @@ pub fn fixable_controls(engine: &Engine) -> Vec<String> {
     out.dedup();
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::EngineBuilder;
+
+    fn setup(policy: &str, file: &str, text: &str) -> (Engine, Selection, String) {
+        let engine = EngineBuilder::std_only()
+            .policy("p.ward", policy)
+            .build()
+            .unwrap_or_else(|e| panic!("{:?}", e.diagnostics));
+        let sel = engine.select(&[], true, &[]).unwrap();
+        let dir = std::env::temp_dir().join(format!("ward-fix-unit-{}-{file}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(file);
+        std::fs::write(&path, text).unwrap();
+        (engine, sel, path.display().to_string())
+    }
+
+    fn fix(engine: &Engine, sel: &Selection, path: &str) -> FixRun {
+        run(
+            engine,
+            sel,
+            &[path.to_string()],
+            &LoadOptions::default(),
+            &EvalOptions::default(),
+            &FixOptions::default(),
+        )
+    }
+
+    const POD: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p # keep\nspec:\n  containers:\n    - name: a\n      image: x\n";
+
+    /// Two controls add keys under the same missing `securityContext`: the
+    /// second waits a round and extends what the first created.
+    #[test]
+    fn a_second_fix_sees_the_first() {
+        let policy = "
+control one {
+  title \"one\"
+  severity high
+  for c in input.spec.containers ?? [] {
+    deny when c.securityContext.runAsNonRoot != true
+      at c.securityContext.runAsNonRoot
+      fix set c.securityContext.runAsNonRoot = true
+  }
+}
+control two {
+  title \"two\"
+  severity high
+  for c in input.spec.containers ?? [] {
+    deny when c.securityContext.readOnlyRootFilesystem != true
+      at c.securityContext.readOnlyRootFilesystem
+      fix set c.securityContext.readOnlyRootFilesystem = true
+  }
+}
+";
+        let (engine, sel, path) = setup(policy, "second.yaml", POD);
+        let r = fix(&engine, &sel, &path);
+        assert!(r.unfixed.is_empty(), "{:?}", r.unfixed);
+        assert_eq!(r.applied.len(), 2);
+        assert_eq!(r.rounds, 3, "one round each, and one that finds nothing");
+        assert_eq!(
+            &*r.changes[0].after,
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p # keep\nspec:\n  containers:\n    - name: a\n      image: x\n      securityContext:\n        runAsNonRoot: true\n        readOnlyRootFilesystem: true\n"
+        );
+        // The file on disk is untouched: the caller writes.
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), POD);
+    }
+
+    /// Two controls that want the same field to hold different values: each
+    /// fix is applied once, the one undone by the other is reported, and the
+    /// rounds end.
+    #[test]
+    fn fixes_that_undo_each_other_end() {
+        let policy = "
+control low {
+  title \"low\"
+  severity high
+  deny when input.spec.replicas != 1
+    at input.spec.replicas
+    fix set input.spec.replicas = 1
+}
+control high {
+  title \"high\"
+  severity high
+  deny when input.spec.replicas != 2
+    at input.spec.replicas
+    fix set input.spec.replicas = 2
+}
+";
+        let (engine, sel, path) = setup(
+            policy,
+            "undo.yaml",
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  replicas: 3\n",
+        );
+        let r = fix(&engine, &sel, &path);
+        assert!(r.rounds < 6, "{}", r.rounds);
+        assert_eq!(r.unfixed.len(), 1, "{:?}", r.unfixed);
+        assert_eq!(
+            r.unfixed[0].reason,
+            "the fix was applied but the control still reports the finding"
+        );
+        assert_eq!(r.unfixed[0].target.line, 5);
+    }
+
+    #[test]
+    fn only_the_controls_asked_for() {
+        let policy = "
+control a_one {
+  title \"a\"
+  severity high
+  deny when input.spec.x != 1
+    at input.spec.x
+    fix set input.spec.x = 1
+}
+control b_two {
+  title \"b\"
+  severity high
+  deny when input.spec.y != 2
+    at input.spec.y
+    fix set input.spec.y = 2
+}
+";
+        let (engine, sel, path) = setup(
+            policy,
+            "only.yaml",
+            "apiVersion: v1\nkind: Thing\nmetadata: {name: t}\nspec:\n  x: 0\n  y: 0\n",
+        );
+        let opts = FixOptions {
+            controls: vec!["b_two".into()],
+            ..FixOptions::default()
+        };
+        let r = run(
+            &engine,
+            &sel,
+            &[path],
+            &LoadOptions::default(),
+            &EvalOptions::default(),
+            &opts,
+        );
+        assert_eq!(r.applied.len(), 1);
+        assert_eq!(r.applied[0].control, "b_two");
+        assert!(r.changes[0].after.contains("  x: 0\n  y: 2\n"));
+    }
+}

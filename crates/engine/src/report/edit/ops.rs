@@ -91,7 +91,7 @@ impl<'d> Ctx<'_, 'd> {
         // An empty collection can only be written in flow style; Helm's
         // templates put it on the line after its key (`securityContext:`
         // then `{}`).
-        if self.parent.len() > 0 {
+        if !self.parent.is_empty() {
             return None;
         }
         let rest = self.text().get(a..)?;
@@ -117,7 +117,7 @@ impl<'d> Ctx<'_, 'd> {
     /// For an empty parent written `{}` or `[]`: where that text starts and
     /// ends, and whether it stands on a line of its own.
     fn empty_flow(&self) -> Option<(usize, usize, bool)> {
-        if self.parent.len() > 0 || !self.yaml() {
+        if !self.parent.is_empty() || !self.yaml() {
             return None;
         }
         let b = self.bracket()?;
