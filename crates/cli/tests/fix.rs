@@ -496,6 +496,13 @@ fn fix_exit_codes() {
     assert_eq!(run(&["fix", "no/such/path"]).code, 2);
     assert_eq!(run(&["fix", "--pack", "nope", "."]).code, 2);
     assert_eq!(run(&["fix", "--diff", "--write", "."]).code, 2);
+    let unknown = run(&["fix", "--control", "pss.nope", "."]);
+    assert_eq!(unknown.code, 2);
+    assert!(
+        unknown.stderr.contains("`--control pss.nope`"),
+        "{}",
+        unknown.stderr
+    );
     let help = run(&["fix", "--help"]);
     assert!(help.stdout.contains("Exit codes:"), "{}", help.stdout);
     assert!(help.stdout.contains("1  fixes pending"), "{}", help.stdout);

@@ -60,6 +60,24 @@ pub fn run(a: Args, color: bool, ecolor: bool) -> u8 {
     let Some(ready) = a.setup.prepare(ecolor) else {
         return exit::ERROR;
     };
+    for c in &a.controls {
+        let prefix = format!("{}.", c.trim_end_matches('.'));
+        let known = ready
+            .engine
+            .program
+            .controls
+            .iter()
+            .any(|d| d.id == *c || d.id.starts_with(&prefix));
+        if !known {
+            output::error(
+                ecolor,
+                &format!(
+                    "`--control {c}`: no control has that id, and no package that name (`ward packs --verbose` lists them)"
+                ),
+            );
+            return exit::ERROR;
+        }
+    }
     let opts = FixOptions {
         controls: a.controls.clone(),
         ..FixOptions::default()
