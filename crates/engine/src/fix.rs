@@ -130,35 +130,36 @@ pub fn run(
         spent: 0,
     };
     let mut run = FixRun::default();
-    let mut pending: Vec<(String, FixTarget)> = Vec::new();
-    for round in 0..opts.max_rounds {
+    // One evaluation more than rounds of fixing: the last one tells what
+    // is left when the rounds run out.
+    for round in 0..=opts.max_rounds {
         let inputs = load_paths_over(paths, &st.load, &st.overlay);
         let report = engine.evaluate(sel, &inputs, eval);
         run.rounds = round + 1;
         if round == 0 {
             run.errors = report.errors.clone();
-            for f in &inputs.files {
-                if !st.order.contains(&f.path) {
-                    st.order.push(f.path.clone());
-                }
-            }
+            let mut seen = HashSet::new();
+            st.order = inputs
+                .files
+                .iter()
+                .filter(|f| seen.insert(f.path.as_str()))
+                .map(|f| f.path.clone())
+                .collect();
         }
         let todo = st.todo(&report.findings);
-        pending = todo.iter().map(|f| (key(f), st.target(f))).collect();
+        if round == opts.max_rounds {
+            let reason = format!(
+                "still pending after {} rounds of fixes; run `ward fix` again",
+                opts.max_rounds
+            );
+            for f in todo {
+                st.fail(f, reason.clone());
+            }
+            break;
+        }
         if todo.is_empty() || !st.round(&inputs, &report, &todo) {
             break;
         }
-        pending.clear();
-    }
-    for (k, t) in pending {
-        if st.done.contains(&k) || st.failed.contains_key(&k) {
-            continue;
-        }
-        let reason = format!(
-            "still pending after {} rounds of fixes; run `ward fix` again",
-            opts.max_rounds
-        );
-        st.failed.insert(k, Unfixed { target: t, reason });
     }
     let rank: HashMap<&str, usize> = st
         .order
@@ -627,6 +628,48 @@ control high {
             "the fix was applied but the control still reports the finding"
         );
         assert_eq!(r.unfixed[0].target.line, 5);
+    }
+
+    /// When the rounds run out, what is left is reported.
+    #[test]
+    fn what_the_rounds_leave_is_reported() {
+        let policy = "
+control many {
+  title \"many\"
+  severity high
+  for c in input.spec.containers ?? [] {
+    deny when c.securityContext.runAsNonRoot != true
+      at c.securityContext.runAsNonRoot
+      fix set c.securityContext.runAsNonRoot = true
+  }
+}
+";
+        let text = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n    - name: a\n      image: x\n    - name: b\n      image: y\n";
+        let (engine, sel, path) = setup(policy, "rounds.yaml", text);
+        let opts = FixOptions {
+            max_rounds: 1,
+            ..FixOptions::default()
+        };
+        let r = run(
+            &engine,
+            &sel,
+            &[path],
+            &LoadOptions::default(),
+            &EvalOptions::default(),
+            &opts,
+        );
+        assert_eq!(
+            r.applied.len(),
+            1,
+            "one fix per control and resource a round"
+        );
+        assert_eq!(r.unfixed.len(), 1);
+        assert!(
+            r.unfixed[0]
+                .reason
+                .starts_with("still pending after 1 rounds")
+        );
+        assert_eq!(r.rounds, 2);
     }
 
     #[test]
