@@ -545,3 +545,35 @@ fn fix_takes_only_the_controls_asked_for() {
             .starts_with("pss.restricted.")
     }));
 }
+
+/// A file that does not load cleanly gets no edit (none could be proven);
+/// the other files are still fixed, and the error makes the exit code 2.
+#[test]
+fn fix_leaves_broken_files_alone() {
+    let dir = tempdir("broken");
+    let pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - name: c\n      image: x\n      securityContext:\n        privileged: true\n";
+    // A duplicate key: loaded with an error, the later value used.
+    let broken = pod.replace("spec:\n", "spec:\n  hostPID: false\n  hostPID: true\n");
+    std::fs::write(dir.join("broken.yaml"), &broken).unwrap();
+    std::fs::write(dir.join("good.yaml"), pod).unwrap();
+    let d = dir.to_str().unwrap();
+    let out = run(&["fix", "--write", "--pack", "pss-baseline", d]);
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    assert_eq!(
+        std::fs::read_to_string(dir.join("broken.yaml")).unwrap(),
+        broken
+    );
+    assert!(
+        std::fs::read_to_string(dir.join("good.yaml"))
+            .unwrap()
+            .contains("privileged: false"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("does not load cleanly (line "),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("error: "), "{}", out.stderr);
+}
