@@ -267,6 +267,29 @@ impl<'d> Ctx<'_, 'd> {
     /// style, a block one by the entry written again in block style.
     fn replace_container(&self, seg: &str, c: NodeRef<'_>, v: &Value) -> Option<Candidates> {
         let mut out: Candidates = Vec::new();
+        // A list of scalars by one of the same length: each item in place,
+        // so comments beside the items stay.
+        if let (Node::List { .. }, Value::Array(new)) = (c.kind(), v)
+            && c.len() == new.len()
+            && !new.is_empty()
+            && new.iter().all(|x| !x.is_array() && !x.is_object())
+        {
+            for flow in self.readings() {
+                let items: Option<Vec<TextEdit>> = c
+                    .items()
+                    .zip(new)
+                    .map(|(item, x)| {
+                        let (s, e) = self.scalar_range(item, flow)?;
+                        Some(edit(s, e, self.value_text(x, flow)))
+                    })
+                    .collect();
+                if let Some(items) = items
+                    && !out.contains(&items)
+                {
+                    out.push(items);
+                }
+            }
+        }
         let o = self.offset(c)?;
         let open = match self.char_at(o) {
             Some('{' | '[') => Some(o),

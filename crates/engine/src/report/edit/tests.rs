@@ -393,8 +393,24 @@ spec:
     .unwrap();
     assert!(
         out.contains(
-            "        capabilities:\n          drop:\n            - ALL\n          add: [NET_RAW"
+            "        capabilities:\n          drop:\n            - ALL # lower case\n          add: [NET_RAW"
         ),
+        "{out}"
+    );
+    // Of another length, the list is written again.
+    let out = fixed(
+        "a.yaml",
+        text,
+        0,
+        &[(
+            "replace",
+            "/spec/containers/0/securityContext/capabilities/drop",
+            Some(json!(["ALL", "NET_RAW"])),
+        )],
+    )
+    .unwrap();
+    assert!(
+        out.contains("          drop:\n            - ALL\n            - NET_RAW\n          add: ["),
         "{out}"
     );
     let out = fixed(
