@@ -16,12 +16,19 @@ pub const EXIT_CODES: &str = "Exit codes:
   1  findings at or above --fail-on
   2  errors in policies, inputs or usage (errors win over findings; findings are still printed)";
 
+/// The top-level help's closing words.
+const AFTER_HELP: &str = "Exit codes of `ward check`:
+  0  no finding at or above --fail-on (and no error)
+  1  findings at or above --fail-on
+  2  errors in policies, inputs or usage (errors win over findings; findings are still printed)
+`ward fix` and `ward diff` have their own: see `ward fix --help` and `ward diff --help`.";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "ward",
     version,
     about = "Policy as code for Kubernetes manifests, cluster exports, Dockerfiles and CI pipelines",
-    after_help = EXIT_CODES
+    after_help = AFTER_HELP
 )]
 pub struct Cli {
     /// When to use colour: auto (a terminal, and NO_COLOR unset), always, never.
@@ -36,6 +43,10 @@ pub struct Cli {
 pub enum Command {
     /// Evaluate packs and policies over manifests, exports, Dockerfiles and workflows.
     Check(cmd::check::Args),
+    /// Apply the fixes of failing controls to YAML and JSON files, as a diff or in place.
+    Fix(cmd::fix::Args),
+    /// Compare two runs (paths or JSON reports): new, fixed and still-open findings.
+    Diff(cmd::diff::Args),
     /// Run the `test` blocks of policies and packs.
     Test(cmd::test::Args),
     /// Format `.ward` files.
@@ -66,6 +77,8 @@ pub fn main(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> Exit
     let ecolor = cli.color.enabled_for_stderr();
     let code = match cli.command {
         Command::Check(a) => cmd::check::run(a, color, ecolor),
+        Command::Fix(a) => cmd::fix::run(a, color, ecolor),
+        Command::Diff(a) => cmd::diff::run(a, ecolor),
         Command::Test(a) => cmd::test::run(a, color, ecolor),
         Command::Fmt(a) => cmd::fmt::run(a, ecolor),
         Command::Explain(a) => cmd::explain::run(a, ecolor),

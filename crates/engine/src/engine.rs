@@ -1235,25 +1235,7 @@ pub fn identity(r: &Resource) -> Identity {
     }
 }
 
-/// A finding's stable fingerprint: control, resource identity and pointer,
-/// never file positions, so it survives reformatting and reordering.
-pub fn fingerprint(control: &str, r: &Identity, pointer: &str) -> String {
-    use sha2::Digest;
-    let mut h = sha2::Sha256::new();
-    for part in [
-        control,
-        &r.api_version,
-        &r.kind,
-        &r.namespace,
-        &r.name,
-        pointer,
-    ] {
-        h.update(part.as_bytes());
-        h.update([0u8]);
-    }
-    let digest = h.finalize();
-    digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
-}
+pub use crate::finding::fingerprint;
 
 /// A `--set` value: a Ward literal when it reads as one, else a string.
 pub fn parse_set_value(text: &str) -> Val<'static> {

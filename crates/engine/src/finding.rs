@@ -1,11 +1,11 @@
 //! Findings, errors and outcomes: what an evaluation returns, as data.
 
 use crate::eval::FixOp;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use ward_lang::hir::Severity;
 
 /// Who a finding is about.
-#[derive(Clone, Debug, Serialize, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct Identity {
     #[serde(rename = "apiVersion")]
     pub api_version: String,
@@ -24,7 +24,7 @@ pub struct FrameworkItemRef {
 }
 
 /// Whether a finding fails the run (`deny`) or only advises (`warn`).
-#[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
     Deny,
@@ -142,3 +142,35 @@ impl PartialEq for ControlOutcome {
 }
 
 impl Eq for ControlOutcome {}
+
+/// A finding's stable fingerprint: control, resource identity
+/// (apiVersion, kind, namespace, name) and JSON pointer, never file names
+/// or positions, so it survives reformatting, reordering and moving a
+/// resource to another file. The one definition that reports (SARIF
+/// `partialFingerprints`, JSON `fingerprint`), `ward diff` and baselines
+/// share.
+pub fn fingerprint(control: &str, r: &Identity, pointer: &str) -> String {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    for part in [
+        control,
+        &r.api_version,
+        &r.kind,
+        &r.namespace,
+        &r.name,
+        pointer,
+    ] {
+        h.update(part.as_bytes());
+        h.update([0u8]);
+    }
+    let digest = h.finalize();
+    digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
+}
+
+impl Finding {
+    /// This finding's stable fingerprint, computed again from its control,
+    /// resource and pointer (see [`fingerprint`]).
+    pub fn fingerprint(&self) -> String {
+        fingerprint(&self.control, &self.resource, &self.pointer)
+    }
+}

@@ -10,9 +10,11 @@
 #![doc = include_str!("../README.md")]
 
 pub mod compile;
+pub mod diff;
 pub mod engine;
 pub mod eval;
 pub mod finding;
+pub mod fix;
 pub mod input;
 pub mod inventory;
 pub mod progress;

@@ -33,7 +33,7 @@ pub enum FailOn {
 }
 
 impl FailOn {
-    fn threshold(self) -> Option<Severity> {
+    pub fn threshold(self) -> Option<Severity> {
         Some(match self {
             FailOn::Info => Severity::Info,
             FailOn::Low => Severity::Low,

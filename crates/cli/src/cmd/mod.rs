@@ -1,7 +1,9 @@
 //! One module per subcommand.
 
 pub mod check;
+pub mod diff;
 pub mod explain;
+pub mod fix;
 pub mod fmt;
 pub mod lint;
 pub mod packs;

@@ -21,6 +21,7 @@ pub mod yaml;
 use crate::value::doc::{Doc, DocBuilder, NodeRef, Pos};
 use rayon::prelude::*;
 use serde::Serialize;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -273,10 +274,27 @@ struct LoadedFile {
 
 /// Loads paths (files, folders, or `-` for stdin) in parallel.
 pub fn load_paths(paths: &[String], opts: &LoadOptions) -> Inputs {
+    load_paths_over(paths, opts, &HashMap::new())
+}
+
+/// Loads paths as [`load_paths`] does, reading the files named in
+/// `overlay` (by the path shown for them, `-` for stdin) from there instead
+/// of from disk: what `ward fix` uses to evaluate edited files before
+/// writing them.
+pub fn load_paths_over(
+    paths: &[String],
+    opts: &LoadOptions,
+    overlay: &HashMap<String, Arc<str>>,
+) -> Inputs {
     let mut inputs = Inputs::default();
     let mut files: Vec<(String, PathBuf)> = Vec::new();
     let mut folders: Vec<(String, std::ops::Range<usize>)> = Vec::new();
     for p in paths {
+        if let Some(text) = overlay.get(p.as_str()).filter(|_| p == "-") {
+            let format = detect_format(Path::new("-"), text);
+            inputs.merge(vec![load_text("-", text, format, opts)]);
+            continue;
+        }
         if p == "-" {
             let mut text = String::new();
             use std::io::Read;
@@ -313,7 +331,10 @@ pub fn load_paths(paths: &[String], opts: &LoadOptions) -> Inputs {
     }
     let loaded: Vec<LoadedFile> = files
         .par_iter()
-        .map(|(shown, path)| load_file(shown, path, opts))
+        .map(|(shown, path)| match overlay.get(shown.as_str()) {
+            Some(text) => load_text(shown, text, detect_format(path, text), opts),
+            None => load_file(shown, path, opts),
+        })
         .collect();
     inputs.merge(loaded);
     for (folder, range) in folders {

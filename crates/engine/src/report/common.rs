@@ -166,6 +166,13 @@ impl Sources {
         Sources { files }
     }
 
+    /// One file's text alone.
+    pub fn single(path: &str, text: Arc<str>, format: Format) -> Sources {
+        let mut files = HashMap::new();
+        files.insert(path.to_string(), Source::new(text, format));
+        Sources { files }
+    }
+
     pub fn get(&self, path: &str) -> Option<&Source> {
         self.files.get(path)
     }

@@ -18,3 +18,9 @@ pub mod markdown;
 pub mod sarif;
 pub(crate) mod score;
 pub mod text;
+
+/// `Kind/namespace/name`, or `Kind/name` for cluster-scoped resources: how
+/// every format names a resource.
+pub fn resource_label(id: &crate::finding::Identity) -> String {
+    common::resource_name(id)
+}

@@ -25,6 +25,28 @@ pub(crate) fn inline(v: &Value, flow: bool) -> String {
     }
 }
 
+/// A value as JSON on one line, with a space after each `:` and `,` as
+/// people write it.
+pub(crate) fn json_inline(v: &Value) -> String {
+    let s = |x: &str| {
+        serde_json::to_string(x).unwrap_or_else(|_| format!("\"{}\"", x.escape_default()))
+    };
+    match v {
+        Value::Array(a) => {
+            let items: Vec<String> = a.iter().map(json_inline).collect();
+            format!("[{}]", items.join(", "))
+        }
+        Value::Object(m) => {
+            let items: Vec<String> = m
+                .iter()
+                .map(|(k, x)| format!("{}: {}", s(k), json_inline(x)))
+                .collect();
+            format!("{{{}}}", items.join(", "))
+        }
+        _ => v.to_string(),
+    }
+}
+
 /// `key: value` inside a flow mapping.
 pub(crate) fn flow_entry(key: &str, v: &Value) -> String {
     format!("{}: {}", string(key, true), inline(v, true))

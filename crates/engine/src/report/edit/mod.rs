@@ -14,7 +14,10 @@ mod ops;
 mod patch;
 mod scan;
 
+pub(crate) use patch::apply as apply_op;
+
 use super::common::{Source, Sources};
+use crate::eval::FixOp;
 use crate::finding::Finding;
 use crate::input::{Inputs, LoadOptions, Resource};
 use serde_json::Value;
@@ -74,15 +77,42 @@ impl<'a> Planner<'a> {
         if f.fix.is_empty() {
             return None;
         }
-        let src = self.sources.get(&f.file)?;
+        let (fidx, rank, r) = self.resource(f)?;
+        self.plan_ops(&f.file, fidx, rank, r, &f.fix)
+    }
+
+    /// The edits that carry out `ops` on the resource at `rank` among the
+    /// resources of file `path`, if they can be proven.
+    pub fn plan_at(&self, path: &str, rank: usize, ops: &[FixOp]) -> Option<FixPlan> {
+        let fidx = *self.files.get(path)?;
+        let r = *self.by_file.get(&fidx)?.get(rank)?;
+        self.plan_ops(path, fidx, rank, r, ops)
+    }
+
+    /// How many bytes of edited text this planner has loaded again.
+    pub fn spent(&self) -> usize {
+        VERIFY_BUDGET - self.budget.get()
+    }
+
+    fn plan_ops(
+        &self,
+        path: &str,
+        fidx: u32,
+        rank: usize,
+        r: &Resource,
+        ops: &[FixOp],
+    ) -> Option<FixPlan> {
+        if ops.is_empty() {
+            return None;
+        }
+        let src = self.sources.get(path)?;
         if src.text.len() > self.budget.get() {
             return None;
         }
-        let (fidx, rank, r) = self.resource(f)?;
         let mut expected = r.root().to_json();
         let mut edits: Vec<TextEdit> = Vec::new();
         let mut fixed = String::new();
-        for op in &f.fix {
+        for op in ops {
             patch::apply(&mut expected, op)?;
             let mut chosen = None;
             for cand in ops::candidates(src, &r.doc, op) {
@@ -91,7 +121,7 @@ impl<'a> Planner<'a> {
                 let Some(text) = apply(&src.text, &mut all) else {
                     continue;
                 };
-                if self.verify(&f.file, fidx, rank, &text, &expected) {
+                if self.verify(path, fidx, rank, &text, &expected) {
                     chosen = Some((all, text));
                     break;
                 }
@@ -101,9 +131,59 @@ impl<'a> Planner<'a> {
         Some(FixPlan { edits, fixed })
     }
 
+    /// The edits of the first candidate of each of `ops` on the resource at
+    /// `rank` of file `path`, and the resource as the operations leave it,
+    /// without verifying them: what [`Planner::verify_all`] checks for
+    /// several fixes at once.
+    pub fn draft(&self, path: &str, rank: usize, ops: &[FixOp]) -> Option<(Vec<TextEdit>, Value)> {
+        let fidx = *self.files.get(path)?;
+        let r = *self.by_file.get(&fidx)?.get(rank)?;
+        let src = self.sources.get(path)?;
+        let mut expected = r.root().to_json();
+        let mut edits = Vec::new();
+        for op in ops {
+            patch::apply(&mut expected, op)?;
+            edits.extend(ops::candidates(src, &r.doc, op).into_iter().next()?);
+        }
+        Some((edits, expected))
+    }
+
+    /// Whether `text`, loaded as file `path`, holds the file's resources
+    /// with those at the ranks in `expected` replaced by their values.
+    pub fn verify_all(&self, path: &str, text: &str, expected: &HashMap<usize, Value>) -> bool {
+        let Some(fidx) = self.files.get(path).copied() else {
+            return false;
+        };
+        let left = self.budget.get();
+        if text.len() > left {
+            return false;
+        }
+        self.budget.set(left - text.len());
+        let mut again = Inputs::default();
+        again.add_text(path, text, &LoadOptions::default());
+        if !again.errors.is_empty() {
+            return false;
+        }
+        let Some(before) = self.by_file.get(&fidx) else {
+            return false;
+        };
+        before.len() == again.resources.len()
+            && before
+                .iter()
+                .zip(&again.resources)
+                .enumerate()
+                .all(|(i, (old, new))| {
+                    let got = new.root().to_json();
+                    match expected.get(&i) {
+                        Some(e) => got == *e,
+                        None => got == old.root().to_json(),
+                    }
+                })
+    }
+
     /// The finding's resource: its file's index, its rank among that file's
     /// resources, and the resource.
-    fn resource(&self, f: &Finding) -> Option<(u32, usize, &'a Resource)> {
+    pub(crate) fn resource(&self, f: &Finding) -> Option<(u32, usize, &'a Resource)> {
         let fidx = *self.files.get(f.file.as_str())?;
         let in_file = self.by_file.get(&fidx)?;
         let matches: Vec<(usize, &Resource)> = in_file

@@ -85,7 +85,97 @@ impl<'d> Ctx<'_, 'd> {
             return Some(o);
         }
         let a = self.after_key(o)?;
-        matches!(self.char_at(a)?, '{' | '[').then_some(a)
+        if matches!(self.char_at(a)?, '{' | '[') {
+            return Some(a);
+        }
+        // An empty collection can only be written in flow style; Helm's
+        // templates put it on the line after its key (`securityContext:`
+        // then `{}`).
+        if !self.parent.is_empty() {
+            return None;
+        }
+        let rest = self.text().get(a..)?;
+        let (line, _) = self.src.line_col(a);
+        let (_, end) = self.src.line_range(line)?;
+        let tail = self.text().get(a..end)?.trim();
+        if !(tail.is_empty() || tail.starts_with('#')) {
+            return None;
+        }
+        let mut at = end - a;
+        for l in rest.get(end - a..)?.split_inclusive('\n') {
+            let t = l.trim_start();
+            if t.is_empty() || t.starts_with('#') {
+                at += l.len();
+                continue;
+            }
+            let b = a + at + (l.len() - t.len());
+            return matches!(self.char_at(b)?, '{' | '[').then_some(b);
+        }
+        None
+    }
+
+    /// For an empty parent written `{}` or `[]`: where that text starts and
+    /// ends, and whether it stands on a line of its own.
+    fn empty_flow(&self) -> Option<(usize, usize, bool)> {
+        if !self.parent.is_empty() || !self.yaml() {
+            return None;
+        }
+        let b = self.bracket()?;
+        let close = match self.char_at(b)? {
+            '{' => '}',
+            _ => ']',
+        };
+        let after = self.text().get(b + 1..)?;
+        let inner = after.len() - after.trim_start_matches([' ', '\t']).len();
+        if after.get(inner..)?.chars().next()? != close {
+            return None;
+        }
+        let end = b + 1 + inner + 1;
+        let own_line = self.width_before(b).is_some();
+        Some((b, end, own_line))
+    }
+
+    /// Block-style text in place of an empty `{}` or `[]`: what a person
+    /// editing a Helm chart's output writes.
+    fn add_to_empty(&self, seg: &str, v: &Value, list: bool) -> Option<Vec<TextEdit>> {
+        let (b, end, own_line) = self.empty_flow()?;
+        let nl = self.nl();
+        let body = |indent: &str| {
+            if list {
+                format!("- {}", emit::list_item(v, &format!("{indent}  "), nl))
+            } else {
+                emit::entry(seg, v, indent, nl)
+            }
+        };
+        if own_line {
+            let indent = " ".repeat(self.width_before(b)?);
+            return Some(vec![edit(b, end, body(&indent))]);
+        }
+        // `key: {}`: the entries go on the following lines, two spaces in
+        // from the key.
+        let (line, _) = self.src.line_col(b);
+        let (ls, _) = self.src.line_range(line)?;
+        let prefix = self.text().get(ls..b)?;
+        let mut key = 0;
+        loop {
+            let rest = prefix.get(key..)?;
+            key += rest.len() - rest.trim_start_matches(' ').len();
+            if prefix.get(key..)?.starts_with("- ") {
+                key += 2;
+            } else {
+                break;
+            }
+        }
+        let colon = prefix.trim_end().len();
+        if !prefix.get(..colon)?.ends_with(':') {
+            return None;
+        }
+        let indent = " ".repeat(prefix.get(..key)?.chars().count() + 2);
+        Some(vec![edit(
+            ls + colon,
+            end,
+            format!("{nl}{indent}{}", body(&indent)),
+        )])
     }
 
     /// The offset after `key:` and the spaces that follow, on `o`'s line.
@@ -128,7 +218,7 @@ impl<'d> Ctx<'_, 'd> {
 
     fn value_text(&self, v: &Value, flow: bool) -> String {
         if self.json() {
-            serde_json::to_string(v).unwrap_or_default()
+            emit::json_inline(v)
         } else {
             emit::inline(v, flow)
         }
@@ -158,6 +248,9 @@ impl<'d> Ctx<'_, 'd> {
     /// Replace a scalar's text.
     fn replace(&self, seg: &str, v: &Value) -> Option<Candidates> {
         let c = self.child(seg)?;
+        if c.is_container() {
+            return self.replace_container(seg, c, v);
+        }
         let mut out: Candidates = Vec::new();
         for flow in self.readings() {
             if let Some((s, e)) = self.scalar_range(c, flow) {
@@ -170,6 +263,181 @@ impl<'d> Ctx<'_, 'd> {
         Some(out)
     }
 
+    /// Replace a collection: a flow one (`[all]`) by the value in flow
+    /// style, a block one by the entry written again in block style.
+    fn replace_container(&self, seg: &str, c: NodeRef<'_>, v: &Value) -> Option<Candidates> {
+        let mut out: Candidates = Vec::new();
+        // A list of scalars by one of the same length: each item in place,
+        // so comments beside the items stay.
+        if let (Node::List { .. }, Value::Array(new)) = (c.kind(), v)
+            && c.len() == new.len()
+            && !new.is_empty()
+            && new.iter().all(|x| !x.is_array() && !x.is_object())
+        {
+            for flow in self.readings() {
+                let items: Option<Vec<TextEdit>> = c
+                    .items()
+                    .zip(new)
+                    .map(|(item, x)| {
+                        let (s, e) = self.scalar_range(item, flow)?;
+                        Some(edit(s, e, self.value_text(x, flow)))
+                    })
+                    .collect();
+                if let Some(items) = items
+                    && !out.contains(&items)
+                {
+                    out.push(items);
+                }
+            }
+        }
+        let o = self.offset(c)?;
+        let open = match self.char_at(o) {
+            Some('{' | '[') => Some(o),
+            _ => self
+                .after_key(o)
+                .filter(|a| matches!(self.char_at(*a), Some('{' | '['))),
+        };
+        if let Some(b) = open
+            && let Some(e) = self.flow_end(b)
+        {
+            out.push(vec![edit(b, e, self.value_text(v, true))]);
+        }
+        if !self.yaml() || !matches!(self.parent.kind(), Node::Obj { .. }) {
+            return Some(out);
+        }
+        let nl = self.nl();
+        let line = c.pos().line as usize;
+        let end = last_leaf_line(c);
+        for start in [Some(line), self.previous_content_line(line)]
+            .into_iter()
+            .flatten()
+        {
+            let Some(text) = self.src.line(start) else {
+                continue;
+            };
+            let indent_len = text.len() - text.trim_start_matches(' ').len();
+            let Some(rest) = text.get(indent_len..) else {
+                continue;
+            };
+            if !rest.starts_with(&format!("{seg}:")) {
+                continue;
+            }
+            let indent = " ".repeat(indent_len);
+            let Some((ls, _)) = self.src.line_range(start) else {
+                continue;
+            };
+            let Some(cut) = self.cut_lines(start, end) else {
+                continue;
+            };
+            if cut.start != ls {
+                continue;
+            }
+            let entry = emit::entry(seg, v, &indent, nl);
+            out.push(vec![edit(
+                cut.start,
+                cut.end,
+                format!("{indent}{entry}{nl}"),
+            )]);
+        }
+        Some(out)
+    }
+
+    /// In a JSON object or array written over several lines, a new last
+    /// entry on a line of its own, indented like the entry before it.
+    fn json_append(&self, seg: &str, v: &Value, index: Option<usize>) -> Option<Vec<TextEdit>> {
+        if !self.json() || index.is_some_and(|i| i != self.parent.len()) {
+            return None;
+        }
+        let last = self.last_child()?;
+        let end = if last.is_container() {
+            self.json_end(self.offset(last)?)?
+        } else {
+            self.scalar_range(last, true)?.1
+        };
+        let b = self.bracket()?;
+        let line = last.pos().line as usize;
+        if self.src.line_col(b).0 == line {
+            return None;
+        }
+        let text = self.src.line(line)?;
+        let indent = &text[..text.len() - text.trim_start().len()];
+        let value = emit::json_inline(v);
+        let entry = match index {
+            None => format!("{}: {value}", serde_json::to_string(seg).ok()?),
+            Some(_) => value,
+        };
+        Some(vec![edit(
+            end,
+            end,
+            format!(",{}{indent}{entry}", self.nl()),
+        )])
+    }
+
+    /// Where the JSON object or array that opens at `b` closes (just after
+    /// its bracket).
+    fn json_end(&self, b: usize) -> Option<usize> {
+        let text = self.text().get(b..)?;
+        let mut depth = 0usize;
+        let mut in_string = false;
+        let mut escaped = false;
+        for (i, ch) in text.char_indices() {
+            if in_string {
+                match ch {
+                    _ if escaped => escaped = false,
+                    '\\' => escaped = true,
+                    '"' => in_string = false,
+                    _ => {}
+                }
+                continue;
+            }
+            match ch {
+                '"' => in_string = true,
+                '[' | '{' => depth += 1,
+                ']' | '}' => {
+                    depth = depth.checked_sub(1)?;
+                    if depth == 0 {
+                        return Some(b + i + 1);
+                    }
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+
+    /// Where a flow collection that opens at `b` closes, on the same line
+    /// (just after its bracket).
+    fn flow_end(&self, b: usize) -> Option<usize> {
+        let (line, _) = self.src.line_col(b);
+        let (_, end) = self.src.line_range(line)?;
+        let text = self.text().get(b..end)?;
+        let mut depth = 0usize;
+        let mut quote: Option<char> = None;
+        let mut prev = ' ';
+        for (i, ch) in text.char_indices() {
+            match quote {
+                Some(q) => {
+                    if ch == q && !(q == '"' && prev == '\\') {
+                        quote = None;
+                    }
+                }
+                None => match ch {
+                    '"' | '\'' => quote = Some(ch),
+                    '[' | '{' => depth += 1,
+                    ']' | '}' => {
+                        depth = depth.checked_sub(1)?;
+                        if depth == 0 {
+                            return Some(b + i + 1);
+                        }
+                    }
+                    _ => {}
+                },
+            }
+            prev = ch;
+        }
+        None
+    }
+
     fn add(&self, seg: &str, v: &Value) -> Option<Candidates> {
         let len = self.parent.len();
         let index = match self.parent.kind() {
@@ -179,13 +447,26 @@ impl<'d> Ctx<'_, 'd> {
             _ => return None,
         };
         let mut flow = Vec::new();
+        if let Some(c) = self.json_append(seg, v, index) {
+            flow.push(c);
+        }
         if let Some(b) = self.bracket() {
             let entry = match index {
                 None => self.flow_entry(seg, v),
                 Some(_) => self.value_text(v, true),
             };
-            let last_end = self.last_child().and_then(|l| self.scalar_range(l, true));
-            if let (true, Some((_, e))) = (index.is_none_or(|i| i == len), last_end) {
+            let last_end = self.last_child().and_then(|l| {
+                if !l.is_container() {
+                    return self.scalar_range(l, true).map(|(_, e)| e);
+                }
+                let o = self.offset(l)?;
+                match self.char_at(o)? {
+                    '{' | '[' if self.json() => self.json_end(o),
+                    '{' | '[' => self.flow_end(o),
+                    _ => None,
+                }
+            });
+            if let (true, Some(e)) = (index.is_none_or(|i| i == len), last_end) {
                 flow.push(vec![edit(e, e, format!(", {entry}"))]);
             }
             if index.is_none_or(|i| i == 0) {
@@ -198,7 +479,8 @@ impl<'d> Ctx<'_, 'd> {
         } else {
             Vec::new()
         };
-        Some(self.ordered(flow, block))
+        let empty = self.add_to_empty(seg, v, index.is_some());
+        Some(empty.into_iter().chain(self.ordered(flow, block)).collect())
     }
 
     fn add_block(&self, seg: &str, v: &Value, index: Option<usize>) -> Option<Candidates> {

@@ -248,11 +248,7 @@ fn what_cannot_be_proven_is_not_offered() {
         ),
         None
     );
-    // A container replaced wholesale, a missing parent, a wrong op.
-    assert_eq!(
-        fixed("a.yaml", POD, 0, &[("replace", "/spec", Some(json!({})))]),
-        None
-    );
+    // A missing parent, a wrong op.
     assert_eq!(
         fixed("a.yaml", POD, 0, &[("add", "/nope/x", Some(json!(1)))]),
         None
@@ -305,4 +301,131 @@ fn token_ends() {
     );
     assert_eq!(token_end(&src, 1, 4), Some(8));
     assert_eq!(token_end(&src, 3, 6), Some(22));
+}
+
+#[test]
+fn fills_empty_flow_collections_in_block_style() {
+    // Helm's templates render an empty `securityContext` as `{}` on the
+    // line after the key.
+    let helm = "\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  securityContext:
+    {}
+  containers:
+    - name: web
+      image: nginx
+      securityContext: {} # empty
+      args: []
+";
+    let out = fixed(
+        "a.yaml",
+        helm,
+        0,
+        &[(
+            "add",
+            "/spec/securityContext/seccompProfile",
+            Some(json!({"type": "RuntimeDefault"})),
+        )],
+    )
+    .unwrap();
+    assert!(
+        out.contains(
+            "  securityContext:\n    seccompProfile:\n      type: RuntimeDefault\n  containers:"
+        ),
+        "{out}"
+    );
+    let out = fixed(
+        "a.yaml",
+        helm,
+        0,
+        &[(
+            "add",
+            "/spec/containers/0/securityContext/runAsNonRoot",
+            Some(json!(true)),
+        )],
+    )
+    .unwrap();
+    assert!(
+        out.contains("      securityContext:\n        runAsNonRoot: true # empty\n"),
+        "{out}"
+    );
+    let out = fixed(
+        "a.yaml",
+        helm,
+        0,
+        &[("add", "/spec/containers/0/args/-", Some(json!("quiet")))],
+    )
+    .unwrap();
+    assert!(out.contains("      args:\n        - quiet\n"), "{out}");
+}
+
+#[test]
+fn replaces_whole_collections() {
+    let text = "\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  containers:
+    - name: web
+      image: nginx
+      securityContext:
+        capabilities:
+          drop:
+            - all # lower case
+          add: [NET_RAW, \"SYS_TIME\"]
+";
+    let out = fixed(
+        "a.yaml",
+        text,
+        0,
+        &[(
+            "replace",
+            "/spec/containers/0/securityContext/capabilities/drop",
+            Some(json!(["ALL"])),
+        )],
+    )
+    .unwrap();
+    assert!(
+        out.contains(
+            "        capabilities:\n          drop:\n            - ALL # lower case\n          add: [NET_RAW"
+        ),
+        "{out}"
+    );
+    // Of another length, the list is written again.
+    let out = fixed(
+        "a.yaml",
+        text,
+        0,
+        &[(
+            "replace",
+            "/spec/containers/0/securityContext/capabilities/drop",
+            Some(json!(["ALL", "NET_RAW"])),
+        )],
+    )
+    .unwrap();
+    assert!(
+        out.contains("          drop:\n            - ALL\n            - NET_RAW\n          add: ["),
+        "{out}"
+    );
+    let out = fixed(
+        "a.yaml",
+        text,
+        0,
+        &[(
+            "replace",
+            "/spec/containers/0/securityContext/capabilities/add",
+            Some(json!(["CHOWN"])),
+        )],
+    )
+    .unwrap();
+    assert!(out.contains("          add: [CHOWN]\n"), "{out}");
+    // A whole block mapping, written again as an empty flow one.
+    let out = fixed("a.yaml", POD, 0, &[("replace", "/spec", Some(json!({})))]).unwrap();
+    assert!(out.contains("\nspec: {}\n---\n"), "{out}");
 }
