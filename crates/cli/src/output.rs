@@ -30,6 +30,31 @@ impl ColorChoice {
 }
 
 /// Writes text to a file, or to standard output when `path` is `None` or `-`.
+/// Writes through `f` to a file, or to standard output when `path` is
+/// `None` or `-` (a closed pipe is not an error).
+pub fn write_with(
+    path: Option<&str>,
+    f: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), String> {
+    match path {
+        Some(p) if p != "-" => std::fs::File::create(p)
+            .and_then(|mut file| f(&mut file))
+            .map_err(|e| format!("cannot write {p}: {e}")),
+        _ => {
+            let mut out = std::io::stdout().lock();
+            f(&mut out)
+                .or_else(|e| {
+                    if e.kind() == std::io::ErrorKind::BrokenPipe {
+                        Ok(())
+                    } else {
+                        Err(e)
+                    }
+                })
+                .map_err(|e| format!("cannot write to standard output: {e}"))
+        }
+    }
+}
+
 pub fn write(path: Option<&str>, text: &str) -> Result<(), String> {
     match path {
         Some(p) if p != "-" => {

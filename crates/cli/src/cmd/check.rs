@@ -72,7 +72,15 @@ pub fn run(a: Args, color: bool, ecolor: bool) -> u8 {
     let (inputs, report) = ready.evaluate(&a.paths, &a.setup);
     let engine = ready.engine;
     let text = match a.format {
-        Format::Json => report::json::render(&report) + "\n",
+        // Streamed: the report of a large export is hundreds of megabytes.
+        Format::Json => {
+            let w = output::write_with(a.output.as_deref(), |w| report::json::write(&report, w));
+            if let Err(e) = w {
+                output::error(ecolor, &e);
+                return exit::ERROR;
+            }
+            String::new()
+        }
         Format::Sarif => {
             let o = report::sarif::SarifOptions {
                 srcroot: std::env::current_dir().ok(),
@@ -94,7 +102,9 @@ pub fn run(a: Args, color: bool, ecolor: bool) -> u8 {
             },
         ),
     };
-    if let Err(e) = output::write(a.output.as_deref(), &text) {
+    if a.format != Format::Json
+        && let Err(e) = output::write(a.output.as_deref(), &text)
+    {
         output::error(ecolor, &e);
         return exit::ERROR;
     }

@@ -65,3 +65,45 @@ pub fn render(r: &Report) -> String {
     };
     serde_json::to_string_pretty(&out).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
 }
+
+/// Writes the report to `w` as [`render`] would return it, without holding
+/// the text: on a 100,000-resource export the report is hundreds of
+/// megabytes.
+pub fn write(r: &Report, w: impl std::io::Write) -> std::io::Result<()> {
+    let out = Out {
+        ward: env!("CARGO_PKG_VERSION"),
+        findings: &r.findings,
+        errors: &r.errors,
+        skipped: &r.skipped,
+        summary: summary(r),
+    };
+    use std::io::Write;
+    let mut w = std::io::BufWriter::with_capacity(1 << 16, w);
+    serde_json::to_writer_pretty(&mut w, &out)?;
+    w.write_all(b"\n")?;
+    w.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn write_gives_the_text_render_gives() {
+        let Ok(engine) = crate::EngineBuilder::new().build() else {
+            panic!("the built-in packs build");
+        };
+        let Ok(sel) = engine.select(&engine.default_packs(), false, &[]) else {
+            panic!("the default packs select");
+        };
+        let mut inputs = crate::Inputs::default();
+        inputs.add_text(
+            "pod.yaml",
+            "kind: Pod\nmetadata:\n  name: p\nspec:\n  hostNetwork: true\n  containers: [{name: a, image: nginx}]\n",
+            &crate::LoadOptions::default(),
+        );
+        let report = engine.evaluate(&sel, &inputs, &crate::EvalOptions::default());
+        assert!(!report.findings.is_empty());
+        let mut out = Vec::new();
+        assert!(super::write(&report, &mut out).is_ok());
+        assert_eq!(String::from_utf8_lossy(&out), super::render(&report) + "\n");
+    }
+}
