@@ -148,6 +148,35 @@ impl EngineBuilder {
         Ok(self)
     }
 
+    /// Adds the `.ward` files of a pack archive, named `{label}!/{path}` so
+    /// diagnostics name the archive. A built-in pack of the same name is
+    /// left out, with the folder of built-in files that declares it.
+    pub fn pack_archive(
+        mut self,
+        label: &str,
+        archive: &crate::pack::PackArchive,
+    ) -> Result<EngineBuilder, crate::pack::PackError> {
+        self = self.without_builtin_pack(&archive.manifest.name);
+        for (path, text) in archive.policy_files()? {
+            self = self.policy(format!("{label}!/{path}"), text);
+        }
+        Ok(self)
+    }
+
+    /// Leaves out the built-in files of the folder that declares a pack
+    /// (the pack it is replaced by comes from elsewhere).
+    pub fn without_builtin_pack(mut self, name: &str) -> EngineBuilder {
+        if let Some(folder) = crate::pack::builtin_pack_folder(name) {
+            let prefix = format!("<ward>/{folder}");
+            for f in &mut self.files {
+                if f.builtin && f.name.starts_with(&prefix) {
+                    f.enabled = false;
+                }
+            }
+        }
+        self
+    }
+
     pub fn build(self) -> Result<Engine, Box<PolicyErrors>> {
         let mut sources = SourceMap::new();
         let mut modules = Vec::new();
@@ -269,6 +298,48 @@ impl std::fmt::Display for PackRef {
     }
 }
 
+/// A param value to set: text as `--set` reads it, or a typed value (from
+/// `ward.toml`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum SetValue {
+    Text(String),
+    Json(serde_json::Value),
+}
+
+impl SetValue {
+    /// The value for a param of this type: a JSON string is a version for a
+    /// `version` param.
+    fn value(&self, ty: &ward_lang::types::Ty) -> Val<'static> {
+        match self {
+            SetValue::Text(t) => parse_set_value(t),
+            SetValue::Json(serde_json::Value::String(s))
+                if *ty == ward_lang::types::Ty::Version =>
+            {
+                Version::parse(s)
+                    .map(Val::Version)
+                    .unwrap_or_else(|| Val::str(s))
+            }
+            SetValue::Json(v) => Val::from_json(v),
+        }
+    }
+
+    /// How the setting is named in messages.
+    fn label(&self, name: &str) -> String {
+        match self {
+            SetValue::Text(_) => format!("--set {name}"),
+            SetValue::Json(_) => name.to_string(),
+        }
+    }
+
+    /// How the setting reads in messages.
+    fn show(&self, name: &str) -> String {
+        match self {
+            SetValue::Text(t) => format!("--set {name}={t}"),
+            SetValue::Json(v) => format!("{name} = {v}"),
+        }
+    }
+}
+
 /// A pack (or the local policies) at one profile version, ready to run.
 #[derive(Debug)]
 pub struct Unit {
@@ -341,6 +412,8 @@ pub struct Report {
     pub outcomes: Vec<ControlOutcome>,
     pub resources: usize,
     pub files: usize,
+    /// Findings left out because a baseline holds them.
+    pub baselined: usize,
 }
 
 /// Why a selection could not be made.
@@ -399,6 +472,21 @@ impl Engine {
         packs: &[PackRef],
         local: bool,
         sets: &[(String, String)],
+    ) -> Result<Selection, SelectError> {
+        let sets: Vec<(String, SetValue)> = sets
+            .iter()
+            .map(|(k, v)| (k.clone(), SetValue::Text(v.clone())))
+            .collect();
+        self.select_with(packs, local, &sets)
+    }
+
+    /// [`Self::select`] with typed param values; later values of a param
+    /// replace earlier ones.
+    pub fn select_with(
+        &self,
+        packs: &[PackRef],
+        local: bool,
+        sets: &[(String, SetValue)],
     ) -> Result<Selection, SelectError> {
         // Packages the selected packs draw controls from: an unqualified
         // `--set name=...` sets that param in each of them.
@@ -653,11 +741,11 @@ impl Engine {
     /// `--set name=value`: by qualified name, or by a name only one param has.
     fn parse_sets(
         &self,
-        sets: &[(String, String)],
+        sets: &[(String, SetValue)],
         packages: &HashSet<&str>,
     ) -> Result<HashMap<u32, Val<'static>>, SelectError> {
         let mut out = HashMap::new();
-        for (name, text) in sets {
+        for (name, set) in sets {
             let mut matches: Vec<(usize, &ward_lang::hir::ParamDef)> = self
                 .program
                 .params
@@ -681,17 +769,18 @@ impl Engine {
                     matches = used;
                 }
                 if matches.len() > 1 {
-                    let value = parse_set_value(text);
                     for (id, def) in &matches {
+                        let value = set.value(&def.ty);
                         if !type_fits(&def.ty, &value) {
                             return Err(SelectError(format!(
-                                "`--set {name}={text}`: `{}` is a {}, not a {}",
+                                "`{}`: `{}` is a {}, not a {}",
+                                set.show(name),
                                 def.qname,
                                 def.ty_text,
                                 value.type_name()
                             )));
                         }
-                        out.insert(*id as u32, value.clone());
+                        out.insert(*id as u32, value);
                     }
                     continue;
                 }
@@ -709,21 +798,24 @@ impl Engine {
                         .map(|s| format!("; did you mean `{s}`?"))
                         .unwrap_or_default();
                     return Err(SelectError(format!(
-                        "`--set {name}`: there is no param `{name}`{hint}"
+                        "`{}`: there is no param `{name}`{hint}",
+                        set.label(name)
                     )));
                 }
                 many => {
                     let names: Vec<&str> = many.iter().map(|(_, p)| p.qname.as_str()).collect();
                     return Err(SelectError(format!(
-                        "`--set {name}`: several params have this name; use one of {}",
+                        "`{}`: several params have this name; use one of {}",
+                        set.label(name),
                         names.join(", ")
                     )));
                 }
             };
-            let value = parse_set_value(text);
+            let value = set.value(&def.ty);
             if !type_fits(&def.ty, &value) {
                 return Err(SelectError(format!(
-                    "`--set {name}={text}`: `{}` is a {}, not a {}",
+                    "`{}`: `{}` is a {}, not a {}",
+                    set.show(name),
                     def.qname,
                     def.ty_text,
                     value.type_name()
@@ -778,6 +870,7 @@ impl Engine {
             outcomes: Vec::new(),
             resources: inputs.resources.len(),
             files: inputs.files.len(),
+            baselined: 0,
         };
         for e in &inputs.errors {
             report.errors.push(Error {

@@ -9,19 +9,26 @@
 //!
 #![doc = include_str!("../README.md")]
 
+pub mod baseline;
 pub mod compile;
 pub mod diff;
 pub mod engine;
 pub mod eval;
 pub mod finding;
 pub mod fix;
+pub mod frameworks;
 pub mod input;
 pub mod inventory;
+pub mod pack;
 pub mod progress;
+pub mod project;
 pub mod report;
 pub mod testing;
 pub mod value;
+pub mod waivers;
 
-pub use engine::{Engine, EngineBuilder, EvalOptions, PackRef, PolicyErrors, Report, Selection};
+pub use engine::{
+    Engine, EngineBuilder, EvalOptions, PackRef, PolicyErrors, Report, Selection, SetValue,
+};
 pub use finding::{Error, ErrorKind, Finding, Identity, Level};
 pub use input::{Inputs, LoadOptions};

@@ -244,6 +244,25 @@ pub(crate) fn description(c: &ControlDef) -> String {
 /// Ward's own version.
 pub(crate) const VERSION: &str = env!("CARGO_PKG_VERSION");
 
+/// What a waiver says besides its reason, for people:
+/// `inline annotation, owner ops, ticket SEC-1, expires 2027-01-31`.
+pub(crate) fn waiver_details(w: &crate::finding::Suppression) -> String {
+    let mut parts = vec![match w.source.as_str() {
+        "annotation" => "inline annotation".to_string(),
+        s => format!("{s} waiver"),
+    }];
+    if let Some(o) = &w.owner {
+        parts.push(format!("owner {o}"));
+    }
+    if let Some(t) = &w.ticket {
+        parts.push(format!("ticket {t}"));
+    }
+    if let Some(e) = &w.expires {
+        parts.push(format!("expires {e}"));
+    }
+    parts.join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

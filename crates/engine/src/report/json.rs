@@ -15,6 +15,9 @@ pub struct Summary {
     pub deny: usize,
     pub warn: usize,
     pub waived: usize,
+    /// Findings a baseline left out of the report; absent when none.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub baselined: usize,
     pub errors: usize,
     pub skipped: usize,
     pub by_severity: BTreeMap<String, usize>,
@@ -37,12 +40,17 @@ pub fn summary(r: &Report) -> Summary {
         deny: active.iter().filter(|f| f.level == Level::Deny).count(),
         warn: active.iter().filter(|f| f.level == Level::Warn).count(),
         waived: r.findings.len() - active.len(),
+        baselined: r.baselined,
         errors: r.errors.len(),
         skipped: r.skipped.len(),
         by_severity,
         controls: r.outcomes.len(),
         controls_failed: r.outcomes.iter().filter(|o| o.failed > 0).count(),
     }
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 #[derive(Serialize)]

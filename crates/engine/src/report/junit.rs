@@ -238,7 +238,11 @@ fn finding_case(f: &Finding) -> Case {
         let _ = write!(text, "\nhelp: {}", f.remedy);
     }
     let outcome = match (&f.waived, f.level) {
-        (Some(w), _) => Outcome::Skipped(format!("waived: {} ({place})", w.reason)),
+        (Some(w), _) => Outcome::Skipped(format!(
+            "waived: {} ({}) ({place})",
+            w.reason,
+            common::waiver_details(w)
+        )),
         (None, Level::Warn) => Outcome::Skipped(format!("warning: {} ({place})", f.message)),
         (None, Level::Deny) => Outcome::Failure {
             message: f.message.clone(),

@@ -84,6 +84,9 @@ pub fn render_with(
         extra.push(format!("{} warning{}", s.warn, plural(s.warn)));
     }
     extra.push(format!("{} waived", s.waived));
+    if s.baselined > 0 {
+        extra.push(format!("{} in the baseline", s.baselined));
+    }
     extra.push(format!("{} error{}", s.errors, plural(s.errors)));
     extra.push(format!("{} skipped", s.skipped));
     let packs: Vec<String> = scores
@@ -243,15 +246,20 @@ fn waived(out: &mut String, report: &Report) {
         plural(ws.len())
     );
     for f in ws.iter().take(MAX_FINDINGS) {
-        let reason = f.waived.as_ref().map(|w| w.reason.as_str()).unwrap_or("");
+        let (reason, details) = f
+            .waived
+            .as_ref()
+            .map(|w| (w.reason.as_str(), super::common::waiver_details(w)))
+            .unwrap_or_default();
         let _ = writeln!(
             out,
-            "- {} {} ({}:{}): {}",
+            "- {} {} ({}:{}): {} — {}",
             code(&f.control),
             cell(&resource_name(&f.resource)),
             cell(&f.file),
             f.line,
-            cell(reason)
+            cell(reason),
+            cell(&details)
         );
     }
     if ws.len() > MAX_FINDINGS {

@@ -16,7 +16,7 @@ pub mod json;
 pub mod junit;
 pub mod markdown;
 pub mod sarif;
-pub(crate) mod score;
+pub mod score;
 pub mod text;
 
 /// `Kind/namespace/name`, or `Kind/name` for cluster-scoped resources: how

@@ -33,7 +33,7 @@ pub(crate) struct ControlStat<'a> {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
-pub(crate) enum Status {
+pub enum Status {
     Pass,
     Fail,
     Error,
@@ -227,18 +227,26 @@ fn packs(report: &Report, engine: &Engine, controls: &[ControlStat<'_>]) -> Vec<
     out
 }
 
-fn frameworks(engine: &Engine, controls: &[ControlStat<'_>]) -> Vec<FrameworkStat> {
-    // A control that runs in several packs counts once: applicable if it
-    // applied anywhere, passing if it passed wherever it applied.
-    let mut by_control: Vec<(&str, Status, &ControlDef)> = Vec::new();
+/// Each control once, with the status that counts when it ran in several
+/// packs: applicable if it applied anywhere, passing if it passed wherever
+/// it applied.
+pub(crate) fn by_control<'a>(
+    controls: &[ControlStat<'a>],
+) -> Vec<(&'a str, Status, &'a ControlDef)> {
+    let mut out: Vec<(&str, Status, &ControlDef)> = Vec::new();
     for c in controls {
         let Some(def) = c.def else { continue };
         let s = c.status();
-        match by_control.iter_mut().find(|(id, _, _)| *id == c.id) {
+        match out.iter_mut().find(|(id, _, _)| *id == c.id) {
             Some(entry) => entry.1 = worse(entry.1, s),
-            None => by_control.push((c.id, s, def)),
+            None => out.push((c.id, s, def)),
         }
     }
+    out
+}
+
+fn frameworks(engine: &Engine, controls: &[ControlStat<'_>]) -> Vec<FrameworkStat> {
+    let by_control = by_control(controls);
     let mut out: Vec<FrameworkStat> = Vec::new();
     for (id, status, def) in &by_control {
         for m in &def.maps {
@@ -256,9 +264,7 @@ fn frameworks(engine: &Engine, controls: &[ControlStat<'_>]) -> Vec<FrameworkSta
                         controls: Vec::new(),
                         score: Score::default(),
                         items_covered: 0,
-                        items_total: fw
-                            .map(|f| f.items.iter().filter(|i| !i.manual).count())
-                            .unwrap_or(0),
+                        items_total: 0,
                     });
                     out.len() - 1
                 }
@@ -271,26 +277,27 @@ fn frameworks(engine: &Engine, controls: &[ControlStat<'_>]) -> Vec<FrameworkSta
         }
     }
     for f in &mut out {
-        let mut items: BTreeSet<&str> = BTreeSet::new();
-        for (id, _, def) in &by_control {
-            if f.controls.iter().any(|c| c == id) {
-                items.extend(
-                    def.maps
-                        .iter()
-                        .filter(|m| m.framework == f.name)
-                        .map(|m| m.item.as_str()),
-                );
+        let defs = by_control
+            .iter()
+            .filter(|(id, _, _)| f.controls.iter().any(|c| c == id))
+            .map(|(_, _, def)| *def);
+        match engine.program.framework(&f.name) {
+            Some(fw) => {
+                let (cov, _) = crate::frameworks::items(fw, defs);
+                f.items_covered = cov.automated;
+                f.items_total = cov.automatable;
+            }
+            // A framework no declaration lists: the items controls name.
+            None => {
+                let items: BTreeSet<&str> = defs
+                    .flat_map(|d| d.maps.iter())
+                    .filter(|m| m.framework == f.name)
+                    .map(|m| m.item.as_str())
+                    .collect();
+                f.items_covered = items.len();
+                f.items_total = items.len();
             }
         }
-        let known = engine.program.framework(&f.name);
-        f.items_covered = match known {
-            Some(fw) => items
-                .iter()
-                .filter(|i| fw.items.iter().any(|x| x.id == **i && !x.manual))
-                .count(),
-            None => items.len(),
-        };
-        f.items_total = f.items_total.max(f.items_covered);
     }
     out
 }

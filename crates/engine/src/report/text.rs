@@ -132,11 +132,11 @@ pub fn render(report: &Report, inputs: &Inputs, opts: TextOptions) -> String {
         s.errors,
         plural(s.errors),
         s.skipped,
-        if s.waived > 0 {
-            format!(", {} waived", s.waived)
-        } else {
-            String::new()
-        }
+        [(s.waived, "waived"), (s.baselined, "in the baseline")]
+            .iter()
+            .filter(|(n, _)| *n > 0)
+            .map(|(n, what)| format!(", {n} {what}"))
+            .collect::<String>()
     );
     out
 }
@@ -207,7 +207,13 @@ fn finding(out: &mut String, p: &Paint, f: &Finding, text: Option<&str>, context
         );
     }
     if let Some(w) = &f.waived {
-        let _ = writeln!(out, "      {} {}", p.dim("waived:"), w.reason);
+        let _ = writeln!(
+            out,
+            "      {} {}{}",
+            p.dim("waived:"),
+            w.reason,
+            p.dim(&format!(" ({})", super::common::waiver_details(w)))
+        );
     } else if !f.remedy.is_empty() {
         let _ = writeln!(out, "      {} {}", p.dim("help:"), f.remedy);
     }
