@@ -57,6 +57,12 @@ pub enum Command {
     Packs(cmd::packs::Args),
     /// Check policies without evaluating anything.
     Lint(cmd::lint::Args),
+    /// Build, inspect, sign and verify pack archives.
+    Pack(cmd::pack::Args),
+    /// Pin the packs of ward.toml, their versions and digests, in ward.lock.
+    Lock(cmd::lock::Args),
+    /// Framework items: which controls automate each, which are manual, which nothing covers.
+    Frameworks(cmd::frameworks::Args),
 }
 
 /// Runs the command line; returns the process exit code.
@@ -84,6 +90,9 @@ pub fn main(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> Exit
         Command::Explain(a) => cmd::explain::run(a, ecolor),
         Command::Packs(a) => cmd::packs::run(a, ecolor),
         Command::Lint(a) => cmd::lint::run(a, ecolor),
+        Command::Pack(a) => cmd::pack::run(a, ecolor),
+        Command::Lock(a) => cmd::lock::run(a, ecolor),
+        Command::Frameworks(a) => cmd::frameworks::run(a, color, ecolor),
     };
     ExitCode::from(code)
 }

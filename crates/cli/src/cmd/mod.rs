@@ -5,8 +5,12 @@ pub mod diff;
 pub mod explain;
 pub mod fix;
 pub mod fmt;
+pub mod frameworks;
 pub mod lint;
+pub mod lock;
+pub mod pack;
 pub mod packs;
+pub mod setup;
 pub mod test;
 
 use std::path::PathBuf;
@@ -15,11 +19,17 @@ use ward_engine::{Engine, EngineBuilder};
 /// Builds the engine with the built-in packs and the given policy paths,
 /// printing diagnostics on failure.
 pub fn engine(policies: &[PathBuf], builtin: bool, ecolor: bool) -> Option<Engine> {
-    let mut b = if builtin {
+    let b = if builtin {
         EngineBuilder::new()
     } else {
         EngineBuilder::std_only()
     };
+    engine_from(b, policies, ecolor)
+}
+
+/// Builds the engine from a builder and the given policy paths, printing
+/// diagnostics on failure.
+pub fn engine_from(mut b: EngineBuilder, policies: &[PathBuf], ecolor: bool) -> Option<Engine> {
     for p in policies {
         b = match b.policy_path(p) {
             Ok(b) => b,

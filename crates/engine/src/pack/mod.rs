@@ -11,6 +11,7 @@ pub mod manifest;
 pub mod sign;
 
 pub use archive::{Entries, Limits};
+pub use ed25519_dalek::VerifyingKey;
 pub use manifest::{Manifest, build_manifest};
 pub use sign::{KeyPair, SignatureFile, key_id, parse_signing_key, parse_verifying_key};
 
