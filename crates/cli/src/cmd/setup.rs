@@ -208,9 +208,14 @@ pub fn open_archive(path: &Path, label: &str, trust: &Trust) -> Result<PackArchi
     Ok(archive)
 }
 
-/// Whether a `--pack` value names an archive rather than a built-in pack.
+/// Whether a `--pack` value names an archive rather than a built-in pack:
+/// a name ending in `.wardpack`, or a path with a folder part that is a
+/// file (so a file named like a built-in pack does not shadow it).
 fn archive_arg(value: &str) -> Option<(&str, Option<&str>)> {
-    let is_file = |p: &str| p.ends_with(".wardpack") || Path::new(p).is_file();
+    let is_file = |p: &str| {
+        p.ends_with(".wardpack")
+            || (p.contains(['/', std::path::MAIN_SEPARATOR]) && Path::new(p).is_file())
+    };
     if is_file(value) {
         return Some((value, None));
     }
