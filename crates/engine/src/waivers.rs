@@ -33,6 +33,9 @@ pub const ANNOTATION: &str = "ward.dev/waive.";
 pub const EXPIRED: &str = "ward.waiver.expired";
 /// The control id of the warning about a waiver that waived nothing.
 pub const UNUSED: &str = "ward.waiver.unused";
+/// The pack the warnings about waivers are reported under; it has no
+/// score of its own.
+pub const PACK: &str = "ward.waivers";
 
 /// A calendar date.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -430,7 +433,7 @@ fn notice(
     };
     Finding {
         control: control.to_string(),
-        pack: "ward".into(),
+        pack: PACK.into(),
         profile: None,
         severity,
         level: Level::Warn,

@@ -12,9 +12,9 @@
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::sync::Once;
-use ward_engine::finding::Suppression;
 use ward_engine::input::{LoadOptions, load_paths};
 use ward_engine::report::{html, json, junit, markdown, sarif, text};
+use ward_engine::waivers::{self, ApplyOptions, Date, Waivers};
 use ward_engine::{Engine, EngineBuilder, EvalOptions, Inputs, PackRef, Report};
 
 /// Loads and evaluates paths relative to the repository root (the working
@@ -123,14 +123,33 @@ spec:
 ---
 apiVersion: v1
 kind: Pod
-metadata: {name: worker, namespace: batch}
+metadata: {name: worker, namespace: batch, annotations: {ward.dev/waive.demo.run_as_non_root: 'batch jobs run as root until | the <migration> & more'}}
 spec:
   containers:
     - {name: w, image: "w:1", securityContext: {runAsNonRoot: false}}
 "#;
 
+/// Waivers of the fixture: one that applies (with owner, ticket and
+/// expiry), one that expired, one that waives nothing.
+const WAIVERS: &str = "\
+waivers:
+- control: demo.host_network
+  reason: the ingress gateway needs the host network
+  owner: team-edge
+  ticket: OPS-12
+  expires: 2027-01-01
+  namespace: prod
+  name: api
+- control: demo.latest_tag
+  reason: pinned in the next release
+  expires: 2026-05-01
+- control: demo.replicas
+  reason: nothing to waive
+";
+
 /// The fixture: `demo` over three files, one broken and one not a
-/// resource, with the worker's finding waived by an annotation.
+/// resource, with the worker's finding waived by an annotation, the api's
+/// host network by the waivers file, and an expired and an unused waiver.
 fn fixture() -> Run {
     let engine = EngineBuilder::new()
         .policy("demo.ward", POLICY)
@@ -152,17 +171,19 @@ fn fixture() -> Run {
     inputs.add_text("fixture/broken.yaml", "kind: Pod\nspec: [1, 2\n", &opts);
     inputs.add_text("fixture/values.yaml", "replicaCount: 1\n", &opts);
     let mut report = engine.evaluate(&sel, &inputs, &EvalOptions::default());
-    for f in &mut report.findings {
-        if f.resource.name == "worker" {
-            f.waived = Some(Suppression {
-                reason: "batch jobs run as root until | the <migration> & more".into(),
-                owner: Some("team-batch".into()),
-                ticket: Some("OPS-12".into()),
-                expires: Some("2027-01-01".into()),
-                source: "annotation".into(),
-            });
-        }
-    }
+    let waivers = Waivers::parse("fixture/waivers.yaml", WAIVERS, &engine.program);
+    assert!(waivers.errors.is_empty(), "{:?}", waivers.errors);
+    let audit = waivers::apply(
+        &engine,
+        &inputs,
+        &mut report,
+        &waivers,
+        &ApplyOptions {
+            today: Date::parse("2026-06-01").unwrap(),
+            inline: true,
+        },
+    );
+    report.findings.extend(audit);
     Run {
         engine,
         inputs,
@@ -242,9 +263,45 @@ fn sarif_fixture_has_suppressions_fixes_and_notifications() {
         .iter()
         .filter(|r| r.get("suppressions").is_some())
         .collect();
-    assert_eq!(waived.len(), 1);
-    assert_eq!(waived[0]["suppressions"][0]["kind"], "inSource");
-    assert_eq!(waived[0]["suppressions"][0]["status"], "accepted");
+    // The annotation is in the source; the waivers file is not.
+    let kinds: Vec<(&str, &str, &str)> = waived
+        .iter()
+        .map(|r| {
+            let s = &r["suppressions"][0];
+            (
+                r["ruleId"].as_str().unwrap(),
+                s["kind"].as_str().unwrap(),
+                s["status"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("demo.host_network", "external", "accepted"),
+            ("demo.run_as_non_root", "inSource", "accepted"),
+        ]
+    );
+    // Waivers that expired or waive nothing are warnings at their line.
+    let audit: Vec<(&str, &str, u64)> = results
+        .iter()
+        .filter(|r| r["ruleId"].as_str().unwrap().starts_with("ward.waiver."))
+        .map(|r| {
+            let loc = &r["locations"][0]["physicalLocation"];
+            (
+                r["ruleId"].as_str().unwrap(),
+                r["level"].as_str().unwrap(),
+                loc["region"]["startLine"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        audit,
+        [
+            ("ward.waiver.expired", "note", 9),
+            ("ward.waiver.unused", "note", 12),
+        ]
+    );
     // Every fix, applied to the file, gives text that loads to the fixed
     // resource: check the values the fixes set.
     let mut fixed = 0;

@@ -32,6 +32,20 @@ pub fn render(report: &Report, engine: &Engine, _inputs: &Inputs) -> String {
         }
         suites.push(s);
     }
+    // Warnings about waivers: a suite of their own, one case each.
+    let mut notices = Suite::new(crate::waivers::PACK);
+    for c in scores
+        .controls
+        .iter()
+        .filter(|c| c.pack == crate::waivers::PACK)
+    {
+        for f in c.findings.iter().filter_map(|&i| report.findings.get(i)) {
+            notices.cases.push(finding_case(f));
+        }
+    }
+    if !notices.cases.is_empty() {
+        suites.push(notices);
+    }
     let mut loose = Suite::new("ward");
     for e in &report.errors {
         let pack = e

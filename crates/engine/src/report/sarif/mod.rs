@@ -186,7 +186,7 @@ fn result(f: &Finding, ctx: &ResultCtx<'_>) -> Value {
                 "kind": kind,
                 "status": "accepted",
                 "justification": w.reason,
-                "properties": {"owner": w.owner, "ticket": w.ticket, "expires": w.expires, "source": w.source},
+                "properties": serde_json::to_value(w).unwrap_or_default(),
             }]),
         );
     }
