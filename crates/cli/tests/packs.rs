@@ -74,6 +74,11 @@ control no_host_network {
     message "host network"
 }
 
+test "an owner label is required" {
+  given {kind: "Deployment", metadata: {name: "d"}}
+  expect deny owner at "/metadata"
+}
+
 pack team-rules {
   version "VERSION"
   description "House rules"
@@ -528,6 +533,41 @@ fn a_path_traversal_entry_is_refused_and_nothing_is_written() {
     }
     assert!(!d.join("escaped.ward").exists());
     assert!(!Path::new("/tmp/ward-abs-escape.ward").exists());
+}
+
+#[test]
+fn pack_build_refuses_a_pack_whose_tests_fail() {
+    let d = tempdir();
+    let dir = pack_dir(&d, "1.0.0");
+    let text = std::fs::read_to_string(dir.join("controls.ward")).unwrap();
+    std::fs::write(
+        dir.join("controls.ward"),
+        text.replace("expect deny owner at \"/metadata\"", "expect pass owner"),
+    )
+    .unwrap();
+    let o = run(&d, &["pack", "build", "team-pack", "-o", "x.wardpack"]);
+    assert_eq!(o.code, 2);
+    assert!(
+        o.stderr
+            .contains("1 of the pack's 1 tests fail, so it was not built")
+            && o.stderr.contains("team-pack/controls.ward:"),
+        "{}",
+        o.stderr
+    );
+    assert!(!d.join("x.wardpack").exists());
+    let o = run(
+        &d,
+        &[
+            "pack",
+            "build",
+            "team-pack",
+            "-o",
+            "x.wardpack",
+            "--no-test",
+        ],
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(o.stdout.contains("0 of 1 tests pass"), "{}", o.stdout);
 }
 
 #[test]

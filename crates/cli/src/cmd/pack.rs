@@ -41,6 +41,9 @@ pub struct BuildArgs {
     /// The archive to write.
     #[arg(long, short, value_name = "FILE")]
     pub output: PathBuf,
+    /// Build even when the pack's own `test` blocks fail.
+    #[arg(long)]
+    pub no_test: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -164,6 +167,29 @@ fn build(a: &BuildArgs) -> Result<String, String> {
     }
     let engine = super::engine_from(b, &[], false).ok_or_else(String::new)?;
     let manifest = build_manifest(&engine, &prefix, &files)?;
+    // A pack ships only when its own tests pass.
+    let ours: std::collections::HashSet<_> = engine
+        .sources
+        .files()
+        .filter(|(_, f)| f.name.starts_with(&prefix))
+        .map(|(id, _)| id)
+        .collect();
+    let tests = engine.run_tests(Some(&ours));
+    if tests.failed() > 0 && !a.no_test {
+        let failed: Vec<String> = tests
+            .results
+            .iter()
+            .filter(|r| !r.passed)
+            .map(|r| format!("  {}:{}:{} {}", r.file, r.line, r.column, r.name))
+            .collect();
+        return Err(format!(
+            "{} of the pack's {} tests fail, so it was not built (`ward test {}` shows why; --no-test builds anyway):\n{}",
+            tests.failed(),
+            tests.results.len(),
+            a.dir.display(),
+            failed.join("\n")
+        ));
+    }
     let mut entries = files;
     entries.insert(MANIFEST.into(), manifest.to_bytes());
     let bytes = archive::write(&entries).map_err(|e| e.to_string())?;
@@ -171,7 +197,7 @@ fn build(a: &BuildArgs) -> Result<String, String> {
         .map_err(|e| format!("cannot write {}: {e}", a.output.display()))?;
     let digest = format!("sha256:{}", pack::sha256_hex(&manifest.to_bytes()));
     Ok(format!(
-        "built {} {} into {}: {} control{}, {} file{}, {} bytes\ndigest {digest}\n",
+        "built {} {} into {}: {} control{}, {} file{}, {} bytes; {} of {} tests pass\ndigest {digest}\n",
         manifest.name,
         manifest.version,
         a.output.display(),
@@ -179,7 +205,9 @@ fn build(a: &BuildArgs) -> Result<String, String> {
         plural(manifest.controls.len()),
         manifest.files.len(),
         plural(manifest.files.len()),
-        bytes.len()
+        bytes.len(),
+        tests.results.len() - tests.failed(),
+        tests.results.len()
     ))
 }
 
