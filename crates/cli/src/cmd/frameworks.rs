@@ -19,10 +19,10 @@ pub enum Format {
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Controls: those of the packs of --pack or ward.toml; with neither, of every built-in pack.\n\n\
-coverage = automated items / automatable items (items not marked manual).\n\
-score    = controls that pass / applicable controls, over the controls that map to the framework\n           \
-(with --check). A control is applicable when it applied to a resource; it passes when it has\n           \
-no deny finding that is not waived and no error. See docs/packs.md."
+Coverage = automated items / automatable items (the items not marked manual).\n\n\
+Score (with --check) = controls that pass / applicable controls, over the controls that map to the framework. \
+A control is applicable when it applied to a resource, and passes when it has no deny finding that is not waived and no error. \
+See docs/packs.md."
 )]
 pub struct Args {
     /// Only this framework (`cis_k8s`, `pss`, `owasp_k8s`, `nsa_cisa`,
