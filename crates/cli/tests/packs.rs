@@ -1047,6 +1047,23 @@ fn a_baseline_hides_known_findings_across_reformatting_and_reordering() {
         findings(&o.stdout),
         [("team.owner".to_string(), "new".to_string(), None)]
     );
+    // Writing a baseline while one applies keeps the known findings.
+    let o = run(
+        &d,
+        &[
+            "check",
+            "moved.yaml",
+            "--policy",
+            "team-pack",
+            "--baseline",
+            "baseline.json",
+            "--write-baseline",
+            "next.json",
+        ],
+    );
+    assert_eq!(o.code, 1);
+    let next = json(&std::fs::read_to_string(d.join("next.json")).unwrap());
+    assert_eq!(next["findings"].as_array().unwrap().len(), 4);
 
     // A baseline that is not one.
     std::fs::write(d.join("bad.json"), "{\"format\": 1, \"findings\": {}}").unwrap();

@@ -6,7 +6,7 @@
 //! survives reformatting and reordering) with the control, resource and
 //! pointer spelled out for people. A finding whose fingerprint is in the
 //! baseline is left out of the report (its resource counts as waived in
-//! the control's outcome) and counted in [`Report::baselined`].
+//! the control's outcome) and kept in [`Report::baselined`].
 
 use crate::engine::Report;
 use crate::finding::{Finding, Suppression};
@@ -54,11 +54,14 @@ pub struct Resource {
 
 impl Baseline {
     /// The findings of a report that no waiver covers, each once, in
-    /// fingerprint order. Warnings about waivers are left out.
+    /// fingerprint order, with those a baseline left out of it (so a
+    /// baseline written while one is applied keeps what is still there,
+    /// and drops what is gone). Warnings about waivers are left out.
     pub fn from_report(report: &Report) -> Baseline {
         let mut findings: Vec<Entry> = report
             .findings
             .iter()
+            .chain(&report.baselined)
             .filter(|f| f.waived.is_none() && !f.control.starts_with("ward.waiver."))
             .map(|f| Entry {
                 fingerprint: f.fingerprint.clone(),
@@ -102,10 +105,10 @@ impl Baseline {
         serde_json::to_string_pretty(self).unwrap_or_default() + "\n"
     }
 
-    /// Leaves out of the report the findings the baseline holds (unless a
-    /// waiver already covers them: those stay visible as waived), counts
-    /// their resources as waived in the outcomes, and adds their number to
-    /// [`Report::baselined`]; returns that number.
+    /// Moves the findings the baseline holds out of the report's findings
+    /// into [`Report::baselined`] (unless a waiver already covers them:
+    /// those stay visible as waived), counts their resources as waived in
+    /// the outcomes; returns how many it moved.
     pub fn apply(&self, report: &mut Report) -> usize {
         let known: HashSet<&str> = self
             .findings
@@ -126,8 +129,14 @@ impl Baseline {
             }
         }
         crate::waivers::recount(report);
-        report.findings.retain(|f| !is_baselined(f));
-        report.baselined += n;
+        let (held, kept): (Vec<Finding>, Vec<Finding>) = std::mem::take(&mut report.findings)
+            .into_iter()
+            .partition(is_baselined);
+        report.findings = kept;
+        report.baselined.extend(held.into_iter().map(|mut f| {
+            f.waived = None;
+            f
+        }));
         n
     }
 }
@@ -223,7 +232,12 @@ spec:
         assert_eq!(after.findings.len(), 2);
         assert_eq!(back.apply(&mut after), 2);
         assert!(after.findings.is_empty(), "{:?}", after.findings);
-        assert_eq!(after.baselined, 2);
+        assert_eq!(after.baselined.len(), 2);
+        // Written again with the baseline applied, it holds the same.
+        let prints = |b: &Baseline| -> Vec<String> {
+            b.findings.iter().map(|e| e.fingerprint.clone()).collect()
+        };
+        assert_eq!(prints(&Baseline::from_report(&after)), prints(&back));
         let o = after
             .outcomes
             .iter()

@@ -412,8 +412,8 @@ pub struct Report {
     pub outcomes: Vec<ControlOutcome>,
     pub resources: usize,
     pub files: usize,
-    /// Findings left out because a baseline holds them.
-    pub baselined: usize,
+    /// Findings left out of `findings` because a baseline holds them.
+    pub baselined: Vec<Finding>,
 }
 
 /// Why a selection could not be made.
@@ -870,7 +870,7 @@ impl Engine {
             outcomes: Vec::new(),
             resources: inputs.resources.len(),
             files: inputs.files.len(),
-            baselined: 0,
+            baselined: Vec::new(),
         };
         for e in &inputs.errors {
             report.errors.push(Error {

@@ -40,7 +40,7 @@ pub fn summary(r: &Report) -> Summary {
         deny: active.iter().filter(|f| f.level == Level::Deny).count(),
         warn: active.iter().filter(|f| f.level == Level::Warn).count(),
         waived: r.findings.len() - active.len(),
-        baselined: r.baselined,
+        baselined: r.baselined.len(),
         errors: r.errors.len(),
         skipped: r.skipped.len(),
         by_severity,
