@@ -353,11 +353,20 @@ pub fn apply(
             (
                 EXPIRED,
                 Severity::Low,
-                format!(
-                    "the waiver of `{}`{who} expired on {expires}; the {n} finding{} it covered count again",
-                    w.control.text,
-                    if n == 1 { "" } else { "s" }
-                ),
+                match n {
+                    0 => format!(
+                        "the waiver of `{}`{who} expired on {expires}; it would waive nothing now, remove it",
+                        w.control.text
+                    ),
+                    1 => format!(
+                        "the waiver of `{}`{who} expired on {expires}; the finding it covered counts again",
+                        w.control.text
+                    ),
+                    n => format!(
+                        "the waiver of `{}`{who} expired on {expires}; the {n} findings it covered count again",
+                        w.control.text
+                    ),
+                },
             )
         } else if used.get(i).copied().unwrap_or(0) == 0 {
             (
