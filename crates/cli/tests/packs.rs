@@ -1188,3 +1188,25 @@ fn frameworks_list_items_and_score_them() {
         o.stderr
     );
 }
+
+#[test]
+fn fix_leaves_waived_findings_alone() {
+    let d = tempdir();
+    std::fs::create_dir_all(d.join("pol")).unwrap();
+    std::fs::write(
+        d.join("pol/p.ward"),
+        "package t\n\ncontrol priv {\n  match input.kind == \"Pod\"\n  for c in input.spec.containers ?? [] {\n    deny when c.securityContext.privileged == true at c.securityContext.privileged\n      message \"privileged\"\n      fix set c.securityContext.privileged = false\n  }\n}\n",
+    )
+    .unwrap();
+    let pods = "kind: Pod\nmetadata: {name: a}\nspec:\n  containers:\n  - name: x\n    securityContext: {privileged: true}\n---\nkind: Pod\nmetadata:\n  name: b\n  annotations:\n    ward.dev/waive.t.priv: \"the node agent needs it\"\nspec:\n  containers:\n  - name: y\n    securityContext: {privileged: true}\n";
+    std::fs::write(d.join("p.yaml"), pods).unwrap();
+    let o = run(&d, &["fix", "p.yaml", "--policy", "pol", "--write"]);
+    assert!(o.code == 0 || o.code == 1, "{}", o.stderr);
+    let fixed = std::fs::read_to_string(d.join("p.yaml")).unwrap();
+    let (a, b) = fixed.split_once("---").unwrap();
+    assert!(a.contains("privileged: false"), "{fixed}");
+    assert!(
+        b.contains("privileged: true"),
+        "the waived pod is left alone: {fixed}"
+    );
+}

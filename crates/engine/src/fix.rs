@@ -41,6 +41,9 @@ pub struct FixOptions {
     /// The most bytes of edited text loaded again to verify edits, over the
     /// whole run.
     pub verify_budget: usize,
+    /// Waivers to apply after each evaluation: a waived finding is not
+    /// fixed.
+    pub waivers: Option<(crate::waivers::Waivers, crate::waivers::ApplyOptions)>,
 }
 
 impl Default for FixOptions {
@@ -49,6 +52,7 @@ impl Default for FixOptions {
             controls: Vec::new(),
             max_rounds: 32,
             verify_budget: 512 * 1024 * 1024,
+            waivers: None,
         }
     }
 }
@@ -134,7 +138,11 @@ pub fn run(
     // is left when the rounds run out.
     for round in 0..=opts.max_rounds {
         let inputs = load_paths_over(paths, &st.load, &st.overlay);
-        let report = engine.evaluate(sel, &inputs, eval);
+        let mut report = engine.evaluate(sel, &inputs, eval);
+        if let Some((w, o)) = &opts.waivers {
+            // The warnings about waivers have no fixes: only the marks count.
+            crate::waivers::apply(engine, &inputs, &mut report, w, o);
+        }
         run.rounds = round + 1;
         if round == 0 {
             run.errors = report.errors.clone();

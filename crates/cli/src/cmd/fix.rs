@@ -80,6 +80,13 @@ pub fn run(a: Args, color: bool, ecolor: bool) -> u8 {
     }
     let opts = FixOptions {
         controls: a.controls.clone(),
+        waivers: Some((
+            ready.waivers.clone(),
+            ward_engine::waivers::ApplyOptions {
+                today: ready.today,
+                inline: ready.inline_waivers,
+            },
+        )),
         ..FixOptions::default()
     };
     let run = fix::run(
