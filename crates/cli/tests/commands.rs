@@ -180,3 +180,41 @@ test "this expectation is wrong" {
     assert!(text.contains("p.ward:16:"), "{text}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// `ward check --help` names exactly the packs that run by default.
+#[test]
+fn check_help_names_the_default_packs() {
+    let out = ward().args(["packs", "--format", "json"]).output().unwrap();
+    let packs: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut defaults: Vec<&str> = packs
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["default"] == true)
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    defaults.sort_unstable();
+    assert!(!defaults.is_empty());
+    let help = ward().args(["check", "--help"]).output().unwrap();
+    // clap wraps long lines: read the help as one line.
+    let help = String::from_utf8(help.stdout)
+        .unwrap()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let listed = help
+        .split("built-in default packs:")
+        .nth(1)
+        .expect("the help names the default packs")
+        .split('.')
+        .next()
+        .unwrap()
+        .trim();
+    let mut named: Vec<&str> = listed
+        .split(" and ")
+        .flat_map(|s| s.split(", "))
+        .map(str::trim)
+        .collect();
+    named.sort_unstable();
+    assert_eq!(named, defaults, "{listed}");
+}

@@ -47,7 +47,7 @@ impl FailOn {
 }
 
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Packs: those of --pack, else those of ward.toml, else (without --policy) the built-in default packs: pss-baseline.\n\n".to_string() + crate::EXIT_CODES)]
+#[command(after_help = "Packs: those of --pack, else those of ward.toml, else (without --policy) the built-in default packs: checklist and pss-baseline.\n\n".to_string() + crate::EXIT_CODES)]
 pub struct Args {
     /// Files or folders to check (`-` reads standard input). Folders are read
     /// recursively for .yaml, .yml and .json files. Default: the `paths` of
