@@ -77,8 +77,8 @@ impl<'a> Planner<'a> {
         if f.fix.is_empty() {
             return None;
         }
-        let (fidx, rank, r) = self.resource(f)?;
-        self.plan_ops(&f.file, fidx, rank, r, &f.fix)
+        let (_, rank, r) = self.resource(f)?;
+        self.plan_ops(&f.file, rank, r, &f.fix)
     }
 
     /// The edits that carry out `ops` on the resource at `rank` among the
@@ -86,7 +86,7 @@ impl<'a> Planner<'a> {
     pub fn plan_at(&self, path: &str, rank: usize, ops: &[FixOp]) -> Option<FixPlan> {
         let fidx = *self.files.get(path)?;
         let r = *self.by_file.get(&fidx)?.get(rank)?;
-        self.plan_ops(path, fidx, rank, r, ops)
+        self.plan_ops(path, rank, r, ops)
     }
 
     /// How many bytes of edited text this planner has loaded again.
@@ -94,14 +94,7 @@ impl<'a> Planner<'a> {
         VERIFY_BUDGET - self.budget.get()
     }
 
-    fn plan_ops(
-        &self,
-        path: &str,
-        fidx: u32,
-        rank: usize,
-        r: &Resource,
-        ops: &[FixOp],
-    ) -> Option<FixPlan> {
+    fn plan_ops(&self, path: &str, rank: usize, r: &Resource, ops: &[FixOp]) -> Option<FixPlan> {
         if ops.is_empty() {
             return None;
         }
@@ -121,7 +114,7 @@ impl<'a> Planner<'a> {
                 let Some(text) = apply(&src.text, &mut all) else {
                     continue;
                 };
-                if self.verify(path, fidx, rank, &text, &expected) {
+                if self.verify(path, rank, &text, &expected) {
                     chosen = Some((all, text));
                     break;
                 }
@@ -206,33 +199,8 @@ impl<'a> Planner<'a> {
 
     /// Whether `text`, loaded as the file, holds the file's resources with
     /// the one at `rank` replaced by `expected`.
-    fn verify(&self, path: &str, fidx: u32, rank: usize, text: &str, expected: &Value) -> bool {
-        let left = self.budget.get();
-        if text.len() > left {
-            return false;
-        }
-        self.budget.set(left - text.len());
-        let mut again = Inputs::default();
-        again.add_text(path, text, &LoadOptions::default());
-        if !again.errors.is_empty() {
-            return false;
-        }
-        let Some(before) = self.by_file.get(&fidx) else {
-            return false;
-        };
-        before.len() == again.resources.len()
-            && before
-                .iter()
-                .zip(&again.resources)
-                .enumerate()
-                .all(|(i, (old, new))| {
-                    let got = new.root().to_json();
-                    if i == rank {
-                        got == *expected
-                    } else {
-                        got == old.root().to_json()
-                    }
-                })
+    fn verify(&self, path: &str, rank: usize, text: &str, expected: &Value) -> bool {
+        self.verify_all(path, text, &HashMap::from([(rank, expected.clone())]))
     }
 }
 
