@@ -60,6 +60,7 @@ pub enum Builtin {
     CidrContains,
     IsCidr,
     JsonPath,
+    Pointer,
     // the inventory
     Resources,
 }
@@ -138,6 +139,7 @@ impl Builtin {
         Builtin::CidrContains,
         Builtin::IsCidr,
         Builtin::JsonPath,
+        Builtin::Pointer,
         Builtin::Resources,
     ];
 
@@ -433,6 +435,13 @@ impl Builtin {
                 2,
                 List,
                 "`jsonpath(value, \"$.a[*].b\")`: the values an RFC 9535 query selects",
+            ),
+            Builtin::Pointer => s(
+                "pointer",
+                &[Any, Str],
+                2,
+                Any,
+                "`pointer(value, \"/a/0/b\")`: the value an RFC 6901 JSON pointer names, keeping its place in the document; missing when it names nothing",
             ),
             Builtin::Resources => Signature {
                 name: "resources",

@@ -388,6 +388,13 @@ impl<'a> Evaluator<'_, 'a> {
                 };
                 jsonpath(&base, &path)
             }
+            Builtin::Pointer => {
+                let base = args.first().cloned().unwrap_or(Val::Missing);
+                match s1 {
+                    Some(p) => pointer(&base, &p),
+                    None => Val::Missing,
+                }
+            }
             Builtin::Resources => {
                 let get = |name: &str| {
                     named
@@ -496,6 +503,38 @@ fn jsonpath<'a>(base: &Val<'a>, path: &serde_json_path::JsonPath) -> Val<'a> {
     Val::list(out)
 }
 
+/// Follows an RFC 6901 JSON pointer (`""` is the value itself) through
+/// fields and list items, so a value read from a document stays a document
+/// node and findings `at` it point at its line. Plugins return such pointers
+/// for the places they found something.
+fn pointer<'a>(base: &Val<'a>, p: &str) -> Val<'a> {
+    if p.is_empty() {
+        return base.clone();
+    }
+    let Some(rest) = p.strip_prefix('/') else {
+        return Val::Missing;
+    };
+    let mut v = base.clone();
+    for raw in rest.split('/') {
+        let seg = raw.replace("~1", "/").replace("~0", "~");
+        v = if v.is_list() {
+            // Indexes are decimal without leading zeros; `-` (past the end)
+            // names nothing that exists.
+            let canonical = seg == "0" || (!seg.starts_with('0') && !seg.is_empty());
+            match seg.parse::<u32>() {
+                Ok(i) if canonical => v.index(f64::from(i)),
+                _ => Val::Missing,
+            }
+        } else {
+            v.get_str(&seg)
+        };
+        if v.is_missing() {
+            break;
+        }
+    }
+    v
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -506,5 +545,26 @@ mod tests {
         assert!(cidr_contains("0.0.0.0/0", "192.168.0.0/16"));
         assert!(!cidr_contains("10.0.0.0/8", "11.0.0.1"));
         assert!(!cidr_contains("nope", "10.0.0.1"));
+    }
+
+    #[test]
+    fn pointers() {
+        let doc = crate::value::doc::Doc::from_json(&serde_json::json!({
+            "data": {"a/b": "x", "m~n": ["p", "q"], "": 1},
+            "list": [{"k": true}]
+        }));
+        let root = Val::Node(doc.root());
+        let at = |p: &str| pointer(&root, p).to_json();
+        assert_eq!(at("/data/a~1b"), serde_json::json!("x"));
+        assert_eq!(at("/data/m~0n/1"), serde_json::json!("q"));
+        assert_eq!(at("/data/"), serde_json::json!(1));
+        assert_eq!(at("/list/0/k"), serde_json::json!(true));
+        assert_eq!(at(""), root.to_json());
+        for nothing in ["/list/01", "/list/-", "/list/x", "/nope/deeper", "data"] {
+            assert!(pointer(&root, nothing).is_missing(), "{nothing}");
+        }
+        // A value read from the document keeps its place.
+        let node = pointer(&root, "/data/m~0n/1").node().map(|n| n.pointer());
+        assert_eq!(node.as_deref(), Some("/data/m~0n/1"));
     }
 }
