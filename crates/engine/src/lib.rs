@@ -20,6 +20,8 @@ pub mod frameworks;
 pub mod input;
 pub mod inventory;
 pub mod pack;
+#[cfg(feature = "plugins")]
+pub mod plugin;
 pub mod progress;
 pub mod project;
 pub mod report;
