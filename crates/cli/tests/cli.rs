@@ -525,3 +525,316 @@ fn check_formats_report_broken_inputs() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------
+// Plugins
+// ---------------------------------------------------------------------------
+
+/// `ward` with its compiled-plugin cache under the target folder.
+fn ward_plugins() -> Command {
+    let mut c = ward();
+    c.env(
+        "WARD_PLUGIN_CACHE",
+        PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("plugin-cache"),
+    );
+    c
+}
+
+/// A plugin in WAT that keeps the ABI: `spin` loops forever, `yes` returns
+/// `{"ok": true}`.
+const PROBE_WAT: &str = r#"(module
+  (memory (export "memory") 1)
+  (func (export "ward_abi_version") (result i32) (i32.const 1))
+  (func (export "alloc") (param i32) (result i32) (i32.const 1024))
+  (func (export "dealloc") (param i32 i32))
+  (data (i32.const 16) "{\"ok\":true}")
+  (func (export "yes") (param i32 i32) (result i64)
+    (i64.or (i64.shl (i64.const 16) (i64.const 32)) (i64.const 11)))
+  (func (export "spin") (param i32 i32) (result i64) (loop $l (br $l)) (i64.const 0)))"#;
+
+/// A folder with `probe.wasm`, a policy declaring it (pinned to `digest`
+/// when given) with `controls`, and a ConfigMap.
+fn plugin_folder(digest: Option<&str>, controls: &str) -> PathBuf {
+    let dir = tempdir();
+    let wasm = wat::parse_str(PROBE_WAT).unwrap();
+    std::fs::write(dir.join("probe.wasm"), &wasm).unwrap();
+    let pin = digest
+        .map(|d| format!(r#", sha256: "{d}""#))
+        .unwrap_or_default();
+    std::fs::write(
+        dir.join("policy.ward"),
+        format!("package probe\n\nplugin probe = wasm(\"probe.wasm\"{pin})\n\n{controls}\n"),
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.join("in")).unwrap();
+    std::fs::write(
+        dir.join("in/cm.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  a: b\n",
+    )
+    .unwrap();
+    dir
+}
+
+#[test]
+fn a_plugin_that_loops_forever_exits_two_and_the_other_controls_still_report() {
+    let dir = plugin_folder(
+        None,
+        r#"control loops {
+  match input.kind == "ConfigMap"
+  deny when probe.spin(input) == true message "never"
+}
+
+control plain {
+  match input.kind == "ConfigMap"
+  deny when probe.yes() at input.data.a message "data `a` is set"
+}"#,
+    );
+    let policy = dir.join("policy.ward");
+    let out = ward_plugins()
+        .arg("check")
+        .arg("--policy")
+        .arg(&policy)
+        .arg(dir.join("in"))
+        .args(["--plugin-fuel", "2000000", "--format", "json"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let v = json(&out.stdout);
+    let findings = v["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{v:#}");
+    assert_eq!(findings[0]["control"], "probe.plain");
+    assert_eq!(findings[0]["line"], 6);
+    let errors = v["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{v:#}");
+    assert_eq!(errors[0]["control"], "probe.loops");
+    assert_eq!(errors[0]["resource"]["name"], "app");
+    let msg = errors[0]["message"].as_str().unwrap();
+    assert!(msg.starts_with("plugin `probe.probe` ("), "{msg}");
+    assert!(
+        msg.contains("probe.wasm): `spin` ran out of fuel after 2000000 units"),
+        "{msg}"
+    );
+    // The text report shows both too.
+    ward_plugins()
+        .arg("check")
+        .arg("--policy")
+        .arg(&policy)
+        .arg(dir.join("in"))
+        .args(["--plugin-fuel", "2000000", "--color", "never"])
+        .assert()
+        .code(2)
+        .stdout(predicates::str::contains("data `a` is set"))
+        .stdout(predicates::str::contains("`spin` ran out of fuel"));
+}
+
+#[test]
+fn a_plugin_with_the_wrong_digest_exits_two_naming_the_file() {
+    let wrong = "0".repeat(64);
+    let dir = plugin_folder(
+        Some(&wrong),
+        "control c {\n  deny when probe.yes() message \"x\"\n}",
+    );
+    let out = ward_plugins()
+        .arg("check")
+        .arg("--policy")
+        .arg(dir.join("policy.ward"))
+        .arg(dir.join("in"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let file = dir.join("probe.wasm").display().to_string();
+    assert!(
+        stderr.contains(&format!(
+            "plugin `probe.probe` ({file}): the module's SHA-256 digest is "
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("but the policy pins {wrong}")),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn plugin_limits_are_flags() {
+    ward_plugins()
+        .args(["check", "--plugin-memory", "lots", "examples/quickstart"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("`lots` is not a size"));
+    // A memory cap smaller than the module's initial memory stops the load.
+    let dir = plugin_folder(
+        None,
+        "control c {\n  deny when probe.yes() message \"x\"\n}",
+    );
+    ward_plugins()
+        .arg("check")
+        .arg("--policy")
+        .arg(dir.join("policy.ward"))
+        .arg(dir.join("in"))
+        .args(["--plugin-memory", "32KiB"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("past the limit of 32 KiB"));
+}
+
+#[test]
+fn the_example_plugins_pass_their_tests() {
+    ward_plugins()
+        .args([
+            "test",
+            "--require-coverage",
+            "examples/plugins/secret-entropy",
+            "examples/plugins/run-lint",
+        ])
+        .assert()
+        .code(0)
+        .stdout(predicates::str::contains("0 failed"));
+}
+
+#[test]
+fn the_example_plugins_find_secrets_and_risky_run_lines_where_they_are() {
+    let out = ward_plugins()
+        .args([
+            "check",
+            "--policy",
+            "examples/plugins/secret-entropy/secret_entropy.ward",
+            "--policy",
+            "examples/plugins/run-lint/run_lint.ward",
+            "examples/plugins/secret-entropy/manifests",
+            "examples/plugins/run-lint/fixtures/Dockerfile",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = json(&out.stdout);
+    let at: Vec<(String, u64)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["pointer"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    for want in [
+        ("/spec/template/spec/containers/0/env/1/value", 25),
+        ("/data/session.seed", 9),
+        ("/instructions/2/arguments", 3),
+        ("/instructions/4/heredocs/0/content", 6),
+    ] {
+        assert!(
+            at.iter().any(|(p, l)| p == want.0 && *l == want.1),
+            "{want:?} not in {at:?}"
+        );
+    }
+}
+
+/// Builds the example plugins from source with scripts/build-plugins.sh and
+/// runs their policies against the fresh modules. Needs the
+/// wasm32-unknown-unknown target; skipped without it.
+#[test]
+fn the_example_plugins_build_from_source_and_pass_their_tests() {
+    let installed = std::process::Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .any(|l| l.trim() == "wasm32-unknown-unknown")
+        })
+        .unwrap_or(false);
+    if !installed {
+        eprintln!(
+            "skipped: the wasm32-unknown-unknown target is not installed (rustup target add wasm32-unknown-unknown)"
+        );
+        return;
+    }
+    let work = tempdir();
+    let built = work.join("built");
+    let status = std::process::Command::new("bash")
+        .arg(repo().join("scripts/build-plugins.sh"))
+        .arg("--out")
+        .arg(&built)
+        .env(
+            "CARGO_TARGET_DIR",
+            PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("example-plugins"),
+        )
+        .status()
+        .unwrap();
+    assert!(status.success(), "scripts/build-plugins.sh failed");
+    for (name, module, policy) in [
+        (
+            "secret-entropy",
+            "secret_entropy.wasm",
+            "secret_entropy.ward",
+        ),
+        ("run-lint", "run_lint.wasm", "run_lint.ward"),
+    ] {
+        let src = repo().join("examples/plugins").join(name);
+        let dst = work.join(name);
+        copy_dir(&src, &dst, &["src", "target"]);
+        let bytes = std::fs::read(built.join(module)).unwrap();
+        assert!(
+            bytes.len() < 512 * 1024,
+            "{module} is {} bytes",
+            bytes.len()
+        );
+        std::fs::write(dst.join(module), &bytes).unwrap();
+        let digest = sha256_of(&dst.join(module));
+        if std::fs::read(src.join(module)).ok().as_deref() != Some(bytes.as_slice()) {
+            eprintln!("note: a fresh {module} differs from the committed one (another toolchain?)");
+        }
+        let text = std::fs::read_to_string(dst.join(policy)).unwrap();
+        let start = text.find("sha256: \"").unwrap() + "sha256: \"".len();
+        let text = format!("{}{digest}{}", &text[..start], &text[start + 64..]);
+        std::fs::write(dst.join(policy), text).unwrap();
+        ward_plugins()
+            .arg("test")
+            .arg(&dst)
+            .assert()
+            .code(0)
+            .stdout(predicates::str::contains("0 failed"));
+    }
+}
+
+fn copy_dir(src: &std::path::Path, dst: &std::path::Path, skip: &[&str]) {
+    std::fs::create_dir_all(dst).unwrap();
+    for e in std::fs::read_dir(src).unwrap() {
+        let e = e.unwrap();
+        let name = e.file_name();
+        if skip.iter().any(|s| name == *s) {
+            continue;
+        }
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &dst.join(&name), &[]);
+        } else {
+            std::fs::copy(e.path(), dst.join(&name)).unwrap();
+        }
+    }
+}
+
+/// `sha256sum FILE`, without a hashing crate in this test binary.
+fn sha256_of(path: &std::path::Path) -> String {
+    let out = std::process::Command::new("sha256sum")
+        .arg(path)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string()
+}

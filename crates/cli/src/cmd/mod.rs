@@ -16,6 +16,102 @@ pub mod test;
 use std::path::PathBuf;
 use ward_engine::{Engine, EngineBuilder};
 
+/// The budget of each plugin call (`ward check`, `ward test`).
+#[derive(Clone, Debug, clap::Args)]
+pub struct PluginArgs {
+    /// Fuel one plugin call may burn, about one unit per WebAssembly
+    /// instruction; a call that runs out stops with an error.
+    #[arg(long, value_name = "UNITS", default_value_t = 100_000_000)]
+    pub plugin_fuel: u64,
+    /// Most memory one plugin call may grow to: bytes, or a number with
+    /// KiB, MiB or GiB.
+    #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = parse_size)]
+    pub plugin_memory: usize,
+    /// Wall-clock seconds one plugin call may take; 0 for no limit.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+    pub plugin_timeout: f64,
+}
+
+/// `65536`, `512KiB`, `64MiB`, `1 GiB` (`K`, `M`, `G` and `KB`, `MB`, `GB`
+/// are binary too).
+fn parse_size(s: &str) -> Result<usize, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        _ => {
+            return Err(format!(
+                "`{s}` is not a size; write bytes, or a number with KiB, MiB or GiB"
+            ));
+        }
+    };
+    num.parse::<usize>()
+        .ok()
+        .and_then(|n| n.checked_mul(1 << shift))
+        .ok_or_else(|| {
+            format!("`{s}` is not a size; write bytes, or a number with KiB, MiB or GiB")
+        })
+}
+
+/// Where compiled plugins are kept between runs: `$WARD_PLUGIN_CACHE` (`off`
+/// for nowhere), else `$XDG_CACHE_HOME/ward/plugins`, else
+/// `~/.cache/ward/plugins`.
+#[cfg(feature = "plugins")]
+fn plugin_cache_dir() -> Option<PathBuf> {
+    let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+    if let Some(v) = var("WARD_PLUGIN_CACHE") {
+        return (v != "off").then(|| PathBuf::from(v));
+    }
+    let base = var("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| var("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+    Some(base.join("ward").join("plugins"))
+}
+
+/// Loads the plugins the policies declare into the engine; prints the
+/// errors and returns `false` when one cannot be loaded.
+pub fn plugins(engine: &mut Engine, args: &PluginArgs, ecolor: bool) -> bool {
+    if engine.program.plugins.is_empty() {
+        return true;
+    }
+    #[cfg(feature = "plugins")]
+    {
+        use ward_engine::plugin::{PluginLimits, Runtime};
+        let timeout = (args.plugin_timeout.is_finite() && args.plugin_timeout > 0.0)
+            .then(|| std::time::Duration::from_secs_f64(args.plugin_timeout.min(1e9)));
+        let limits = PluginLimits {
+            fuel: args.plugin_fuel,
+            memory_bytes: args.plugin_memory,
+            timeout,
+        };
+        match Runtime::load_cached(engine, limits, plugin_cache_dir().as_deref()) {
+            Ok(rt) => {
+                engine.set_plugins(std::sync::Arc::new(rt));
+                true
+            }
+            Err(errors) => {
+                for e in &errors {
+                    crate::output::error(ecolor, &e.to_string());
+                }
+                false
+            }
+        }
+    }
+    #[cfg(not(feature = "plugins"))]
+    {
+        let _ = args;
+        crate::output::error(
+            ecolor,
+            "the policies declare plugins, but this ward was built without plugin support (the `plugins` feature)",
+        );
+        false
+    }
+}
+
 /// Builds the engine with the built-in packs and the given policy paths,
 /// printing diagnostics on failure.
 pub fn engine(policies: &[PathBuf], builtin: bool, ecolor: bool) -> Option<Engine> {
@@ -61,5 +157,21 @@ pub fn engine_from(mut b: EngineBuilder, policies: &[PathBuf], ecolor: bool) -> 
             );
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("65536"), Ok(65536));
+        assert_eq!(parse_size("64MiB"), Ok(64 << 20));
+        assert_eq!(parse_size("512 KiB"), Ok(512 << 10));
+        assert_eq!(parse_size("1g"), Ok(1 << 30));
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("-1").is_err());
+        assert!(parse_size("64 TiB").is_err());
     }
 }

@@ -70,6 +70,8 @@ pub struct Setup {
     /// Most documents accepted in one YAML file.
     #[arg(long, value_name = "DOCS", default_value_t = 100_000)]
     pub max_documents: usize,
+    #[command(flatten)]
+    pub plugin: super::PluginArgs,
 }
 
 /// `ward.toml`, read, with the folder its paths are relative to.
@@ -345,7 +347,11 @@ impl Setup {
                     .map_err(|e| format!("{label}: {e}"))?;
             }
         }
-        let engine = super::engine_from(b, &self.policies, ecolor).ok_or(None)?;
+        let mut engine = super::engine_from(b, &self.policies, ecolor).ok_or(None)?;
+        // Plugins are read and compiled before anything is evaluated.
+        if !super::plugins(&mut engine, &self.plugin, ecolor) {
+            return Err(None);
+        }
         // The lock pins what ward.toml resolves to.
         if !from_cli && let Some(p) = &project {
             check_lock(p, &engine, &packs)?;

@@ -27,6 +27,8 @@ pub struct Args {
     /// Only run tests whose name contains this text.
     #[arg(long, value_name = "TEXT")]
     pub filter: Option<String>,
+    #[command(flatten)]
+    pub plugin: super::PluginArgs,
 }
 
 pub fn run(mut a: Args, color: bool, ecolor: bool) -> u8 {
@@ -44,9 +46,12 @@ pub fn run(mut a: Args, color: bool, ecolor: bool) -> u8 {
             return exit::ERROR;
         }
     }
-    let Some(engine) = super::engine(&a.paths, false, ecolor) else {
+    let Some(mut engine) = super::engine(&a.paths, false, ecolor) else {
         return exit::ERROR;
     };
+    if !super::plugins(&mut engine, &a.plugin, ecolor) {
+        return exit::ERROR;
+    }
     let files: Option<HashSet<FileId>> = Some(
         engine
             .sources
