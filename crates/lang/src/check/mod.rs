@@ -154,12 +154,31 @@ impl<'m> Checker<'m> {
                             sha256: None,
                             span: p.name.span,
                         });
+                        let mut pinned = false;
                         for o in &p.options {
                             if o.name.node == "sha256" {
-                                if let Some(s) = o.value.as_plain_str()
-                                    && let Some(pl) = self.program.plugins.last_mut()
-                                {
-                                    pl.sha256 = Some(s);
+                                pinned = true;
+                                match o.value.as_plain_str() {
+                                    Some(s)
+                                        if s.len() == 64
+                                            && s.bytes().all(|b| b.is_ascii_hexdigit()) =>
+                                    {
+                                        if let Some(pl) = self.program.plugins.last_mut() {
+                                            pl.sha256 = Some(s.to_ascii_lowercase());
+                                        }
+                                    }
+                                    _ => self.diags.push(
+                                        Diagnostic::error(
+                                            "invalid-digest",
+                                            o.value.span,
+                                            "`sha256` must be a SHA-256 digest: 64 hexadecimal digits in a plain string",
+                                        )
+                                        .label("not a digest")
+                                        .with_help(format!(
+                                            "`sha256sum {}` prints the module's digest",
+                                            p.path.node
+                                        )),
+                                    ),
                                 }
                             } else {
                                 self.diags.push(
@@ -171,6 +190,22 @@ impl<'m> Checker<'m> {
                                     .with_help("the only option is `sha256: \"<hex digest>\"`"),
                                 );
                             }
+                        }
+                        if !pinned {
+                            self.diags.push(
+                                Diagnostic::warning(
+                                    "unpinned-plugin",
+                                    p.path.span,
+                                    format!(
+                                        "plugin `{}` is not pinned: any module at this path would run",
+                                        p.name.node
+                                    ),
+                                )
+                                .with_help(format!(
+                                    "add `sha256: \"<digest>\"` (`sha256sum {}` prints it) so a changed module is refused",
+                                    p.path.node
+                                )),
+                            );
                         }
                         (&p.name, Member::Plugin(id))
                     }
