@@ -838,3 +838,68 @@ fn sha256_of(path: &std::path::Path) -> String {
         .unwrap()
         .to_string()
 }
+
+/// The compiled modules a cache folder holds (wasmtime's own `.stats`
+/// files left out).
+fn cached_modules(dir: &std::path::Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .map(|e| e.unwrap().path())
+        .map(|p| {
+            if p.is_dir() {
+                cached_modules(&p)
+            } else {
+                usize::from(p.extension().is_none())
+            }
+        })
+        .sum()
+}
+
+#[test]
+fn compiled_plugins_are_cached_where_the_flag_the_variable_or_the_user_cache_folder_says() {
+    let dir = plugin_folder(
+        None,
+        "control c {\n  deny when probe.yes() message \"x\"\n}",
+    );
+    let check = || {
+        let mut c = ward();
+        c.arg("check")
+            .arg("--policy")
+            .arg(dir.join("policy.ward"))
+            .arg(dir.join("in"))
+            .env_remove("WARD_PLUGIN_CACHE")
+            .env("XDG_CACHE_HOME", dir.join("xdg"));
+        c
+    };
+    // By default: under the user's cache folder.
+    check().assert().code(1);
+    assert_eq!(cached_modules(&dir.join("xdg/ward/plugins")), 1);
+    // The variable moves it; the flag wins over the variable.
+    check()
+        .env("WARD_PLUGIN_CACHE", dir.join("var"))
+        .assert()
+        .code(1);
+    assert_eq!(cached_modules(&dir.join("var")), 1);
+    check()
+        .env("WARD_PLUGIN_CACHE", dir.join("var2"))
+        .arg("--plugin-cache")
+        .arg(dir.join("flag"))
+        .assert()
+        .code(1);
+    assert_eq!(cached_modules(&dir.join("flag")), 1);
+    assert!(!dir.join("var2").exists());
+    // A second run finds the module there and adds nothing.
+    check()
+        .arg("--plugin-cache")
+        .arg(dir.join("flag"))
+        .assert()
+        .code(1);
+    assert_eq!(cached_modules(&dir.join("flag")), 1);
+    // `off` keeps nothing anywhere.
+    std::fs::remove_dir_all(dir.join("xdg")).unwrap();
+    check().env("WARD_PLUGIN_CACHE", "off").assert().code(1);
+    check().args(["--plugin-cache", "off"]).assert().code(1);
+    assert!(!dir.join("xdg").exists());
+}

@@ -16,7 +16,8 @@ pub mod test;
 use std::path::PathBuf;
 use ward_engine::{Engine, EngineBuilder};
 
-/// The budget of each plugin call (`ward check`, `ward test`).
+/// The budget of each plugin call and where compiled plugins are kept
+/// (`ward check`, `ward test`).
 #[derive(Clone, Debug, clap::Args)]
 pub struct PluginArgs {
     /// Fuel one plugin call may burn, about one unit per WebAssembly
@@ -28,8 +29,21 @@ pub struct PluginArgs {
     #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = parse_size)]
     pub plugin_memory: usize,
     /// Wall-clock seconds one plugin call may take; 0 for no limit.
-    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+    #[arg(long, value_name = "SECONDS", default_value = "10", value_parser = parse_seconds)]
     pub plugin_timeout: f64,
+    /// Folder that keeps compiled plugins between runs, or `off`. Default:
+    /// $WARD_PLUGIN_CACHE, else $XDG_CACHE_HOME/ward/plugins, else
+    /// ~/.cache/ward/plugins.
+    #[arg(long, value_name = "DIR|off")]
+    pub plugin_cache: Option<PathBuf>,
+}
+
+/// Seconds, `0` or more.
+fn parse_seconds(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(n) if n.is_finite() && n >= 0.0 => Ok(n),
+        _ => Err(format!("`{s}` is not a number of seconds (0 for no limit)")),
+    }
 }
 
 /// `65536`, `512KiB`, `64MiB`, `1 GiB` (`K`, `M`, `G` and `KB`, `MB`, `GB`
@@ -57,18 +71,26 @@ fn parse_size(s: &str) -> Result<usize, String> {
         })
 }
 
-/// Where compiled plugins are kept between runs: `$WARD_PLUGIN_CACHE` (`off`
-/// for nowhere), else `$XDG_CACHE_HOME/ward/plugins`, else
-/// `~/.cache/ward/plugins`.
-#[cfg(feature = "plugins")]
-fn plugin_cache_dir() -> Option<PathBuf> {
-    let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
-    if let Some(v) = var("WARD_PLUGIN_CACHE") {
+/// Where compiled plugins are kept between runs: `--plugin-cache`, else
+/// `$WARD_PLUGIN_CACHE`, else `$XDG_CACHE_HOME/ward/plugins`, else
+/// `~/.cache/ward/plugins` (on Windows `%LOCALAPPDATA%\ward\plugins`);
+/// `off` in the flag or the variable for nowhere.
+#[cfg_attr(not(feature = "plugins"), allow(dead_code))]
+fn plugin_cache_dir(
+    flag: Option<&std::path::Path>,
+    var: impl Fn(&str) -> Option<std::ffi::OsString>,
+) -> Option<PathBuf> {
+    let var = |name: &str| var(name).filter(|v| !v.is_empty());
+    let chosen = flag
+        .map(|p| p.as_os_str().to_os_string())
+        .or_else(|| var("WARD_PLUGIN_CACHE"));
+    if let Some(v) = chosen {
         return (v != "off").then(|| PathBuf::from(v));
     }
     let base = var("XDG_CACHE_HOME")
         .map(PathBuf::from)
-        .or_else(|| var("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+        .or_else(|| var("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .or_else(|| var("LOCALAPPDATA").map(PathBuf::from))?;
     Some(base.join("ward").join("plugins"))
 }
 
@@ -81,14 +103,15 @@ pub fn plugins(engine: &mut Engine, args: &PluginArgs, ecolor: bool) -> bool {
     #[cfg(feature = "plugins")]
     {
         use ward_engine::plugin::{PluginLimits, Runtime};
-        let timeout = (args.plugin_timeout.is_finite() && args.plugin_timeout > 0.0)
+        let timeout = (args.plugin_timeout > 0.0)
             .then(|| std::time::Duration::from_secs_f64(args.plugin_timeout.min(1e9)));
         let limits = PluginLimits {
             fuel: args.plugin_fuel,
             memory_bytes: args.plugin_memory,
             timeout,
         };
-        match Runtime::load_cached(engine, limits, plugin_cache_dir().as_deref()) {
+        let cache = plugin_cache_dir(args.plugin_cache.as_deref(), |n| std::env::var_os(n));
+        match Runtime::load_cached(engine, limits, cache.as_deref()) {
             Ok(rt) => {
                 engine.set_plugins(std::sync::Arc::new(rt));
                 true
@@ -162,7 +185,9 @@ pub fn engine_from(mut b: EngineBuilder, policies: &[PathBuf], ecolor: bool) -> 
 
 #[cfg(test)]
 mod tests {
-    use super::parse_size;
+    use super::{parse_seconds, parse_size, plugin_cache_dir};
+    use std::ffi::OsString;
+    use std::path::{Path, PathBuf};
 
     #[test]
     fn sizes() {
@@ -173,5 +198,52 @@ mod tests {
         assert!(parse_size("lots").is_err());
         assert!(parse_size("-1").is_err());
         assert!(parse_size("64 TiB").is_err());
+    }
+
+    #[test]
+    fn seconds() {
+        assert_eq!(parse_seconds("2.5"), Ok(2.5));
+        assert_eq!(parse_seconds("0"), Ok(0.0));
+        for bad in ["-1", "NaN", "inf", "soon"] {
+            assert!(parse_seconds(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_plugin_cache_folder() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| OsString::from(v))
+            }
+        };
+        let home = env(&[("HOME", "/home/a")]);
+        assert_eq!(
+            plugin_cache_dir(None, home),
+            Some(PathBuf::from("/home/a/.cache/ward/plugins"))
+        );
+        let xdg = env(&[("HOME", "/home/a"), ("XDG_CACHE_HOME", "/c")]);
+        assert_eq!(
+            plugin_cache_dir(None, xdg),
+            Some(PathBuf::from("/c/ward/plugins"))
+        );
+        let var = env(&[("HOME", "/home/a"), ("WARD_PLUGIN_CACHE", "/v")]);
+        assert_eq!(plugin_cache_dir(None, var), Some(PathBuf::from("/v")));
+        assert_eq!(
+            plugin_cache_dir(Some(Path::new("/f")), var),
+            Some(PathBuf::from("/f"))
+        );
+        assert_eq!(plugin_cache_dir(Some(Path::new("off")), var), None);
+        let off = env(&[("HOME", "/home/a"), ("WARD_PLUGIN_CACHE", "off")]);
+        assert_eq!(plugin_cache_dir(None, off), None);
+        // An empty variable counts as unset.
+        let empty = env(&[("HOME", "/home/a"), ("WARD_PLUGIN_CACHE", "")]);
+        assert_eq!(
+            plugin_cache_dir(None, empty),
+            Some(PathBuf::from("/home/a/.cache/ward/plugins"))
+        );
+        assert_eq!(plugin_cache_dir(None, env(&[])), None);
     }
 }

@@ -76,7 +76,17 @@ pub struct Check {
 pub struct Runtime {
     plugins: Vec<Plugin>,
     limits: PluginLimits,
+    cache: Option<wasmtime::Cache>,
     _clock: Option<Clock>,
+}
+
+/// How a run used the compilation cache.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CacheStats {
+    /// Modules whose compiled code was read from the cache.
+    pub hits: usize,
+    /// Modules compiled and written to the cache.
+    pub misses: usize,
 }
 
 impl std::fmt::Debug for Runtime {
@@ -84,6 +94,7 @@ impl std::fmt::Debug for Runtime {
         f.debug_struct("Runtime")
             .field("plugins", &self.plugins)
             .field("limits", &self.limits)
+            .field("cache", &self.cache.as_ref().map(|c| c.directory()))
             .finish()
     }
 }
@@ -126,6 +137,15 @@ impl Runtime {
         Runtime::build(sources, limits, None)
     }
 
+    /// Like [`Runtime::from_sources`], keeping compiled modules in `cache`.
+    pub fn from_sources_cached(
+        sources: Vec<PluginSource>,
+        limits: PluginLimits,
+        cache: &Path,
+    ) -> Result<Runtime, Vec<PluginError>> {
+        Runtime::build(sources, limits, Some(cache))
+    }
+
     fn build(
         sources: Vec<PluginSource>,
         limits: PluginLimits,
@@ -143,13 +163,15 @@ impl Runtime {
         config.epoch_interruption(limits.timeout.is_some());
         // Plugins are 32-bit (threads are not even compiled in).
         config.wasm_memory64(false);
-        if let Some(dir) = cache {
+        // The cache is keyed by a SHA-256 digest of the module's bytes, the
+        // compiler's settings and wasmtime's version, so a changed module or
+        // another Ward never reads stale code.
+        let cache = cache.and_then(|dir| {
             let mut cc = wasmtime::CacheConfig::new();
             cc.with_directory(dir);
-            if let Ok(c) = wasmtime::Cache::new(cc) {
-                config.cache(Some(c));
-            }
-        }
+            wasmtime::Cache::new(cc).ok()
+        });
+        config.cache(cache.clone());
         let engine = wasmtime::Engine::new(&config)
             .map_err(|e| runtime_error(format!("cannot start wasmtime: {}", load::one_line(&e))))?;
         let mut plugins = Vec::new();
@@ -180,7 +202,16 @@ impl Runtime {
         Ok(Runtime {
             plugins,
             limits,
+            cache,
             _clock: clock,
+        })
+    }
+
+    /// How loading used the compilation cache; `None` without one.
+    pub fn cache_stats(&self) -> Option<CacheStats> {
+        self.cache.as_ref().map(|c| CacheStats {
+            hits: c.cache_hits(),
+            misses: c.cache_misses(),
         })
     }
 

@@ -573,3 +573,52 @@ control echoes {
     );
 }
 
+#[test]
+fn compiled_modules_are_cached_between_runs_by_content() {
+    let dir = TempDir::new("cache");
+    let load = |bytes: Vec<u8>| match Runtime::from_sources_cached(
+        vec![source(bytes)],
+        limits(),
+        &dir.0,
+    ) {
+        Ok(rt) => rt,
+        Err(e) => panic!("{}", e[0]),
+    };
+    let first = load(module(""));
+    assert_eq!(first.cache_stats(), Some(CacheStats { hits: 0, misses: 1 }));
+    assert_eq!(first.call(0, "answer", &[]).unwrap(), json!(42));
+    // A later run (a new runtime, as a new process has) reads the code back.
+    let second = load(module(""));
+    assert_eq!(
+        second.cache_stats(),
+        Some(CacheStats { hits: 1, misses: 0 })
+    );
+    assert_eq!(second.call(0, "answer", &[]).unwrap(), json!(42));
+    // Other bytes under the same name are compiled anew.
+    let other = load(module(
+        r#"(func (export "more") (param i32 i32) (result i64) (i64.const 0))"#,
+    ));
+    assert_eq!(other.cache_stats(), Some(CacheStats { hits: 0, misses: 1 }));
+    assert_eq!(other.functions(0), vec!["answer", "echo", "more"]);
+    // Compiled code lives under the folder given, one file per module.
+    let files = walk(&dir.0)
+        .into_iter()
+        .filter(|p| p.extension().is_none())
+        .count();
+    assert_eq!(files, 2);
+    // Without a cache there are no statistics.
+    assert_eq!(runtime("").cache_stats(), None);
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
