@@ -7,7 +7,7 @@
 //! arguments, calls a plain Rust function and writes `{"ok": ...}` or
 //! `{"error": ...}` back.
 //!
-//! ```ignore
+//! ```
 //! use ward_plugin_sdk::{Finding, Value, json, plugin};
 //!
 //! /// `plugin.shout("hi")` is `"HI"`.
@@ -33,6 +33,12 @@
 //!     fn shout;
 //!     check empty_data "ConfigMap keys with empty values" kinds ["ConfigMap"];
 //! }
+//! # fn main() {
+//! #     assert_eq!(__ward_plugin_exports::ward_abi_version(), 1);
+//! #     assert_eq!(shout(vec![json!("hi")]), Ok(json!("HI")));
+//! #     let cm = json!({"data": {"a": "", "b": "x"}});
+//! #     assert_eq!(empty_data(&cm)[0].pointer, "/data/a");
+//! # }
 //! ```
 //!
 //! Build with `cargo build --release --target wasm32-unknown-unknown` and a
@@ -151,7 +157,8 @@ pub mod abi {
 
     fn args(ptr: i32, len: i32) -> Result<Vec<Value>, String> {
         let bytes = take(ptr, len).ok_or("the arguments are not in a buffer `alloc` handed out")?;
-        serde_json::from_slice(&bytes).map_err(|e| format!("the arguments are not a JSON array: {e}"))
+        serde_json::from_slice(&bytes)
+            .map_err(|e| format!("the arguments are not a JSON array: {e}"))
     }
 
     /// Runs a plugin function on the arguments at `ptr`.
@@ -246,7 +253,10 @@ mod tests {
     #[test]
     fn findings_carry_extra_fields() {
         let f = Finding::new("/x", "m").with("rule", "r1");
-        assert_eq!(f.to_json(), json!({"pointer": "/x", "message": "m", "rule": "r1"}));
+        assert_eq!(
+            f.to_json(),
+            json!({"pointer": "/x", "message": "m", "rule": "r1"})
+        );
     }
 
     #[test]

@@ -207,7 +207,9 @@ fn commands(line: &str) -> Vec<Command> {
     out
 }
 
-const SHELLS: &[&str] = &["sh", "bash", "zsh", "dash", "ash", "ksh", "python", "python3", "perl"];
+const SHELLS: &[&str] = &[
+    "sh", "bash", "zsh", "dash", "ash", "ksh", "python", "python3", "perl",
+];
 const FETCHERS: &[&str] = &["curl", "wget"];
 
 /// The problems of one shell command line.
@@ -237,7 +239,9 @@ pub fn lint_line(line: &str) -> Vec<Problem> {
                 push(problem(
                     "pipe-to-shell",
                     "high",
-                    format!("`{prog} ... | {next}` runs a script from the network unverified; download it, check its digest, then run it"),
+                    format!(
+                        "`{prog} ... | {next}` runs a script from the network unverified; download it, check its digest, then run it"
+                    ),
                 ));
             }
         }
@@ -250,7 +254,9 @@ pub fn lint_line(line: &str) -> Vec<Problem> {
             push(problem(
                 "pipe-to-shell",
                 "high",
-                format!("`{prog}` runs a script fetched from the network unverified; download it, check its digest, then run it"),
+                format!(
+                    "`{prog}` runs a script fetched from the network unverified; download it, check its digest, then run it"
+                ),
             ));
         }
         if (prog == "curl" && (c.has("--insecure") || c.has_short('k')))
@@ -268,18 +274,27 @@ pub fn lint_line(line: &str) -> Vec<Problem> {
             }
             if c.sub("install") {
                 apt_install = true;
-                if !(c.has("-y") || c.has("--yes") || c.has("--assume-yes") || c.has("-qq") || c.has_short('y')) {
+                if !(c.has("-y")
+                    || c.has("--yes")
+                    || c.has("--assume-yes")
+                    || c.has("-qq")
+                    || c.has_short('y'))
+                {
                     push(problem(
                         "apt-no-yes",
                         "medium",
-                        format!("`{prog} install` without `-y` waits for an answer no build can give"),
+                        format!(
+                            "`{prog} install` without `-y` waits for an answer no build can give"
+                        ),
                     ));
                 }
                 if !c.has("--no-install-recommends") {
                     push(problem(
                         "apt-recommends",
                         "low",
-                        format!("`{prog} install` without `--no-install-recommends` adds packages nobody asked for"),
+                        format!(
+                            "`{prog} install` without `--no-install-recommends` adds packages nobody asked for"
+                        ),
                     ));
                 }
             }
@@ -298,7 +313,11 @@ pub fn lint_line(line: &str) -> Vec<Problem> {
                 format!("`{prog} install` without `--no-cache-dir` leaves its cache in the image"),
             ));
         }
-        if prog == "chmod" && c.words.iter().any(|w| w == "777" || w == "0777" || w == "a+rwx") {
+        if prog == "chmod"
+            && c.words
+                .iter()
+                .any(|w| w == "777" || w == "0777" || w == "a+rwx")
+        {
             push(problem(
                 "chmod-777",
                 "medium",
@@ -314,9 +333,9 @@ pub fn lint_line(line: &str) -> Vec<Problem> {
         ));
     }
     if apt_install
-        && !cmds
-            .iter()
-            .any(|c| c.program() == Some("rm") && c.words.iter().any(|w| w.starts_with("/var/lib/apt/lists")))
+        && !cmds.iter().any(|c| {
+            c.program() == Some("rm") && c.words.iter().any(|w| w.starts_with("/var/lib/apt/lists"))
+        })
     {
         push(problem(
             "apt-lists",
@@ -365,17 +384,34 @@ fn dockerfile(resource: &Value) -> Vec<Finding> {
             if let [sh, "-c", script, ..] = words.as_slice()
                 && SHELLS.contains(&sh.rsplit('/').next().unwrap_or(sh))
             {
-                texts.push((script.to_string(), vec!["instructions".into(), i_s.clone(), "exec".into(), "2".into()]));
+                texts.push((
+                    script.to_string(),
+                    vec![
+                        "instructions".into(),
+                        i_s.clone(),
+                        "exec".into(),
+                        "2".into(),
+                    ],
+                ));
             }
         } else if let Some(args) = ins.get("arguments").and_then(Value::as_str) {
-            texts.push((shell_text(args).to_string(), vec!["instructions".into(), i_s.clone(), "arguments".into()]));
+            texts.push((
+                shell_text(args).to_string(),
+                vec!["instructions".into(), i_s.clone(), "arguments".into()],
+            ));
         }
         if let Some(docs) = ins.get("heredocs").and_then(Value::as_array) {
             for (h, d) in docs.iter().enumerate() {
                 if let Some(content) = d.get("content").and_then(Value::as_str) {
                     texts.push((
                         content.to_string(),
-                        vec!["instructions".into(), i_s.clone(), "heredocs".into(), h.to_string(), "content".into()],
+                        vec![
+                            "instructions".into(),
+                            i_s.clone(),
+                            "heredocs".into(),
+                            h.to_string(),
+                            "content".into(),
+                        ],
                     ));
                 }
             }
@@ -431,11 +467,23 @@ mod tests {
 
     #[test]
     fn pipes_to_a_shell() {
-        assert_eq!(rules("curl -fsSL https://get.example.com | sh"), ["pipe-to-shell"]);
-        assert_eq!(rules("wget -qO- https://x.sh | sudo bash -s --"), ["pipe-to-shell", "sudo"]);
-        assert_eq!(rules(r#"sh -c "$(curl -fsSL https://x)""#), ["pipe-to-shell"]);
+        assert_eq!(
+            rules("curl -fsSL https://get.example.com | sh"),
+            ["pipe-to-shell"]
+        );
+        assert_eq!(
+            rules("wget -qO- https://x.sh | sudo bash -s --"),
+            ["pipe-to-shell", "sudo"]
+        );
+        assert_eq!(
+            rules(r#"sh -c "$(curl -fsSL https://x)""#),
+            ["pipe-to-shell"]
+        );
         assert_eq!(rules("bash <(curl -s https://x)"), ["pipe-to-shell"]);
-        assert!(rules("curl -fsSLo /tmp/x.sh https://x && sha256sum -c x.sha && sh /tmp/x.sh").is_empty());
+        assert!(
+            rules("curl -fsSLo /tmp/x.sh https://x && sha256sum -c x.sha && sh /tmp/x.sh")
+                .is_empty()
+        );
         assert!(rules("curl https://x | tar xz").is_empty());
         assert!(rules("echo 'curl x | sh' > notes.txt").is_empty());
     }
@@ -452,7 +500,9 @@ mod tests {
         .is_empty());
         assert_eq!(rules("apt-get update"), ["apt-update-alone"]);
         assert_eq!(
-            rules("DEBIAN_FRONTEND=noninteractive apt-get -qy install --no-install-recommends x && rm -rf /var/lib/apt/lists"),
+            rules(
+                "DEBIAN_FRONTEND=noninteractive apt-get -qy install --no-install-recommends x && rm -rf /var/lib/apt/lists"
+            ),
             Vec::<&str>::new()
         );
     }
@@ -461,7 +511,10 @@ mod tests {
     fn others() {
         assert_eq!(rules("sudo make install"), ["sudo"]);
         assert_eq!(rules("curl -k https://x -o y"), ["insecure-download"]);
-        assert_eq!(rules("wget --no-check-certificate https://x"), ["insecure-download"]);
+        assert_eq!(
+            rules("wget --no-check-certificate https://x"),
+            ["insecure-download"]
+        );
         assert_eq!(rules("apk add curl"), ["apk-cache"]);
         assert!(rules("apk add --no-cache curl").is_empty());
         assert_eq!(rules("pip install -r requirements.txt"), ["pip-cache"]);
@@ -478,7 +531,10 @@ mod tests {
             {"instruction": "RUN", "arguments": "<<EOF", "line": 4, "heredocs": [{"name": "EOF", "content": "sudo true\n"}]},
         ]});
         let f = dockerfile(&r);
-        let got: Vec<(&str, &str)> = f.iter().map(|f| (f.pointer.as_str(), f.extra["rule"].as_str().unwrap_or(""))).collect();
+        let got: Vec<(&str, &str)> = f
+            .iter()
+            .map(|f| (f.pointer.as_str(), f.extra["rule"].as_str().unwrap_or("")))
+            .collect();
         assert_eq!(
             got,
             [

@@ -121,9 +121,15 @@ fn words(key: &str) -> Vec<String> {
 pub fn credential_key(key: &str) -> bool {
     let w = words(key);
     let joined = w.concat();
-    if ["apikey", "accesskey", "privatekey", "secretkey", "clientsecret"]
-        .iter()
-        .any(|k| joined.contains(k))
+    if [
+        "apikey",
+        "accesskey",
+        "privatekey",
+        "secretkey",
+        "clientsecret",
+    ]
+    .iter()
+    .any(|k| joined.contains(k))
     {
         return true;
     }
@@ -139,7 +145,10 @@ pub fn credential_key(key: &str) -> bool {
 /// A known token format, by name.
 pub fn known_format(v: &str) -> Option<&'static str> {
     let t = v.trim();
-    let alnum_upper = |s: &str| s.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+    let alnum_upper = |s: &str| {
+        s.chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+    };
     let token_chars = |s: &str| {
         s.chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
@@ -282,8 +291,13 @@ fn pod_spec_path(resource: &Value) -> Option<Vec<&'static str>> {
     Some(match kind {
         "Pod" => vec!["spec"],
         "CronJob" => vec!["spec", "jobTemplate", "spec", "template", "spec"],
-        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job"
-        | "ReplicationController" | "PodTemplate" => {
+        "Deployment"
+        | "StatefulSet"
+        | "DaemonSet"
+        | "ReplicaSet"
+        | "Job"
+        | "ReplicationController"
+        | "PodTemplate" => {
             if kind == "PodTemplate" {
                 vec!["template", "spec"]
             } else {
@@ -385,10 +399,25 @@ mod tests {
         assert_eq!(words("dbPassword"), ["db", "password"]);
         assert_eq!(words("DB_PASSWORD"), ["db", "password"]);
         assert_eq!(words("api-key"), ["api", "key"]);
-        for k in ["password", "DB_PASSWORD", "apiKey", "AWS_SECRET_ACCESS_KEY", "github-token", "clientSecret", "SENTRY_DSN"] {
+        for k in [
+            "password",
+            "DB_PASSWORD",
+            "apiKey",
+            "AWS_SECRET_ACCESS_KEY",
+            "github-token",
+            "clientSecret",
+            "SENTRY_DSN",
+        ] {
             assert!(credential_key(k), "{k}");
         }
-        for k in ["keyspace", "monkey", "LOG_LEVEL", "primary_key_column", "passenger", "author"] {
+        for k in [
+            "keyspace",
+            "monkey",
+            "LOG_LEVEL",
+            "primary_key_column",
+            "passenger",
+            "author",
+        ] {
             assert!(!credential_key(k), "{k}");
         }
     }
@@ -399,11 +428,17 @@ mod tests {
             ("aws", "AKIAIOSFODNN7EXAMPLE"),
             ("x", "ghp_0123456789abcdefghijABCDEFGHIJ012345"),
             ("x", "-----BEGIN RSA PRIVATE KEY-----\nMIIE..."),
-            ("x", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"),
+            (
+                "x",
+                "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+            ),
             ("DATABASE_URL", "postgres://app:s3cr3t@db:5432/app"),
             ("DB_PASSWORD", "hunter22"),
             ("blob", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
-            ("sum", "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"),
+            (
+                "sum",
+                "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+            ),
         ];
         for (k, v) in yes {
             assert!(reason(k, v).is_some(), "{k}={v}");
@@ -427,7 +462,8 @@ mod tests {
 
     #[test]
     fn scan_finds_configmap_and_env_values() {
-        let cm = json!({"kind": "ConfigMap", "data": {"a/b": "AKIAIOSFODNN7EXAMPLE", "level": "info"}});
+        let cm =
+            json!({"kind": "ConfigMap", "data": {"a/b": "AKIAIOSFODNN7EXAMPLE", "level": "info"}});
         let f = scan(&cm);
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].pointer, "/data/a~1b");
