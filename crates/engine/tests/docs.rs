@@ -1,6 +1,6 @@
 //! The language reference is executable: every ```ward block in
-//! docs/language.md (and README.md) must parse and check, and its tests
-//! must pass.
+//! docs/language.md (and README.md and docs/plugins.md) must parse and
+//! check, and its tests must pass.
 
 #![allow(
     clippy::unwrap_used,
@@ -44,12 +44,20 @@ fn every_example_in_the_language_reference_runs() {
     for (line, body) in &examples {
         b = b.policy(format!("docs/language.md:{line}"), body.clone());
     }
-    // The README's first control too.
-    let readme =
-        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../README.md"))
-            .unwrap();
-    for (line, body) in blocks(&readme) {
-        b = b.policy(format!("docs/README.md:{line}"), body);
+    // The README's controls and the plugin page's too.
+    for (page, shown) in [
+        ("README.md", "docs/README.md"),
+        ("docs/plugins.md", "docs/plugins.md"),
+    ] {
+        let text = std::fs::read_to_string(
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("../..")
+                .join(page),
+        )
+        .unwrap();
+        for (line, body) in blocks(&text) {
+            b = b.policy(format!("{shown}:{line}"), body);
+        }
     }
     let engine = match b.build() {
         Ok(e) => e,
