@@ -903,3 +903,76 @@ fn compiled_plugins_are_cached_where_the_flag_the_variable_or_the_user_cache_fol
     check().args(["--plugin-cache", "off"]).assert().code(1);
     assert!(!dir.join("xdg").exists());
 }
+
+#[test]
+fn a_plugin_in_a_pack_archive_is_read_from_the_archive_and_pinned() {
+    let dir = tempdir();
+    let src = dir.join("team-secrets");
+    std::fs::create_dir_all(src.join("plugins")).unwrap();
+    let module = repo().join("examples/plugins/secret-entropy/secret_entropy.wasm");
+    std::fs::copy(&module, src.join("plugins/secret_entropy.wasm")).unwrap();
+    std::fs::write(
+        src.join("controls.ward"),
+        format!(
+            r#"package team.secrets
+
+plugin secrets = wasm("plugins/secret_entropy.wasm", sha256: "{}")
+
+control plain_config {{
+  title "No secrets in ConfigMaps"
+  severity high
+  match input.kind == "ConfigMap"
+  for f in secrets.scan(input) {{
+    deny at pointer(input, f.pointer) message f.message
+  }}
+}}
+
+pack team-secrets {{
+  version "1.0.0"
+  include team.secrets.*
+}}
+"#,
+            sha256_of(&module)
+        ),
+    )
+    .unwrap();
+    let archive = dir.join("team-secrets.wardpack");
+    ward_plugins()
+        .arg("pack")
+        .arg("build")
+        .arg(&src)
+        .arg("-o")
+        .arg(&archive)
+        .assert()
+        .code(0);
+    // The folder goes: the module can only come from the archive.
+    std::fs::remove_dir_all(&src).unwrap();
+    let out = ward_plugins()
+        .arg("check")
+        .arg("--pack")
+        .arg(&archive)
+        .arg(repo().join("examples/plugins/secret-entropy/manifests"))
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let v = json(&out.stdout);
+    let found: Vec<(&str, &str, u64)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["control"].as_str().unwrap(),
+                f["pointer"].as_str().unwrap(),
+                f["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        vec![("team.secrets.plain_config", "/data/session.seed", 9)],
+        "{v:#}"
+    );
+}

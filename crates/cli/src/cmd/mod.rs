@@ -96,7 +96,12 @@ fn plugin_cache_dir(
 
 /// Loads the plugins the policies declare into the engine; prints the
 /// errors and returns `false` when one cannot be loaded.
-pub fn plugins(engine: &mut Engine, args: &PluginArgs, ecolor: bool) -> bool {
+pub fn plugins(
+    engine: &mut Engine,
+    args: &PluginArgs,
+    archives: &[(&str, &ward_engine::pack::PackArchive)],
+    ecolor: bool,
+) -> bool {
     if engine.program.plugins.is_empty() {
         return true;
     }
@@ -111,7 +116,7 @@ pub fn plugins(engine: &mut Engine, args: &PluginArgs, ecolor: bool) -> bool {
             timeout,
         };
         let cache = plugin_cache_dir(args.plugin_cache.as_deref(), |n| std::env::var_os(n));
-        match Runtime::load_cached(engine, limits, cache.as_deref()) {
+        match Runtime::load_with_archives(engine, limits, cache.as_deref(), archives) {
             Ok(rt) => {
                 engine.set_plugins(std::sync::Arc::new(rt));
                 true
@@ -126,7 +131,7 @@ pub fn plugins(engine: &mut Engine, args: &PluginArgs, ecolor: bool) -> bool {
     }
     #[cfg(not(feature = "plugins"))]
     {
-        let _ = args;
+        let _ = (args, archives);
         crate::output::error(
             ecolor,
             "the policies declare plugins, but this ward was built without plugin support (the `plugins` feature)",

@@ -349,7 +349,14 @@ impl Setup {
         }
         let mut engine = super::engine_from(b, &self.policies, ecolor).ok_or(None)?;
         // Plugins are read and compiled before anything is evaluated.
-        if !super::plugins(&mut engine, &self.plugin, ecolor) {
+        let archives: Vec<(&str, &PackArchive)> = packs
+            .iter()
+            .filter_map(|p| match p {
+                PackSource::Archive { label, archive, .. } => Some((label.as_str(), &**archive)),
+                PackSource::Builtin(_) => None,
+            })
+            .collect();
+        if !super::plugins(&mut engine, &self.plugin, &archives, ecolor) {
             return Err(None);
         }
         // The lock pins what ward.toml resolves to.

@@ -49,7 +49,7 @@ pub fn run(mut a: Args, color: bool, ecolor: bool) -> u8 {
     let Some(mut engine) = super::engine(&a.paths, false, ecolor) else {
         return exit::ERROR;
     };
-    if !super::plugins(&mut engine, &a.plugin, ecolor) {
+    if !super::plugins(&mut engine, &a.plugin, &[], ecolor) {
         return exit::ERROR;
     }
     let files: Option<HashSet<FileId>> = Some(

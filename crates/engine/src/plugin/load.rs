@@ -5,6 +5,7 @@ use super::call::{self, State};
 use super::error::{PluginError, PluginErrorKind};
 use super::{ABI_VERSION, Check, PluginLimits, PluginSource, RESERVED};
 use crate::engine::Engine;
+use crate::pack::PackArchive;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use ward_lang::hir::PluginDef;
@@ -47,16 +48,49 @@ pub(super) fn resolve(engine: &Engine, def: &PluginDef) -> PathBuf {
     folder.parent().unwrap_or(Path::new("")).join(&def.path)
 }
 
-/// Reads a declared plugin's module and checks its pinned digest.
-pub(super) fn read(engine: &Engine, def: &PluginDef) -> Result<PluginSource, PluginError> {
-    let path = resolve(engine, def);
-    let file = path.display().to_string();
+/// Reads a declared plugin's module and checks its pinned digest. A plugin
+/// declared in a policy of a pack archive (loaded as `LABEL!/PATH`) is read
+/// from that archive, never from the disk.
+pub(super) fn read(
+    engine: &Engine,
+    def: &PluginDef,
+    archives: &[(&str, &PackArchive)],
+) -> Result<PluginSource, PluginError> {
+    let declared_in = engine.sources.name(def.file);
+    let archived = archives.iter().find_map(|(label, a)| {
+        let inside = declared_in.strip_prefix(label)?.strip_prefix("!/")?;
+        Some((label, a, inside))
+    });
+    let (file, bytes) = match archived {
+        Some((label, archive, inside)) => {
+            let at = crate::pack::manifest::join(inside, &def.path);
+            let file = format!("{label}!/{}", at.as_deref().unwrap_or(&def.path));
+            let bytes = at
+                .and_then(|at| archive.files.get(&at).cloned())
+                .ok_or_else(|| PluginError {
+                    plugin: def.qname.clone(),
+                    file: file.clone(),
+                    kind: PluginErrorKind::Read("the pack archive holds no such file".into()),
+                });
+            (file, bytes)
+        }
+        None => {
+            let path = resolve(engine, def);
+            let file = path.display().to_string();
+            let bytes = std::fs::read(&path).map_err(|e| PluginError {
+                plugin: def.qname.clone(),
+                file: file.clone(),
+                kind: PluginErrorKind::Read(e.to_string()),
+            });
+            (file, bytes)
+        }
+    };
+    let bytes = bytes?;
     let fail = |kind| PluginError {
         plugin: def.qname.clone(),
         file: file.clone(),
         kind,
     };
-    let bytes = std::fs::read(&path).map_err(|e| fail(PluginErrorKind::Read(e.to_string())))?;
     if let Some(expected) = &def.sha256 {
         let expected = expected.trim().to_ascii_lowercase();
         if expected.len() != 64 || !expected.bytes().all(|b| b.is_ascii_hexdigit()) {

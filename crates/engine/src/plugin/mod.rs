@@ -114,10 +114,24 @@ impl Runtime {
         limits: PluginLimits,
         cache: Option<&Path>,
     ) -> Result<Runtime, Vec<PluginError>> {
+        Runtime::load_with_archives(engine, limits, cache, &[])
+    }
+
+    /// Like [`Runtime::load_cached`], for an engine that loaded pack
+    /// archives with [`crate::EngineBuilder::pack_archive`] under these
+    /// labels: the plugins their policies declare are read from the
+    /// archives (whose files were checked against their manifests when
+    /// opened), and pinned digests are checked as for files.
+    pub fn load_with_archives(
+        engine: &Engine,
+        limits: PluginLimits,
+        cache: Option<&Path>,
+        archives: &[(&str, &crate::pack::PackArchive)],
+    ) -> Result<Runtime, Vec<PluginError>> {
         let mut sources = Vec::new();
         let mut errors = Vec::new();
         for def in &engine.program.plugins {
-            match load::read(engine, def) {
+            match load::read(engine, def, archives) {
                 Ok(s) => sources.push(s),
                 Err(e) => errors.push(e),
             }
