@@ -63,31 +63,28 @@ struct Out<'a> {
 }
 
 /// The report as pretty-printed JSON.
-pub fn render(r: &Report) -> String {
-    let out = Out {
+/// What the report serialises.
+fn out(r: &Report) -> Out<'_> {
+    Out {
         ward: env!("CARGO_PKG_VERSION"),
         findings: &r.findings,
         errors: &r.errors,
         skipped: &r.skipped,
         summary: summary(r),
-    };
-    serde_json::to_string_pretty(&out).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+    }
+}
+
+pub fn render(r: &Report) -> String {
+    serde_json::to_string_pretty(&out(r)).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
 }
 
 /// Writes the report to `w` as [`render`] would return it, without holding
 /// the text: on a 100,000-resource export the report is hundreds of
 /// megabytes.
 pub fn write(r: &Report, w: impl std::io::Write) -> std::io::Result<()> {
-    let out = Out {
-        ward: env!("CARGO_PKG_VERSION"),
-        findings: &r.findings,
-        errors: &r.errors,
-        skipped: &r.skipped,
-        summary: summary(r),
-    };
     use std::io::Write;
     let mut w = std::io::BufWriter::with_capacity(1 << 16, w);
-    serde_json::to_writer_pretty(&mut w, &out)?;
+    serde_json::to_writer_pretty(&mut w, &out(r))?;
     w.write_all(b"\n")?;
     w.flush()
 }
