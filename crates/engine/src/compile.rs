@@ -115,6 +115,11 @@ pub struct CFn {
     pub params: u32,
     pub lets: Vec<(Slot, CExpr)>,
     pub body: CExpr,
+    /// Whether the result depends on nothing but the arguments, params,
+    /// constants and the inventory: no `input`, no profile, no plugin, and
+    /// only functions that are context-free too. Such a call with scalar
+    /// arguments gives the same value on every resource.
+    pub context_free: bool,
 }
 
 #[derive(Debug)]
@@ -148,8 +153,10 @@ pub fn compile(p: &Program) -> Result<Compiled, CompileError> {
             params: f.params.len() as u32,
             lets: f.lets.iter().map(|(s, e)| (*s, c.expr(e))).collect(),
             body: c.expr(&f.body),
+            context_free: false,
         })
         .collect();
+    let fns = mark_context_free(fns);
     let controls = p
         .controls
         .iter()
@@ -175,6 +182,74 @@ pub fn compile(p: &Program) -> Result<Compiled, CompileError> {
         consts,
         param_defaults,
     })
+}
+
+/// Marks the functions whose result depends only on their arguments (and
+/// on what stays the same for a whole run), to a fixed point over calls.
+fn mark_context_free(mut fns: Vec<CFn>) -> Vec<CFn> {
+    // Whether an expression reads the resource or the profile, calls a
+    // plugin, or calls a function not (yet) known to be context-free.
+    fn reads_context(e: &CExpr, known: &[bool]) -> bool {
+        let any = |es: &[CExpr]| es.iter().any(|x| reads_context(x, known));
+        let clauses = |cs: &[CClause]| {
+            cs.iter().any(|c| match c {
+                CClause::For(_, _, x) | CClause::If(x) => reads_context(x, known),
+            })
+        };
+        match &e.kind {
+            CKind::Input | CKind::Profile | CKind::Plugin(..) => true,
+            CKind::Lit(_) | CKind::Local(_) | CKind::Param(_) | CKind::Const(_) => false,
+            CKind::Interp(parts) => parts.iter().any(|p| match p {
+                CPart::Lit(_) => false,
+                CPart::Expr(x) => reads_context(x, known),
+            }),
+            CKind::Field(b, _) | CKind::Unary(_, b) => reads_context(b, known),
+            CKind::Index(a, b) | CKind::Binary(_, a, b) => {
+                reads_context(a, known) || reads_context(b, known)
+            }
+            CKind::Call(id, args) => {
+                !known.get(*id as usize).copied().unwrap_or(false) || any(args)
+            }
+            CKind::Builtin { args, named, .. } => {
+                any(args) || named.iter().any(|(_, x)| reads_context(x, known))
+            }
+            CKind::If(a, b, c) => {
+                reads_context(a, known) || reads_context(b, known) || reads_context(c, known)
+            }
+            CKind::List(items) => any(items),
+            CKind::Object(kvs) => kvs.iter().any(|(_, x)| reads_context(x, known)),
+            CKind::ListComp(x, cs) => reads_context(x, known) || clauses(cs),
+            CKind::ObjectComp(k, v, cs) => {
+                reads_context(k, known) || reads_context(v, known) || clauses(cs)
+            }
+            CKind::Quant(_, _, _, a, b) => reads_context(a, known) || reads_context(b, known),
+        }
+    }
+    // Start from "every function is context-free" and take back any that
+    // reads context, until nothing changes (recursion stays context-free
+    // when nothing else reads context).
+    let mut known = vec![true; fns.len()];
+    loop {
+        let mut changed = false;
+        for (i, f) in fns.iter().enumerate() {
+            if known.get(i).copied().unwrap_or(false)
+                && (reads_context(&f.body, &known)
+                    || f.lets.iter().any(|(_, e)| reads_context(e, &known)))
+            {
+                if let Some(k) = known.get_mut(i) {
+                    *k = false;
+                }
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    for (f, k) in fns.iter_mut().zip(known) {
+        f.context_free = k;
+    }
+    fns
 }
 
 /// Compiles one expression on its own (pack `set` values, test inputs).

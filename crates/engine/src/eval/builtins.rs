@@ -8,7 +8,7 @@ use super::{EvalError, Evaluator, R};
 use crate::compile::Pattern;
 use crate::inventory::Query;
 use crate::value::intern::Sym;
-use crate::value::val::Val;
+use crate::value::val::{Str, Val};
 use base64::Engine as _;
 use std::sync::Arc;
 use ward_lang::ast::Version;
@@ -27,16 +27,16 @@ impl<'a> Evaluator<'_, 'a> {
     pub(super) fn builtin(
         &mut self,
         b: Builtin,
-        args: Vec<Val<'a>>,
-        named: Vec<(Sym, Val<'a>)>,
+        args: &[Val<'a>],
+        named: &[(Sym, Val<'a>)],
         pattern: Option<&Pattern>,
         span: Span,
     ) -> R<Val<'a>> {
-        let a0 = arg(&args, 0);
-        let a1 = arg(&args, 1);
-        let a2 = arg(&args, 2);
-        let s0 = a0.as_str().map(str::to_string);
-        let s1 = a1.as_str().map(str::to_string);
+        let a0 = arg(args, 0);
+        let a1 = arg(args, 1);
+        let a2 = arg(args, 2);
+        let s0 = a0.as_str();
+        let s1 = a1.as_str();
         Ok(match b {
             Builtin::Len => Val::Num(a0.len() as f64),
             Builtin::Keys => match args.first() {
@@ -118,20 +118,24 @@ impl<'a> Evaluator<'_, 'a> {
             Builtin::Upper => s0
                 .map(|s| Val::string(s.to_uppercase()))
                 .unwrap_or(Val::Missing),
-            Builtin::Trim => s0.map(|s| Val::str(s.trim())).unwrap_or(Val::Missing),
+            Builtin::Trim => match &a0 {
+                // A document's string stays borrowed from it.
+                Val::Str(Str::Ref(s)) => Val::Str(Str::Ref(s.trim())),
+                _ => s0.map(|s| Val::str(s.trim())).unwrap_or(Val::Missing),
+            },
             Builtin::TrimPrefix => match (&s0, &s1) {
-                (Some(s), Some(p)) => Val::str(s.strip_prefix(p.as_str()).unwrap_or(s)),
+                (Some(s), Some(p)) => Val::str(s.strip_prefix(*p).unwrap_or(s)),
                 _ => Val::Missing,
             },
             Builtin::TrimSuffix => match (&s0, &s1) {
-                (Some(s), Some(p)) => Val::str(s.strip_suffix(p.as_str()).unwrap_or(s)),
+                (Some(s), Some(p)) => Val::str(s.strip_suffix(*p).unwrap_or(s)),
                 _ => Val::Missing,
             },
             Builtin::StartsWith => {
-                bool_of(matches!((&s0, &s1), (Some(s), Some(p)) if s.starts_with(p.as_str())))
+                bool_of(matches!((&s0, &s1), (Some(s), Some(p)) if s.starts_with(*p)))
             }
             Builtin::EndsWith => {
-                bool_of(matches!((&s0, &s1), (Some(s), Some(p)) if s.ends_with(p.as_str())))
+                bool_of(matches!((&s0, &s1), (Some(s), Some(p)) if s.ends_with(*p)))
             }
             Builtin::Contains => {
                 let base = args.first().cloned().unwrap_or(Val::Missing);
@@ -139,7 +143,7 @@ impl<'a> Evaluator<'_, 'a> {
             }
             Builtin::Split => match (&s0, &s1) {
                 (Some(s), Some(sep)) if !sep.is_empty() => {
-                    Val::list(s.split(sep.as_str()).map(Val::str).collect())
+                    Val::list(s.split(*sep).map(Val::str).collect())
                 }
                 (Some(s), Some(_)) => {
                     Val::list(s.chars().map(|c| Val::string(c.to_string())).collect())
@@ -155,7 +159,7 @@ impl<'a> Evaluator<'_, 'a> {
             },
             Builtin::Replace => match (&s0, &s1, a2.as_str()) {
                 (Some(s), Some(from), Some(to)) if !from.is_empty() => {
-                    Val::string(s.replace(from.as_str(), to))
+                    Val::string(s.replace(*from, to))
                 }
                 (Some(s), Some(_), Some(_)) => Val::str(s),
                 _ => Val::Missing,
@@ -184,7 +188,7 @@ impl<'a> Evaluator<'_, 'a> {
                 } else {
                     match (&s0, &s1) {
                         (Some(s), Some(n)) => Val::Num(
-                            s.find(n.as_str())
+                            s.find(*n)
                                 .map(|b| s.get(..b).map(|p| p.chars().count()).unwrap_or(0) as f64)
                                 .unwrap_or(-1.0),
                         ),
@@ -196,8 +200,8 @@ impl<'a> Evaluator<'_, 'a> {
                 let Some(text) = s1 else {
                     return Ok(Val::Bool(false));
                 };
-                match self.regex(pattern, s0.as_deref(), span)? {
-                    Some(r) => bool_of(r.is_match(&text)),
+                match self.regex(pattern, s0, span)? {
+                    Some(r) => bool_of(r.is_match(text)),
                     None => Val::Bool(false),
                 }
             }
@@ -205,8 +209,8 @@ impl<'a> Evaluator<'_, 'a> {
                 let Some(text) = s1 else {
                     return Ok(Val::Missing);
                 };
-                match self.regex(pattern, s0.as_deref(), span)? {
-                    Some(r) => match r.captures(&text) {
+                match self.regex(pattern, s0, span)? {
+                    Some(r) => match r.captures(text) {
                         Some(c) => Val::list(
                             c.iter()
                                 .map(|m| m.map(|m| Val::str(m.as_str())).unwrap_or(Val::Null))
@@ -221,8 +225,8 @@ impl<'a> Evaluator<'_, 'a> {
                 let (Some(text), Some(with)) = (s1, a2.as_str().map(str::to_string)) else {
                     return Ok(Val::Missing);
                 };
-                match self.regex(pattern, s0.as_deref(), span)? {
-                    Some(r) => Val::string(r.replace_all(&text, with.as_str()).into_owned()),
+                match self.regex(pattern, s0, span)? {
+                    Some(r) => Val::string(r.replace_all(text, with.as_str()).into_owned()),
                     None => Val::Missing,
                 }
             }
@@ -231,10 +235,10 @@ impl<'a> Evaluator<'_, 'a> {
                     return Ok(Val::Bool(false));
                 };
                 match pattern {
-                    Some(Pattern::Glob(g)) => bool_of(g.is_match(&text)),
+                    Some(Pattern::Glob(g)) => bool_of(g.is_match(text)),
                     _ => match s0 {
-                        Some(p) => match globset::Glob::new(&p) {
-                            Ok(g) => bool_of(g.compile_matcher().is_match(&text)),
+                        Some(p) => match globset::Glob::new(p) {
+                            Ok(g) => bool_of(g.compile_matcher().is_match(text)),
                             Err(e) => {
                                 return Err(EvalError::new(
                                     span,
@@ -376,7 +380,7 @@ impl<'a> Evaluator<'_, 'a> {
                 let Some(q) = s1 else { return Ok(Val::Missing) };
                 let path = match pattern {
                     Some(Pattern::JsonPath(p)) => p.clone(),
-                    _ => match serde_json_path::JsonPath::parse(&q) {
+                    _ => match serde_json_path::JsonPath::parse(q) {
                         Ok(p) => Arc::new(p),
                         Err(e) => {
                             return Err(EvalError::new(
@@ -391,7 +395,7 @@ impl<'a> Evaluator<'_, 'a> {
             Builtin::Pointer => {
                 let base = args.first().cloned().unwrap_or(Val::Missing);
                 match s1 {
-                    Some(p) => pointer(&base, &p),
+                    Some(p) => pointer(&base, p),
                     None => Val::Missing,
                 }
             }

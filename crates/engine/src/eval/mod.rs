@@ -11,7 +11,9 @@ mod locate;
 use crate::compile::{CClause, CExpr, CFix, CKind, CPart, CStmt, CStmtKind, Compiled};
 use crate::inventory::Inventory;
 use crate::value::doc::{NodeRef, Seg, pointer_string};
+use crate::value::intern::Sym;
 use crate::value::val::Val;
+use smallvec::SmallVec;
 use std::sync::Arc;
 use ward_lang::ast::{BinOp, FindingKind, QuantKind, UnOp};
 use ward_lang::span::Span;
@@ -126,6 +128,86 @@ pub struct Evaluator<'p, 'a> {
     memo: rustc_hash::FxHashMap<MemoKey, Val<'a>>,
     /// The resource the memo belongs to.
     memo_for: Option<(usize, u32)>,
+    /// Results of context-free function calls with scalar arguments, kept
+    /// across resources: the same image, environment variable or quantity
+    /// is judged once per thread, not once per resource.
+    shared: rustc_hash::FxHashMap<SharedKey<'a>, Val<'a>>,
+}
+
+/// How many results the cross-resource memo holds before it starts over.
+const SHARED_MEMO_CAP: usize = 1 << 16;
+
+/// A context-free call's identity: the function and up to three scalar
+/// arguments, strings compared by their text (wherever they were read).
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+struct SharedKey<'a> {
+    function: u32,
+    args: [SArg<'a>; 3],
+}
+
+#[derive(Clone, Debug)]
+enum SArg<'a> {
+    None,
+    Missing,
+    Null,
+    Bool(bool),
+    Num(u64),
+    Str(crate::value::val::Str<'a>),
+}
+
+impl PartialEq for SArg<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (SArg::None, SArg::None)
+            | (SArg::Missing, SArg::Missing)
+            | (SArg::Null, SArg::Null) => true,
+            (SArg::Bool(a), SArg::Bool(b)) => a == b,
+            (SArg::Num(a), SArg::Num(b)) => a == b,
+            (SArg::Str(a), SArg::Str(b)) => a.as_str() == b.as_str(),
+            _ => false,
+        }
+    }
+}
+
+impl Eq for SArg<'_> {}
+
+impl std::hash::Hash for SArg<'_> {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        std::mem::discriminant(self).hash(h);
+        match self {
+            SArg::Bool(b) => b.hash(h),
+            SArg::Num(n) => n.hash(h),
+            SArg::Str(s) => s.as_str().hash(h),
+            SArg::None | SArg::Missing | SArg::Null => {}
+        }
+    }
+}
+
+impl<'a> SArg<'a> {
+    /// The scalar an argument is, read from a document or not; `None` for
+    /// containers and versions.
+    fn of(v: &Val<'a>) -> Option<SArg<'a>> {
+        Some(match v.resolve() {
+            Val::Missing => SArg::Missing,
+            Val::Null => SArg::Null,
+            Val::Bool(b) => SArg::Bool(b),
+            Val::Num(x) => SArg::Num(x.to_bits()),
+            Val::Str(s) => SArg::Str(s),
+            _ => return None,
+        })
+    }
+}
+
+/// Whether a value holds no document node, so it means the same on any
+/// resource (a node would point a finding into another resource).
+fn portable(v: &Val<'_>) -> bool {
+    match v {
+        Val::Node(_) => false,
+        Val::List(l) => l.iter().all(portable),
+        Val::Obj(o) => o.iter().all(|(_, x)| portable(x)),
+        Val::Range(r) => portable(&r.0) && portable(&r.1),
+        _ => true,
+    }
 }
 
 /// A function call's identity for memoisation: the function and up to three
@@ -191,6 +273,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
             control: usize::MAX,
             memo: Default::default(),
             memo_for: None,
+            shared: Default::default(),
         }
     }
 
@@ -524,15 +607,15 @@ impl<'p, 'a> Evaluator<'p, 'a> {
                 named,
                 pattern,
             } => {
-                let mut vals = Vec::with_capacity(args.len());
+                let mut vals: SmallVec<[Val<'a>; 4]> = SmallVec::with_capacity(args.len());
                 for a in args {
                     vals.push(self.eval(a)?);
                 }
-                let mut nvals = Vec::with_capacity(named.len());
+                let mut nvals: SmallVec<[(Sym, Val<'a>); 2]> = SmallVec::new();
                 for (k, v) in named {
                     nvals.push((*k, self.eval(v)?));
                 }
-                self.builtin(*builtin, vals, nvals, pattern.as_deref(), e.span)
+                self.builtin(*builtin, &vals, &nvals, pattern.as_deref(), e.span)
             }
             CKind::Plugin(id, func, args) => {
                 let mut vals = Vec::with_capacity(args.len());
@@ -687,6 +770,32 @@ impl<'p, 'a> Evaluator<'p, 'a> {
                 *s = v;
             }
         }
+        // A context-free function with scalar arguments gives the same value
+        // on every resource.
+        let mut shared = (self.memoize && f.context_free && args.len() <= 3).then_some(SharedKey {
+            function: id,
+            args: [SArg::None, SArg::None, SArg::None],
+        });
+        if let Some(k) = shared.as_mut() {
+            for i in 0..args.len() {
+                match self.stack.get(new_base + i).and_then(SArg::of) {
+                    Some(a) => {
+                        if let Some(slot) = k.args.get_mut(i) {
+                            *slot = a;
+                        }
+                    }
+                    None => {
+                        shared = None;
+                        break;
+                    }
+                }
+            }
+        }
+        if let Some(v) = shared.as_ref().and_then(|k| self.shared.get(k)) {
+            let v = v.clone();
+            self.stack.truncate(new_base);
+            return Ok(v);
+        }
         // Functions are pure: a call with the same document nodes and
         // scalars gives the same value for the rest of this resource.
         let mut key = (self.memoize && args.len() <= 3).then_some(MemoKey {
@@ -727,6 +836,14 @@ impl<'p, 'a> Evaluator<'p, 'a> {
             && self.memo.len() < 4096
         {
             self.memo.insert(k, v.clone());
+        }
+        if let (Some(k), Ok(v)) = (shared, &result)
+            && portable(v)
+        {
+            if self.shared.len() >= SHARED_MEMO_CAP {
+                self.shared.clear();
+            }
+            self.shared.insert(k, v.clone());
         }
         result
     }

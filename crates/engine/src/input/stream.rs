@@ -60,7 +60,91 @@ impl Scanner {
 
     /// Scans a block; complete items are appended to `out`.
     fn scan(&mut self, block: &[u8], out: &mut Vec<Item>) {
-        for (i, &b) in block.iter().enumerate() {
+        let mut i = 0;
+        while let Some(&b) = block.get(i) {
+            if self.depth >= 3 {
+                // Inside an item: only strings, nesting and lines matter.
+                i = self.skip_inside_item(block, i, out);
+                continue;
+            }
+            self.step(b, i, out);
+            i += 1;
+        }
+        self.offset += block.len() as u64;
+    }
+
+    /// Scans from `i` while inside an item (depth 3 or more), jumping over
+    /// string contents with `memchr`; returns where it stopped: the end of
+    /// the block, or just after the item closed.
+    fn skip_inside_item(&mut self, block: &[u8], mut i: usize, out: &mut Vec<Item>) -> usize {
+        let len = block.len();
+        while i < len {
+            if self.in_string {
+                if self.escape {
+                    self.escape = false;
+                    if block.get(i) == Some(&b'\n') {
+                        self.newline(i);
+                    }
+                    i += 1;
+                    continue;
+                }
+                let rest = block.get(i..).unwrap_or(&[]);
+                let Some(k) = memchr::memchr3(b'"', b'\\', b'\n', rest) else {
+                    return len;
+                };
+                let j = i + k;
+                match block.get(j) {
+                    Some(b'"') => self.in_string = false,
+                    Some(b'\\') => self.escape = true,
+                    _ => self.newline(j),
+                }
+                i = j + 1;
+                continue;
+            }
+            // Outside strings: a tight loop over the bytes that matter.
+            while let Some(&b) = block.get(i) {
+                i += 1;
+                match b {
+                    b'"' => {
+                        self.in_string = true;
+                        break;
+                    }
+                    b'{' | b'[' => self.depth += 1,
+                    b'}' | b']' => {
+                        self.depth -= 1;
+                        if self.depth < 3 {
+                            if self.in_items
+                                && let Some((start, line, col)) = self.item.take()
+                            {
+                                out.push(Item {
+                                    start,
+                                    end: self.offset + i as u64,
+                                    line,
+                                    col,
+                                });
+                            }
+                            return i;
+                        }
+                    }
+                    b'\n' => self.newline(i - 1),
+                    _ => {}
+                }
+            }
+        }
+        len
+    }
+
+    /// A line ends at block index `i`.
+    #[inline]
+    fn newline(&mut self, i: usize) {
+        self.line += 1;
+        self.line_start = self.offset + i as u64 + 1;
+    }
+
+    /// One byte, outside items (the list's own keys and the gaps between
+    /// items) or at their start.
+    fn step(&mut self, b: u8, i: usize, out: &mut Vec<Item>) {
+        {
             let at = self.offset + i as u64;
             if self.in_string {
                 if self.escape {
@@ -74,7 +158,7 @@ impl Scanner {
                     } else if let Some(k) = self.reading_kind.take() {
                         self.kind = k;
                     }
-                    continue;
+                    return;
                 }
                 if let Some(k) = self.reading_key.as_mut() {
                     if k.len() < 64 {
@@ -89,7 +173,7 @@ impl Scanner {
                     self.line += 1;
                     self.line_start = at + 1;
                 }
-                continue;
+                return;
             }
             match b {
                 b'\n' => {
@@ -158,7 +242,6 @@ impl Scanner {
                 }
             }
         }
-        self.offset += block.len() as u64;
     }
 }
 
@@ -325,6 +408,36 @@ mod tests {
         for (a, b) in streamed.docs.iter().zip(&whole) {
             assert_eq!(a.root().to_json(), b.root().to_json());
             assert_eq!(a.root().pos(), b.root().pos());
+        }
+    }
+
+    #[test]
+    fn items_are_found_the_same_whatever_the_block_boundaries() {
+        // Escapes, quotes, brackets and newlines inside strings, split at
+        // every possible place between blocks.
+        let text = "{\"kind\": \"List\", \"items\": [\n  {\"a\": \"x\\\\\\\"}]\",\n   \"b\": [{\"c\": \"[{\"}]},\n  {\"d\": \"\\\\\"}\n]}\n";
+        let whole = {
+            let mut sc = Scanner::new();
+            let mut out = Vec::new();
+            sc.scan(text.as_bytes(), &mut out);
+            out.iter()
+                .map(|it| (it.start, it.end, it.line, it.col))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(whole.len(), 2, "{whole:?}");
+        assert_eq!((whole[1].2, whole[1].3), (4, 3));
+        for size in 1..=9 {
+            let mut sc = Scanner::new();
+            let mut out = Vec::new();
+            for chunk in text.as_bytes().chunks(size) {
+                sc.scan(chunk, &mut out);
+            }
+            let got: Vec<_> = out
+                .iter()
+                .map(|it| (it.start, it.end, it.line, it.col))
+                .collect();
+            assert_eq!(got, whole, "blocks of {size} bytes");
+            assert!(sc.error.is_none() && sc.depth == 0 && !sc.in_string);
         }
     }
 
