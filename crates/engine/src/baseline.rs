@@ -65,7 +65,7 @@ impl Baseline {
             .filter(|f| f.waived.is_none() && !f.control.starts_with("ward.waiver."))
             .map(|f| Entry {
                 fingerprint: f.fingerprint.clone(),
-                control: f.control.clone(),
+                control: f.control.to_string(),
                 resource: Resource {
                     api_version: f.resource.api_version.clone(),
                     kind: f.resource.kind.clone(),
@@ -73,7 +73,7 @@ impl Baseline {
                     name: f.resource.name.clone(),
                 },
                 pointer: f.pointer.clone(),
-                file: f.file.clone(),
+                file: f.file.to_string(),
             })
             .collect();
         findings.sort();
@@ -252,7 +252,7 @@ spec:
         let left: Vec<(&str, &str)> = again
             .findings
             .iter()
-            .map(|f| (f.resource.name.as_str(), f.control.as_str()))
+            .map(|f| (f.resource.name.as_str(), &*f.control))
             .collect();
         assert_eq!(left, [("c", "pss.baseline.hostNamespaces")]);
     }

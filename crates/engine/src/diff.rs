@@ -33,13 +33,13 @@ impl Entry {
     pub fn of(f: &Finding) -> Entry {
         Entry {
             fingerprint: f.fingerprint(),
-            control: f.control.clone(),
+            control: f.control.to_string(),
             severity: f.severity,
             level: f.level,
-            title: f.title.clone(),
+            title: f.title.to_string(),
             message: f.message.clone(),
-            resource: f.resource.clone(),
-            file: f.file.clone(),
+            resource: (*f.resource).clone(),
+            file: f.file.to_string(),
             line: f.line,
             pointer: f.pointer.clone(),
         }
@@ -340,9 +340,9 @@ mod tests {
             "still-open findings are shown where they now are"
         );
         assert_eq!(d.new.len(), 1);
-        assert_eq!(d.new[0].control, "c");
+        assert_eq!(&*d.new[0].control, "c");
         assert_eq!(d.fixed.len(), 1);
-        assert_eq!(d.fixed[0].control, "b");
+        assert_eq!(&*d.fixed[0].control, "b");
     }
 
     #[test]

@@ -232,6 +232,12 @@ impl EngineBuilder {
                 }));
             }
         };
+        let parts = checked
+            .program
+            .controls
+            .iter()
+            .map(ControlParts::of)
+            .collect();
         Ok(Engine {
             sources,
             modules,
@@ -240,6 +246,7 @@ impl EngineBuilder {
             warnings: diagnostics,
             user_files,
             plugins: None,
+            parts,
         })
     }
 }
@@ -254,6 +261,41 @@ pub struct Engine {
     pub warnings: Vec<Diagnostic>,
     user_files: HashSet<FileId>,
     plugins: Option<Arc<dyn Plugins + Send>>,
+    /// Per control, what each of its findings repeats, made once and shared.
+    parts: Vec<ControlParts>,
+}
+
+/// A control's id, title, remedy and framework items, as its findings
+/// carry them.
+#[derive(Debug, Clone)]
+struct ControlParts {
+    id: Arc<str>,
+    title: Arc<str>,
+    remedy: Arc<str>,
+    frameworks: Arc<[FrameworkItemRef]>,
+}
+
+impl ControlParts {
+    fn of(c: &ward_lang::hir::ControlDef) -> ControlParts {
+        ControlParts {
+            id: Arc::from(c.id.as_str()),
+            title: Arc::from(c.title.as_str()),
+            remedy: Arc::from(c.remedy.as_str()),
+            frameworks: c
+                .maps
+                .iter()
+                .map(|m| FrameworkItemRef {
+                    framework: m.framework.clone(),
+                    id: m.item.clone(),
+                    version: m
+                        .args
+                        .iter()
+                        .find(|(k, _)| k == "version")
+                        .map(|(_, v)| v.clone()),
+                })
+                .collect(),
+        }
+    }
 }
 
 impl std::fmt::Debug for Engine {
@@ -359,6 +401,8 @@ pub struct Unit {
     pub range: Option<ward_lang::hir::ProfileRange>,
     by_kind: HashMap<String, Vec<usize>>,
     any_kind: Vec<usize>,
+    /// The pack's name, shared by its findings.
+    pack_name: Arc<str>,
 }
 
 impl Unit {
@@ -638,7 +682,6 @@ impl Engine {
             list.dedup();
         }
         Unit {
-            pack,
             pack_version,
             profile,
             requested,
@@ -649,6 +692,8 @@ impl Engine {
             range: None,
             by_kind,
             any_kind,
+            pack_name: Arc::from(pack.as_str()),
+            pack,
         }
     }
 
@@ -934,6 +979,7 @@ impl Engine {
                 r,
                 seen: HashSet::new(),
                 mode: None,
+                who: None,
             };
             // The pack's own controls run once; a `profile from` pack then
             // runs each level's controls for each profile of the resource.
@@ -998,13 +1044,14 @@ impl Engine {
                         }
                     }
                     for f in raw.drain(..) {
-                        let mut finding = self.finding(run.unit, run.inputs, run.inv, run.r, f);
+                        let mut finding =
+                            self.finding(run.unit, run.inputs, run.inv, run.r, &mut run.who, f);
                         if let Some(p) = &run.mode {
                             // Only the enforce mode denies; audit and warn
                             // report what the enforce level did not.
                             if !run
                                 .seen
-                                .insert((finding.control.clone(), finding.pointer.clone()))
+                                .insert((finding.control.to_string(), finding.pointer.clone()))
                             {
                                 continue;
                             }
@@ -1156,66 +1203,73 @@ impl Engine {
         inputs: &Inputs,
         inv: &Inventory<'_>,
         evaluated: &Resource,
+        who: &mut Option<(Arc<Identity>, Arc<str>)>,
         f: RawFinding<'_>,
     ) -> Finding {
         // A control may point into another resource (a Repository control
         // at a workflow step): the finding is then at that resource.
-        let r = if std::ptr::eq(f.node.doc, &evaluated.doc) {
+        let own = std::ptr::eq(f.node.doc, &evaluated.doc);
+        let r = if own {
             evaluated
         } else {
             inv.owner_of(f.node.doc).unwrap_or(evaluated)
         };
-        let control = self.program.controls.get(f.control);
         let pointer = f.pointer();
         let mut pos = f.node.pos();
         if !pos.is_known() {
             pos = r.root().pos();
         }
-        let resource = identity(r);
-        let id = control.map(|c| c.id.clone()).unwrap_or_default();
-        let fingerprint = fingerprint(&id, &resource, &pointer);
-        let title = control.map(|c| c.title.clone()).unwrap_or_default();
+        // The evaluated resource's identity and file are made once and
+        // shared by all its findings.
+        let make = || {
+            (
+                Arc::new(identity(r)),
+                Arc::from(inputs.file(r).path.as_str()),
+            )
+        };
+        let (resource, file) = if own {
+            who.get_or_insert_with(make).clone()
+        } else {
+            make()
+        };
+        let parts = self
+            .parts
+            .get(f.control)
+            .cloned()
+            .unwrap_or_else(|| ControlParts {
+                id: Arc::from(""),
+                title: Arc::from(""),
+                remedy: Arc::from(""),
+                frameworks: Arc::from([]),
+            });
+        let control = self.program.controls.get(f.control);
+        let fingerprint = fingerprint(&parts.id, &resource, &pointer);
         let message = if f.message.is_empty() {
-            title.clone()
+            parts.title.to_string()
         } else {
             f.message
         };
         Finding {
-            control: id,
-            pack: unit.pack.clone(),
+            control: parts.id,
+            pack: unit.pack_name.clone(),
             profile: unit.profile.map(|v| v.to_string()),
             severity: control.map(|c| c.severity).unwrap_or_default(),
             level: match f.kind {
                 FindingKind::Deny => Level::Deny,
                 FindingKind::Warn => Level::Warn,
             },
-            title,
+            title: parts.title,
             message,
-            frameworks: control
-                .map(|c| {
-                    c.maps
-                        .iter()
-                        .map(|m| FrameworkItemRef {
-                            framework: m.framework.clone(),
-                            id: m.item.clone(),
-                            version: m
-                                .args
-                                .iter()
-                                .find(|(k, _)| k == "version")
-                                .map(|(_, v)| v.clone()),
-                        })
-                        .collect()
-                })
-                .unwrap_or_default(),
+            frameworks: parts.frameworks,
             resource,
-            file: inputs.file(r).path.clone(),
+            file,
             origin: r.origin.clone(),
             document: r.index,
             line: pos.line,
             column: pos.col,
             pointer,
             fix: f.fixes,
-            remedy: control.map(|c| c.remedy.clone()).unwrap_or_default(),
+            remedy: parts.remedy,
             fingerprint,
             waived: None,
         }
@@ -1241,6 +1295,8 @@ struct Run<'u, 'a> {
     /// (control, pointer) already reported under an earlier profile.
     seen: HashSet<(String, String)>,
     mode: Option<Profile>,
+    /// The resource's identity and file, once a finding needed them.
+    who: Option<(Arc<Identity>, Arc<str>)>,
 }
 
 /// Steps each (unit, control) took over the run, shared by the threads; a

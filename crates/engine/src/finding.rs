@@ -2,6 +2,7 @@
 
 use crate::eval::FixOp;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use ward_lang::hir::Severity;
 
 /// Who a finding is about.
@@ -48,17 +49,17 @@ pub struct Suppression {
 /// One thing a control found wrong with one resource.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct Finding {
-    pub control: String,
-    pub pack: String,
+    pub control: Arc<str>,
+    pub pack: Arc<str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub profile: Option<String>,
     pub severity: Severity,
     pub level: Level,
-    pub title: String,
+    pub title: Arc<str>,
     pub message: String,
-    pub frameworks: Vec<FrameworkItemRef>,
-    pub resource: Identity,
-    pub file: String,
+    pub frameworks: Arc<[FrameworkItemRef]>,
+    pub resource: Arc<Identity>,
+    pub file: Arc<str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub origin: Option<String>,
     pub document: u32,
@@ -67,8 +68,8 @@ pub struct Finding {
     pub pointer: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub fix: Vec<FixOp>,
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub remedy: String,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    pub remedy: Arc<str>,
     pub fingerprint: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub waived: Option<Suppression>,

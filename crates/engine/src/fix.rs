@@ -278,9 +278,9 @@ impl State<'_> {
         let fingerprint = f.fingerprint();
         let line = self.first_line.get(&key(f)).copied().unwrap_or(f.line);
         FixTarget {
-            control: f.control.clone(),
-            resource: f.resource.clone(),
-            file: f.file.clone(),
+            control: f.control.to_string(),
+            resource: (*f.resource).clone(),
+            file: f.file.to_string(),
             origin: f.origin.clone(),
             line,
             pointer: f.pointer.clone(),
@@ -302,9 +302,9 @@ impl State<'_> {
         let planner = Planner::new(inputs, &sources);
         let mut files: Vec<(&str, Vec<&Finding>)> = Vec::new();
         for f in todo {
-            match files.iter_mut().find(|(p, _)| *p == f.file) {
+            match files.iter_mut().find(|(p, _)| *p == &*f.file) {
                 Some((_, v)) => v.push(f),
-                None => files.push((f.file.as_str(), vec![f])),
+                None => files.push((&*f.file, vec![f])),
             }
         }
         let mut progress = false;
@@ -378,7 +378,7 @@ impl State<'_> {
                     taken.push(f);
                     continue;
                 }
-                if t.iter().any(|(c, _)| *c == f.control) {
+                if t.iter().any(|(c, _)| **c == *f.control) {
                     continue;
                 }
                 let before = r.root().to_json();
@@ -402,7 +402,7 @@ impl State<'_> {
             touched
                 .entry(rank)
                 .or_default()
-                .push((f.control.clone(), f.fix.clone()));
+                .push((f.control.to_string(), f.fix.clone()));
             taken.push(f);
         }
         if taken.is_empty() {
@@ -449,7 +449,7 @@ impl State<'_> {
                 self.applied.push(self.target(f));
                 return false;
             }
-            if t.iter().any(|(c, _)| *c == f.control) {
+            if t.iter().any(|(c, _)| **c == *f.control) {
                 return false;
             }
             let before = r.root().to_json();
@@ -499,7 +499,7 @@ impl State<'_> {
         w.touched
             .entry(rank)
             .or_default()
-            .push((f.control.clone(), f.fix.clone()));
+            .push((f.control.to_string(), f.fix.clone()));
         self.done.insert(key(f));
         self.applied.push(self.target(f));
         true
@@ -716,7 +716,7 @@ control b_two {
             &opts,
         );
         assert_eq!(r.applied.len(), 1);
-        assert_eq!(r.applied[0].control, "b_two");
+        assert_eq!(&*r.applied[0].control, "b_two");
         assert!(r.changes[0].after.contains("  x: 0\n  y: 2\n"));
     }
 }

@@ -10,7 +10,7 @@
 use crate::input::Resource;
 use crate::value::doc::NodeRef;
 use crate::value::val::Val;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 #[derive(Debug, Default)]
 pub struct Inventory<'a> {

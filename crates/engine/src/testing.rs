@@ -300,7 +300,7 @@ impl Engine {
                 let of_control: Vec<_> = report
                     .findings
                     .iter()
-                    .filter(|f| f.control == id && f.level == level)
+                    .filter(|f| &*f.control == id && f.level == level)
                     .collect();
                 let placed: Vec<_> = of_control
                     .iter()
@@ -354,7 +354,11 @@ impl Engine {
             }
             ExpectKind::Outcome { outcome, control } => {
                 let id = id_of(*control);
-                let findings: Vec<_> = report.findings.iter().filter(|f| f.control == id).collect();
+                let findings: Vec<_> = report
+                    .findings
+                    .iter()
+                    .filter(|f| &*f.control == id)
+                    .collect();
                 let applied = report
                     .outcomes
                     .iter()

@@ -307,7 +307,7 @@ pub fn apply(
         if let Some(ix) = by_resource.get(&key) {
             for &i in ix {
                 if let Some(w) = inline.get_mut(i)
-                    && w.control == f.control
+                    && w.control == &*f.control
                 {
                     w.used += 1;
                     f.waived = Some(Suppression {
@@ -441,17 +441,17 @@ fn notice(
         "Waiver waives nothing"
     };
     Finding {
-        control: control.to_string(),
+        control: control.into(),
         pack: PACK.into(),
         profile: None,
         severity,
         level: Level::Warn,
         title: title.into(),
         message,
-        frameworks: Vec::new(),
+        frameworks: Vec::new().into(),
         fingerprint: fingerprint(control, &resource, &pointer),
-        resource,
-        file: file.to_string(),
+        resource: resource.into(),
+        file: file.into(),
         origin: None,
         document,
         line,
@@ -519,7 +519,7 @@ pub fn recount(report: &mut Report) {
     let mut all_waived: HashMap<(&str, &str), BTreeSet<ResKey<'_>>> = HashMap::new();
     let mut failing: HashMap<(&str, &str), BTreeSet<ResKey<'_>>> = HashMap::new();
     for f in report.findings.iter().filter(|f| f.level == Level::Deny) {
-        let slot = (f.pack.as_str(), f.control.as_str());
+        let slot = (&*f.pack, &*f.control);
         if f.waived.is_some() {
             all_waived.entry(slot).or_default().insert(finding_key(f));
         } else {

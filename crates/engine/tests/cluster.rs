@@ -37,13 +37,7 @@ fn of<'a>(fs: &'a [Finding], ns: &str) -> Vec<(&'a str, Level, &'a str)> {
         .filter(|f| {
             f.resource.namespace == ns || (f.resource.kind == "Namespace" && f.resource.name == ns)
         })
-        .map(|f| {
-            (
-                f.control.as_str(),
-                f.level,
-                f.profile.as_deref().unwrap_or(""),
-            )
-        })
+        .map(|f| (&*f.control, f.level, f.profile.as_deref().unwrap_or("")))
         .collect();
     v.sort();
     v
@@ -102,7 +96,9 @@ fn invalid_labels_fail_closed_for_enforce_and_fall_back_to_latest() {
     );
     let label_findings: Vec<_> = fs
         .iter()
-        .filter(|f| f.control == "pss.cluster.namespace_level" && f.resource.name == "strict")
+        .filter(|f| {
+            f.control == "pss.cluster.namespace_level".into() && f.resource.name == "strict"
+        })
         .map(|f| f.pointer.as_str())
         .collect();
     assert_eq!(

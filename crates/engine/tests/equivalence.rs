@@ -159,7 +159,7 @@ fn is_service(r) = r.kind == "Service"
         &serde_json::json!({"kind": "Service", "metadata": {"name": "s"}}),
     );
     let report = engine.evaluate(&sel, &inputs, &EvalOptions::default());
-    let mut controls: Vec<&str> = report.findings.iter().map(|f| f.control.as_str()).collect();
+    let mut controls: Vec<&str> = report.findings.iter().map(|f| &*f.control).collect();
     controls.sort_unstable();
     assert_eq!(controls, vec!["kinds.literal", "kinds.through_a_function"]);
 }

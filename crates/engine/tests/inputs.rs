@@ -260,7 +260,7 @@ fn findings_point_at_dockerfile_lines() {
     inputs.add_text("c/Dockerfile", "FROM alpine\nUSER 10001\n", &opts);
     let found: Vec<(String, u32, u32, String)> = evaluate(&inputs)
         .into_iter()
-        .map(|f| (f.file, f.line, f.column, f.pointer))
+        .map(|f| (f.file.to_string(), f.line, f.column, f.pointer))
         .collect();
     assert_eq!(
         found,
@@ -303,7 +303,7 @@ fn a_repository_rule_reads_its_workflows() {
     let after = evaluate(&load());
     let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(before.len(), 1, "{before:?}");
-    assert_eq!(before[0].control, "inputs.e2e.trivy_scan");
+    assert_eq!(&*before[0].control, "inputs.e2e.trivy_scan");
     assert_eq!(before[0].resource.kind, "Repository");
     assert!(after.is_empty(), "{after:?}");
 }

@@ -57,7 +57,7 @@ fn shared_results_stay_with_their_resource() {
         assert!(report.errors.is_empty(), "{:?}", report.errors);
         // One finding in each file, none pointing into another file.
         let files: std::collections::BTreeSet<_> =
-            report.findings.iter().map(|f| f.file.as_str()).collect();
+            report.findings.iter().map(|f| &*f.file).collect();
         assert_eq!((report.findings.len(), files.len()), (64, 64));
         for f in &report.findings {
             let i: u32 = f.file[1..3].parse().expect("a numbered file");

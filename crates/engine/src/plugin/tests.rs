@@ -559,7 +559,7 @@ control echoes {
     let sel = engine.select(&[], true, &[]).unwrap();
     let report = engine.evaluate(&sel, &inputs, &crate::EvalOptions::default());
     assert_eq!(report.findings.len(), 1, "{:?}", report.findings);
-    assert_eq!(report.findings[0].control, "t.echoes");
+    assert_eq!(&*report.findings[0].control, "t.echoes");
     assert_eq!(report.findings[0].pointer, "/data/a");
     assert_eq!(report.errors.len(), 1, "{:?}", report.errors);
     let e = &report.errors[0];

@@ -146,7 +146,7 @@ impl Sources {
     pub fn new(inputs: &Inputs, report: &Report) -> Sources {
         let mut files = HashMap::new();
         let with_findings: std::collections::HashSet<&str> =
-            report.findings.iter().map(|f| f.file.as_str()).collect();
+            report.findings.iter().map(|f| &*f.file).collect();
         for f in &inputs.files {
             if let Some(t) = &f.text {
                 files.insert(f.path.clone(), Source::new(t.clone(), f.format));

@@ -265,7 +265,7 @@ fn finding_case(f: &Finding) -> Case {
         },
     };
     Case {
-        classname: f.control.clone(),
+        classname: f.control.to_string(),
         name: format!(
             "{} {}",
             resource_name(&f.resource),

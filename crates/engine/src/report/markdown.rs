@@ -175,7 +175,7 @@ fn findings(out: &mut String, report: &Report, o: &MarkdownOptions) {
     }
     let mut order: Vec<&str> = Vec::new();
     for f in &active {
-        if !order.contains(&f.file.as_str()) {
+        if !order.contains(&&*f.file) {
             order.push(&f.file);
         }
     }
@@ -185,7 +185,7 @@ fn findings(out: &mut String, report: &Report, o: &MarkdownOptions) {
             break;
         }
         let _ = writeln!(out, "**{}**\n", cell(file));
-        let mut fs: Vec<&&Finding> = active.iter().filter(|f| f.file == file).collect();
+        let mut fs: Vec<&&Finding> = active.iter().filter(|f| &*f.file == file).collect();
         fs.sort_by_key(|f| (f.line, f.column));
         for f in fs {
             if shown >= MAX_FINDINGS {

@@ -214,7 +214,7 @@ fn packs(report: &Report, engine: &Engine, controls: &[ControlStat<'_>]) -> Vec<
                     profile: report
                         .findings
                         .iter()
-                        .find(|f| f.pack == c.pack)
+                        .find(|f| &*f.pack == c.pack)
                         .and_then(|f| f.profile.clone()),
                     score: Score::default(),
                 });

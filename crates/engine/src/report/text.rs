@@ -62,10 +62,10 @@ pub fn render(report: &Report, inputs: &Inputs, opts: TextOptions) -> String {
     let mut order: Vec<&str> = Vec::new();
     let mut groups: HashMap<&str, Vec<&Finding>> = HashMap::new();
     for f in &report.findings {
-        if !groups.contains_key(f.file.as_str()) {
-            order.push(f.file.as_str());
+        if !groups.contains_key(&*f.file) {
+            order.push(&*f.file);
         }
-        groups.entry(f.file.as_str()).or_default().push(f);
+        groups.entry(&*f.file).or_default().push(f);
     }
     for file in order {
         let mut fs = groups.remove(file).unwrap_or_default();

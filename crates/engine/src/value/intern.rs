@@ -50,6 +50,8 @@ fn table() -> &'static RwLock<Table> {
 
 thread_local! {
     static CACHE: RefCell<HashMap<&'static str, Sym>> = RefCell::new(HashMap::default());
+    /// This thread's copy of the shared names, by symbol.
+    static NAMES: RefCell<Vec<&'static str>> = const { RefCell::new(Vec::new()) };
 }
 
 /// The symbol for a key, creating it on first use.
@@ -91,17 +93,24 @@ pub fn lookup(s: &str) -> Option<Sym> {
     t.map.get(s).copied()
 }
 
-/// The text of a symbol.
+/// The text of a symbol. Each thread keeps its own copy of the names it
+/// has seen (they never change once made), so evaluation does not take the
+/// shared lock, and the threads do not contend for it, on every field name.
 pub fn resolve(sym: Sym) -> &'static str {
-    match table().read() {
-        Ok(t) => t.names.get(sym.0 as usize).copied().unwrap_or(""),
-        Err(p) => p
-            .into_inner()
-            .names
-            .get(sym.0 as usize)
-            .copied()
-            .unwrap_or(""),
+    let i = sym.0 as usize;
+    if let Some(name) = NAMES.with(|n| n.borrow().get(i).copied()) {
+        return name;
     }
+    let t = match table().read() {
+        Ok(t) => t,
+        Err(p) => p.into_inner(),
+    };
+    NAMES.with(|n| {
+        let mut n = n.borrow_mut();
+        let have = n.len();
+        n.extend(t.names.iter().skip(have).copied());
+        n.get(i).copied().unwrap_or("")
+    })
 }
 
 #[cfg(test)]
@@ -116,5 +125,11 @@ mod tests {
         assert_eq!(a.as_str(), "metadata");
         assert_eq!(lookup("metadata"), Some(a));
         assert_eq!(lookup("never-interned-key-xyz"), None);
+        // A name made on another thread after this one copied the table.
+        let c = std::thread::spawn(|| intern("made-elsewhere-later"))
+            .join()
+            .unwrap();
+        assert_eq!(c.as_str(), "made-elsewhere-later");
+        assert_eq!(a.as_str(), "metadata");
     }
 }

@@ -123,7 +123,7 @@ fn waived(r: &Run) -> Vec<(String, String, String, Option<String>)> {
         .iter()
         .map(|f| {
             (
-                f.control.clone(),
+                f.control.to_string(),
                 f.resource.name.clone(),
                 f.pointer.clone(),
                 f.waived.as_ref().map(|w| w.reason.clone()),
@@ -164,7 +164,11 @@ fn without_waivers_only_annotations_apply() {
         Some("annotation")
     );
     // The annotation on a pod the control passes is reported as unused.
-    let unused: Vec<&Finding> = r.audit.iter().filter(|f| f.control == UNUSED).collect();
+    let unused: Vec<&Finding> = r
+        .audit
+        .iter()
+        .filter(|f| f.control == UNUSED.into())
+        .collect();
     assert_eq!(unused.len(), 1);
     assert_eq!(unused[0].resource.name, "clean");
     assert_eq!(
@@ -211,7 +215,7 @@ fn scope_narrows_by_namespace_name_kind_and_container() {
     assert_eq!(f.expires.as_deref(), Some("2026-12-31"));
     assert_eq!(f.source, "file");
     assert!(
-        r.audit.iter().all(|a| a.file != "waivers.yaml"),
+        r.audit.iter().all(|a| a.file != "waivers.yaml".into()),
         "{:?}",
         r.audit
     );
@@ -252,10 +256,14 @@ fn an_expired_waiver_stops_applying_and_is_reported() {
     assert!(r.report.errors.is_empty(), "{:?}", r.report.errors);
     assert_eq!(reason_of(&r, "web", APP), None);
     assert_eq!(reason_of(&r, "web", SIDECAR), None);
-    let expired: Vec<&Finding> = r.audit.iter().filter(|f| f.control == EXPIRED).collect();
+    let expired: Vec<&Finding> = r
+        .audit
+        .iter()
+        .filter(|f| f.control == EXPIRED.into())
+        .collect();
     assert_eq!(expired.len(), 1);
     let e = expired[0];
-    assert_eq!(e.file, "waivers.yaml");
+    assert_eq!(&*e.file, "waivers.yaml");
     assert_eq!((e.line, e.column), (2, 3));
     assert_eq!(e.level, Level::Warn);
     assert_eq!(e.pointer, "/waivers/0");
@@ -267,7 +275,7 @@ fn an_expired_waiver_stops_applying_and_is_reported() {
     let r =
         run("waivers:\n- control: t.privileged\n  reason: r\n  expires: 2026-06-02\n  name: web\n");
     assert_eq!(reason_of(&r, "web", APP).as_deref(), Some("r"));
-    assert!(r.audit.iter().all(|f| f.control != EXPIRED));
+    assert!(r.audit.iter().all(|f| f.control != EXPIRED.into()));
 }
 
 #[test]
@@ -278,7 +286,7 @@ fn a_waiver_that_matches_nothing_is_reported() {
     let unused: Vec<&Finding> = r
         .audit
         .iter()
-        .filter(|f| f.control == UNUSED && f.file == "waivers.yaml")
+        .filter(|f| f.control == UNUSED.into() && f.file == "waivers.yaml".into())
         .collect();
     assert_eq!(unused.len(), 1);
     assert_eq!(unused[0].line, 5);
@@ -297,7 +305,7 @@ fn non_waivable_controls_are_never_waived() {
         .report
         .findings
         .iter()
-        .find(|f| f.control == "t.host_network")
+        .find(|f| f.control == "t.host_network".into())
         .expect("a finding");
     assert!(hn.waived.is_none());
     // Naming it is an error at its line.

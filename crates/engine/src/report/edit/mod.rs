@@ -177,12 +177,12 @@ impl<'a> Planner<'a> {
     /// The finding's resource: its file's index, its rank among that file's
     /// resources, and the resource.
     pub(crate) fn resource(&self, f: &Finding) -> Option<(u32, usize, &'a Resource)> {
-        let fidx = *self.files.get(f.file.as_str())?;
+        let fidx = *self.files.get(&*f.file)?;
         let in_file = self.by_file.get(&fidx)?;
         let matches: Vec<(usize, &Resource)> = in_file
             .iter()
             .enumerate()
-            .filter(|(_, r)| r.index == f.document && crate::engine::identity(r) == f.resource)
+            .filter(|(_, r)| r.index == f.document && crate::engine::identity(r) == *f.resource)
             .map(|(i, r)| (i, *r))
             .collect();
         let (rank, r) = match matches.as_slice() {

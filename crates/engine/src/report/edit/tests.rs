@@ -21,10 +21,10 @@ fn fixed(
         profile: None,
         severity: Default::default(),
         level: Level::Deny,
-        title: String::new(),
+        title: String::new().into(),
         message: String::new(),
-        frameworks: Vec::new(),
-        resource: crate::engine::identity(r),
+        frameworks: Vec::new().into(),
+        resource: crate::engine::identity(r).into(),
         file: name.into(),
         origin: None,
         document: r.index,
@@ -39,7 +39,7 @@ fn fixed(
                 value: value.clone(),
             })
             .collect(),
-        remedy: String::new(),
+        remedy: String::new().into(),
         fingerprint: String::new(),
         waived: None,
     };

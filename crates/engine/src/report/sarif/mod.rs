@@ -49,7 +49,7 @@ pub fn to_value(report: &Report, engine: &Engine, inputs: &Inputs, o: &SarifOpti
                 .findings
                 .first()
                 .and_then(|&i| report.findings.get(i))
-                .map(|f| f.title.as_str())
+                .map(|f| &*f.title)
                 .unwrap_or(c.id);
             index.insert(c.id, rules.len());
             rules.push(meta::rule(c.id, c.def, title));
@@ -80,8 +80,8 @@ pub fn to_value(report: &Report, engine: &Engine, inputs: &Inputs, o: &SarifOpti
         .iter()
         .map(|f| {
             let ctx = ResultCtx {
-                rule_index: index.get(f.control.as_str()).copied(),
-                artifact: artifact_index.get(f.file.as_str()).copied(),
+                rule_index: index.get(&*f.control).copied(),
+                artifact: artifact_index.get(&*f.file).copied(),
                 source: sources.get(&f.file),
                 plan: planner.plan(f),
             };
