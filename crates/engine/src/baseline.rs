@@ -118,13 +118,13 @@ impl Baseline {
         let mut n = 0;
         for f in report.findings.iter_mut().filter(|f| f.waived.is_none()) {
             if known.contains(f.fingerprint.as_str()) {
-                f.waived = Some(Suppression {
+                f.waived = Some(Box::new(Suppression {
                     reason: "in the baseline".into(),
                     owner: None,
                     ticket: None,
                     expires: None,
                     source: SOURCE.into(),
-                });
+                }));
                 n += 1;
             }
         }
@@ -265,13 +265,13 @@ spec:
             .expect("built");
         let mut r = check(&engine, &[("one.yaml", BEFORE)]);
         if let Some(f) = r.findings.first_mut() {
-            f.waived = Some(Suppression {
+            f.waived = Some(Box::new(Suppression {
                 reason: "accepted".into(),
                 owner: None,
                 ticket: None,
                 expires: None,
                 source: "file".into(),
-            });
+            }));
         }
         let b = Baseline::from_report(&r);
         assert_eq!(b.findings.len(), 1);

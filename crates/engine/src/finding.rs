@@ -71,8 +71,10 @@ pub struct Finding {
     #[serde(skip_serializing_if = "str::is_empty")]
     pub remedy: Arc<str>,
     pub fingerprint: String,
+    /// Boxed: most findings are not waived, and the box keeps every
+    /// finding smaller by the size of a suppression.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub waived: Option<Suppression>,
+    pub waived: Option<Box<Suppression>>,
 }
 
 /// Where an error came from.

@@ -310,13 +310,13 @@ pub fn apply(
                     && w.control == &*f.control
                 {
                     w.used += 1;
-                    f.waived = Some(Suppression {
+                    f.waived = Some(Box::new(Suppression {
                         reason: w.reason.to_string(),
                         owner: None,
                         ticket: None,
                         expires: None,
                         source: "annotation".into(),
-                    });
+                    }));
                     break;
                 }
             }
@@ -337,7 +337,7 @@ pub fn apply(
             if let Some(n) = used.get_mut(i) {
                 *n += 1;
             }
-            f.waived = Some(w.suppression());
+            f.waived = Some(Box::new(w.suppression()));
             break;
         }
     }
