@@ -24,7 +24,7 @@ use crate::finding::{Error, ErrorKind, Finding, Identity, Level, Suppression};
 use crate::input::{Inputs, Resource};
 use crate::value::doc::{Node, NodeRef};
 use globset::{GlobBuilder, GlobMatcher};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use ward_lang::hir::{Program, Severity};
 
 /// The annotation prefix of inline waivers.
@@ -229,10 +229,14 @@ pub fn apply(
     opts: &ApplyOptions,
 ) -> Vec<Finding> {
     report.errors.extend(waivers.errors.iter().cloned());
+    // Resources by key, for the container a file waiver names; only built
+    // when there are file waivers.
     let mut resources: HashMap<ResKey<'_>, &Resource> = HashMap::new();
-    for r in &inputs.resources {
-        let path = inputs.file(r).path.as_str();
-        resources.insert((path, r.index, r.kind(), r.namespace(), r.name()), r);
+    if !waivers.entries.is_empty() {
+        for r in &inputs.resources {
+            let path = inputs.file(r).path.as_str();
+            resources.insert((path, r.index, r.kind(), r.namespace(), r.name()), r);
+        }
     }
     let mut inline: Vec<Inline<'_>> = Vec::new();
     let mut by_resource: HashMap<ResKey<'_>, Vec<usize>> = HashMap::new();
@@ -290,18 +294,30 @@ pub fn apply(
     }
     let mut used = vec![0usize; waivers.entries.len()];
     let mut lapsed = vec![0usize; waivers.entries.len()];
-    for f in &mut report.findings {
-        if f.waived.is_some()
-            || engine
-                .program
-                .control(&f.control)
-                .is_some_and(|(_, c)| !c.waivable)
-        {
+    let unwaivable: HashSet<&str> = engine
+        .program
+        .controls
+        .iter()
+        .filter(|c| !c.waivable)
+        .map(|c| c.id.as_str())
+        .collect();
+    // With no waiver of either kind, no finding is looked at.
+    let findings: &mut [Finding] = if waivers.entries.is_empty() && inline.is_empty() {
+        &mut []
+    } else {
+        &mut report.findings
+    };
+    for f in findings {
+        if f.waived.is_some() || unwaivable.contains(&*f.control) {
             continue;
         }
-        let container = resources
-            .get(&finding_key(f))
-            .and_then(|r| container_name(r, &f.pointer));
+        let container = if waivers.entries.is_empty() {
+            None
+        } else {
+            resources
+                .get(&finding_key(f))
+                .and_then(|r| container_name(r, &f.pointer))
+        };
         // An annotation, the closest to the resource, comes first.
         let key = finding_key(f);
         if let Some(ix) = by_resource.get(&key) {
@@ -516,6 +532,14 @@ pub(crate) fn suggest_control<'a>(program: &'a Program, name: &str) -> Option<&'
 /// whose deny findings from a control are all waived counts as waived, not
 /// failed. Safe to call again after more findings were waived.
 pub fn recount(report: &mut Report) {
+    // Nothing waived: every failing resource stays failed.
+    if report.findings.iter().all(|f| f.waived.is_none()) {
+        for o in &mut report.outcomes {
+            o.failed += o.waived;
+            o.waived = 0;
+        }
+        return;
+    }
     let mut all_waived: HashMap<(&str, &str), BTreeSet<ResKey<'_>>> = HashMap::new();
     let mut failing: HashMap<(&str, &str), BTreeSet<ResKey<'_>>> = HashMap::new();
     for f in report.findings.iter().filter(|f| f.level == Level::Deny) {
