@@ -590,7 +590,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
                 .get(*i as usize)
                 .cloned()
                 .unwrap_or(Val::Missing)),
-            CKind::Field(base, sym) => Ok(self.eval(base)?.get(*sym)),
+            CKind::Field(base, sym) => self.field(base, *sym),
             CKind::Index(base, ix) => {
                 let b = self.eval(base)?;
                 let i = self.eval(ix)?.resolve();
@@ -725,6 +725,51 @@ impl<'p, 'a> Evaluator<'p, 'a> {
                 })
             }
         }
+    }
+
+    /// `base.sym`: a chain of fields (`c.securityContext.capabilities.add`)
+    /// is walked in a loop, and a local or the input it starts from is read
+    /// in place rather than copied. Kept out of [`Self::eval`] so that its
+    /// frame, on every level of recursion, stays small.
+    #[inline(never)]
+    fn field(&mut self, base: &CExpr, sym: Sym) -> R<Val<'a>> {
+        const DEPTH: usize = 8;
+        let mut syms = [sym; DEPTH];
+        let mut n = 1;
+        let mut root = base;
+        while let CKind::Field(inner, s) = &root.kind
+            && n < DEPTH
+        {
+            self.tick(root.span)?;
+            if let Some(slot) = syms.get_mut(n) {
+                *slot = *s;
+            }
+            n += 1;
+            root = inner;
+        }
+        let mut rest = syms.iter().take(n).rev();
+        let first = rest.next().copied().unwrap_or(sym);
+        let mut v = match &root.kind {
+            CKind::Local(slot) => {
+                self.tick(root.span)?;
+                self.stack
+                    .get(self.base + *slot as usize)
+                    .map(|v| v.get(first))
+                    .unwrap_or(Val::Missing)
+            }
+            CKind::Input => {
+                self.tick(root.span)?;
+                self.input.get(first)
+            }
+            _ => self.eval(root)?.get(first),
+        };
+        for s in rest {
+            if v.is_missing() {
+                break;
+            }
+            v = v.get(*s);
+        }
+        Ok(v)
     }
 
     fn comprehend(
