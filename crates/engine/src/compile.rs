@@ -5,7 +5,7 @@
 //! can match so the evaluator only offers it resources of those kinds.
 
 use crate::value::intern::{Sym, intern};
-use crate::value::val::Val;
+use crate::value::val::{Str, Val};
 use std::sync::Arc;
 use ward_lang::ast::{BinOp, FindingKind, QuantKind, UnOp};
 use ward_lang::builtins::Builtin;
@@ -411,7 +411,9 @@ impl Compiler {
             HKind::Null => CKind::Lit(Val::Null),
             HKind::Bool(b) => CKind::Lit(Val::Bool(*b)),
             HKind::Num(n) => CKind::Lit(Val::Num(*n)),
-            HKind::Str(s) => CKind::Lit(Val::str(s)),
+            // A literal string is interned for the process and borrowed,
+            // so using it costs no reference count that threads contend for.
+            HKind::Str(s) => CKind::Lit(Val::Str(Str::Ref(intern(s).as_str()))),
             HKind::Version(v) => CKind::Lit(Val::Version(*v)),
             HKind::Interp(parts) => CKind::Interp(
                 parts

@@ -990,7 +990,7 @@ impl Engine {
             let profiles = match ev.call_fn_value(fid, Val::Node(r.root())) {
                 Ok(v) => self.profiles(&v, unit.range),
                 Err(e) => {
-                    self.eval_error(acc, inputs, r, None, e);
+                    self.eval_error(acc, inputs, r, None, *e);
                     continue;
                 }
             };
@@ -1073,7 +1073,7 @@ impl Engine {
                     if let Some(counts) = acc.counts.get_mut(slot) {
                         counts[2] += 1;
                     }
-                    self.eval_error(acc, run.inputs, run.r, Some(c), e);
+                    self.eval_error(acc, run.inputs, run.r, Some(c), *e);
                 }
             }
         }

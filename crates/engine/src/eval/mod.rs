@@ -28,15 +28,17 @@ pub struct EvalError {
 }
 
 impl EvalError {
-    pub fn new(span: Span, message: impl Into<String>) -> EvalError {
-        EvalError {
+    /// Boxed: evaluation returns `Result`s on every step, and a boxed error
+    /// keeps them the size of a value.
+    pub fn new(span: Span, message: impl Into<String>) -> Box<EvalError> {
+        Box::new(EvalError {
             span,
             message: message.into(),
-        }
+        })
     }
 }
 
-type R<T> = Result<T, EvalError>;
+type R<T> = Result<T, Box<EvalError>>;
 
 /// Calls into sandboxed plugins; implemented by [`crate::plugin`].
 pub trait Plugins: Sync {
