@@ -200,6 +200,23 @@ impl<'a> SArg<'a> {
     }
 }
 
+/// The memo keys of a call's arguments (at most three), padded with
+/// `none`; `None` when there are more or one of them has no key.
+fn arg_keys<'a, T: Clone>(
+    args: &[Val<'a>],
+    none: T,
+    of: impl Fn(&Val<'a>) -> Option<T>,
+) -> Option<[T; 3]> {
+    if args.len() > 3 {
+        return None;
+    }
+    let mut keys = [none.clone(), none.clone(), none];
+    for (slot, a) in keys.iter_mut().zip(args) {
+        *slot = of(a)?;
+    }
+    Some(keys)
+}
+
 /// Whether a value holds no document node, so it means the same on any
 /// resource (a node would point a finding into another resource).
 fn portable(v: &Val<'_>) -> bool {
@@ -817,27 +834,16 @@ impl<'p, 'a> Evaluator<'p, 'a> {
                 *s = v;
             }
         }
+        let given = self
+            .stack
+            .get(new_base..new_base + args.len())
+            .unwrap_or_default();
         // A context-free function with scalar arguments gives the same value
         // on every resource.
-        let mut shared = (self.memoize && f.context_free && args.len() <= 3).then_some(SharedKey {
-            function: id,
-            args: [SArg::None, SArg::None, SArg::None],
-        });
-        if let Some(k) = shared.as_mut() {
-            for i in 0..args.len() {
-                match self.stack.get(new_base + i).and_then(SArg::of) {
-                    Some(a) => {
-                        if let Some(slot) = k.args.get_mut(i) {
-                            *slot = a;
-                        }
-                    }
-                    None => {
-                        shared = None;
-                        break;
-                    }
-                }
-            }
-        }
+        let shared = (self.memoize && f.context_free)
+            .then(|| arg_keys(given, SArg::None, SArg::of))
+            .flatten()
+            .map(|args| SharedKey { function: id, args });
         if let Some(v) = shared.as_ref().and_then(|k| self.shared.get(k)) {
             let v = v.clone();
             self.stack.truncate(new_base);
@@ -845,25 +851,11 @@ impl<'p, 'a> Evaluator<'p, 'a> {
         }
         // Functions are pure: a call with the same document nodes and
         // scalars gives the same value for the rest of this resource.
-        let mut key = (self.memoize && args.len() <= 3).then_some(MemoKey {
-            function: id,
-            args: [ArgKey::None; 3],
-        });
-        if let Some(k) = key.as_mut() {
-            for i in 0..args.len() {
-                match self.stack.get(new_base + i).and_then(ArgKey::of) {
-                    Some(a) => {
-                        if let Some(slot) = k.args.get_mut(i) {
-                            *slot = a;
-                        }
-                    }
-                    None => {
-                        key = None;
-                        break;
-                    }
-                }
-            }
-        }
+        let key = self
+            .memoize
+            .then(|| arg_keys(given, ArgKey::None, ArgKey::of))
+            .flatten()
+            .map(|args| MemoKey { function: id, args });
         if let Some(v) = key.as_ref().and_then(|k| self.memo.get(k)) {
             let v = v.clone();
             self.stack.truncate(new_base);

@@ -144,102 +144,98 @@ impl Scanner {
     /// One byte, outside items (the list's own keys and the gaps between
     /// items) or at their start.
     fn step(&mut self, b: u8, i: usize, out: &mut Vec<Item>) {
-        {
-            let at = self.offset + i as u64;
-            if self.in_string {
-                if self.escape {
-                    self.escape = false;
-                } else if b == b'\\' {
-                    self.escape = true;
-                } else if b == b'"' {
-                    self.in_string = false;
-                    if let Some(k) = self.reading_key.take() {
-                        self.key = k;
-                    } else if let Some(k) = self.reading_kind.take() {
-                        self.kind = k;
-                    }
-                    return;
-                }
-                if let Some(k) = self.reading_key.as_mut() {
-                    if k.len() < 64 {
-                        k.push(b);
-                    }
-                } else if let Some(k) = self.reading_kind.as_mut()
-                    && k.len() < 256
-                {
-                    k.push(b);
-                }
-                if b == b'\n' {
-                    self.line += 1;
-                    self.line_start = at + 1;
+        let at = self.offset + i as u64;
+        if self.in_string {
+            if self.escape {
+                self.escape = false;
+            } else if b == b'\\' {
+                self.escape = true;
+            } else if b == b'"' {
+                self.in_string = false;
+                if let Some(k) = self.reading_key.take() {
+                    self.key = k;
+                } else if let Some(k) = self.reading_kind.take() {
+                    self.kind = k;
                 }
                 return;
             }
-            match b {
-                b'\n' => {
-                    self.line += 1;
-                    self.line_start = at + 1;
+            if let Some(k) = self.reading_key.as_mut() {
+                if k.len() < 64 {
+                    k.push(b);
                 }
-                b'"' => {
-                    self.in_string = true;
-                    if self.depth == 1 && self.expect_key {
-                        self.reading_key = Some(Vec::new());
-                        self.expect_key = false;
-                    } else if self.depth == 1 && self.after_kind_colon {
-                        self.reading_kind = Some(Vec::new());
-                    }
-                    self.after_kind_colon = false;
+            } else if let Some(k) = self.reading_kind.as_mut()
+                && k.len() < 256
+            {
+                k.push(b);
+            }
+            if b == b'\n' {
+                self.newline(i);
+            }
+            return;
+        }
+        match b {
+            b'\n' => {
+                self.newline(i);
+            }
+            b'"' => {
+                self.in_string = true;
+                if self.depth == 1 && self.expect_key {
+                    self.reading_key = Some(Vec::new());
+                    self.expect_key = false;
+                } else if self.depth == 1 && self.after_kind_colon {
+                    self.reading_kind = Some(Vec::new());
                 }
-                b':' if self.depth == 1 => {
-                    self.after_kind_colon = self.key == b"kind";
+                self.after_kind_colon = false;
+            }
+            b':' if self.depth == 1 => {
+                self.after_kind_colon = self.key == b"kind";
+            }
+            b'{' | b'[' => {
+                if self.depth == 0 && b != b'{' {
+                    self.error
+                        .get_or_insert_with(|| "the file is not one JSON object".into());
                 }
-                b'{' | b'[' => {
-                    if self.depth == 0 && b != b'{' {
-                        self.error
-                            .get_or_insert_with(|| "the file is not one JSON object".into());
-                    }
-                    if self.depth == 1 && b == b'[' && self.key == b"items" && !self.seen_items {
-                        self.in_items = true;
-                        self.seen_items = true;
-                    } else if self.depth == 2 && self.in_items {
-                        self.item = Some((at, self.line, at - self.line_start + 1));
-                    }
-                    self.depth += 1;
-                    if self.depth == 1 {
-                        self.expect_key = true;
-                    }
-                    self.after_kind_colon = false;
+                if self.depth == 1 && b == b'[' && self.key == b"items" && !self.seen_items {
+                    self.in_items = true;
+                    self.seen_items = true;
+                } else if self.depth == 2 && self.in_items {
+                    self.item = Some((at, self.line, at - self.line_start + 1));
                 }
-                b'}' | b']' => {
-                    self.depth = self.depth.saturating_sub(1);
-                    if self.depth == 2 && self.in_items {
-                        if let Some((start, line, col)) = self.item.take() {
-                            out.push(Item {
-                                start,
-                                end: at + 1,
-                                line,
-                                col,
-                            });
-                        }
-                    } else if self.depth == 1 && self.in_items {
-                        self.in_items = false;
-                    }
-                    self.after_kind_colon = false;
+                self.depth += 1;
+                if self.depth == 1 {
+                    self.expect_key = true;
                 }
-                b',' => {
-                    if self.depth == 1 {
-                        self.expect_key = true;
+                self.after_kind_colon = false;
+            }
+            b'}' | b']' => {
+                self.depth = self.depth.saturating_sub(1);
+                if self.depth == 2 && self.in_items {
+                    if let Some((start, line, col)) = self.item.take() {
+                        out.push(Item {
+                            start,
+                            end: at + 1,
+                            line,
+                            col,
+                        });
                     }
-                    self.after_kind_colon = false;
+                } else if self.depth == 1 && self.in_items {
+                    self.in_items = false;
                 }
-                b' ' | b'\t' | b'\r' => {}
-                _ => {
-                    if self.depth == 2 && self.in_items && self.item.is_none() {
-                        self.error
-                            .get_or_insert_with(|| "an item of `items` is not an object".into());
-                    }
-                    self.after_kind_colon = false;
+                self.after_kind_colon = false;
+            }
+            b',' => {
+                if self.depth == 1 {
+                    self.expect_key = true;
                 }
+                self.after_kind_colon = false;
+            }
+            b' ' | b'\t' | b'\r' => {}
+            _ => {
+                if self.depth == 2 && self.in_items && self.item.is_none() {
+                    self.error
+                        .get_or_insert_with(|| "an item of `items` is not an object".into());
+                }
+                self.after_kind_colon = false;
             }
         }
     }
