@@ -10,16 +10,8 @@
 use assert_cmd::Command;
 use std::path::PathBuf;
 
-fn ward() -> Command {
-    let mut c = Command::cargo_bin("ward").expect("the ward binary is built");
-    c.current_dir(repo());
-    c.env_remove("NO_COLOR");
-    c
-}
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+mod common;
+use common::{repo, ward};
 
 fn json(out: &[u8]) -> serde_json::Value {
     serde_json::from_slice(out).expect("valid JSON")

@@ -9,20 +9,10 @@
     reason = "tests fail loudly"
 )]
 
-use assert_cmd::Command;
 use serde_json::Value;
-use std::path::PathBuf;
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn ward() -> Command {
-    let mut c = Command::cargo_bin("ward").expect("the ward binary is built");
-    c.current_dir(repo());
-    c.env_remove("NO_COLOR");
-    c
-}
+mod common;
+use common::{repo, ward};
 
 /// A Pod whose worst finding is `high` (a privileged container) and that has
 /// `medium` ones too.

@@ -8,20 +8,11 @@
     reason = "tests fail loudly"
 )]
 
-use assert_cmd::Command;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
-fn ward() -> Command {
-    let mut c = Command::cargo_bin("ward").expect("the ward binary is built");
-    c.current_dir(repo());
-    c.env_remove("NO_COLOR");
-    c
-}
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+mod common;
+use common::ward;
 
 fn tempdir(tag: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("ward-diff-{}-{tag}", std::process::id()));

@@ -9,22 +9,13 @@
     reason = "tests fail loudly"
 )]
 
-use assert_cmd::Command;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use ward_engine::{Engine, EngineBuilder, Inputs, LoadOptions};
 
-fn ward() -> Command {
-    let mut c = Command::cargo_bin("ward").expect("the ward binary is built");
-    c.current_dir(repo());
-    c.env_remove("NO_COLOR");
-    c
-}
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+mod common;
+use common::{repo, ward};
 
 fn fixtures() -> PathBuf {
     repo().join("tests/fixtures/fix")
