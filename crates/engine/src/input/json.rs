@@ -181,7 +181,9 @@ impl<'a> Reader<'a> {
     fn ws(&mut self) {
         while let Some(&b) = self.s.get(self.i) {
             match b {
-                b' ' | b'\t' | b'\r' => self.i += 1,
+                // Pretty-printed exports are mostly indentation.
+                b' ' => self.i = skip_spaces(self.s, self.i + 1),
+                b'\t' | b'\r' => self.i += 1,
                 b'\n' => {
                     self.i += 1;
                     self.line += 1;
@@ -607,10 +609,50 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// The index of the first byte at or after `i` that is not a space,
+/// looking at eight bytes at a time: most of a pretty-printed export
+/// (`kubectl get -o json` indents by four per level) is runs of spaces.
+#[inline]
+pub(crate) fn skip_spaces(s: &[u8], mut i: usize) -> usize {
+    const SPACES: u64 = u64::from_ne_bytes([b' '; 8]);
+    while let Some(word) = s.get(i..i + 8) {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(word);
+        let diff = u64::from_le_bytes(w) ^ SPACES;
+        if diff != 0 {
+            return i + (diff.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while s.get(i) == Some(&b' ') {
+        i += 1;
+    }
+    i
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// The word-at-a-time skip stops where a byte-by-byte one would, for
+    /// every run length and position around the eight-byte steps.
+    #[test]
+    fn skip_spaces_stops_at_the_first_other_byte() {
+        for before in 0..3 {
+            for run in 0..20 {
+                for after in [&b""[..], b"x", b"\n  ", b"\t"] {
+                    let mut s = vec![b'a'; before];
+                    s.extend(std::iter::repeat_n(b' ', run));
+                    s.extend_from_slice(after);
+                    for start in before..=before + run {
+                        let naive = (start..s.len()).find(|&j| s[j] != b' ').unwrap_or(s.len());
+                        assert_eq!(super::skip_spaces(&s, start), naive, "{s:?} from {start}");
+                    }
+                }
+            }
+        }
+    }
 
     fn one(s: &str) -> Doc {
         match parse(s, &JsonOptions::default()).unwrap() {

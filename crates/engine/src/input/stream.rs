@@ -127,6 +127,7 @@ impl Scanner {
                         }
                     }
                     b'\n' => self.newline(i - 1),
+                    b' ' => i = super::json::skip_spaces(block, i),
                     _ => {}
                 }
             }
