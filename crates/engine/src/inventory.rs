@@ -10,16 +10,22 @@
 use crate::input::Resource;
 use crate::value::doc::NodeRef;
 use crate::value::val::Val;
+use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
+use smallvec::SmallVec;
+
+/// The resources under one key, in load order: most names and owners have
+/// one, so it is kept inline.
+type Ids = SmallVec<[u32; 2]>;
 
 #[derive(Debug, Default)]
 pub struct Inventory<'a> {
     pub resources: Vec<&'a Resource>,
     by_kind: HashMap<&'a str, Vec<u32>>,
     by_kind_ns: HashMap<(&'a str, &'a str), Vec<u32>>,
-    by_name: HashMap<&'a str, Vec<u32>>,
-    by_kind_name: HashMap<(&'a str, &'a str), Vec<u32>>,
-    by_owner: HashMap<&'a str, Vec<u32>>,
+    by_name: HashMap<&'a str, Ids>,
+    by_kind_name: HashMap<(&'a str, &'a str), Ids>,
+    by_owner: HashMap<&'a str, Ids>,
     /// Which resource a document is, by the document's address.
     by_doc: HashMap<usize, u32>,
 }
@@ -36,6 +42,33 @@ pub struct Query<'q, 'a> {
     pub owner: Option<&'q str>,
 }
 
+/// What the indexes need of one resource.
+struct Keys<'a> {
+    kind: &'a str,
+    ns: &'a str,
+    name: Option<&'a str>,
+    doc: usize,
+    owners: SmallVec<[&'a str; 1]>,
+}
+
+impl<'a> Keys<'a> {
+    fn of(r: &'a Resource) -> Keys<'a> {
+        let root = r.root();
+        let meta = root.get_str("metadata");
+        let owners = meta
+            .and_then(|m| m.get_str("ownerReferences"))
+            .map(|owners| owners.items().filter_map(|o| o.str_at(&["uid"])).collect())
+            .unwrap_or_default();
+        Keys {
+            kind: root.str_at(&["kind"]).unwrap_or(""),
+            ns: norm_ns(meta.and_then(|m| m.str_at(&["namespace"])).unwrap_or("")),
+            name: meta.and_then(|m| m.str_at(&["name"])),
+            doc: std::ptr::from_ref(&r.doc) as usize,
+            owners,
+        }
+    }
+}
+
 /// The namespace used for matching: empty means `default`.
 pub fn norm_ns(ns: &str) -> &str {
     if ns.is_empty() { "default" } else { ns }
@@ -43,31 +76,31 @@ pub fn norm_ns(ns: &str) -> &str {
 
 impl<'a> Inventory<'a> {
     pub fn new(resources: impl IntoIterator<Item = &'a Resource>) -> Inventory<'a> {
+        let resources: Vec<&'a Resource> = resources.into_iter().collect();
+        // Reading the keys touches every document, which on a large export
+        // is mostly waiting for memory: done on all cores, then the indexes
+        // are filled in load order.
+        let keys: Vec<Keys<'a>> = resources.par_iter().map(|r| Keys::of(r)).collect();
+        let n = resources.len();
         let mut inv = Inventory {
-            resources: resources.into_iter().collect(),
+            resources,
+            by_name: HashMap::with_capacity_and_hasher(n, Default::default()),
+            by_kind_name: HashMap::with_capacity_and_hasher(n, Default::default()),
+            by_owner: HashMap::with_capacity_and_hasher(n, Default::default()),
+            by_doc: HashMap::with_capacity_and_hasher(n, Default::default()),
             ..Default::default()
         };
-        for (i, r) in inv.resources.iter().enumerate() {
+        for (i, k) in keys.into_iter().enumerate() {
             let i = i as u32;
-            let root = r.root();
-            let kind = root.str_at(&["kind"]).unwrap_or("");
-            let ns = norm_ns(root.str_at(&["metadata", "namespace"]).unwrap_or(""));
-            inv.by_kind.entry(kind).or_default().push(i);
-            inv.by_kind_ns.entry((kind, ns)).or_default().push(i);
-            if let Some(name) = root.str_at(&["metadata", "name"]) {
+            inv.by_kind.entry(k.kind).or_default().push(i);
+            inv.by_kind_ns.entry((k.kind, k.ns)).or_default().push(i);
+            if let Some(name) = k.name {
                 inv.by_name.entry(name).or_default().push(i);
-                inv.by_kind_name.entry((kind, name)).or_default().push(i);
+                inv.by_kind_name.entry((k.kind, name)).or_default().push(i);
             }
-            inv.by_doc.insert(std::ptr::from_ref(&r.doc) as usize, i);
-            if let Some(owners) = root
-                .get_str("metadata")
-                .and_then(|m| m.get_str("ownerReferences"))
-            {
-                for o in owners.items() {
-                    if let Some(uid) = o.str_at(&["uid"]) {
-                        inv.by_owner.entry(uid).or_default().push(i);
-                    }
-                }
+            inv.by_doc.insert(k.doc, i);
+            for uid in k.owners {
+                inv.by_owner.entry(uid).or_default().push(i);
             }
         }
         inv
@@ -94,12 +127,12 @@ impl<'a> Inventory<'a> {
     /// The resources a query selects, in load order.
     pub fn query(&self, q: &Query<'_, 'a>) -> Vec<NodeRef<'a>> {
         let ns = q.namespace.map(norm_ns);
-        let candidates: Option<&Vec<u32>> = match (q.kind, ns, q.owner, q.name) {
-            (_, _, Some(owner), _) => self.by_owner.get(owner),
-            (Some(k), _, _, Some(name)) => self.by_kind_name.get(&(k, name)),
-            (Some(k), Some(n), _, _) => self.by_kind_ns.get(&(k, n)),
-            (Some(k), None, _, _) => self.by_kind.get(k),
-            (None, _, _, Some(name)) => self.by_name.get(name),
+        let candidates: Option<&[u32]> = match (q.kind, ns, q.owner, q.name) {
+            (_, _, Some(owner), _) => self.by_owner.get(owner).map(|v| v.as_slice()),
+            (Some(k), _, _, Some(name)) => self.by_kind_name.get(&(k, name)).map(|v| v.as_slice()),
+            (Some(k), Some(n), _, _) => self.by_kind_ns.get(&(k, n)).map(|v| v.as_slice()),
+            (Some(k), None, _, _) => self.by_kind.get(k).map(|v| v.as_slice()),
+            (None, _, _, Some(name)) => self.by_name.get(name).map(|v| v.as_slice()),
             (None, _, _, None) => None,
         };
         let all;
