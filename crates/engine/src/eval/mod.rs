@@ -189,12 +189,20 @@ impl<'a> SArg<'a> {
     /// The scalar an argument is, read from a document or not; `None` for
     /// containers and versions.
     fn of(v: &Val<'a>) -> Option<SArg<'a>> {
-        Some(match v.resolve() {
+        use crate::value::doc::Node;
+        Some(match v {
             Val::Missing => SArg::Missing,
             Val::Null => SArg::Null,
-            Val::Bool(b) => SArg::Bool(b),
+            Val::Bool(b) => SArg::Bool(*b),
             Val::Num(x) => SArg::Num(x.to_bits()),
-            Val::Str(s) => SArg::Str(s),
+            Val::Str(s) => SArg::Str(s.clone()),
+            Val::Node(n) => match n.kind() {
+                Node::Null => SArg::Null,
+                Node::Bool(b) => SArg::Bool(b),
+                Node::Num(x) => SArg::Num(x.to_bits()),
+                Node::Str { .. } => SArg::Str(crate::value::val::Str::Ref(n.as_str()?)),
+                Node::List { .. } | Node::Obj { .. } => return None,
+            },
             _ => return None,
         })
     }
@@ -825,42 +833,34 @@ impl<'p, 'a> Evaluator<'p, 'a> {
         let Some(f) = self.prog.fns.get(id as usize) else {
             return Err(EvalError::new(span, "internal error: unknown function"));
         };
-        let new_base = self.stack.len();
-        self.stack
-            .resize(new_base + f.slots.max(f.params) as usize, Val::Missing);
-        for (i, a) in args.iter().enumerate() {
-            let v = self.eval(a)?;
-            if let Some(s) = self.stack.get_mut(new_base + i) {
-                *s = v;
-            }
-        }
-        let given = self
-            .stack
-            .get(new_base..new_base + args.len())
-            .unwrap_or_default();
-        // A context-free function with scalar arguments gives the same value
-        // on every resource.
-        let shared = (self.memoize && f.context_free)
-            .then(|| arg_keys(given, SArg::None, SArg::of))
-            .flatten()
-            .map(|args| SharedKey { function: id, args });
-        if let Some(v) = shared.as_ref().and_then(|k| self.shared.get(k)) {
-            let v = v.clone();
-            self.stack.truncate(new_base);
-            return Ok(v);
+        let mut given: SmallVec<[Val<'a>; 3]> = SmallVec::with_capacity(args.len());
+        for a in args {
+            given.push(self.eval(a)?);
         }
         // Functions are pure: a call with the same document nodes and
         // scalars gives the same value for the rest of this resource.
         let key = self
             .memoize
-            .then(|| arg_keys(given, ArgKey::None, ArgKey::of))
+            .then(|| arg_keys(&given, ArgKey::None, ArgKey::of))
             .flatten()
             .map(|args| MemoKey { function: id, args });
         if let Some(v) = key.as_ref().and_then(|k| self.memo.get(k)) {
-            let v = v.clone();
-            self.stack.truncate(new_base);
-            return Ok(v);
+            return Ok(v.clone());
         }
+        // A context-free function with scalar arguments gives the same value
+        // on every resource.
+        let shared = (self.memoize && f.context_free)
+            .then(|| arg_keys(&given, SArg::None, SArg::of))
+            .flatten()
+            .map(|args| SharedKey { function: id, args });
+        if let Some(v) = shared.as_ref().and_then(|k| self.shared.get(k)) {
+            return Ok(v.clone());
+        }
+        // The callee's frame: its parameters, then its other slots.
+        let new_base = self.stack.len();
+        self.stack.extend(given);
+        self.stack
+            .resize(new_base + f.slots.max(f.params) as usize, Val::Missing);
         let old = std::mem::replace(&mut self.base, new_base);
         let result = (|| {
             for (slot, e) in &f.lets {

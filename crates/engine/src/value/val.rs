@@ -29,6 +29,16 @@ impl Str<'_> {
     }
 }
 
+/// A scalar value, borrowed from wherever it is.
+#[derive(Clone, Copy)]
+enum Scalar<'s> {
+    Missing,
+    Null,
+    Bool(bool),
+    Num(f64),
+    Str(&'s str),
+}
+
 #[derive(Clone, Debug)]
 pub enum Val<'a> {
     Missing,
@@ -337,6 +347,18 @@ impl<'a> Val<'a> {
         {
             return true;
         }
+        // Most comparisons are of two scalars: compared where they are,
+        // without resolving (and so copying) either side.
+        if let (Some(a), Some(b)) = (self.scalar(), other.scalar()) {
+            return match (a, b) {
+                (Scalar::Missing, _) | (_, Scalar::Missing) => false,
+                (Scalar::Null, Scalar::Null) => true,
+                (Scalar::Bool(x), Scalar::Bool(y)) => x == y,
+                (Scalar::Num(x), Scalar::Num(y)) => x == y,
+                (Scalar::Str(x), Scalar::Str(y)) => x == y,
+                _ => false,
+            };
+        }
         let a = self.resolve();
         let b = other.resolve();
         match (&a, &b) {
@@ -363,6 +385,27 @@ impl<'a> Val<'a> {
             (Val::Range(x), Val::Range(y)) => x.2 == y.2 && x.0.equals(&y.0) && x.1.equals(&y.1),
             _ => false,
         }
+    }
+
+    /// The value as a borrowed scalar; `None` for containers, versions and
+    /// ranges.
+    #[inline]
+    fn scalar(&self) -> Option<Scalar<'_>> {
+        Some(match self {
+            Val::Missing => Scalar::Missing,
+            Val::Null => Scalar::Null,
+            Val::Bool(b) => Scalar::Bool(*b),
+            Val::Num(n) => Scalar::Num(*n),
+            Val::Str(s) => Scalar::Str(s.as_str()),
+            Val::Node(n) => match n.kind() {
+                Node::Null => Scalar::Null,
+                Node::Bool(b) => Scalar::Bool(b),
+                Node::Num(x) => Scalar::Num(x),
+                Node::Str { .. } => Scalar::Str(n.as_str().unwrap_or("")),
+                Node::List { .. } | Node::Obj { .. } => return None,
+            },
+            Val::Version(_) | Val::List(_) | Val::Obj(_) | Val::Range(_) => return None,
+        })
     }
 
     /// `<`/`>` between two numbers, two strings or two versions.
