@@ -83,9 +83,9 @@ pub struct RawFinding<'a> {
 
 impl RawFinding<'_> {
     pub fn pointer(&self) -> String {
-        let mut segs = self.node.path();
-        segs.extend(self.rest.iter().cloned());
-        pointer_string(&segs)
+        let mut out = self.node.pointer();
+        crate::value::doc::push_pointer(&mut out, &self.rest);
+        out
     }
 }
 

@@ -65,24 +65,45 @@ pub enum Seg {
 /// Writes segments as an RFC 6901 JSON pointer.
 pub fn pointer_string(segs: &[Seg]) -> String {
     let mut out = String::new();
+    push_pointer(&mut out, segs);
+    out
+}
+
+/// Appends segments to a JSON pointer.
+pub fn push_pointer(out: &mut String, segs: &[Seg]) {
     for s in segs {
-        out.push('/');
         match s {
-            Seg::Key(k) => {
-                for c in k.chars() {
-                    match c {
-                        '~' => out.push_str("~0"),
-                        '/' => out.push_str("~1"),
-                        c => out.push(c),
-                    }
-                }
-            }
-            Seg::Index(i) => {
-                let _ = write!(out, "{i}");
-            }
+            Seg::Key(k) => push_pointer_key(out, k),
+            Seg::Index(i) => push_pointer_index(out, *i),
         }
     }
-    out
+}
+
+/// Appends `/` and a key, with `~` and `/` escaped as RFC 6901 says.
+fn push_pointer_key(out: &mut String, k: &str) {
+    out.push('/');
+    if !k.contains(['~', '/']) {
+        out.push_str(k);
+        return;
+    }
+    for c in k.chars() {
+        match c {
+            '~' => out.push_str("~0"),
+            '/' => out.push_str("~1"),
+            c => out.push(c),
+        }
+    }
+}
+
+fn push_pointer_index(out: &mut String, i: usize) {
+    out.push('/');
+    let _ = write!(out, "{i}");
+}
+
+/// One step on the way from the root to a node.
+enum Step<'d> {
+    Key(&'d str),
+    Index(usize),
 }
 
 /// Parses an RFC 6901 JSON pointer into segments (numbers stay keys; the
@@ -164,6 +185,27 @@ impl Doc {
     /// The path from the root to a node.
     pub fn path_to(&self, target: NodeId) -> Vec<Seg> {
         let mut segs = Vec::new();
+        self.walk_to(target, |s| {
+            segs.push(match s {
+                Step::Key(k) => Seg::Key(k.to_string()),
+                Step::Index(i) => Seg::Index(i),
+            })
+        });
+        segs
+    }
+
+    /// Appends the JSON pointer of a node, as `pointer_string(&path_to(..))`
+    /// would give it, without making the segments.
+    pub fn push_pointer_to(&self, target: NodeId, out: &mut String) {
+        self.walk_to(target, |s| match s {
+            Step::Key(k) => push_pointer_key(out, k),
+            Step::Index(i) => push_pointer_index(out, i),
+        });
+    }
+
+    /// Calls `step` for each step from the root to a node. Node ids grow
+    /// in document order, so each level is a binary search.
+    fn walk_to(&self, target: NodeId, mut step: impl FnMut(Step<'static>)) {
         let mut at: NodeId = 0;
         while at != target {
             match self.node_at(at) {
@@ -171,32 +213,31 @@ impl Doc {
                     let kids = self.items_of(start, len);
                     let i = match kids.binary_search(&target) {
                         Ok(i) => i,
-                        Err(0) => return segs,
+                        Err(0) => return,
                         Err(i) => i - 1,
                     };
                     let Some(&child) = kids.get(i) else {
-                        return segs;
+                        return;
                     };
-                    segs.push(Seg::Index(i));
+                    step(Step::Index(i));
                     at = child;
                 }
                 Node::Obj { start, len } => {
                     let kids = self.entries_of(start, len);
                     let i = match kids.binary_search_by_key(&target, |(_, id)| *id) {
                         Ok(i) => i,
-                        Err(0) => return segs,
+                        Err(0) => return,
                         Err(i) => i - 1,
                     };
                     let Some(&(k, child)) = kids.get(i) else {
-                        return segs;
+                        return;
                     };
-                    segs.push(Seg::Key(k.as_str().to_string()));
+                    step(Step::Key(k.as_str()));
                     at = child;
                 }
-                _ => return segs,
+                _ => return,
             }
         }
-        segs
     }
 
     /// The node a JSON pointer names, if it exists.
@@ -358,7 +399,9 @@ impl<'a> NodeRef<'a> {
     }
 
     pub fn pointer(&self) -> String {
-        pointer_string(&self.path())
+        let mut out = String::new();
+        self.doc.push_pointer_to(self.id, &mut out);
+        out
     }
 
     pub fn to_json(&self) -> serde_json::Value {
@@ -688,6 +731,26 @@ mod tests {
         assert_eq!(img.pointer(), "/spec/containers/1/image");
         assert_eq!(d.at_pointer("/a~1b").unwrap().pointer(), "/a~1b");
         assert_eq!(d.root().pointer(), "");
+    }
+
+    /// Every node's pointer, written directly, is the one its path gives,
+    /// and leads back to the node.
+    #[test]
+    fn every_node_has_the_pointer_its_path_gives() {
+        let v = json!({
+            "spec": {"containers": [{"name": "a"}, {"name": "b", "ports": [80, 443]}]},
+            "a/b": {"c~d": [[], {"": null}]},
+            "metadata": {"annotations": {"x.io/y~z": "1"}}
+        });
+        let d = Doc::from_json(&v);
+        let mut seen = 0;
+        for id in 0..d.nodes.len() as NodeId {
+            let direct = d.node(id).pointer();
+            assert_eq!(direct, pointer_string(&d.path_to(id)), "node {id}");
+            assert_eq!(d.at_pointer(&direct).map(|n| n.id), Some(id), "{direct}");
+            seen += 1;
+        }
+        assert!(seen > 15, "{seen}");
     }
 
     #[test]
