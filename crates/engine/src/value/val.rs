@@ -359,14 +359,10 @@ impl<'a> Val<'a> {
                 _ => false,
             };
         }
-        let a = self.resolve();
-        let b = other.resolve();
-        match (&a, &b) {
-            (Val::Missing, _) | (_, Val::Missing) => false,
-            (Val::Null, Val::Null) => true,
-            (Val::Bool(x), Val::Bool(y)) => x == y,
-            (Val::Num(x), Val::Num(y)) => x == y,
-            (Val::Str(x), Val::Str(y)) => x.as_str() == y.as_str(),
+        // Otherwise one side is a container, a version or a range, which a
+        // document node never is but as a container: nothing to resolve.
+        let (a, b) = (self, other);
+        match (a, b) {
             (Val::Version(x), Val::Version(y)) => x.cmp_value(*y).is_eq(),
             _ if a.is_list() && b.is_list() => {
                 a.len() == b.len() && a.items().zip(b.items()).all(|(x, y)| x.equals(&y))
@@ -602,6 +598,25 @@ mod tests {
         assert!(!Val::Missing.equals(&Val::Missing));
         assert!(Val::Null.equals(&Val::Null));
         assert!(!Val::Num(1.0).equals(&Val::str("1")));
+        // A scalar is never a container, whichever side it is on.
+        let d2 = Doc::from_json(&json!({"n": null, "l": [], "s": "x"}));
+        let root = Val::Node(d2.root());
+        assert!(root.get_str("n").equals(&Val::Null));
+        assert!(root.get_str("s").equals(&Val::str("x")));
+        for scalar in [Val::Missing, Val::Null, Val::str("x"), root.get_str("s")] {
+            assert!(!scalar.equals(&root.get_str("l")));
+            assert!(!root.get_str("l").equals(&scalar));
+            assert!(!scalar.equals(&own));
+        }
+        assert!(root.get_str("l").equals(&Val::list(Vec::new())));
+        assert!(!node.equals(&Val::from_json(&json!([1, "x", {"b": false}]))));
+        let v = |t: &str| match ward_lang::ast::Version::parse(t) {
+            Some(v) => Val::Version(v),
+            None => panic!("{t} is a version"),
+        };
+        assert!(v("v1.25").equals(&v("v1.25.0")));
+        assert!(!v("v1.25").equals(&v("v1.26")));
+        assert!(!v("v1.25").equals(&Val::str("v1.25")));
     }
 
     #[test]
