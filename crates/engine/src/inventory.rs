@@ -15,14 +15,14 @@ use rustc_hash::FxHashMap as HashMap;
 use smallvec::SmallVec;
 
 /// The resources under one key, in load order: most names and owners have
-/// one, so it is kept inline.
+/// one or two, kept inline.
 type Ids = SmallVec<[u32; 2]>;
 
 #[derive(Debug, Default)]
 pub struct Inventory<'a> {
     pub resources: Vec<&'a Resource>,
-    by_kind: HashMap<&'a str, Vec<u32>>,
-    by_kind_ns: HashMap<(&'a str, &'a str), Vec<u32>>,
+    by_kind: HashMap<&'a str, Ids>,
+    by_kind_ns: HashMap<(&'a str, &'a str), Ids>,
     by_name: HashMap<&'a str, Ids>,
     by_kind_name: HashMap<(&'a str, &'a str), Ids>,
     by_owner: HashMap<&'a str, Ids>,
@@ -60,8 +60,8 @@ impl<'a> Keys<'a> {
             .map(|owners| owners.items().filter_map(|o| o.str_at(&["uid"])).collect())
             .unwrap_or_default();
         Keys {
-            kind: root.str_at(&["kind"]).unwrap_or(""),
-            ns: norm_ns(meta.and_then(|m| m.str_at(&["namespace"])).unwrap_or("")),
+            kind: r.kind(),
+            ns: norm_ns(r.namespace()),
             name: meta.and_then(|m| m.str_at(&["name"])),
             doc: std::ptr::from_ref(&r.doc) as usize,
             owners,
@@ -127,12 +127,12 @@ impl<'a> Inventory<'a> {
     /// The resources a query selects, in load order.
     pub fn query(&self, q: &Query<'_, 'a>) -> Vec<NodeRef<'a>> {
         let ns = q.namespace.map(norm_ns);
-        let candidates: Option<&[u32]> = match (q.kind, ns, q.owner, q.name) {
-            (_, _, Some(owner), _) => self.by_owner.get(owner).map(|v| v.as_slice()),
-            (Some(k), _, _, Some(name)) => self.by_kind_name.get(&(k, name)).map(|v| v.as_slice()),
-            (Some(k), Some(n), _, _) => self.by_kind_ns.get(&(k, n)).map(|v| v.as_slice()),
-            (Some(k), None, _, _) => self.by_kind.get(k).map(|v| v.as_slice()),
-            (None, _, _, Some(name)) => self.by_name.get(name).map(|v| v.as_slice()),
+        let candidates: Option<&Ids> = match (q.kind, ns, q.owner, q.name) {
+            (_, _, Some(owner), _) => self.by_owner.get(owner),
+            (Some(k), _, _, Some(name)) => self.by_kind_name.get(&(k, name)),
+            (Some(k), Some(n), _, _) => self.by_kind_ns.get(&(k, n)),
+            (Some(k), None, _, _) => self.by_kind.get(k),
+            (None, _, _, Some(name)) => self.by_name.get(name),
             (None, _, _, None) => None,
         };
         let all;
