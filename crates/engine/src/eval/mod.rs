@@ -366,7 +366,11 @@ impl<'p, 'a> Evaluator<'p, 'a> {
         self.control = control;
         self.steps = 0;
         self.base = 0;
-        self.stack.clear();
+        // The control's frame. A slot is always bound (by its `let`, `for`
+        // or comprehension) before it is read, so what an earlier control
+        // left in it is overwritten, never seen: only the length is set,
+        // rather than dropping and refilling every slot on every run.
+        self.stack.truncate(c.slots as usize);
         self.stack.resize(c.slots as usize, Val::Missing);
         self.focus.clear();
         let mark = out.len();
