@@ -401,6 +401,8 @@ pub struct Unit {
     pub range: Option<ward_lang::hir::ProfileRange>,
     by_kind: HashMap<String, Vec<usize>>,
     any_kind: Vec<usize>,
+    /// Every control, in program order, whatever its kinds.
+    every: Vec<usize>,
     /// The pack's name, shared by its findings.
     pack_name: Arc<str>,
 }
@@ -409,6 +411,12 @@ impl Unit {
     /// The controls that may apply to a resource of this kind, in order.
     pub fn controls_for(&self, kind: &str) -> &[usize] {
         self.by_kind.get(kind).unwrap_or(&self.any_kind)
+    }
+
+    /// Every control of the unit, in program order, whatever kinds its
+    /// `match` allows.
+    pub fn every_control(&self) -> &[usize] {
+        &self.every
     }
 }
 
@@ -431,6 +439,9 @@ pub struct EvalOptions {
     pub memoize: bool,
     /// Time each control (`ward check --profile`).
     pub profile: bool,
+    /// Offer a control only resources of the kinds its `match` can accept
+    /// (off only to compare against a straightforward evaluation).
+    pub by_kind: bool,
     /// Counts the resources evaluated, for a progress display.
     pub progress: Option<Arc<crate::progress::Progress>>,
 }
@@ -442,6 +453,7 @@ impl Default for EvalOptions {
             run_budget: crate::eval::DEFAULT_RUN_BUDGET,
             memoize: true,
             profile: false,
+            by_kind: true,
             progress: None,
         }
     }
@@ -657,29 +669,39 @@ impl Engine {
         controls: Vec<usize>,
         env: Env,
     ) -> Unit {
-        let mut by_kind: HashMap<String, Vec<usize>> = HashMap::new();
-        let mut any_kind = Vec::new();
+        // Every list keeps the pack's order, so a resource's findings (and
+        // the order `ward fix` applies their fixes in) are the same whichever
+        // list offered its controls.
+        let mut every = Vec::with_capacity(controls.len());
         for &c in &controls {
-            match self
-                .compiled
+            if !every.contains(&c) {
+                every.push(c);
+            }
+        }
+        let kinds_of = |c: usize| {
+            self.compiled
                 .controls
                 .get(c)
                 .and_then(|cc| cc.kinds.as_ref())
-            {
-                Some(kinds) => {
-                    for k in kinds {
-                        by_kind.entry(k.clone()).or_default().push(c);
-                    }
-                }
-                None => any_kind.push(c),
-            }
-        }
+        };
+        let any_kind: Vec<usize> = every
+            .iter()
+            .copied()
+            .filter(|&c| kinds_of(c).is_none())
+            .collect();
         // A resource of a listed kind also meets every control that names no
-        // kind; each kind's list holds both, in control order.
-        for list in by_kind.values_mut() {
-            list.extend(any_kind.iter().copied());
-            list.sort_unstable();
-            list.dedup();
+        // kind; each kind's list holds both.
+        let mut by_kind: HashMap<String, Vec<usize>> = HashMap::new();
+        for &c in &every {
+            for k in kinds_of(c).into_iter().flatten() {
+                by_kind.entry(k.clone()).or_insert_with(|| {
+                    every
+                        .iter()
+                        .copied()
+                        .filter(|&d| kinds_of(d).is_none_or(|ks| ks.contains(k)))
+                        .collect()
+                });
+            }
         }
         Unit {
             pack_version,
@@ -692,6 +714,7 @@ impl Engine {
             range: None,
             by_kind,
             any_kind,
+            every,
             pack_name: Arc::from(pack.as_str()),
             pack,
         }
@@ -898,7 +921,15 @@ impl Engine {
                 || (Acc::new(nunits * ncontrols, opts.profile), make()),
                 |(mut acc, mut evs), r| {
                     self.evaluate_resource(
-                        sel, inputs, &inv, &spend, &mut evs, r, ncontrols, &mut acc,
+                        sel,
+                        inputs,
+                        &inv,
+                        &spend,
+                        &mut evs,
+                        r,
+                        ncontrols,
+                        opts.by_kind,
+                        &mut acc,
                     );
                     if let Some(p) = &opts.progress {
                         p.evaluated_one();
@@ -965,6 +996,7 @@ impl Engine {
         evs: &mut [Evaluator<'_, 'a>],
         r: &'a Resource,
         ncontrols: usize,
+        by_kind: bool,
         acc: &mut Acc,
     ) {
         let kind = r.kind();
@@ -983,7 +1015,12 @@ impl Engine {
             };
             // The pack's own controls run once; a `profile from` pack then
             // runs each level's controls for each profile of the resource.
-            self.run_controls(ev, &mut run, unit.controls_for(kind), acc);
+            let controls = if by_kind {
+                unit.controls_for(kind)
+            } else {
+                unit.every_control()
+            };
+            self.run_controls(ev, &mut run, controls, acc);
             let Some(fid) = unit.profile_fn else {
                 continue;
             };
@@ -995,7 +1032,7 @@ impl Engine {
                 }
             };
             for p in profiles {
-                let controls = self.controls_at(unit, &p.level, p.version, kind);
+                let controls = self.controls_at(unit, &p.level, p.version, by_kind.then_some(kind));
                 let mut prof = vec![
                     (Arc::from("name"), Val::str(&unit.pack)),
                     (Arc::from("level"), Val::str(&p.level)),
@@ -1170,7 +1207,7 @@ impl Engine {
         unit: &Unit,
         level: &str,
         version: Option<Version>,
-        kind: &str,
+        kind: Option<&str>,
     ) -> Vec<usize> {
         let mut cs: Vec<usize> = Vec::new();
         if let Some((_, lc)) = unit.levels.iter().find(|(l, _)| l == level) {
@@ -1186,11 +1223,14 @@ impl Engine {
                 .controls
                 .get(c)
                 .is_some_and(|cd| !replaced.contains(&cd.id))
-                && self.compiled.controls.get(c).is_some_and(|cc| {
-                    cc.kinds
-                        .as_ref()
-                        .is_none_or(|k| k.iter().any(|x| x == kind))
-                })
+                && self
+                    .compiled
+                    .controls
+                    .get(c)
+                    .is_some_and(|cc| match (&cc.kinds, kind) {
+                        (Some(ks), Some(kind)) => ks.iter().any(|x| x == kind),
+                        _ => true,
+                    })
         });
         cs.sort_unstable();
         cs.dedup();

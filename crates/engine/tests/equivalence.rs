@@ -1,6 +1,7 @@
 //! The fast paths change nothing: findings are identical whether pure calls
-//! are memoised or not, whether a list export is streamed or read whole,
-//! and whether evaluation runs on one thread or many.
+//! are memoised or not, whether each control meets only the kinds its
+//! `match` can accept or every resource, whether a list export is streamed
+//! or read whole, and whether evaluation runs on one thread or many.
 
 #![allow(
     clippy::unwrap_used,
@@ -109,6 +110,7 @@ fn fast_paths_find_exactly_what_a_plain_evaluation_finds() {
 
     let plain = EvalOptions {
         memoize: false,
+        by_kind: false,
         ..EvalOptions::default()
     };
     let one_thread = rayon::ThreadPoolBuilder::new()
