@@ -51,6 +51,21 @@ fn export(n: usize) -> PathBuf {
             serde_json::json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": format!("p{i}"), "namespace": ns, "labels": labels,
                 "managedFields": [{"manager": "kubectl"}]}, "spec": spec})
         });
+        // Kinds the packs' `match` lines accept or turn away through
+        // functions (`pod_template` is null for a ConfigMap or Service).
+        match i % 23 {
+            0 => items.push(serde_json::json!({"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": format!("cj{i}"), "namespace": ns},
+                "spec": {"schedule": "* * * * *", "jobTemplate": {"spec": {"template": {"metadata": {"labels": labels}, "spec": spec}}}}})),
+            1 => items.push(serde_json::json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": format!("svc{i}"), "namespace": ns},
+                "spec": {"type": "NodePort", "selector": labels, "ports": [{"port": 80}]}})),
+            2 => items.push(serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": format!("cm{i}"), "namespace": ns},
+                "data": {"password": "hunter2", "spec": "x"}})),
+            3 => items.push(serde_json::json!({"apiVersion": "v1", "kind": "PodTemplate", "metadata": {"name": format!("pt{i}"), "namespace": ns},
+                "template": {"metadata": {"labels": labels}, "spec": spec}})),
+            4 => items.push(serde_json::json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": format!("job{i}"), "namespace": ns},
+                "spec": {"template": {"metadata": {"labels": labels}, "spec": spec}}})),
+            _ => {}
+        }
         if i % 17 == 0 {
             items.push(serde_json::json!({"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": {"name": format!("pdb{i}"), "namespace": ns},
                 "spec": {"maxUnavailable": 1, "selector": {"matchLabels": labels}}}));

@@ -28,7 +28,7 @@ impl Checker<'_> {
                         );
                     }
                     let h = self.cond(f, e, "`match`");
-                    if let Some(k) = kinds_of(&h) {
+                    if let Some(k) = super::kinds::of_match(&self.program, &h) {
                         f.kinds = Some(match f.kinds.take() {
                             Some(prev) => prev.into_iter().filter(|x| k.contains(x)).collect(),
                             None => k,
@@ -1276,46 +1276,6 @@ fn truth(h: &HExpr, kinds: Option<&[String]>) -> Option<bool> {
                 inside.map(|e| !e)
             }
         }
-        _ => None,
-    }
-}
-
-/// The kinds a `match` condition restricts `input.kind` to.
-fn kinds_of(h: &HExpr) -> Option<Vec<String>> {
-    match &h.kind {
-        HKind::Binary(BinOp::Eq, a, b) => {
-            let (k, other) = if is_input_kind(a) { (a, b) } else { (b, a) };
-            match (is_input_kind(k), literal(other)) {
-                (true, Some(Lit::Str(s))) => Some(vec![s]),
-                _ => None,
-            }
-        }
-        HKind::Binary(BinOp::In, a, b) if is_input_kind(a) => match &b.kind {
-            HKind::List(items) => items
-                .iter()
-                .map(|i| match literal(i) {
-                    Some(Lit::Str(s)) => Some(s),
-                    _ => None,
-                })
-                .collect(),
-            _ => None,
-        },
-        HKind::Binary(BinOp::And, a, b) => match (kinds_of(a), kinds_of(b)) {
-            (Some(x), Some(y)) => Some(x.into_iter().filter(|k| y.contains(k)).collect()),
-            (Some(x), None) | (None, Some(x)) => Some(x),
-            _ => None,
-        },
-        HKind::Binary(BinOp::Or, a, b) => match (kinds_of(a), kinds_of(b)) {
-            (Some(mut x), Some(y)) => {
-                for k in y {
-                    if !x.contains(&k) {
-                        x.push(k);
-                    }
-                }
-                Some(x)
-            }
-            _ => None,
-        },
         _ => None,
     }
 }

@@ -7,6 +7,7 @@
 //! the program is only usable when none of them is an error.
 
 mod expr;
+mod kinds;
 mod scope;
 
 use crate::ast::{self, ItemKind, MetaKind, Module, PackStmtKind, TestStmtKind};
