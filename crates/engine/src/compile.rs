@@ -120,6 +120,10 @@ pub struct CFn {
     /// only functions that are context-free too. Such a call with scalar
     /// arguments gives the same value on every resource.
     pub context_free: bool,
+    /// Context-free, and reading no param (nor a constant that reads one):
+    /// every unit, whatever its params, gets the same result from the same
+    /// arguments.
+    pub unit_free: bool,
 }
 
 #[derive(Debug)]
@@ -154,9 +158,10 @@ pub fn compile(p: &Program) -> Result<Compiled, CompileError> {
             lets: f.lets.iter().map(|(s, e)| (*s, c.expr(e))).collect(),
             body: c.expr(&f.body),
             context_free: false,
+            unit_free: false,
         })
         .collect();
-    let fns = mark_context_free(fns);
+    let mut fns = mark_context_free(fns);
     let controls = p
         .controls
         .iter()
@@ -167,7 +172,8 @@ pub fn compile(p: &Program) -> Result<Compiled, CompileError> {
             let_places: c.let_places(&ctl.body, ctl.slots),
         })
         .collect();
-    let consts = p.consts.iter().map(|k| c.expr(&k.value)).collect();
+    let consts: Vec<CExpr> = p.consts.iter().map(|k| c.expr(&k.value)).collect();
+    mark_unit_free(&mut fns, &consts);
     let param_defaults = p
         .params
         .iter()
@@ -187,54 +193,26 @@ pub fn compile(p: &Program) -> Result<Compiled, CompileError> {
 /// Marks the functions whose result depends only on their arguments (and
 /// on what stays the same for a whole run), to a fixed point over calls.
 fn mark_context_free(mut fns: Vec<CFn>) -> Vec<CFn> {
-    // Whether an expression reads the resource or the profile, calls a
-    // plugin, or calls a function not (yet) known to be context-free.
-    fn reads_context(e: &CExpr, known: &[bool]) -> bool {
-        let any = |es: &[CExpr]| es.iter().any(|x| reads_context(x, known));
-        let clauses = |cs: &[CClause]| {
-            cs.iter().any(|c| match c {
-                CClause::For(_, _, x) | CClause::If(x) => reads_context(x, known),
-            })
-        };
-        match &e.kind {
-            CKind::Input | CKind::Profile | CKind::Plugin(..) => true,
-            CKind::Lit(_) | CKind::Local(_) | CKind::Param(_) | CKind::Const(_) => false,
-            CKind::Interp(parts) => parts.iter().any(|p| match p {
-                CPart::Lit(_) => false,
-                CPart::Expr(x) => reads_context(x, known),
-            }),
-            CKind::Field(b, _) | CKind::Unary(_, b) => reads_context(b, known),
-            CKind::Index(a, b) | CKind::Binary(_, a, b) => {
-                reads_context(a, known) || reads_context(b, known)
-            }
-            CKind::Call(id, args) => {
-                !known.get(*id as usize).copied().unwrap_or(false) || any(args)
-            }
-            CKind::Builtin { args, named, .. } => {
-                any(args) || named.iter().any(|(_, x)| reads_context(x, known))
-            }
-            CKind::If(a, b, c) => {
-                reads_context(a, known) || reads_context(b, known) || reads_context(c, known)
-            }
-            CKind::List(items) => any(items),
-            CKind::Object(kvs) => kvs.iter().any(|(_, x)| reads_context(x, known)),
-            CKind::ListComp(x, cs) => reads_context(x, known) || clauses(cs),
-            CKind::ObjectComp(k, v, cs) => {
-                reads_context(k, known) || reads_context(v, known) || clauses(cs)
-            }
-            CKind::Quant(_, _, _, a, b) => reads_context(a, known) || reads_context(b, known),
-        }
-    }
     // Start from "every function is context-free" and take back any that
-    // reads context, until nothing changes (recursion stays context-free
-    // when nothing else reads context).
+    // reads context (recursion stays context-free when nothing else reads
+    // context).
     let mut known = vec![true; fns.len()];
+    take_back(&fns, &mut known, None);
+    for (f, k) in fns.iter_mut().zip(known) {
+        f.context_free = k;
+    }
+    fns
+}
+
+/// Unmarks, until nothing changes, every function in `known` whose body or
+/// `let`s read context (see [`reads_context`]).
+fn take_back(fns: &[CFn], known: &mut [bool], units: Option<&[bool]>) {
     loop {
         let mut changed = false;
         for (i, f) in fns.iter().enumerate() {
             if known.get(i).copied().unwrap_or(false)
-                && (reads_context(&f.body, &known)
-                    || f.lets.iter().any(|(_, e)| reads_context(e, &known)))
+                && (reads_context(&f.body, known, units)
+                    || f.lets.iter().any(|(_, e)| reads_context(e, known, units)))
             {
                 if let Some(k) = known.get_mut(i) {
                     *k = false;
@@ -246,10 +224,68 @@ fn mark_context_free(mut fns: Vec<CFn>) -> Vec<CFn> {
             break;
         }
     }
-    for (f, k) in fns.iter_mut().zip(known) {
-        f.context_free = k;
+}
+
+/// Whether an expression reads the resource or the profile, calls a plugin,
+/// or calls a function not (yet) known to be free of context. With `units`
+/// (which constants read no param), a param and a constant that reads one
+/// count as context too.
+fn reads_context(e: &CExpr, known: &[bool], units: Option<&[bool]>) -> bool {
+    let reads = |x: &CExpr| reads_context(x, known, units);
+    let any = |es: &[CExpr]| es.iter().any(reads);
+    let clauses = |cs: &[CClause]| {
+        cs.iter().any(|c| match c {
+            CClause::For(_, _, x) | CClause::If(x) => reads(x),
+        })
+    };
+    match &e.kind {
+        CKind::Input | CKind::Profile | CKind::Plugin(..) => true,
+        CKind::Lit(_) | CKind::Local(_) => false,
+        CKind::Param(_) => units.is_some(),
+        CKind::Const(i) => units.is_some_and(|u| !u.get(*i as usize).copied().unwrap_or(false)),
+        CKind::Interp(parts) => parts.iter().any(|p| match p {
+            CPart::Lit(_) => false,
+            CPart::Expr(x) => reads(x),
+        }),
+        CKind::Field(b, _) | CKind::Unary(_, b) => reads(b),
+        CKind::Index(a, b) | CKind::Binary(_, a, b) => reads(a) || reads(b),
+        CKind::Call(id, args) => !known.get(*id as usize).copied().unwrap_or(false) || any(args),
+        CKind::Builtin { args, named, .. } => any(args) || named.iter().any(|(_, x)| reads(x)),
+        CKind::If(a, b, c) => reads(a) || reads(b) || reads(c),
+        CKind::List(items) => any(items),
+        CKind::Object(kvs) => kvs.iter().any(|(_, x)| reads(x)),
+        CKind::ListComp(x, cs) => reads(x) || clauses(cs),
+        CKind::ObjectComp(k, v, cs) => reads(k) || reads(v) || clauses(cs),
+        CKind::Quant(_, _, _, a, b) => reads(a) || reads(b),
     }
-    fns
+}
+
+/// Marks the context-free functions that read no param, directly or through
+/// a constant or a call, to a fixed point like [`mark_context_free`].
+fn mark_unit_free(fns: &mut [CFn], consts: &[CExpr]) {
+    // Constants first: one is unit-free when it reads no param, calls
+    // nothing and reads only unit-free constants.
+    let none = vec![false; fns.len()];
+    let mut units = vec![true; consts.len()];
+    loop {
+        let mut changed = false;
+        for (i, c) in consts.iter().enumerate() {
+            if units.get(i).copied().unwrap_or(false) && reads_context(c, &none, Some(&units)) {
+                if let Some(u) = units.get_mut(i) {
+                    *u = false;
+                }
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    let mut known: Vec<bool> = fns.iter().map(|f| f.context_free).collect();
+    take_back(fns, &mut known, Some(&units));
+    for (f, k) in fns.iter_mut().zip(known) {
+        f.unit_free = k;
+    }
 }
 
 /// Compiles one expression on its own (pack `set` values, test inputs).

@@ -1,7 +1,7 @@
 //! The embedder's entry point: load policies, select packs, evaluate inputs.
 
 use crate::compile::{self, Compiled};
-use crate::eval::{Applied, Env, EvalError, Evaluator, Plugins, RawFinding};
+use crate::eval::{Applied, CommonMemo, Env, EvalError, Evaluator, Plugins, RawFinding};
 use crate::finding::{
     ControlOutcome, Error, ErrorKind, Finding, FrameworkItemRef, Identity, Level,
 };
@@ -918,8 +918,14 @@ impl Engine {
             .resources
             .par_iter()
             .fold(
-                || (Acc::new(nunits * ncontrols, opts.profile), make()),
-                |(mut acc, mut evs), r| {
+                || {
+                    (
+                        Acc::new(nunits * ncontrols, opts.profile),
+                        make(),
+                        CommonMemo::default(),
+                    )
+                },
+                |(mut acc, mut evs, mut common), r| {
                     self.evaluate_resource(
                         sel,
                         inputs,
@@ -929,15 +935,16 @@ impl Engine {
                         r,
                         ncontrols,
                         opts.by_kind,
+                        &mut common,
                         &mut acc,
                     );
                     if let Some(p) = &opts.progress {
                         p.evaluated_one();
                     }
-                    (acc, evs)
+                    (acc, evs, common)
                 },
             )
-            .map(|(acc, _)| acc)
+            .map(|(acc, _, _)| acc)
             .reduce(|| Acc::new(nunits * ncontrols, opts.profile), Acc::merge);
         let mut report = Report {
             findings: acc.findings,
@@ -997,10 +1004,38 @@ impl Engine {
         r: &'a Resource,
         ncontrols: usize,
         by_kind: bool,
+        common: &mut CommonMemo<'a>,
         acc: &mut Acc,
     ) {
         let kind = r.kind();
         for ((ui, unit), ev) in sel.units.iter().enumerate().zip(evs.iter_mut()) {
+            // The memo of unit-free calls goes to this unit's evaluator for
+            // its turn, and comes back for the next unit.
+            ev.swap_common(common);
+            self.evaluate_unit(
+                ui, unit, inputs, inv, spend, ev, r, kind, ncontrols, by_kind, acc,
+            );
+            ev.swap_common(common);
+        }
+    }
+
+    /// Runs one unit's controls over one resource.
+    #[allow(clippy::too_many_arguments)]
+    fn evaluate_unit<'a>(
+        &self,
+        ui: usize,
+        unit: &Unit,
+        inputs: &'a Inputs,
+        inv: &Inventory<'a>,
+        spend: &Spend,
+        ev: &mut Evaluator<'_, 'a>,
+        r: &'a Resource,
+        kind: &str,
+        ncontrols: usize,
+        by_kind: bool,
+        acc: &mut Acc,
+    ) {
+        {
             ev.set_profile(None);
             let mut run = Run {
                 unit,
@@ -1022,13 +1057,13 @@ impl Engine {
             };
             self.run_controls(ev, &mut run, controls, acc);
             let Some(fid) = unit.profile_fn else {
-                continue;
+                return;
             };
             let profiles = match ev.call_fn_value(fid, Val::Node(r.root())) {
                 Ok(v) => self.profiles(&v, unit.range),
                 Err(e) => {
                     self.eval_error(acc, inputs, r, None, *e);
-                    continue;
+                    return;
                 }
             };
             for p in profiles {

@@ -1,6 +1,7 @@
 //! Calls of context-free functions with scalar arguments are remembered
 //! across resources; a result that holds a document node is not, so a
-//! finding never points into another resource.
+//! finding never points into another resource. Calls that read no param
+//! are remembered across the packs of a run, and only those.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 
@@ -66,4 +67,118 @@ fn shared_results_stay_with_their_resource() {
             assert_eq!(f.message, "Pod/nginx NGINX!");
         }
     }
+}
+
+/// Two packs over the same controls with different params: a function
+/// that reads a param (directly, through a constant or through a call)
+/// answers each pack for itself, while one that reads none is worked out
+/// once for both.
+const UNITS: &str = r#"package units
+
+param blocked: list<string> = []
+let blocked_too = blocked
+
+/// Reads no param: the same answer in every pack.
+fn heavy(r) = len([c for c in r.spec.containers if c.image == "nginx"]) > 0
+fn via_param(r) = r.metadata.name in blocked
+fn via_const(r) = r.metadata.name in blocked_too
+fn via_call(r) = via_param(r)
+
+control by_param {
+  title "param"
+  severity low
+  match input.kind == "Pod"
+  deny when via_param(input) message "param"
+}
+
+control by_const {
+  title "const"
+  severity low
+  match input.kind == "Pod"
+  deny when via_const(input) message "const"
+}
+
+control by_call {
+  title "call"
+  severity low
+  match input.kind == "Pod"
+  deny when via_call(input) message "call"
+}
+
+control by_heavy {
+  title "heavy"
+  severity low
+  match input.kind == "Pod"
+  deny when heavy(input) message "heavy"
+}
+
+pack first {
+  version "1.0.0"
+  include units.*
+  set blocked = ["x"]
+}
+
+pack second {
+  version "1.0.0"
+  include units.*
+  set blocked = ["y"]
+}
+"#;
+
+#[test]
+fn packs_share_only_what_reads_no_param() {
+    let engine = EngineBuilder::std_only()
+        .policy("units.ward", UNITS)
+        .build()
+        .expect("the policy checks");
+    let packs: Vec<ward_engine::PackRef> = ["first", "second"]
+        .iter()
+        .map(|n| ward_engine::PackRef {
+            name: n.to_string(),
+            version: None,
+        })
+        .collect();
+    let selection = engine
+        .select(&packs, false, &[])
+        .expect("the selection is valid");
+    let mut inputs = Inputs::default();
+    inputs.add_text(
+        "x.yaml",
+        "kind: Pod\nmetadata:\n  name: x\nspec:\n  containers:\n    - image: busybox\n    - image: nginx\n",
+        &LoadOptions::default(),
+    );
+    let report = engine.evaluate(&selection, &inputs, &EvalOptions::default());
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    let mut got: Vec<(String, String)> = report
+        .findings
+        .iter()
+        .map(|f| (f.pack.to_string(), f.message.clone()))
+        .collect();
+    got.sort();
+    let want: Vec<(String, String)> = [
+        ("first", "call"),
+        ("first", "const"),
+        ("first", "heavy"),
+        ("first", "param"),
+        ("second", "heavy"),
+    ]
+    .iter()
+    .map(|(p, m)| (p.to_string(), m.to_string()))
+    .collect();
+    assert_eq!(got, want);
+    // The second pack reads `heavy`'s answer from the first.
+    let steps = |pack: &str| {
+        report
+            .outcomes
+            .iter()
+            .find(|o| o.pack == pack && o.control == "units.by_heavy")
+            .map(|o| o.steps)
+            .expect("an outcome")
+    };
+    assert!(
+        steps("second") < steps("first"),
+        "{} vs {}",
+        steps("second"),
+        steps("first")
+    );
 }

@@ -130,11 +130,27 @@ pub struct Evaluator<'p, 'a> {
     memo: rustc_hash::FxHashMap<MemoKey, Val<'a>>,
     /// The resource the memo belongs to.
     memo_for: Option<(usize, u32)>,
+    /// Results of unit-free calls on this resource, handed from unit to
+    /// unit (see [`Evaluator::swap_common`]).
+    common: CommonMemo<'a>,
     /// Results of context-free function calls with scalar arguments, kept
     /// across resources: the same image, environment variable or quantity
     /// is judged once per thread, not once per resource.
     shared: rustc_hash::FxHashMap<SharedKey<'a>, Val<'a>>,
 }
+
+/// Results of calls whose value is the same in every unit (see
+/// `CFn::unit_free`), for one resource: the packs of a run ask `pod_spec`
+/// or `namespace_of` of a resource once between them, not once each.
+#[derive(Default, Debug)]
+pub struct CommonMemo<'a> {
+    memo: rustc_hash::FxHashMap<MemoKey, Val<'a>>,
+    /// The resource the results belong to.
+    of: Option<(usize, u32)>,
+}
+
+/// How many results a per-resource memo holds.
+const MEMO_CAP: usize = 4096;
 
 /// How many results the cross-resource memo holds before it starts over.
 const SHARED_MEMO_CAP: usize = 1 << 16;
@@ -300,6 +316,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
             control: usize::MAX,
             memo: Default::default(),
             memo_for: None,
+            common: CommonMemo::default(),
             shared: Default::default(),
         }
     }
@@ -311,7 +328,18 @@ impl<'p, 'a> Evaluator<'p, 'a> {
             self.memo.clear();
             self.memo_for = Some(key);
         }
+        if self.common.of != Some(key) {
+            self.common.memo.clear();
+            self.common.of = Some(key);
+        }
         self.input = Val::Node(input);
+    }
+
+    /// Exchanges the memo of unit-free calls with `other`: a thread's
+    /// evaluators (one per unit) pass one memo along as they take turns on
+    /// a resource.
+    pub fn swap_common(&mut self, other: &mut CommonMemo<'a>) {
+        std::mem::swap(&mut self.common, other);
     }
 
     /// Evaluates with this profile instead of the unit's.
@@ -848,7 +876,12 @@ impl<'p, 'a> Evaluator<'p, 'a> {
             .then(|| arg_keys(&given, ArgKey::None, ArgKey::of))
             .flatten()
             .map(|args| MemoKey { function: id, args });
-        if let Some(v) = key.as_ref().and_then(|k| self.memo.get(k)) {
+        let memo = if f.unit_free {
+            &self.common.memo
+        } else {
+            &self.memo
+        };
+        if let Some(v) = key.as_ref().and_then(|k| memo.get(k)) {
             return Ok(v.clone());
         }
         // A context-free function with scalar arguments gives the same value
@@ -875,10 +908,15 @@ impl<'p, 'a> Evaluator<'p, 'a> {
         })();
         self.base = old;
         self.stack.truncate(new_base);
-        if let (Some(k), Ok(v)) = (key, &result)
-            && self.memo.len() < 4096
-        {
-            self.memo.insert(k, v.clone());
+        if let (Some(k), Ok(v)) = (key, &result) {
+            let memo = if f.unit_free {
+                &mut self.common.memo
+            } else {
+                &mut self.memo
+            };
+            if memo.len() < MEMO_CAP {
+                memo.insert(k, v.clone());
+            }
         }
         if let (Some(k), Ok(v)) = (shared, &result)
             && portable(v)
