@@ -1,7 +1,7 @@
 //! The embedder's entry point: load policies, select packs, evaluate inputs.
 
 use crate::compile::{self, Compiled};
-use crate::eval::{Applied, CommonMemo, Env, EvalError, Evaluator, Plugins, RawFinding};
+use crate::eval::{Applied, Env, EvalError, Evaluator, Plugins, RawFinding, ResourceMemo};
 use crate::finding::{
     ControlOutcome, Error, ErrorKind, Finding, FrameworkItemRef, Identity, Level,
 };
@@ -401,7 +401,7 @@ pub struct Unit {
     pub range: Option<ward_lang::hir::ProfileRange>,
     by_kind: HashMap<String, Vec<usize>>,
     any_kind: Vec<usize>,
-    /// Every control, in program order, whatever its kinds.
+    /// Every control, in the pack's order, whatever its kinds.
     every: Vec<usize>,
     /// The pack's name, shared by its findings.
     pack_name: Arc<str>,
@@ -413,7 +413,7 @@ impl Unit {
         self.by_kind.get(kind).unwrap_or(&self.any_kind)
     }
 
-    /// Every control of the unit, in program order, whatever kinds its
+    /// Every control of the unit, in the pack's order, whatever kinds its
     /// `match` allows.
     pub fn every_control(&self) -> &[usize] {
         &self.every
@@ -922,7 +922,7 @@ impl Engine {
                     (
                         Acc::new(nunits * ncontrols, opts.profile),
                         make(),
-                        CommonMemo::default(),
+                        ResourceMemo::default(),
                     )
                 },
                 |(mut acc, mut evs, mut common), r| {
@@ -1004,7 +1004,7 @@ impl Engine {
         r: &'a Resource,
         ncontrols: usize,
         by_kind: bool,
-        common: &mut CommonMemo<'a>,
+        common: &mut ResourceMemo<'a>,
         acc: &mut Acc,
     ) {
         let kind = r.kind();
@@ -1035,52 +1035,50 @@ impl Engine {
         by_kind: bool,
         acc: &mut Acc,
     ) {
-        {
-            ev.set_profile(None);
-            let mut run = Run {
-                unit,
-                inv,
-                spend,
-                slot: ui * ncontrols,
-                inputs,
-                r,
-                seen: HashSet::new(),
-                mode: None,
-                who: None,
-            };
-            // The pack's own controls run once; a `profile from` pack then
-            // runs each level's controls for each profile of the resource.
-            let controls = if by_kind {
-                unit.controls_for(kind)
-            } else {
-                unit.every_control()
-            };
-            self.run_controls(ev, &mut run, controls, acc);
-            let Some(fid) = unit.profile_fn else {
+        ev.set_profile(None);
+        let mut run = Run {
+            unit,
+            inv,
+            spend,
+            slot: ui * ncontrols,
+            inputs,
+            r,
+            seen: HashSet::new(),
+            mode: None,
+            who: None,
+        };
+        // The pack's own controls run once; a `profile from` pack then
+        // runs each level's controls for each profile of the resource.
+        let controls = if by_kind {
+            unit.controls_for(kind)
+        } else {
+            unit.every_control()
+        };
+        self.run_controls(ev, &mut run, controls, acc);
+        let Some(fid) = unit.profile_fn else {
+            return;
+        };
+        let profiles = match ev.call_fn_value(fid, Val::Node(r.root())) {
+            Ok(v) => self.profiles(&v, unit.range),
+            Err(e) => {
+                self.eval_error(acc, inputs, r, None, *e);
                 return;
-            };
-            let profiles = match ev.call_fn_value(fid, Val::Node(r.root())) {
-                Ok(v) => self.profiles(&v, unit.range),
-                Err(e) => {
-                    self.eval_error(acc, inputs, r, None, *e);
-                    return;
-                }
-            };
-            for p in profiles {
-                let controls = self.controls_at(unit, &p.level, p.version, by_kind.then_some(kind));
-                let mut prof = vec![
-                    (Arc::from("name"), Val::str(&unit.pack)),
-                    (Arc::from("level"), Val::str(&p.level)),
-                    (Arc::from("mode"), Val::str(&p.mode)),
-                ];
-                prof.push((
-                    Arc::from("version"),
-                    p.version.map(Val::Version).unwrap_or(Val::Missing),
-                ));
-                ev.set_profile(Some(Val::Obj(Arc::new(prof))));
-                run.mode = Some(p);
-                self.run_controls(ev, &mut run, &controls, acc);
             }
+        };
+        for p in profiles {
+            let controls = self.controls_at(unit, &p.level, p.version, by_kind.then_some(kind));
+            let mut prof = vec![
+                (Arc::from("name"), Val::str(&unit.pack)),
+                (Arc::from("level"), Val::str(&p.level)),
+                (Arc::from("mode"), Val::str(&p.mode)),
+            ];
+            prof.push((
+                Arc::from("version"),
+                p.version.map(Val::Version).unwrap_or(Val::Missing),
+            ));
+            ev.set_profile(Some(Val::Obj(Arc::new(prof))));
+            run.mode = Some(p);
+            self.run_controls(ev, &mut run, &controls, acc);
         }
     }
 

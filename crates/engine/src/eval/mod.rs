@@ -126,31 +126,51 @@ pub struct Evaluator<'p, 'a> {
     profile: Option<Val<'static>>,
     /// The control being run, for `at` through `let`s.
     control: usize,
-    /// Results of pure function calls on this resource, by arguments.
-    memo: rustc_hash::FxHashMap<MemoKey, Val<'a>>,
-    /// The resource the memo belongs to.
-    memo_for: Option<(usize, u32)>,
+    /// Results of this unit's pure function calls on this resource.
+    memo: ResourceMemo<'a>,
     /// Results of unit-free calls on this resource, handed from unit to
     /// unit (see [`Evaluator::swap_common`]).
-    common: CommonMemo<'a>,
+    common: ResourceMemo<'a>,
     /// Results of context-free function calls with scalar arguments, kept
     /// across resources: the same image, environment variable or quantity
     /// is judged once per thread, not once per resource.
     shared: rustc_hash::FxHashMap<SharedKey<'a>, Val<'a>>,
 }
 
-/// Results of calls whose value is the same in every unit (see
-/// `CFn::unit_free`), for one resource: the packs of a run ask `pod_spec`
-/// or `namespace_of` of a resource once between them, not once each.
+/// Results of pure function calls on one resource, by arguments. An
+/// evaluator keeps one for its unit's functions; the evaluators of a thread
+/// pass one around for the functions whose value is the same in every unit
+/// (see `CFn::unit_free`), so the packs of a run ask `pod_spec` or
+/// `namespace_of` of a resource once between them, not once each.
 #[derive(Default, Debug)]
-pub struct CommonMemo<'a> {
-    memo: rustc_hash::FxHashMap<MemoKey, Val<'a>>,
+pub struct ResourceMemo<'a> {
+    results: rustc_hash::FxHashMap<MemoKey, Val<'a>>,
     /// The resource the results belong to.
     of: Option<(usize, u32)>,
 }
 
-/// How many results a per-resource memo holds.
-const MEMO_CAP: usize = 4096;
+impl<'a> ResourceMemo<'a> {
+    /// How many results it holds at most.
+    const CAP: usize = 4096;
+
+    /// Starts on a resource: results of another resource go.
+    fn enter(&mut self, resource: (usize, u32)) {
+        if self.of != Some(resource) {
+            self.results.clear();
+            self.of = Some(resource);
+        }
+    }
+
+    fn get(&self, key: &MemoKey) -> Option<&Val<'a>> {
+        self.results.get(key)
+    }
+
+    fn insert(&mut self, key: MemoKey, v: Val<'a>) {
+        if self.results.len() < Self::CAP {
+            self.results.insert(key, v);
+        }
+    }
+}
 
 /// How many results the cross-resource memo holds before it starts over.
 const SHARED_MEMO_CAP: usize = 1 << 16;
@@ -314,9 +334,8 @@ impl<'p, 'a> Evaluator<'p, 'a> {
             regex_cache: Default::default(),
             profile: None,
             control: usize::MAX,
-            memo: Default::default(),
-            memo_for: None,
-            common: CommonMemo::default(),
+            memo: ResourceMemo::default(),
+            common: ResourceMemo::default(),
             shared: Default::default(),
         }
     }
@@ -324,21 +343,15 @@ impl<'p, 'a> Evaluator<'p, 'a> {
     /// Starts work on a resource: memoised calls of another resource go.
     fn enter(&mut self, input: NodeRef<'a>) {
         let key = (std::ptr::from_ref(input.doc) as usize, input.id);
-        if self.memo_for != Some(key) {
-            self.memo.clear();
-            self.memo_for = Some(key);
-        }
-        if self.common.of != Some(key) {
-            self.common.memo.clear();
-            self.common.of = Some(key);
-        }
+        self.memo.enter(key);
+        self.common.enter(key);
         self.input = Val::Node(input);
     }
 
     /// Exchanges the memo of unit-free calls with `other`: a thread's
     /// evaluators (one per unit) pass one memo along as they take turns on
     /// a resource.
-    pub fn swap_common(&mut self, other: &mut CommonMemo<'a>) {
+    pub fn swap_common(&mut self, other: &mut ResourceMemo<'a>) {
         std::mem::swap(&mut self.common, other);
     }
 
@@ -877,7 +890,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
             .flatten()
             .map(|args| MemoKey { function: id, args });
         let memo = if f.unit_free {
-            &self.common.memo
+            &self.common
         } else {
             &self.memo
         };
@@ -910,13 +923,11 @@ impl<'p, 'a> Evaluator<'p, 'a> {
         self.stack.truncate(new_base);
         if let (Some(k), Ok(v)) = (key, &result) {
             let memo = if f.unit_free {
-                &mut self.common.memo
+                &mut self.common
             } else {
                 &mut self.memo
             };
-            if memo.len() < MEMO_CAP {
-                memo.insert(k, v.clone());
-            }
+            memo.insert(k, v.clone());
         }
         if let (Some(k), Ok(v)) = (shared, &result)
             && portable(v)

@@ -187,20 +187,29 @@ fn join(a: Kinds, b: Kinds) -> Kinds {
 
 #[cfg(test)]
 mod tests {
+    use crate::check::Checked;
+    use crate::diagnostic::Diagnostic;
     use crate::span::FileId;
 
-    /// The kinds inferred for each control of one module, by name.
-    fn kinds(src: &str) -> Vec<(String, Option<Vec<String>>)> {
+    /// One module checked on its own, and its errors.
+    fn check(src: &str) -> (Checked, Vec<Diagnostic>) {
         let module = match crate::parser::parse(FileId(0), src) {
             Ok(m) => m,
             Err(e) => panic!("{e:?}"),
         };
         let checked = crate::check::check(&[module]);
-        let errors: Vec<_> = checked
+        let errors = checked
             .diagnostics
             .iter()
             .filter(|d| d.is_error())
+            .cloned()
             .collect();
+        (checked, errors)
+    }
+
+    /// The kinds inferred for each control of one module, by name.
+    fn kinds(src: &str) -> Vec<(String, Option<Vec<String>>)> {
+        let (checked, errors) = check(src);
         assert!(errors.is_empty(), "{errors:?}");
         checked
             .program
@@ -316,16 +325,7 @@ control c {
   deny when input.kind == "Service" message "never"
 }
 "#;
-        let module = match crate::parser::parse(FileId(0), src) {
-            Ok(m) => m,
-            Err(e) => panic!("{e:?}"),
-        };
-        let checked = crate::check::check(&[module]);
-        let d: Vec<_> = checked
-            .diagnostics
-            .iter()
-            .filter(|d| d.is_error())
-            .collect();
+        let (_, d) = check(src);
         assert_eq!(d.len(), 1, "{d:?}");
         assert_eq!(d[0].code, "never-holds");
         assert_eq!(
