@@ -149,7 +149,7 @@ pub struct Compiled {
 /// Compiles every function, control, constant and param default.
 pub fn compile(p: &Program) -> Result<Compiled, CompileError> {
     let mut c = Compiler { errors: Vec::new() };
-    let fns = p
+    let mut fns: Vec<CFn> = p
         .fns
         .iter()
         .map(|f| CFn {
@@ -161,7 +161,7 @@ pub fn compile(p: &Program) -> Result<Compiled, CompileError> {
             unit_free: false,
         })
         .collect();
-    let mut fns = mark_context_free(fns);
+    mark_context_free(&mut fns);
     let controls = p
         .controls
         .iter()
@@ -192,28 +192,26 @@ pub fn compile(p: &Program) -> Result<Compiled, CompileError> {
 
 /// Marks the functions whose result depends only on their arguments (and
 /// on what stays the same for a whole run), to a fixed point over calls.
-fn mark_context_free(mut fns: Vec<CFn>) -> Vec<CFn> {
+fn mark_context_free(fns: &mut [CFn]) {
     // Start from "every function is context-free" and take back any that
     // reads context (recursion stays context-free when nothing else reads
     // context).
     let mut known = vec![true; fns.len()];
-    take_back(&fns, &mut known, None);
+    take_back(&mut known, |i, known| {
+        fns.get(i).is_some_and(|f| fn_reads_context(f, known, None))
+    });
     for (f, k) in fns.iter_mut().zip(known) {
         f.context_free = k;
     }
-    fns
 }
 
-/// Unmarks, until nothing changes, every function in `known` whose body or
-/// `let`s read context (see [`reads_context`]).
-fn take_back(fns: &[CFn], known: &mut [bool], units: Option<&[bool]>) {
+/// Unmarks, until nothing changes, every item marked in `known` that
+/// `reads` says depends on something unmarked.
+fn take_back(known: &mut [bool], reads: impl Fn(usize, &[bool]) -> bool) {
     loop {
         let mut changed = false;
-        for (i, f) in fns.iter().enumerate() {
-            if known.get(i).copied().unwrap_or(false)
-                && (reads_context(&f.body, known, units)
-                    || f.lets.iter().any(|(_, e)| reads_context(e, known, units)))
-            {
+        for i in 0..known.len() {
+            if known.get(i).copied().unwrap_or(false) && reads(i, known) {
                 if let Some(k) = known.get_mut(i) {
                     *k = false;
                 }
@@ -224,6 +222,13 @@ fn take_back(fns: &[CFn], known: &mut [bool], units: Option<&[bool]>) {
             break;
         }
     }
+}
+
+/// Whether a function's body or `let`s read context (see
+/// [`reads_context`]).
+fn fn_reads_context(f: &CFn, known: &[bool], units: Option<&[bool]>) -> bool {
+    reads_context(&f.body, known, units)
+        || f.lets.iter().any(|(_, e)| reads_context(e, known, units))
 }
 
 /// Whether an expression reads the resource or the profile, calls a plugin,
@@ -267,22 +272,16 @@ fn mark_unit_free(fns: &mut [CFn], consts: &[CExpr]) {
     // nothing and reads only unit-free constants.
     let none = vec![false; fns.len()];
     let mut units = vec![true; consts.len()];
-    loop {
-        let mut changed = false;
-        for (i, c) in consts.iter().enumerate() {
-            if units.get(i).copied().unwrap_or(false) && reads_context(c, &none, Some(&units)) {
-                if let Some(u) = units.get_mut(i) {
-                    *u = false;
-                }
-                changed = true;
-            }
-        }
-        if !changed {
-            break;
-        }
-    }
+    take_back(&mut units, |i, units| {
+        consts
+            .get(i)
+            .is_some_and(|c| reads_context(c, &none, Some(units)))
+    });
     let mut known: Vec<bool> = fns.iter().map(|f| f.context_free).collect();
-    take_back(fns, &mut known, Some(&units));
+    take_back(&mut known, |i, known| {
+        fns.get(i)
+            .is_some_and(|f| fn_reads_context(f, known, Some(&units)))
+    });
     for (f, k) in fns.iter_mut().zip(known) {
         f.unit_free = k;
     }

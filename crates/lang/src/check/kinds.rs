@@ -30,7 +30,15 @@ enum Bound {
 /// The kinds a `match` condition can hold for: outside them it is never
 /// `true`. `None` when it restricts nothing the analysis can see.
 pub(super) fn of_match(program: &Program, cond: &HExpr) -> Kinds {
-    Flow { program }.holds(cond, &[], 0)
+    Flow { program }.kinds(Ask::True, cond, &[], 0)
+}
+
+/// What the analysis asks of an expression: outside which kinds it is
+/// never `true`, or always unset (missing or `null`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Ask {
+    True,
+    Set,
 }
 
 struct Flow<'p> {
@@ -38,57 +46,36 @@ struct Flow<'p> {
 }
 
 impl Flow<'_> {
-    /// Kinds outside which `e` is never `true`.
-    fn holds(&self, e: &HExpr, env: &[Bound], depth: u32) -> Kinds {
-        match &e.kind {
-            HKind::Null | HKind::Bool(false) => Some(Vec::new()),
-            HKind::Binary(BinOp::And, a, b) => {
-                meet(self.holds(a, env, depth), self.holds(b, env, depth))
+    /// The kinds outside which `e` is never what `ask` asks.
+    fn kinds(&self, ask: Ask, e: &HExpr, env: &[Bound], depth: u32) -> Kinds {
+        let of = |ask, x| self.kinds(ask, x, env, depth);
+        match (ask, &e.kind) {
+            // `null` is neither true nor set.
+            (_, HKind::Null) | (Ask::True, HKind::Bool(false)) => Some(Vec::new()),
+            (_, HKind::If(c, t, f)) => join(meet(of(Ask::True, c), of(ask, t)), of(ask, f)),
+            (_, HKind::Call(id, args)) => {
+                let (f, inner) = self.enter(*id, args, env, depth)?;
+                self.kinds(ask, &f.body, &inner, depth + 1)
             }
-            HKind::Binary(BinOp::Or, a, b) => {
-                join(self.holds(a, env, depth), self.holds(b, env, depth))
-            }
-            HKind::Binary(BinOp::Eq, a, b) => {
+            (Ask::True, HKind::Binary(BinOp::And, a, b)) => meet(of(ask, a), of(ask, b)),
+            (Ask::True, HKind::Binary(BinOp::Or, a, b)) => join(of(ask, a), of(ask, b)),
+            (Ask::True, HKind::Binary(BinOp::Eq, a, b)) => {
                 let (k, other) = if self.is_kind(a, env) { (a, b) } else { (b, a) };
                 match (self.is_kind(k, env), &other.kind) {
                     (true, HKind::Str(s)) => Some(vec![s.clone()]),
                     _ => None,
                 }
             }
-            HKind::Binary(BinOp::In, a, b) if self.is_kind(a, env) => self.strs(b, env, depth),
-            HKind::Builtin(Builtin::Exists, args, _) => match args.as_slice() {
-                [x] => self.present(x, env, depth),
+            (Ask::True, HKind::Binary(BinOp::In, a, b)) if self.is_kind(a, env) => {
+                self.strs(b, env, depth)
+            }
+            (Ask::True, HKind::Builtin(Builtin::Exists, args, _)) => match args.as_slice() {
+                [x] => of(Ask::Set, x),
                 _ => None,
             },
-            HKind::If(c, t, f) => join(
-                meet(self.holds(c, env, depth), self.holds(t, env, depth)),
-                self.holds(f, env, depth),
-            ),
-            HKind::Call(id, args) => {
-                let (f, inner) = self.enter(*id, args, env, depth)?;
-                self.holds(&f.body, &inner, depth + 1)
-            }
-            _ => None,
-        }
-    }
-
-    /// Kinds outside which `e` is always unset (missing or `null`).
-    fn present(&self, e: &HExpr, env: &[Bound], depth: u32) -> Kinds {
-        match &e.kind {
-            HKind::Null => Some(Vec::new()),
             // A field or item of an unset value is missing.
-            HKind::Field(base, _) | HKind::Index(base, _) => self.present(base, env, depth),
-            HKind::Binary(BinOp::Coalesce, a, b) => {
-                join(self.present(a, env, depth), self.present(b, env, depth))
-            }
-            HKind::If(c, t, f) => join(
-                meet(self.holds(c, env, depth), self.present(t, env, depth)),
-                self.present(f, env, depth),
-            ),
-            HKind::Call(id, args) => {
-                let (f, inner) = self.enter(*id, args, env, depth)?;
-                self.present(&f.body, &inner, depth + 1)
-            }
+            (Ask::Set, HKind::Field(base, _) | HKind::Index(base, _)) => of(ask, base),
+            (Ask::Set, HKind::Binary(BinOp::Coalesce, a, b)) => join(of(ask, a), of(ask, b)),
             _ => None,
         }
     }
