@@ -91,6 +91,7 @@ pub fn run(a: Args, color: bool, ecolor: bool) -> u8 {
         }
     }
     let engine = ready.engine;
+    let started = std::time::Instant::now();
     let text = match a.format {
         // Streamed: the report of a large export is hundreds of megabytes.
         Format::Json => {
@@ -127,6 +128,12 @@ pub fn run(a: Args, color: bool, ecolor: bool) -> u8 {
     {
         output::error(ecolor, &e);
         return exit::ERROR;
+    }
+    if a.setup.profile {
+        eprintln!(
+            "profile: wrote the report in {:.1} ms",
+            started.elapsed().as_secs_f64() * 1e3
+        );
     }
     let code = if !report.errors.is_empty() {
         exit::ERROR

@@ -3,6 +3,7 @@
 
 use crate::engine::Report;
 use crate::finding::Level;
+use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -81,12 +82,93 @@ pub fn render(r: &Report) -> String {
 /// Writes the report to `w` as [`render`] would return it, without holding
 /// the text: on a 100,000-resource export the report is hundreds of
 /// megabytes.
+///
+/// The findings, nearly all of the text, are turned into text in parallel,
+/// a window of chunks at a time, while the window before is written: the
+/// serialising is spread over the cores and the writing overlaps it, and
+/// only two windows of text are held at once.
 pub fn write(r: &Report, w: impl std::io::Write) -> std::io::Result<()> {
     use std::io::Write;
     let mut w = std::io::BufWriter::with_capacity(1 << 16, w);
-    serde_json::to_writer_pretty(&mut w, &out(r))?;
+    // The report around its findings: serialised with none, then split
+    // where they go. `ward` (a fixed string) comes first, so the first
+    // `"findings": []` is the field.
+    let mut frame = out(r);
+    frame.findings = &[];
+    let frame = serde_json::to_vec_pretty(&frame)?;
+    const EMPTY: &[u8] = b"\"findings\": []";
+    let Some(at) = frame.windows(EMPTY.len()).position(|x| x == EMPTY) else {
+        return Err(std::io::Error::other("the report has no findings field"));
+    };
+    let (head, tail) = frame.split_at(at + EMPTY.len() - 1);
+    w.write_all(head)?;
+    if !r.findings.is_empty() {
+        let window = CHUNK * rayon::current_num_threads().max(1) * 2;
+        let mut ready: Vec<Vec<u8>> = Vec::new();
+        let mut first = true;
+        for part in r.findings.chunks(window) {
+            // The writer stays on this thread (standard output cannot
+            // move); the next window is serialised meanwhile.
+            let next = std::thread::scope(|s| {
+                let next = s.spawn(|| {
+                    part.par_chunks(CHUNK)
+                        .map(findings_text)
+                        .collect::<std::io::Result<Vec<_>>>()
+                });
+                write_findings(&mut w, &ready, &mut first)?;
+                next.join()
+                    .unwrap_or_else(|_| Err(std::io::Error::other("serialising findings failed")))
+            })?;
+            ready = next;
+        }
+        write_findings(&mut w, &ready, &mut first)?;
+        w.write_all(b"\n  ")?;
+    }
+    w.write_all(tail)?;
     w.write_all(b"\n")?;
     w.flush()
+}
+
+/// Findings per chunk turned into text by one task.
+const CHUNK: usize = 2048;
+
+/// Around the text of a chunk of findings, what `findings_text` takes off.
+const CHUNK_HEAD: &[u8] = b"{\n  \"findings\": [";
+const CHUNK_TAIL: &[u8] = b"\n  ]\n}";
+
+/// A chunk of findings serialised as a report's only field, so that each
+/// finding is on its own lines at the indent it has in the report.
+fn findings_text(chunk: &[crate::finding::Finding]) -> std::io::Result<Vec<u8>> {
+    #[derive(Serialize)]
+    struct Wrap<'a> {
+        findings: &'a [crate::finding::Finding],
+    }
+    let mut text = Vec::with_capacity(chunk.len() * 1536);
+    serde_json::to_writer_pretty(&mut text, &Wrap { findings: chunk })?;
+    if !(text.starts_with(CHUNK_HEAD) && text.ends_with(CHUNK_TAIL)) {
+        return Err(std::io::Error::other("unexpected findings text"));
+    }
+    Ok(text)
+}
+
+/// Writes the findings of serialised chunks, with the commas between
+/// them: everything between the array's `[` and its closing line.
+fn write_findings(
+    w: &mut impl std::io::Write,
+    chunks: &[Vec<u8>],
+    first: &mut bool,
+) -> std::io::Result<()> {
+    for c in chunks {
+        if !*first {
+            w.write_all(b",")?;
+        }
+        *first = false;
+        let body = c
+            .get(CHUNK_HEAD.len()..c.len() - CHUNK_TAIL.len())
+            .unwrap_or_default();
+        w.write_all(body)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -110,5 +192,53 @@ mod tests {
         let mut out = Vec::new();
         assert!(super::write(&report, &mut out).is_ok());
         assert_eq!(String::from_utf8_lossy(&out), super::render(&report) + "\n");
+    }
+
+    /// Enough findings for several windows of several chunks, and a last
+    /// chunk that is not full: the commas between chunks and windows, and
+    /// the lines around them, are where a parallel writer goes wrong.
+    #[test]
+    fn findings_written_in_parallel_read_as_one_array() {
+        let Ok(engine) = crate::EngineBuilder::new().build() else {
+            panic!("the built-in packs build");
+        };
+        let Ok(sel) = engine.select(&engine.default_packs(), false, &[]) else {
+            panic!("the default packs select");
+        };
+        let mut inputs = crate::Inputs::default();
+        inputs.add_text(
+            "pod.yaml",
+            "kind: Pod\nmetadata:\n  name: p\nspec:\n  hostNetwork: true\n  containers: [{name: a, image: nginx}]\n",
+            &crate::LoadOptions::default(),
+        );
+        let mut report = engine.evaluate(&sel, &inputs, &crate::EvalOptions::default());
+        let one = report.findings.clone();
+        let want = super::CHUNK * rayon::current_num_threads().max(1) * 5 + 7;
+        let mut i = 0;
+        while report.findings.len() < want {
+            let mut f = one[i % one.len()].clone();
+            f.message = format!("{} #{i}", f.message);
+            report.findings.push(f);
+            i += 1;
+        }
+        let mut out = Vec::new();
+        assert!(super::write(&report, &mut out).is_ok());
+        assert_eq!(String::from_utf8_lossy(&out), super::render(&report) + "\n");
+        let Ok(v) = serde_json::from_slice::<serde_json::Value>(&out) else {
+            panic!("the report is JSON");
+        };
+        assert_eq!(
+            v["findings"].as_array().map(Vec::len),
+            Some(report.findings.len())
+        );
+    }
+
+    #[test]
+    fn a_report_without_findings_has_an_empty_array() {
+        let report = crate::engine::Report::default();
+        let mut out = Vec::new();
+        assert!(super::write(&report, &mut out).is_ok());
+        assert_eq!(String::from_utf8_lossy(&out), super::render(&report) + "\n");
+        assert!(String::from_utf8_lossy(&out).contains("\"findings\": [],"));
     }
 }
