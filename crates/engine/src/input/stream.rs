@@ -266,26 +266,40 @@ pub fn looks_like_list(head: &[u8]) -> bool {
 
 /// Reads a list export block by block. `None` when the file turns out not
 /// to be a list object (the caller reads it whole instead).
-pub fn read_list(reader: &mut impl Read, opts: &JsonOptions) -> std::io::Result<Option<Streamed>> {
+pub fn read_list(
+    reader: &mut (impl Read + Send),
+    opts: &JsonOptions,
+) -> std::io::Result<Option<Streamed>> {
+    read_blocks(reader, opts, BLOCK)
+}
+
+/// [`read_list`] with blocks of a given size.
+fn read_blocks(
+    reader: &mut (impl Read + Send),
+    opts: &JsonOptions,
+    size: usize,
+) -> std::io::Result<Option<Streamed>> {
     let mut scanner = Scanner::new();
-    let mut buf: Vec<u8> = Vec::with_capacity(BLOCK * 2);
+    let mut buf: Vec<u8> = Vec::with_capacity(size * 2);
     // The file offset of buf[0].
     let mut base: u64 = 0;
     let mut docs: Vec<Doc> = Vec::new();
     let mut errors: Vec<JsonError> = Vec::new();
     let mut pending: Vec<Item> = Vec::new();
-    let mut block = vec![0u8; BLOCK];
-    loop {
-        let n = read_full(reader, &mut block)?;
-        if n == 0 {
-            break;
-        }
+    let mut block = vec![0u8; size];
+    let mut next = vec![0u8; size];
+    let mut n = read_full(reader, &mut block)?;
+    while n > 0 {
         let chunk = block.get(..n).unwrap_or(&[]);
         let mut found = Vec::new();
-        // Parse what the previous block completed while this one is scanned.
-        let (parsed, ()) = rayon::join(
+        // Parse what the previous block completed while this one is
+        // scanned and the next one read.
+        let (parsed, read) = rayon::join(
             || parse_items(&buf, base, &pending, opts),
-            || scanner.scan(chunk, &mut found),
+            || {
+                scanner.scan(chunk, &mut found);
+                read_full(reader, &mut next)
+            },
         );
         collect(parsed, &mut docs, &mut errors);
         // Drop the bytes of items already parsed, keep the rest.
@@ -295,6 +309,8 @@ pub fn read_list(reader: &mut impl Read, opts: &JsonOptions) -> std::io::Result<
         base += cut as u64;
         buf.extend_from_slice(chunk);
         pending = found;
+        std::mem::swap(&mut block, &mut next);
+        n = read?;
         if scanner.error.is_some() || (!scanner.seen_items && scanner.offset > 64 * 1024 * 1024) {
             return Ok(None);
         }
@@ -435,6 +451,45 @@ mod tests {
                 .collect();
             assert_eq!(got, whole, "blocks of {size} bytes");
             assert!(sc.error.is_none() && sc.depth == 0 && !sc.in_string);
+        }
+    }
+
+    /// Blocks far smaller than the items: items straddle blocks, some
+    /// span several, and every block is read while the one before is
+    /// parsed. The documents and their positions are those of one block.
+    #[test]
+    fn small_blocks_give_the_documents_one_block_gives() {
+        let mut text =
+            String::from("{\"kind\": \"List\", \"apiVersion\": \"v1\",\n \"items\": [\n");
+        for i in 0..200 {
+            if i > 0 {
+                text.push_str(",\n");
+            }
+            let pad = "x".repeat(i * 7 % 300);
+            text.push_str(&format!(
+                "  {{\"kind\": \"Pod\", \"metadata\": {{\"name\": \"p{i}\"}},\n   \"pad\": \"{pad}\", \"n\": [{i}, {{\"m\": \"]}}\\\"\"}}]}}"
+            ));
+        }
+        text.push_str("\n]}\n");
+        let read = |size: usize| {
+            let Ok(Some(s)) = read_blocks(&mut text.as_bytes(), &JsonOptions::default(), size)
+            else {
+                panic!("the list streams with blocks of {size} bytes");
+            };
+            assert!(s.errors.is_empty(), "{:?}", s.errors);
+            s.docs
+                .iter()
+                .map(|d| {
+                    let inner = d.at_pointer("/n/1/m").map(|n| n.pos());
+                    (d.root().to_json(), d.root().pos(), inner)
+                })
+                .collect::<Vec<_>>()
+        };
+        let whole = read(text.len() + 1);
+        assert_eq!(whole.len(), 200);
+        assert_eq!(whole[7].0["metadata"]["name"], "p7");
+        for size in [1, 13, 64, 500, 4096] {
+            assert_eq!(read(size), whole, "blocks of {size} bytes");
         }
     }
 
