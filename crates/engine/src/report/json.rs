@@ -112,7 +112,7 @@ pub fn write(r: &Report, w: impl std::io::Write) -> std::io::Result<()> {
             let next = std::thread::scope(|s| {
                 let next = s.spawn(|| {
                     part.par_chunks(CHUNK)
-                        .map(findings_text)
+                        .map(super::findings_text::findings_text)
                         .collect::<std::io::Result<Vec<_>>>()
                 });
                 write_findings(&mut w, &ready, &mut first)?;
@@ -132,27 +132,8 @@ pub fn write(r: &Report, w: impl std::io::Write) -> std::io::Result<()> {
 /// Findings per chunk turned into text by one task.
 const CHUNK: usize = 2048;
 
-/// Around the text of a chunk of findings, what `findings_text` takes off.
-const CHUNK_HEAD: &[u8] = b"{\n  \"findings\": [";
-const CHUNK_TAIL: &[u8] = b"\n  ]\n}";
-
-/// A chunk of findings serialised as a report's only field, so that each
-/// finding is on its own lines at the indent it has in the report.
-fn findings_text(chunk: &[crate::finding::Finding]) -> std::io::Result<Vec<u8>> {
-    #[derive(Serialize)]
-    struct Wrap<'a> {
-        findings: &'a [crate::finding::Finding],
-    }
-    let mut text = Vec::with_capacity(chunk.len() * 1536);
-    serde_json::to_writer_pretty(&mut text, &Wrap { findings: chunk })?;
-    if !(text.starts_with(CHUNK_HEAD) && text.ends_with(CHUNK_TAIL)) {
-        return Err(std::io::Error::other("unexpected findings text"));
-    }
-    Ok(text)
-}
-
-/// Writes the findings of serialised chunks, with the commas between
-/// them: everything between the array's `[` and its closing line.
+/// Writes the text of chunks of findings, with the commas between them:
+/// everything between the array's `[` and its closing line.
 fn write_findings(
     w: &mut impl std::io::Write,
     chunks: &[Vec<u8>],
@@ -163,10 +144,7 @@ fn write_findings(
             w.write_all(b",")?;
         }
         *first = false;
-        let body = c
-            .get(CHUNK_HEAD.len()..c.len() - CHUNK_TAIL.len())
-            .unwrap_or_default();
-        w.write_all(body)?;
+        w.write_all(c)?;
     }
     Ok(())
 }

@@ -11,6 +11,7 @@
 
 pub(crate) mod common;
 pub(crate) mod edit;
+mod findings_text;
 pub mod html;
 pub mod json;
 pub mod junit;

@@ -1,0 +1,360 @@
+//! The findings of the JSON report as text, written by hand.
+//!
+//! A large export's report is hundreds of megabytes of findings, and
+//! `serde_json`'s pretty printer spent about 13 instructions per byte on
+//! them, most in checking every byte of every string for escapes. This
+//! writer gives the same bytes (tests compare it with `serde_json` for
+//! every field, set and unset): it checks strings eight bytes at a time,
+//! and renders what findings share (a control's framework items, a
+//! resource's identity) once per chunk. What is rare and nested (fixes,
+//! waivers) is still rendered by `serde_json` and indented.
+
+use crate::finding::{Finding, Level};
+use rustc_hash::FxHashMap;
+use serde::Serialize;
+
+/// Indent of a finding's fields: the report object, then the findings
+/// array, then the finding.
+const FIELD: &[u8] = b"\n      ";
+
+/// The findings as they appear inside the report's `findings` array: each
+/// on its own lines at its indent, a comma between them; the text between
+/// `[` and the closing line.
+pub fn findings_text(findings: &[Finding]) -> std::io::Result<Vec<u8>> {
+    let mut w = Writer {
+        out: Vec::with_capacity(findings.len() * 1536),
+        shared: FxHashMap::default(),
+    };
+    for (i, f) in findings.iter().enumerate() {
+        if i > 0 {
+            w.out.push(b',');
+        }
+        w.finding(f)?;
+    }
+    Ok(w.out)
+}
+
+struct Writer {
+    out: Vec<u8>,
+    /// The text of shared values (framework lists, identities), by what
+    /// they are (0, 1) and the address they are shared at: the findings
+    /// hold them, so no address is reused while the chunk is written.
+    shared: FxHashMap<(u8, usize), Vec<u8>>,
+}
+
+impl Writer {
+    fn finding(&mut self, f: &Finding) -> std::io::Result<()> {
+        self.out.extend_from_slice(b"\n    {");
+        self.str_field(true, "control", &f.control);
+        self.str_field(false, "pack", &f.pack);
+        if let Some(p) = &f.profile {
+            self.str_field(false, "profile", p);
+        }
+        self.str_field(false, "severity", f.severity.as_str());
+        let level = match f.level {
+            Level::Deny => "deny",
+            Level::Warn => "warn",
+        };
+        self.str_field(false, "level", level);
+        self.str_field(false, "title", &f.title);
+        self.str_field(false, "message", &f.message);
+        self.key(false, "frameworks");
+        self.shared((0, f.frameworks.as_ptr() as usize), &f.frameworks)?;
+        self.key(false, "resource");
+        self.shared(
+            (1, std::sync::Arc::as_ptr(&f.resource) as usize),
+            &f.resource,
+        )?;
+        self.str_field(false, "file", &f.file);
+        if let Some(o) = &f.origin {
+            self.str_field(false, "origin", o);
+        }
+        self.num_field("document", f.document);
+        self.num_field("line", f.line);
+        self.num_field("column", f.column);
+        self.str_field(false, "pointer", &f.pointer);
+        if !f.fix.is_empty() {
+            self.key(false, "fix");
+            nested(&mut self.out, &f.fix)?;
+        }
+        if !f.remedy.is_empty() {
+            self.str_field(false, "remedy", &f.remedy);
+        }
+        self.str_field(false, "fingerprint", &f.fingerprint);
+        if let Some(s) = &f.waived {
+            self.key(false, "waived");
+            nested(&mut self.out, s)?;
+        }
+        self.out.extend_from_slice(b"\n    }");
+        Ok(())
+    }
+
+    fn key(&mut self, first: bool, key: &str) {
+        if !first {
+            self.out.push(b',');
+        }
+        self.out.extend_from_slice(FIELD);
+        string(&mut self.out, key);
+        self.out.extend_from_slice(b": ");
+    }
+
+    fn str_field(&mut self, first: bool, key: &str, value: &str) {
+        self.key(first, key);
+        string(&mut self.out, value);
+    }
+
+    fn num_field(&mut self, key: &str, n: u32) {
+        self.key(false, key);
+        self.out
+            .extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+    }
+
+    /// A value many findings share, rendered the first time it is seen.
+    fn shared(&mut self, at: (u8, usize), v: &impl Serialize) -> std::io::Result<()> {
+        if let Some(text) = self.shared.get(&at) {
+            self.out.extend_from_slice(text);
+            return Ok(());
+        }
+        let mut text = Vec::new();
+        nested(&mut text, v)?;
+        self.out.extend_from_slice(&text);
+        self.shared.insert(at, text);
+        Ok(())
+    }
+}
+
+/// A value as `serde_json`'s pretty printer writes it at a finding's field.
+fn nested(out: &mut Vec<u8>, v: &impl Serialize) -> std::io::Result<()> {
+    let text = serde_json::to_vec_pretty(v)?;
+    for (i, line) in text.split(|b| *b == b'\n').enumerate() {
+        if i > 0 {
+            out.extend_from_slice(FIELD);
+        }
+        out.extend_from_slice(line);
+    }
+    Ok(())
+}
+
+/// A JSON string, escaped as `serde_json` escapes it: quotes, backslashes
+/// and control characters; everything else, non-ASCII included, as is.
+fn string(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    let mut i = 0;
+    loop {
+        // Eight bytes at a time while none of them needs an escape.
+        while let Some(word) = bytes.get(i..i + 8) {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(word);
+            if needs_escape(u64::from_le_bytes(w)) {
+                break;
+            }
+            i += 8;
+        }
+        let Some(&b) = bytes.get(i) else {
+            break;
+        };
+        if let Some(esc) = escape(b) {
+            out.extend_from_slice(bytes.get(start..i).unwrap_or_default());
+            match esc {
+                Esc::Short(c) => out.extend_from_slice(&[b'\\', c]),
+                Esc::Unicode => {
+                    const HEX: &[u8; 16] = b"0123456789abcdef";
+                    out.extend_from_slice(b"\\u00");
+                    out.push(HEX[usize::from(b >> 4)]);
+                    out.push(HEX[usize::from(b & 0xf)]);
+                }
+            }
+            start = i + 1;
+        }
+        i += 1;
+    }
+    out.extend_from_slice(bytes.get(start..).unwrap_or_default());
+    out.push(b'"');
+}
+
+/// Whether any of eight bytes is a quote, a backslash or below 0x20.
+#[inline]
+fn needs_escape(w: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    let control = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
+    control | zero_byte(w ^ (ONES * u64::from(b'"'))) | zero_byte(w ^ (ONES * u64::from(b'\\')))
+        != 0
+}
+
+enum Esc {
+    Short(u8),
+    Unicode,
+}
+
+fn escape(b: u8) -> Option<Esc> {
+    Some(match b {
+        b'"' => Esc::Short(b'"'),
+        b'\\' => Esc::Short(b'\\'),
+        0x08 => Esc::Short(b'b'),
+        0x0c => Esc::Short(b'f'),
+        b'\n' => Esc::Short(b'n'),
+        b'\r' => Esc::Short(b'r'),
+        b'\t' => Esc::Short(b't'),
+        0..=0x1f => Esc::Unicode,
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eval::FixOp;
+    use crate::finding::{FrameworkItemRef, Identity, Suppression};
+    use std::sync::Arc;
+    use ward_lang::hir::Severity;
+
+    fn finding(i: usize) -> Finding {
+        let all = i.is_multiple_of(2);
+        Finding {
+            control: Arc::from(format!("pack.control_{i}")),
+            pack: Arc::from("pack"),
+            profile: all.then(|| "v1.30".to_string()),
+            severity: Severity::ALL[i % Severity::ALL.len()],
+            level: if all { Level::Deny } else { Level::Warn },
+            title: Arc::from("A \"quoted\" title"),
+            message: format!(
+                "line\nbreak\ttab\r\u{8}\u{c}\u{1}\u{1f}\u{7f} back\\slash é → ✓ {}",
+                "x".repeat(i % 17)
+            ),
+            frameworks: if i.is_multiple_of(3) {
+                Arc::from(Vec::new())
+            } else {
+                Arc::from(vec![
+                    FrameworkItemRef {
+                        framework: "cis".into(),
+                        id: "5.2.1".into(),
+                        version: all.then(|| "1.9".into()),
+                    },
+                    FrameworkItemRef {
+                        framework: "owasp".into(),
+                        id: "K01".into(),
+                        version: None,
+                    },
+                ])
+            },
+            resource: Arc::new(Identity {
+                api_version: "apps/v1".into(),
+                kind: "Deployment".into(),
+                namespace: if all {
+                    "team-\"a\"".into()
+                } else {
+                    String::new()
+                },
+                name: format!("web-{i}"),
+            }),
+            file: Arc::from("deploy/app.yaml"),
+            origin: all.then(|| "chart/templates/web.yaml".to_string()),
+            document: u32::try_from(i).unwrap_or(0),
+            line: u32::MAX,
+            column: 0,
+            pointer: "/spec/template/spec/containers/0/securityContext~1x".into(),
+            fix: if all {
+                vec![
+                    FixOp {
+                        op: "add",
+                        path: "/spec/a".into(),
+                        value: Some(serde_json::json!({"b": [1, 2.5, "c\n", null, {}], "d": []})),
+                    },
+                    FixOp {
+                        op: "remove",
+                        path: "/spec/b".into(),
+                        value: None,
+                    },
+                ]
+            } else {
+                Vec::new()
+            },
+            remedy: Arc::from(if all { "" } else { "Set `x`." }),
+            fingerprint: "0123456789abcdef".into(),
+            waived: (i % 4 == 1).then(|| {
+                Box::new(Suppression {
+                    reason: "accepted".into(),
+                    owner: Some("team".into()),
+                    ticket: None,
+                    expires: Some("2027-01-01".into()),
+                    source: "file".into(),
+                })
+            }),
+        }
+    }
+
+    /// What `serde_json` writes for the findings inside a report.
+    fn by_serde(findings: &[Finding]) -> Vec<u8> {
+        #[derive(Serialize)]
+        struct Wrap<'a> {
+            findings: &'a [Finding],
+        }
+        let Ok(text) = serde_json::to_vec_pretty(&Wrap { findings }) else {
+            panic!("findings serialise");
+        };
+        let head = b"{\n  \"findings\": [".len();
+        let tail = b"\n  ]\n}".len();
+        text.get(head..text.len() - tail)
+            .unwrap_or_default()
+            .to_vec()
+    }
+
+    #[test]
+    fn every_field_set_and_unset_reads_as_serde_json_writes_it() {
+        let findings: Vec<Finding> = (0..24).map(finding).collect();
+        let Ok(mine) = findings_text(&findings) else {
+            panic!("findings are written");
+        };
+        assert_eq!(
+            String::from_utf8_lossy(&mine),
+            String::from_utf8_lossy(&by_serde(&findings))
+        );
+    }
+
+    #[test]
+    fn strings_are_escaped_as_serde_json_escapes_them() {
+        let mut every_byte: String = (0u8..0x80).map(char::from).collect();
+        every_byte.push_str("é✓\u{10ffff}");
+        for s in [
+            String::new(),
+            "plain".into(),
+            "exactly8".into(),
+            "seven b\"".into(),
+            "a long string with nothing to escape in it at all".into(),
+            "a long string with one at the end\\".into(),
+            every_byte.clone(),
+            every_byte.chars().rev().collect(),
+        ] {
+            let mut mine = Vec::new();
+            string(&mut mine, &s);
+            let Ok(theirs) = serde_json::to_vec(&s) else {
+                panic!("a string serialises");
+            };
+            assert_eq!(
+                String::from_utf8_lossy(&mine),
+                String::from_utf8_lossy(&theirs)
+            );
+        }
+    }
+
+    #[test]
+    fn eight_bytes_need_an_escape_exactly_when_one_of_them_does() {
+        for b in 0u8..=255 {
+            for at in 0..8 {
+                let mut w = [b'a'; 8];
+                if let Some(x) = w.get_mut(at) {
+                    *x = b;
+                }
+                assert_eq!(
+                    needs_escape(u64::from_le_bytes(w)),
+                    escape(b).is_some(),
+                    "byte {b:#x} at {at}"
+                );
+            }
+        }
+    }
+}
