@@ -17,6 +17,17 @@ use serde::Serialize;
 /// array, then the finding.
 const FIELD: &[u8] = b"\n      ";
 
+/// What comes before a field's value: the comma after the field before
+/// (none for the first), the field's line and indent, and its name.
+macro_rules! key {
+    (first $name:literal) => {
+        concat!("\n      \"", $name, "\": ").as_bytes()
+    };
+    ($name:literal) => {
+        concat!(",\n      \"", $name, "\": ").as_bytes()
+    };
+}
+
 /// The findings as they appear inside the report's `findings` array: each
 /// on its own lines at its indent, a comma between them; the text between
 /// `[` and the closing line.
@@ -45,66 +56,57 @@ struct Writer {
 impl Writer {
     fn finding(&mut self, f: &Finding) -> std::io::Result<()> {
         self.out.extend_from_slice(b"\n    {");
-        self.str_field(true, "control", &f.control);
-        self.str_field(false, "pack", &f.pack);
+        self.str_field(key!(first "control"), &f.control);
+        self.str_field(key!("pack"), &f.pack);
         if let Some(p) = &f.profile {
-            self.str_field(false, "profile", p);
+            self.str_field(key!("profile"), p);
         }
-        self.str_field(false, "severity", f.severity.as_str());
+        self.str_field(key!("severity"), f.severity.as_str());
         let level = match f.level {
             Level::Deny => "deny",
             Level::Warn => "warn",
         };
-        self.str_field(false, "level", level);
-        self.str_field(false, "title", &f.title);
-        self.str_field(false, "message", &f.message);
-        self.key(false, "frameworks");
+        self.str_field(key!("level"), level);
+        self.str_field(key!("title"), &f.title);
+        self.str_field(key!("message"), &f.message);
+        self.out.extend_from_slice(key!("frameworks"));
         self.shared((0, f.frameworks.as_ptr() as usize), &f.frameworks)?;
-        self.key(false, "resource");
+        self.out.extend_from_slice(key!("resource"));
         self.shared(
             (1, std::sync::Arc::as_ptr(&f.resource) as usize),
             &f.resource,
         )?;
-        self.str_field(false, "file", &f.file);
+        self.str_field(key!("file"), &f.file);
         if let Some(o) = &f.origin {
-            self.str_field(false, "origin", o);
+            self.str_field(key!("origin"), o);
         }
-        self.num_field("document", f.document);
-        self.num_field("line", f.line);
-        self.num_field("column", f.column);
-        self.str_field(false, "pointer", &f.pointer);
+        self.num_field(key!("document"), f.document);
+        self.num_field(key!("line"), f.line);
+        self.num_field(key!("column"), f.column);
+        self.str_field(key!("pointer"), &f.pointer);
         if !f.fix.is_empty() {
-            self.key(false, "fix");
+            self.out.extend_from_slice(key!("fix"));
             nested(&mut self.out, &f.fix)?;
         }
         if !f.remedy.is_empty() {
-            self.str_field(false, "remedy", &f.remedy);
+            self.str_field(key!("remedy"), &f.remedy);
         }
-        self.str_field(false, "fingerprint", &f.fingerprint);
+        self.str_field(key!("fingerprint"), &f.fingerprint);
         if let Some(s) = &f.waived {
-            self.key(false, "waived");
+            self.out.extend_from_slice(key!("waived"));
             nested(&mut self.out, s)?;
         }
         self.out.extend_from_slice(b"\n    }");
         Ok(())
     }
 
-    fn key(&mut self, first: bool, key: &str) {
-        if !first {
-            self.out.push(b',');
-        }
-        self.out.extend_from_slice(FIELD);
-        string(&mut self.out, key);
-        self.out.extend_from_slice(b": ");
-    }
-
-    fn str_field(&mut self, first: bool, key: &str, value: &str) {
-        self.key(first, key);
+    fn str_field(&mut self, key: &[u8], value: &str) {
+        self.out.extend_from_slice(key);
         string(&mut self.out, value);
     }
 
-    fn num_field(&mut self, key: &str, n: u32) {
-        self.key(false, key);
+    fn num_field(&mut self, key: &[u8], n: u32) {
+        self.out.extend_from_slice(key);
         self.out
             .extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
     }

@@ -27,20 +27,28 @@ pub struct Summary {
 }
 
 pub fn summary(r: &Report) -> Summary {
-    let active: Vec<_> = r.findings.iter().filter(|f| f.waived.is_none()).collect();
-    let mut by_severity = BTreeMap::new();
-    for f in &active {
-        *by_severity
-            .entry(f.severity.as_str().to_string())
-            .or_insert(0) += 1;
+    let (mut active, mut deny, mut warn) = (0, 0, 0);
+    let mut by_severity: BTreeMap<String, usize> = BTreeMap::new();
+    for f in r.findings.iter().filter(|f| f.waived.is_none()) {
+        active += 1;
+        match f.level {
+            Level::Deny => deny += 1,
+            Level::Warn => warn += 1,
+        }
+        match by_severity.get_mut(f.severity.as_str()) {
+            Some(n) => *n += 1,
+            None => {
+                by_severity.insert(f.severity.as_str().to_string(), 1);
+            }
+        }
     }
     Summary {
         files: r.files,
         resources: r.resources,
-        findings: active.len(),
-        deny: active.iter().filter(|f| f.level == Level::Deny).count(),
-        warn: active.iter().filter(|f| f.level == Level::Warn).count(),
-        waived: r.findings.len() - active.len(),
+        findings: active,
+        deny,
+        warn,
+        waived: r.findings.len() - active,
         baselined: r.baselined.len(),
         errors: r.errors.len(),
         skipped: r.skipped.len(),
