@@ -288,6 +288,17 @@ fn mark_unit_free(fns: &mut [CFn], consts: &[CExpr]) {
 }
 
 /// Compiles one expression on its own (pack `set` values, test inputs).
+/// The values of expressions that are all literals.
+fn literals<'e>(items: impl IntoIterator<Item = &'e CExpr>) -> Option<Vec<Val<'static>>> {
+    items
+        .into_iter()
+        .map(|x| match &x.kind {
+            CKind::Lit(v) => Some(v.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
 pub fn compile_expr(e: &HExpr) -> Result<CExpr, CompileError> {
     let mut c = Compiler { errors: Vec::new() };
     let out = c.expr(e);
@@ -487,12 +498,27 @@ impl Compiler {
             HKind::Unary(op, x) => CKind::Unary(*op, self.boxed(x)),
             HKind::Binary(op, a, b) => CKind::Binary(*op, self.boxed(a), self.boxed(b)),
             HKind::If(a, b, c) => CKind::If(self.boxed(a), self.boxed(b), self.boxed(c)),
-            HKind::List(items) => CKind::List(items.iter().map(|x| self.expr(x)).collect()),
-            HKind::Object(kvs) => CKind::Object(
-                kvs.iter()
+            HKind::List(items) => {
+                let items: Vec<CExpr> = items.iter().map(|x| self.expr(x)).collect();
+                // A list of literals is made once, not on every evaluation
+                // (`x in ["a", "b"]`, `c.args ?? []`).
+                match literals(&items) {
+                    Some(vals) => CKind::Lit(Val::list(vals)),
+                    None => CKind::List(items),
+                }
+            }
+            HKind::Object(kvs) => {
+                let kvs: Vec<(Arc<str>, CExpr)> = kvs
+                    .iter()
                     .map(|(k, v)| (Arc::from(k.as_str()), self.expr(v)))
-                    .collect(),
-            ),
+                    .collect();
+                match literals(kvs.iter().map(|(_, v)| v)) {
+                    Some(vals) => CKind::Lit(Val::Obj(Arc::new(
+                        kvs.iter().map(|(k, _)| k.clone()).zip(vals).collect(),
+                    ))),
+                    None => CKind::Object(kvs),
+                }
+            }
             HKind::ListComp(x, cl) => CKind::ListComp(self.boxed(x), self.clauses(cl)),
             HKind::ObjectComp(k, v, cl) => {
                 CKind::ObjectComp(self.boxed(k), self.boxed(v), self.clauses(cl))
@@ -549,5 +575,53 @@ impl Compiler {
             },
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn h(kind: HKind) -> HExpr {
+        HExpr {
+            kind,
+            span: Span::default(),
+        }
+    }
+
+    #[test]
+    fn lists_and_objects_of_literals_are_made_once() {
+        let list = h(HKind::List(vec![
+            h(HKind::Str("a".into())),
+            h(HKind::List(vec![h(HKind::Num(1.0)), h(HKind::Null)])),
+        ]));
+        let Ok(c) = compile_expr(&list) else {
+            panic!("the list compiles");
+        };
+        assert!(
+            matches!(&c.kind, CKind::Lit(v) if v.to_json() == serde_json::json!(["a", [1, null]])),
+            "{c:?}"
+        );
+        let object = h(HKind::Object(vec![
+            ("k".into(), h(HKind::Bool(true))),
+            ("e".into(), h(HKind::Object(Vec::new()))),
+        ]));
+        let Ok(c) = compile_expr(&object) else {
+            panic!("the object compiles");
+        };
+        assert!(
+            matches!(&c.kind, CKind::Lit(v) if v.to_json() == serde_json::json!({"k": true, "e": {}})),
+            "{c:?}"
+        );
+        // Anything read at run time keeps the list (and its parents) built
+        // on each evaluation.
+        let mixed = h(HKind::List(vec![
+            h(HKind::Str("a".into())),
+            h(HKind::List(vec![h(HKind::Input)])),
+        ]));
+        let Ok(c) = compile_expr(&mixed) else {
+            panic!("the list compiles");
+        };
+        assert!(matches!(&c.kind, CKind::List(items) if matches!(items[0].kind, CKind::Lit(_))));
     }
 }
