@@ -69,6 +69,14 @@ impl<'a> Keys<'a> {
     }
 }
 
+/// Which of a query's fields every candidate from an index already has.
+#[derive(Clone, Copy, Debug, Default)]
+struct Known {
+    kind: bool,
+    namespace: bool,
+    name: bool,
+}
+
 /// The namespace used for matching: empty means `default`.
 pub fn norm_ns(ns: &str) -> &str {
     if ns.is_empty() { "default" } else { ns }
@@ -127,13 +135,43 @@ impl<'a> Inventory<'a> {
     /// The resources a query selects, in load order.
     pub fn query(&self, q: &Query<'_, 'a>) -> Vec<NodeRef<'a>> {
         let ns = q.namespace.map(norm_ns);
-        let candidates: Option<&Ids> = match (q.kind, ns, q.owner, q.name) {
-            (_, _, Some(owner), _) => self.by_owner.get(owner),
-            (Some(k), _, _, Some(name)) => self.by_kind_name.get(&(k, name)),
-            (Some(k), Some(n), _, _) => self.by_kind_ns.get(&(k, n)),
-            (Some(k), None, _, _) => self.by_kind.get(k),
-            (None, _, _, Some(name)) => self.by_name.get(name),
-            (None, _, _, None) => None,
+        // The candidates, and what the index they come from already holds
+        // of each: those fields are not read again. (Every resource has a
+        // kind that is a non-empty string; documents without one are
+        // skipped when loaded.)
+        let (candidates, known): (Option<&Ids>, Known) = match (q.kind, ns, q.owner, q.name) {
+            (_, _, Some(owner), _) => (self.by_owner.get(owner), Known::default()),
+            (Some(k), _, _, Some(name)) => (
+                self.by_kind_name.get(&(k, name)),
+                Known {
+                    kind: true,
+                    name: true,
+                    ..Known::default()
+                },
+            ),
+            (Some(k), Some(n), _, _) => (
+                self.by_kind_ns.get(&(k, n)),
+                Known {
+                    kind: true,
+                    namespace: true,
+                    ..Known::default()
+                },
+            ),
+            (Some(k), None, _, _) => (
+                self.by_kind.get(k),
+                Known {
+                    kind: true,
+                    ..Known::default()
+                },
+            ),
+            (None, _, _, Some(name)) => (
+                self.by_name.get(name),
+                Known {
+                    name: true,
+                    ..Known::default()
+                },
+            ),
+            (None, _, _, None) => (None, Known::default()),
         };
         let all;
         let ids: &[u32] = match candidates {
@@ -147,22 +185,31 @@ impl<'a> Inventory<'a> {
         ids.iter()
             .filter_map(|&i| self.get(i))
             .map(|r| r.root())
-            .filter(|root| self.matches(root, q, ns))
+            .filter(|root| self.matches(root, q, ns, known))
             .collect()
     }
 
-    fn matches(&self, root: &NodeRef<'a>, q: &Query<'_, 'a>, ns: Option<&str>) -> bool {
+    fn matches(
+        &self,
+        root: &NodeRef<'a>,
+        q: &Query<'_, 'a>,
+        ns: Option<&str>,
+        known: Known,
+    ) -> bool {
         if let Some(k) = q.kind
+            && !known.kind
             && root.str_at(&["kind"]) != Some(k)
         {
             return false;
         }
         if let Some(n) = ns
+            && !known.namespace
             && norm_ns(root.str_at(&["metadata", "namespace"]).unwrap_or("")) != n
         {
             return false;
         }
         if let Some(n) = q.name
+            && !known.name
             && root.str_at(&["metadata", "name"]) != Some(n)
         {
             return false;
@@ -276,6 +323,94 @@ mod tests {
             .len(),
             2
         );
+    }
+
+    /// Whatever index a query starts from, it selects what reading every
+    /// field of every resource selects: the fields an index vouches for
+    /// are the only ones not read again.
+    #[test]
+    fn every_index_selects_what_a_scan_selects() {
+        let mut inputs = Inputs::default();
+        let docs = [
+            json!({"kind": "Pod", "apiVersion": "v1", "metadata": {"name": "a"}}),
+            json!({"kind": "Pod", "apiVersion": "v1", "metadata": {"name": "a", "namespace": "default"}}),
+            json!({"kind": "Pod", "apiVersion": "v2", "metadata": {"name": "a", "namespace": "x"}}),
+            json!({"kind": "Service", "metadata": {"name": "a", "namespace": "x"}}),
+            json!({"kind": "Service", "metadata": {"namespace": "x"}}),
+            json!({"metadata": {"name": "a", "namespace": "x"}}),
+            json!({"kind": 7, "metadata": {"name": "a"}}),
+            json!({"kind": "", "metadata": {"name": "b", "namespace": ""}}),
+            json!({"kind": "Pod", "metadata": {"name": 3, "namespace": "x", "ownerReferences": [{"uid": "u1"}]}}),
+            json!({"kind": "Pod", "metadata": {"name": "c", "namespace": "y", "ownerReferences": [{"uid": "u1"}]}}),
+        ];
+        for (i, d) in docs.iter().enumerate() {
+            inputs.add_json(&format!("d{i}"), d);
+        }
+        let inv = Inventory::new(&inputs.resources);
+        let field = |r: &NodeRef<'_>, path: &[&str]| r.str_at(path).map(str::to_string);
+        let scan = |q: &Query<'_, '_>| -> Vec<usize> {
+            (0..inv.len())
+                .filter(|&i| {
+                    let Some(r) = inv.get(i as u32) else {
+                        return false;
+                    };
+                    let root = r.root();
+                    let owners: Vec<String> = root
+                        .get_str("metadata")
+                        .and_then(|m| m.get_str("ownerReferences"))
+                        .map(|o| {
+                            o.items()
+                                .filter_map(|x| x.str_at(&["uid"]))
+                                .map(str::to_string)
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    q.kind
+                        .is_none_or(|k| field(&root, &["kind"]).as_deref() == Some(k))
+                        && q.namespace.is_none_or(|n| {
+                            norm_ns(
+                                field(&root, &["metadata", "namespace"])
+                                    .as_deref()
+                                    .unwrap_or(""),
+                            ) == norm_ns(n)
+                        })
+                        && q.name.is_none_or(|n| {
+                            field(&root, &["metadata", "name"]).as_deref() == Some(n)
+                        })
+                        && q.owner.is_none_or(|o| owners.iter().any(|x| x == o))
+                })
+                .collect()
+        };
+        let ids = |found: Vec<NodeRef<'_>>| -> Vec<usize> {
+            found
+                .iter()
+                .filter_map(|n| inv.owner_of(n.doc))
+                .filter_map(|r| inputs.resources.iter().position(|x| std::ptr::eq(x, r)))
+                .collect()
+        };
+        let kinds = [None, Some("Pod"), Some("Service"), Some("")];
+        let namespaces = [None, Some("x"), Some("default"), Some("")];
+        let names = [None, Some("a"), Some("b")];
+        let owners = [None, Some("u1")];
+        let mut asked = 0;
+        for kind in kinds {
+            for namespace in namespaces {
+                for name in names {
+                    for owner in owners {
+                        let q = Query {
+                            kind,
+                            namespace,
+                            name,
+                            owner,
+                            ..Default::default()
+                        };
+                        assert_eq!(ids(inv.query(&q)), scan(&q), "{q:?}");
+                        asked += 1;
+                    }
+                }
+            }
+        }
+        assert_eq!(asked, 96);
     }
 
     #[test]
