@@ -219,6 +219,9 @@ impl<'a> Inventory<'a> {
         {
             return false;
         }
+        if q.labels.is_none() && q.selector.is_none() {
+            return true;
+        }
         let labels = Val::Node(*root).get_str("metadata").get_str("labels");
         if let Some(want) = q.labels {
             for (k, v) in want.entries() {
