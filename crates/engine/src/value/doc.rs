@@ -8,7 +8,6 @@
 //! allocations however large it is.
 
 use super::intern::{Sym, intern};
-use std::fmt::Write as _;
 
 pub type NodeId = u32;
 
@@ -64,7 +63,7 @@ pub enum Seg {
 
 /// Writes segments as an RFC 6901 JSON pointer.
 pub fn pointer_string(segs: &[Seg]) -> String {
-    let mut out = String::new();
+    let mut out = String::with_capacity(POINTER_CAPACITY);
     push_pointer(&mut out, segs);
     out
 }
@@ -82,7 +81,7 @@ pub fn push_pointer(out: &mut String, segs: &[Seg]) {
 /// Appends `/` and a key, with `~` and `/` escaped as RFC 6901 says.
 fn push_pointer_key(out: &mut String, k: &str) {
     out.push('/');
-    if !k.contains(['~', '/']) {
+    if memchr::memchr2(b'~', b'/', k.as_bytes()).is_none() {
         out.push_str(k);
         return;
     }
@@ -97,8 +96,12 @@ fn push_pointer_key(out: &mut String, k: &str) {
 
 fn push_pointer_index(out: &mut String, i: usize) {
     out.push('/');
-    let _ = write!(out, "{i}");
+    out.push_str(itoa::Buffer::new().format(i));
 }
+
+/// Room for most pointers to findings (`/spec/template/spec/containers/0/
+/// securityContext/capabilities/add/1` is 61 bytes) without growing.
+const POINTER_CAPACITY: usize = 96;
 
 /// One step on the way from the root to a node.
 enum Step<'d> {
@@ -399,7 +402,7 @@ impl<'a> NodeRef<'a> {
     }
 
     pub fn pointer(&self) -> String {
-        let mut out = String::new();
+        let mut out = String::with_capacity(POINTER_CAPACITY);
         self.doc.push_pointer_to(self.id, &mut out);
         out
     }
