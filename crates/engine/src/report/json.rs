@@ -84,12 +84,20 @@ fn out(r: &Report) -> Out<'_> {
 }
 
 pub fn render(r: &Report) -> String {
-    serde_json::to_string_pretty(&out(r)).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+    let mut text = Vec::new();
+    if let Err(e) = write(r, &mut text) {
+        return format!("{{\"error\": \"{e}\"}}");
+    }
+    if text.last() == Some(&b'\n') {
+        text.pop();
+    }
+    String::from_utf8(text).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
 }
 
-/// Writes the report to `w` as [`render`] would return it, without holding
-/// the text: on a 100,000-resource export the report is hundreds of
-/// megabytes.
+/// Writes the report to `w`, and a newline, without holding the text: on a
+/// 100,000-resource export the report is hundreds of megabytes. The text
+/// is what `serde_json`'s pretty printer makes of the report (tests check
+/// it).
 ///
 /// The findings, nearly all of the text, are turned into text in parallel,
 /// a window of chunks at a time, while the window before is written: the
@@ -115,18 +123,28 @@ pub fn write(r: &Report, w: impl std::io::Write) -> std::io::Result<()> {
         let mut ready: Vec<Vec<u8>> = Vec::new();
         let mut first = true;
         for part in r.findings.chunks(window) {
-            // The writer stays on this thread (standard output cannot
-            // move); the next window is serialised meanwhile.
-            let next = std::thread::scope(|s| {
-                let next = s.spawn(|| {
-                    part.par_chunks(CHUNK)
-                        .map(super::findings_text::findings_text)
-                        .collect::<std::io::Result<Vec<_>>>()
-                });
+            let serialise = || {
+                part.par_chunks(CHUNK)
+                    .map(super::findings_text::findings_text)
+                    .collect::<std::io::Result<Vec<_>>>()
+            };
+            let next = if ready.is_empty() || rayon::current_thread_index().is_some() {
+                // Nothing to write meanwhile; or this is a thread of the
+                // pool, which must not wait for a thread that waits for
+                // the pool.
                 write_findings(&mut w, &ready, &mut first)?;
-                next.join()
-                    .unwrap_or_else(|_| Err(std::io::Error::other("serialising findings failed")))
-            })?;
+                serialise()?
+            } else {
+                // The writer stays on this thread (standard output cannot
+                // move); the next window is serialised meanwhile.
+                std::thread::scope(|s| {
+                    let next = s.spawn(serialise);
+                    write_findings(&mut w, &ready, &mut first)?;
+                    next.join().unwrap_or_else(|_| {
+                        Err(std::io::Error::other("serialising findings failed"))
+                    })
+                })?
+            };
             ready = next;
         }
         write_findings(&mut w, &ready, &mut first)?;
@@ -159,8 +177,10 @@ fn write_findings(
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn write_gives_the_text_render_gives() {
+    use rayon::prelude::*;
+
+    /// The default packs' report on a pod with findings.
+    fn pod_report() -> crate::engine::Report {
         let Ok(engine) = crate::EngineBuilder::new().build() else {
             panic!("the built-in packs build");
         };
@@ -173,11 +193,25 @@ mod tests {
             "kind: Pod\nmetadata:\n  name: p\nspec:\n  hostNetwork: true\n  containers: [{name: a, image: nginx}]\n",
             &crate::LoadOptions::default(),
         );
-        let report = engine.evaluate(&sel, &inputs, &crate::EvalOptions::default());
+        engine.evaluate(&sel, &inputs, &crate::EvalOptions::default())
+    }
+
+    /// The report as `serde_json` writes it, with the newline `write` adds.
+    fn by_serde(report: &crate::engine::Report) -> String {
+        let Ok(text) = serde_json::to_string_pretty(&super::out(report)) else {
+            panic!("the report serialises");
+        };
+        text + "\n"
+    }
+
+    #[test]
+    fn write_gives_the_text_serde_json_gives() {
+        let report = pod_report();
         assert!(!report.findings.is_empty());
         let mut out = Vec::new();
         assert!(super::write(&report, &mut out).is_ok());
-        assert_eq!(String::from_utf8_lossy(&out), super::render(&report) + "\n");
+        assert_eq!(String::from_utf8_lossy(&out), by_serde(&report));
+        assert_eq!(super::render(&report) + "\n", by_serde(&report));
     }
 
     /// Enough findings for several windows of several chunks, and a last
@@ -185,19 +219,7 @@ mod tests {
     /// the lines around them, are where a parallel writer goes wrong.
     #[test]
     fn findings_written_in_parallel_read_as_one_array() {
-        let Ok(engine) = crate::EngineBuilder::new().build() else {
-            panic!("the built-in packs build");
-        };
-        let Ok(sel) = engine.select(&engine.default_packs(), false, &[]) else {
-            panic!("the default packs select");
-        };
-        let mut inputs = crate::Inputs::default();
-        inputs.add_text(
-            "pod.yaml",
-            "kind: Pod\nmetadata:\n  name: p\nspec:\n  hostNetwork: true\n  containers: [{name: a, image: nginx}]\n",
-            &crate::LoadOptions::default(),
-        );
-        let mut report = engine.evaluate(&sel, &inputs, &crate::EvalOptions::default());
+        let mut report = pod_report();
         let one = report.findings.clone();
         let want = super::CHUNK * rayon::current_num_threads().max(1) * 5 + 7;
         let mut i = 0;
@@ -209,7 +231,7 @@ mod tests {
         }
         let mut out = Vec::new();
         assert!(super::write(&report, &mut out).is_ok());
-        assert_eq!(String::from_utf8_lossy(&out), super::render(&report) + "\n");
+        assert_eq!(String::from_utf8_lossy(&out), by_serde(&report));
         let Ok(v) = serde_json::from_slice::<serde_json::Value>(&out) else {
             panic!("the report is JSON");
         };
@@ -219,12 +241,34 @@ mod tests {
         );
     }
 
+    /// Reports written on every thread of the pool at once, as an embedder
+    /// evaluating in parallel would: none waits for a pool that is busy
+    /// waiting for it.
+    #[test]
+    fn reports_are_written_from_inside_the_pool() {
+        let mut report = pod_report();
+        let one = report.findings.clone();
+        while report.findings.len() < super::CHUNK * 8 {
+            report.findings.extend(one.iter().cloned());
+        }
+        let want = by_serde(&report);
+        let texts: Vec<String> = (0..rayon::current_num_threads() * 4)
+            .into_par_iter()
+            .map(|_| {
+                let mut out = Vec::new();
+                assert!(super::write(&report, &mut out).is_ok());
+                String::from_utf8_lossy(&out).into_owned()
+            })
+            .collect();
+        assert!(texts.iter().all(|t| *t == want));
+    }
+
     #[test]
     fn a_report_without_findings_has_an_empty_array() {
         let report = crate::engine::Report::default();
         let mut out = Vec::new();
         assert!(super::write(&report, &mut out).is_ok());
-        assert_eq!(String::from_utf8_lossy(&out), super::render(&report) + "\n");
+        assert_eq!(String::from_utf8_lossy(&out), by_serde(&report));
         assert!(String::from_utf8_lossy(&out).contains("\"findings\": [],"));
     }
 }
