@@ -287,7 +287,6 @@ fn mark_unit_free(fns: &mut [CFn], consts: &[CExpr]) {
     }
 }
 
-/// Compiles one expression on its own (pack `set` values, test inputs).
 /// The values of expressions that are all literals.
 fn literals<'e>(items: impl IntoIterator<Item = &'e CExpr>) -> Option<Vec<Val<'static>>> {
     items
@@ -299,6 +298,7 @@ fn literals<'e>(items: impl IntoIterator<Item = &'e CExpr>) -> Option<Vec<Val<'s
         .collect()
 }
 
+/// Compiles one expression on its own (pack `set` values, test inputs).
 pub fn compile_expr(e: &HExpr) -> Result<CExpr, CompileError> {
     let mut c = Compiler { errors: Vec::new() };
     let out = c.expr(e);
