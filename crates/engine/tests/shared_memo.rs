@@ -1,7 +1,9 @@
 //! Calls of context-free functions with scalar arguments are remembered
-//! across resources; a result that holds a document node is not, so a
-//! finding never points into another resource. Calls that read no param
-//! are remembered across the packs of a run, and only those.
+//! across resources; a result that holds a node of an argument's document
+//! is not, so a finding never points into another resource. Calls of
+//! context-free functions on other resources' nodes are remembered across
+//! resources too. Calls that read no param are remembered across the
+//! packs of a run, and only those.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 
@@ -181,4 +183,125 @@ fn packs_share_only_what_reads_no_param() {
         steps("second"),
         steps("first")
     );
+}
+
+/// Functions handed other resources' nodes (by an inventory query) or a
+/// version.
+const REFS: &str = r#"package refs
+
+/// The pods of a namespace: nodes of other resources.
+fn pods_in(ns) = [p for p in resources(kind: "Pod", namespace: ns)]
+
+/// A pod's images, joined: reads nothing but its argument.
+fn images(p) = join([c.image for c in p.spec.containers ?? []], ",")
+
+/// Whether a version is recent, the long way round.
+fn recent(v) = len([x for x in [1, 2, 3, 4, 5, 6, 7, 8] if v >= v1.25]) > 0
+
+control by_query {
+  title "query"
+  severity low
+  match input.kind == "Service"
+  for p in pods_in(input.metadata.namespace) {
+    deny message "{input.metadata.name} selects {p.metadata.name}"
+  }
+}
+
+control by_node {
+  title "node"
+  severity low
+  match input.kind == "Service"
+  for p in resources(kind: "Pod", namespace: input.metadata.namespace) {
+    deny message "{input.metadata.name} reaches {images(p)}"
+  }
+}
+
+control by_version {
+  title "version"
+  severity low
+  match input.kind == "Pod"
+  deny when recent(v1.30) and recent(v1.30) message "recent"
+}
+"#;
+
+#[test]
+fn results_on_other_resources_and_versions_are_remembered() {
+    let engine = EngineBuilder::std_only()
+        .policy("refs.ward", REFS)
+        .build()
+        .expect("the policy checks");
+    let selection = engine
+        .select(&[], true, &[])
+        .expect("the selection is valid");
+    let mut inputs = Inputs::default();
+    for (i, images) in [["nginx", "redis"], ["busybox", "envoy"]]
+        .iter()
+        .enumerate()
+    {
+        let containers: String = images
+            .iter()
+            .map(|m| format!("    - image: {m}\n"))
+            .collect();
+        inputs.add_text(
+            &format!("p{i}.yaml"),
+            &format!("kind: Pod\nmetadata:\n  name: p{i}\n  namespace: a\nspec:\n  containers:\n{containers}"),
+            &LoadOptions::default(),
+        );
+    }
+    for i in 0..3 {
+        inputs.add_text(
+            &format!("s{i}.yaml"),
+            &format!("kind: Service\nmetadata:\n  name: s{i}\n  namespace: a\n"),
+            &LoadOptions::default(),
+        );
+    }
+    // One thread, so that one evaluator meets every resource in turn.
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .expect("a pool");
+    let run = |memoize| {
+        let opts = EvalOptions {
+            memoize,
+            ..EvalOptions::default()
+        };
+        pool.install(|| engine.evaluate(&selection, &inputs, &opts))
+    };
+    let (on, off) = (run(true), run(false));
+    for report in [&on, &off] {
+        assert!(report.errors.is_empty(), "{:?}", report.errors);
+    }
+    let messages = |r: &ward_engine::Report| -> Vec<String> {
+        let mut m: Vec<String> = r.findings.iter().map(|f| f.message.clone()).collect();
+        m.sort();
+        m
+    };
+    let mut want = vec!["recent".to_string(), "recent".to_string()];
+    for s in 0..3 {
+        want.push(format!("s{s} reaches busybox,envoy"));
+        want.push(format!("s{s} reaches nginx,redis"));
+        want.push(format!("s{s} selects p0"));
+        want.push(format!("s{s} selects p1"));
+    }
+    want.sort();
+    assert_eq!(messages(&on), want);
+    assert_eq!(messages(&off), want);
+    // Each control costs fewer steps when results are remembered: the
+    // pods of `a` and their images are worked out for the first Service
+    // only, and `recent(v1.30)` once.
+    let steps = |r: &ward_engine::Report, control: &str| {
+        r.outcomes
+            .iter()
+            .find(|o| o.control == control)
+            .map(|o| o.steps)
+            .expect("an outcome")
+    };
+    for control in ["refs.by_query", "refs.by_node", "refs.by_version"] {
+        assert!(
+            steps(&on, control) < steps(&off, control),
+            "{control}: {} remembered, {} not",
+            steps(&on, control),
+            steps(&off, control)
+        );
+    }
 }

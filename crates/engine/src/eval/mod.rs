@@ -10,7 +10,7 @@ mod locate;
 
 use crate::compile::{CClause, CExpr, CFix, CKind, CPart, CStmt, CStmtKind, Compiled};
 use crate::inventory::Inventory;
-use crate::value::doc::{NodeRef, Seg, pointer_string};
+use crate::value::doc::{Doc, NodeRef, Seg, pointer_string};
 use crate::value::intern::Sym;
 use crate::value::val::Val;
 use smallvec::SmallVec;
@@ -135,6 +135,12 @@ pub struct Evaluator<'p, 'a> {
     /// across resources: the same image, environment variable or quantity
     /// is judged once per thread, not once per resource.
     shared: rustc_hash::FxHashMap<SharedKey<'a>, Val<'a>>,
+    /// Results of context-free function calls on nodes of other resources
+    /// (what a query over the inventory hands to a function), kept across
+    /// resources: whether a Deployment is a checked workload, or what a
+    /// Role grants, is worked out once per thread, not once for every
+    /// NetworkPolicy or binding that asks.
+    foreign: rustc_hash::FxHashMap<MemoKey, Val<'a>>,
 }
 
 /// Results of pure function calls on one resource, by arguments. An
@@ -191,6 +197,7 @@ enum SArg<'a> {
     Bool(bool),
     Num(u64),
     Str(crate::value::val::Str<'a>),
+    Version(ward_lang::ast::Version),
 }
 
 impl PartialEq for SArg<'_> {
@@ -202,6 +209,7 @@ impl PartialEq for SArg<'_> {
             (SArg::Bool(a), SArg::Bool(b)) => a == b,
             (SArg::Num(a), SArg::Num(b)) => a == b,
             (SArg::Str(a), SArg::Str(b)) => a.as_str() == b.as_str(),
+            (SArg::Version(a), SArg::Version(b)) => a == b,
             _ => false,
         }
     }
@@ -216,6 +224,7 @@ impl std::hash::Hash for SArg<'_> {
             SArg::Bool(b) => b.hash(h),
             SArg::Num(n) => n.hash(h),
             SArg::Str(s) => s.as_str().hash(h),
+            SArg::Version(v) => v.hash(h),
             SArg::None | SArg::Missing | SArg::Null => {}
         }
     }
@@ -223,7 +232,7 @@ impl std::hash::Hash for SArg<'_> {
 
 impl<'a> SArg<'a> {
     /// The scalar an argument is, read from a document or not; `None` for
-    /// containers and versions.
+    /// containers.
     fn of(v: &Val<'a>) -> Option<SArg<'a>> {
         use crate::value::doc::Node;
         Some(match v {
@@ -232,6 +241,7 @@ impl<'a> SArg<'a> {
             Val::Bool(b) => SArg::Bool(*b),
             Val::Num(x) => SArg::Num(x.to_bits()),
             Val::Str(s) => SArg::Str(s.clone()),
+            Val::Version(v) => SArg::Version(*v),
             Val::Node(n) => match n.kind() {
                 Node::Null => SArg::Null,
                 Node::Bool(b) => SArg::Bool(b),
@@ -261,16 +271,29 @@ fn arg_keys<'a, T: Clone>(
     Some(keys)
 }
 
-/// Whether a value holds no document node, so it means the same on any
-/// resource (a node would point a finding into another resource).
-fn portable(v: &Val<'_>) -> bool {
+/// Whether a context-free call's result means the same wherever its
+/// scalar arguments were read: it holds no node of a document an argument
+/// came from. Such a node could be the argument itself, and a call on an
+/// equal string of another resource must not point a finding back into
+/// this one; nodes of other documents came from the inventory, the same
+/// for every resource.
+fn portable(v: &Val<'_>, docs: &[&Doc]) -> bool {
     match v {
-        Val::Node(_) => false,
-        Val::List(l) => l.iter().all(portable),
-        Val::Obj(o) => o.iter().all(|(_, x)| portable(x)),
-        Val::Range(r) => portable(&r.0) && portable(&r.1),
+        Val::Node(n) => !docs.iter().any(|d| std::ptr::eq(*d, n.doc)),
+        Val::List(l) => l.iter().all(|x| portable(x, docs)),
+        Val::Obj(o) => o.iter().all(|(_, x)| portable(x, docs)),
+        Val::Range(r) => portable(&r.0, docs) && portable(&r.1, docs),
         _ => true,
     }
+}
+
+/// Whether a call's arguments include document nodes, none of them of
+/// `input`'s document: nodes another resource can hand to the same
+/// function (through an inventory query) on its own turn.
+fn foreign_args(args: &[Val<'_>], input: &Val<'_>) -> bool {
+    let home = input.node().map(|n| n.doc);
+    let mut nodes = args.iter().filter_map(Val::node).peekable();
+    nodes.peek().is_some() && nodes.all(|n| home.is_none_or(|h| !std::ptr::eq(h, n.doc)))
 }
 
 /// A function call's identity for memoisation: the function and up to three
@@ -289,6 +312,7 @@ enum ArgKey {
     Null,
     Bool(bool),
     Num(u64),
+    Version(ward_lang::ast::Version),
 }
 
 impl ArgKey {
@@ -299,6 +323,7 @@ impl ArgKey {
             Val::Null => ArgKey::Null,
             Val::Bool(b) => ArgKey::Bool(*b),
             Val::Num(x) => ArgKey::Num(x.to_bits()),
+            Val::Version(v) => ArgKey::Version(*v),
             _ => return None,
         })
     }
@@ -337,6 +362,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
             memo: ResourceMemo::default(),
             common: ResourceMemo::default(),
             shared: Default::default(),
+            foreign: Default::default(),
         }
     }
 
@@ -889,12 +915,16 @@ impl<'p, 'a> Evaluator<'p, 'a> {
             .then(|| arg_keys(&given, ArgKey::None, ArgKey::of))
             .flatten()
             .map(|args| MemoKey { function: id, args });
-        let memo = if f.unit_free {
-            &self.common
-        } else {
-            &self.memo
+        // A context-free call on other resources' nodes gives the same
+        // value whichever resource asks.
+        let foreign = key.is_some() && f.context_free && foreign_args(&given, &self.input);
+        let found = match &key {
+            Some(k) if foreign => self.foreign.get(k),
+            Some(k) if f.unit_free => self.common.get(k),
+            Some(k) => self.memo.get(k),
+            None => None,
         };
-        if let Some(v) = key.as_ref().and_then(|k| memo.get(k)) {
+        if let Some(v) = found {
             return Ok(v.clone());
         }
         // A context-free function with scalar arguments gives the same value
@@ -906,6 +936,14 @@ impl<'p, 'a> Evaluator<'p, 'a> {
         if let Some(v) = shared.as_ref().and_then(|k| self.shared.get(k)) {
             return Ok(v.clone());
         }
+        // The documents the arguments were read from, for `portable`.
+        let docs: SmallVec<[&Doc; 3]> = match shared {
+            Some(_) => given
+                .iter()
+                .filter_map(|a| a.node().map(|n| n.doc))
+                .collect(),
+            None => SmallVec::new(),
+        };
         // The callee's frame: its parameters, then its other slots.
         let new_base = self.stack.len();
         self.stack.extend(given);
@@ -922,15 +960,19 @@ impl<'p, 'a> Evaluator<'p, 'a> {
         self.base = old;
         self.stack.truncate(new_base);
         if let (Some(k), Ok(v)) = (key, &result) {
-            let memo = if f.unit_free {
-                &mut self.common
+            if foreign {
+                if self.foreign.len() >= SHARED_MEMO_CAP {
+                    self.foreign.clear();
+                }
+                self.foreign.insert(k, v.clone());
+            } else if f.unit_free {
+                self.common.insert(k, v.clone());
             } else {
-                &mut self.memo
-            };
-            memo.insert(k, v.clone());
+                self.memo.insert(k, v.clone());
+            }
         }
         if let (Some(k), Ok(v)) = (shared, &result)
-            && portable(v)
+            && portable(v, &docs)
         {
             if self.shared.len() >= SHARED_MEMO_CAP {
                 self.shared.clear();
