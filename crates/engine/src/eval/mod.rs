@@ -151,6 +151,11 @@ pub struct Evaluator<'p, 'a> {
 #[derive(Default, Debug)]
 pub struct ResourceMemo<'a> {
     results: rustc_hash::FxHashMap<MemoKey, Val<'a>>,
+    /// Results of calls `f(input)`, by function: six calls in ten. An entry
+    /// is this resource's when its stamp is `stamp`.
+    of_input: Vec<(u64, Val<'a>)>,
+    /// Counts the resources entered.
+    stamp: u64,
     /// The resource the results belong to.
     of: Option<(usize, u32)>,
 }
@@ -163,7 +168,26 @@ impl<'a> ResourceMemo<'a> {
     fn enter(&mut self, resource: (usize, u32)) {
         if self.of != Some(resource) {
             self.results.clear();
+            self.stamp += 1;
             self.of = Some(resource);
+        }
+    }
+
+    /// The result of `f(input)` on this resource.
+    fn of_input(&self, function: u32) -> Option<&Val<'a>> {
+        self.of_input
+            .get(function as usize)
+            .filter(|(stamp, _)| *stamp == self.stamp)
+            .map(|(_, v)| v)
+    }
+
+    fn insert_of_input(&mut self, function: u32, v: Val<'a>) {
+        let i = function as usize;
+        if self.of_input.len() <= i {
+            self.of_input.resize(i + 1, (0, Val::Missing));
+        }
+        if let Some(slot) = self.of_input.get_mut(i) {
+            *slot = (self.stamp, v);
         }
     }
 
@@ -652,6 +676,32 @@ impl<'p, 'a> Evaluator<'p, 'a> {
         ))
     }
 
+    /// Evaluates an operand or argument. Locals, literals and `input` are
+    /// a third of all evaluations; they are read here, without a call into
+    /// `eval` and its dispatch over every kind of expression.
+    #[inline(always)]
+    fn operand(&mut self, e: &CExpr) -> R<Val<'a>> {
+        match &e.kind {
+            CKind::Local(slot) => {
+                self.tick(e.span)?;
+                Ok(self
+                    .stack
+                    .get(self.base + *slot as usize)
+                    .cloned()
+                    .unwrap_or(Val::Missing))
+            }
+            CKind::Lit(v) => {
+                self.tick(e.span)?;
+                Ok(v.clone())
+            }
+            CKind::Input => {
+                self.tick(e.span)?;
+                Ok(self.input.clone())
+            }
+            _ => self.eval(e),
+        }
+    }
+
     pub(crate) fn eval(&mut self, e: &CExpr) -> R<Val<'a>> {
         self.tick(e.span)?;
         match &e.kind {
@@ -707,7 +757,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
             } => {
                 let mut vals: SmallVec<[Val<'a>; 4]> = SmallVec::with_capacity(args.len());
                 for a in args {
-                    vals.push(self.eval(a)?);
+                    vals.push(self.operand(a)?);
                 }
                 let mut nvals: SmallVec<[(Sym, Val<'a>); 2]> = SmallVec::new();
                 for (k, v) in named {
@@ -904,9 +954,34 @@ impl<'p, 'a> Evaluator<'p, 'a> {
         let Some(f) = self.prog.fns.get(id as usize) else {
             return Err(EvalError::new(span, "internal error: unknown function"));
         };
+        // `f(input)` on the resource the memo holds: looked up by function.
+        let memo = if f.unit_free {
+            &self.common
+        } else {
+            &self.memo
+        };
+        let of_input = match args {
+            [
+                a @ CExpr {
+                    kind: CKind::Input, ..
+                },
+            ] if self.memoize => self
+                .input
+                .node()
+                .filter(|n| Some((std::ptr::from_ref(n.doc) as usize, n.id)) == memo.of)
+                .map(|_| a.span),
+            _ => None,
+        };
+        if let Some(at) = of_input
+            && let Some(v) = memo.of_input(id)
+        {
+            let v = v.clone();
+            self.tick(at)?;
+            return Ok(v);
+        }
         let mut given: SmallVec<[Val<'a>; 3]> = SmallVec::with_capacity(args.len());
         for a in args {
-            given.push(self.eval(a)?);
+            given.push(self.operand(a)?);
         }
         // Functions are pure: a call with the same document nodes and
         // scalars gives the same value for the rest of this resource.
@@ -959,7 +1034,13 @@ impl<'p, 'a> Evaluator<'p, 'a> {
         })();
         self.base = old;
         self.stack.truncate(new_base);
-        if let (Some(k), Ok(v)) = (key, &result) {
+        if let (Some(_), Ok(v)) = (of_input, &result) {
+            if f.unit_free {
+                self.common.insert_of_input(id, v.clone());
+            } else {
+                self.memo.insert_of_input(id, v.clone());
+            }
+        } else if let (Some(k), Ok(v)) = (key, &result) {
             if foreign {
                 if self.foreign.len() >= SHARED_MEMO_CAP {
                     self.foreign.clear();
@@ -996,12 +1077,12 @@ impl<'p, 'a> Evaluator<'p, 'a> {
             }
             BinOp::Coalesce => {
                 let x = self.eval(a)?;
-                return if x.is_unset() { self.eval(b) } else { Ok(x) };
+                return if x.is_unset() { self.operand(b) } else { Ok(x) };
             }
             _ => {}
         }
-        let x = self.eval(a)?;
-        let y = self.eval(b)?;
+        let x = self.operand(a)?;
+        let y = self.operand(b)?;
         Ok(match op {
             BinOp::Eq => Val::Bool(x.equals(&y)),
             BinOp::Ne => Val::Bool(!x.equals(&y)),
