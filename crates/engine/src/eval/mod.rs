@@ -16,6 +16,7 @@ use crate::value::val::Val;
 use smallvec::SmallVec;
 use std::sync::Arc;
 use ward_lang::ast::{BinOp, FindingKind, QuantKind, UnOp};
+use ward_lang::builtins::Builtin;
 use ward_lang::span::Span;
 
 pub use locate::Located;
@@ -509,7 +510,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
         for s in stmts {
             match &s.kind {
                 CStmtKind::Match(e) => {
-                    if !self.eval(e)?.is_true() {
+                    if !self.truth(e)? {
                         return Ok(false);
                     }
                 }
@@ -548,18 +549,14 @@ impl<'p, 'a> Evaluator<'p, 'a> {
                     then,
                     otherwise,
                 } => {
-                    let branch = if self.eval(cond)?.is_true() {
-                        then
-                    } else {
-                        otherwise
-                    };
+                    let branch = if self.truth(cond)? { then } else { otherwise };
                     if !self.stmts(control, branch, out)? {
                         return Ok(false);
                     }
                 }
                 CStmtKind::Finding(f) => {
                     if let Some(w) = &f.when
-                        && !self.eval(w)?.is_true()
+                        && !self.truth(w)?
                     {
                         continue;
                     }
@@ -702,6 +699,51 @@ impl<'p, 'a> Evaluator<'p, 'a> {
         }
     }
 
+    /// Whether a condition holds: `eval(e)?.is_true()`, with the steps and
+    /// errors of `eval`, but `and`, `or`, `not`, comparisons and `exists`
+    /// answer with a `bool` rather than a value made and dropped at every
+    /// level.
+    fn truth(&mut self, e: &CExpr) -> R<bool> {
+        match &e.kind {
+            CKind::Binary(op @ (BinOp::And | BinOp::Or), a, b) => {
+                self.tick(e.span)?;
+                Ok(if *op == BinOp::And {
+                    self.truth(a)? && self.truth(b)?
+                } else {
+                    self.truth(a)? || self.truth(b)?
+                })
+            }
+            CKind::Unary(UnOp::Not, x) => {
+                self.tick(e.span)?;
+                Ok(!self.truth(x)?)
+            }
+            CKind::Binary(op @ (BinOp::Eq | BinOp::Ne | BinOp::In | BinOp::NotIn), a, b) => {
+                self.tick(e.span)?;
+                let x = self.operand(a)?;
+                let y = self.operand(b)?;
+                Ok(match op {
+                    BinOp::Eq => x.equals(&y),
+                    BinOp::Ne => !x.equals(&y),
+                    BinOp::In => y.contains(&x),
+                    _ => !y.contains(&x),
+                })
+            }
+            CKind::Builtin {
+                builtin: Builtin::Exists,
+                args,
+                named,
+                ..
+            } => match (args.as_slice(), named.is_empty()) {
+                ([x], true) => {
+                    self.tick(e.span)?;
+                    Ok(!self.operand(x)?.is_unset())
+                }
+                _ => Ok(self.eval(e)?.is_true()),
+            },
+            _ => Ok(self.eval(e)?.is_true()),
+        }
+    }
+
     pub(crate) fn eval(&mut self, e: &CExpr) -> R<Val<'a>> {
         self.tick(e.span)?;
         match &e.kind {
@@ -799,7 +841,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
             }
             CKind::Binary(op, a, b) => self.binary(*op, a, b, e.span),
             CKind::If(c, t, f) => {
-                if self.eval(c)?.is_true() {
+                if self.truth(c)? {
                     self.eval(t)
                 } else {
                     self.eval(f)
@@ -857,7 +899,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
                         self.set(*ks, k);
                     }
                     self.set(*value, v);
-                    let holds = self.eval(body)?.is_true();
+                    let holds = self.truth(body)?;
                     match kind {
                         QuantKind::Any if holds => return Ok(Val::Bool(true)),
                         QuantKind::All if !holds => return Ok(Val::Bool(false)),
@@ -930,7 +972,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
         };
         match first {
             CClause::If(c) => {
-                if self.eval(c)?.is_true() {
+                if self.truth(c)? {
                     self.comprehend(rest, emit)?;
                 }
                 Ok(())
@@ -1066,14 +1108,10 @@ impl<'p, 'a> Evaluator<'p, 'a> {
     fn binary(&mut self, op: BinOp, a: &CExpr, b: &CExpr, span: Span) -> R<Val<'a>> {
         match op {
             BinOp::And => {
-                return Ok(Val::Bool(
-                    self.eval(a)?.is_true() && self.eval(b)?.is_true(),
-                ));
+                return Ok(Val::Bool(self.truth(a)? && self.truth(b)?));
             }
             BinOp::Or => {
-                return Ok(Val::Bool(
-                    self.eval(a)?.is_true() || self.eval(b)?.is_true(),
-                ));
+                return Ok(Val::Bool(self.truth(a)? || self.truth(b)?));
             }
             BinOp::Coalesce => {
                 let x = self.eval(a)?;
@@ -1145,5 +1183,130 @@ impl<'p, 'a> Evaluator<'p, 'a> {
             }
             BinOp::And | BinOp::Or | BinOp::Coalesce => Val::Missing,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compile::Compiled;
+    use crate::value::doc::Doc;
+    use crate::value::intern::intern;
+
+    fn x(kind: CKind) -> CExpr {
+        CExpr {
+            kind,
+            span: Span::default(),
+        }
+    }
+
+    /// Operands: literals of each type, fields of the input that are
+    /// `true`, a string, `null`, a list, or missing.
+    fn leaves() -> Vec<CExpr> {
+        let field = |name: &str| x(CKind::Field(Box::new(x(CKind::Input)), intern(name)));
+        let list = Val::list(vec![Val::str("a"), Val::Bool(true)]);
+        vec![
+            x(CKind::Lit(Val::Bool(true))),
+            x(CKind::Lit(Val::Bool(false))),
+            x(CKind::Lit(Val::Null)),
+            x(CKind::Lit(Val::Missing)),
+            x(CKind::Lit(Val::str("a"))),
+            x(CKind::Lit(Val::Num(1.0))),
+            x(CKind::Lit(list)),
+            field("yes"),
+            field("name"),
+            field("none"),
+            field("items"),
+            field("absent"),
+            x(CKind::Input),
+        ]
+    }
+
+    /// Every condition `truth` answers itself, over `leaves`, two levels deep.
+    fn conditions() -> Vec<CExpr> {
+        let mut out = Vec::new();
+        for a in leaves() {
+            for b in leaves() {
+                for op in [BinOp::Eq, BinOp::Ne, BinOp::In, BinOp::NotIn] {
+                    out.push(x(CKind::Binary(
+                        op,
+                        Box::new(clone(&a)),
+                        Box::new(clone(&b)),
+                    )));
+                }
+            }
+            out.push(x(CKind::Unary(UnOp::Not, Box::new(clone(&a)))));
+            out.push(x(CKind::Builtin {
+                builtin: Builtin::Exists,
+                args: vec![clone(&a)],
+                named: Vec::new(),
+                pattern: None,
+            }));
+            out.push(clone(&a));
+        }
+        let first: Vec<CExpr> = out.iter().step_by(7).map(clone).collect();
+        for a in &first {
+            for b in first.iter().step_by(5) {
+                for op in [BinOp::And, BinOp::Or] {
+                    out.push(x(CKind::Binary(op, Box::new(clone(a)), Box::new(clone(b)))));
+                }
+            }
+            out.push(x(CKind::Unary(UnOp::Not, Box::new(clone(a)))));
+        }
+        out
+    }
+
+    /// A copy of the expressions `conditions` builds.
+    fn clone(e: &CExpr) -> CExpr {
+        x(match &e.kind {
+            CKind::Lit(v) => CKind::Lit(v.clone()),
+            CKind::Input => CKind::Input,
+            CKind::Field(b, s) => CKind::Field(Box::new(clone(b)), *s),
+            CKind::Unary(op, a) => CKind::Unary(*op, Box::new(clone(a))),
+            CKind::Binary(op, a, b) => CKind::Binary(*op, Box::new(clone(a)), Box::new(clone(b))),
+            CKind::Builtin { builtin, args, .. } => CKind::Builtin {
+                builtin: *builtin,
+                args: args.iter().map(clone).collect(),
+                named: Vec::new(),
+                pattern: None,
+            },
+            other => unreachable!("not built here: {other:?}"),
+        })
+    }
+
+    #[test]
+    fn conditions_hold_as_their_values_do_in_as_many_steps() {
+        let doc = Doc::from_json(&serde_json::json!({
+            "yes": true, "name": "a", "none": null, "items": ["a", true]
+        }));
+        let prog = Compiled {
+            fns: Vec::new(),
+            controls: Vec::new(),
+            consts: Vec::new(),
+            param_defaults: Vec::new(),
+        };
+        let env = Env {
+            params: Vec::new(),
+            consts: Vec::new(),
+            profile: Val::Missing,
+        };
+        let inv = Inventory::new(std::iter::empty());
+        let mut ev = Evaluator::new(&prog, &env, &inv, None);
+        ev.input = Val::Node(doc.root());
+        let conditions = conditions();
+        assert!(conditions.len() > 800, "{}", conditions.len());
+        let mut held = 0;
+        for c in &conditions {
+            ev.steps = 0;
+            let by_value = ev.eval(c).map(|v| v.is_true());
+            let value_steps = ev.steps;
+            ev.steps = 0;
+            let by_truth = ev.truth(c);
+            assert_eq!(by_truth, by_value, "{c:?}");
+            assert_eq!(ev.steps, value_steps, "{c:?}");
+            held += usize::from(by_truth == Ok(true));
+        }
+        // Both answers occur.
+        assert!(held > 100 && held < conditions.len() - 100, "{held}");
     }
 }
