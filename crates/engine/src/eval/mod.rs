@@ -720,13 +720,19 @@ impl<'p, 'a> Evaluator<'p, 'a> {
             CKind::Binary(op @ (BinOp::Eq | BinOp::Ne | BinOp::In | BinOp::NotIn), a, b) => {
                 self.tick(e.span)?;
                 let x = self.operand(a)?;
-                let y = self.operand(b)?;
-                Ok(match op {
-                    BinOp::Eq => x.equals(&y),
-                    BinOp::Ne => !x.equals(&y),
+                let holds = |y: &Val<'_>| match op {
+                    BinOp::Eq => x.equals(y),
+                    BinOp::Ne => !x.equals(y),
                     BinOp::In => y.contains(&x),
                     _ => !y.contains(&x),
-                })
+                };
+                // A literal is compared where it is, not copied.
+                if let CKind::Lit(y) = &b.kind {
+                    self.tick(b.span)?;
+                    return Ok(holds(y));
+                }
+                let y = self.operand(b)?;
+                Ok(holds(&y))
             }
             CKind::Builtin {
                 builtin: Builtin::Exists,
@@ -939,7 +945,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
         }
         let mut rest = syms.iter().take(n).rev();
         let first = rest.next().copied().unwrap_or(sym);
-        let mut v = match &root.kind {
+        let v = match &root.kind {
             CKind::Local(slot) => {
                 self.tick(root.span)?;
                 self.stack
@@ -952,6 +958,20 @@ impl<'p, 'a> Evaluator<'p, 'a> {
                 self.input.get(first)
             }
             _ => self.eval(root)?.get(first),
+        };
+        // Most chains run through document nodes, which are copied, not
+        // dropped, from one field to the next.
+        let mut v = match v {
+            Val::Node(mut n) => {
+                for s in rest.by_ref() {
+                    match n.get(*s) {
+                        Some(m) => n = m,
+                        None => return Ok(Val::Missing),
+                    }
+                }
+                return Ok(Val::Node(n));
+            }
+            v => v,
         };
         for s in rest {
             if v.is_missing() {
