@@ -761,7 +761,7 @@ impl Engine {
         ];
         prof.push((
             Arc::from("version"),
-            profile.map(Val::Version).unwrap_or(Val::Missing),
+            profile.map(Val::Version).unwrap_or_default(),
         ));
         let mut env = Env {
             params: vec![Val::Missing; self.program.params.len()],
@@ -1074,7 +1074,7 @@ impl Engine {
             ];
             prof.push((
                 Arc::from("version"),
-                p.version.map(Val::Version).unwrap_or(Val::Missing),
+                p.version.map(Val::Version).unwrap_or_default(),
             ));
             ev.set_profile(Some(Val::Obj(Arc::new(prof))));
             run.mode = Some(p);

@@ -16,7 +16,7 @@ use ward_lang::builtins::Builtin;
 use ward_lang::span::Span;
 
 fn arg<'a>(args: &[Val<'a>], i: usize) -> Val<'a> {
-    args.get(i).map(Val::resolve).unwrap_or(Val::Missing)
+    args.get(i).map(Val::resolve).unwrap_or_default()
 }
 
 fn bool_of(b: bool) -> Val<'static> {
@@ -66,7 +66,7 @@ impl<'a> Evaluator<'_, 'a> {
                     .ok()
                     .filter(|n| n.is_finite())
                     .map(Val::Num)
-                    .unwrap_or(Val::Missing),
+                    .unwrap_or_default(),
                 _ => Val::Missing,
             },
             Builtin::Int => match &a0 {
@@ -78,18 +78,18 @@ impl<'a> Evaluator<'_, 'a> {
                     .ok()
                     .filter(|n| n.is_finite())
                     .map(|n| Val::Num(n.trunc()))
-                    .unwrap_or(Val::Missing),
+                    .unwrap_or_default(),
                 _ => Val::Missing,
             },
             Builtin::Get => {
-                let base = args.first().cloned().unwrap_or(Val::Missing);
+                let base = args.first().cloned().unwrap_or_default();
                 let v = match &a1 {
                     Val::Str(s) => base.get_str(s.as_str()),
                     Val::Num(n) => base.index(*n),
                     _ => Val::Missing,
                 };
                 if v.is_missing() {
-                    args.get(2).cloned().unwrap_or(Val::Missing)
+                    args.get(2).cloned().unwrap_or_default()
                 } else {
                     v
                 }
@@ -114,14 +114,14 @@ impl<'a> Evaluator<'_, 'a> {
             ),
             Builtin::Lower => s0
                 .map(|s| Val::string(s.to_lowercase()))
-                .unwrap_or(Val::Missing),
+                .unwrap_or_default(),
             Builtin::Upper => s0
                 .map(|s| Val::string(s.to_uppercase()))
-                .unwrap_or(Val::Missing),
+                .unwrap_or_default(),
             Builtin::Trim => match &a0 {
                 // A document's string stays borrowed from it.
                 Val::Str(Str::Ref(s)) => Val::Str(Str::Ref(s.trim())),
-                _ => s0.map(|s| Val::str(s.trim())).unwrap_or(Val::Missing),
+                _ => s0.map(|s| Val::str(s.trim())).unwrap_or_default(),
             },
             Builtin::TrimPrefix => match (&s0, &s1) {
                 (Some(s), Some(p)) => Val::str(s.strip_prefix(*p).unwrap_or(s)),
@@ -138,7 +138,7 @@ impl<'a> Evaluator<'_, 'a> {
                 bool_of(matches!((&s0, &s1), (Some(s), Some(p)) if s.ends_with(*p)))
             }
             Builtin::Contains => {
-                let base = args.first().cloned().unwrap_or(Val::Missing);
+                let base = args.first().cloned().unwrap_or_default();
                 bool_of(base.contains(&a1))
             }
             Builtin::Split => match (&s0, &s1) {
@@ -177,7 +177,7 @@ impl<'a> Evaluator<'_, 'a> {
                 _ => Val::Missing,
             },
             Builtin::IndexOf => {
-                let base = args.first().cloned().unwrap_or(Val::Missing);
+                let base = args.first().cloned().unwrap_or_default();
                 if base.is_list() {
                     Val::Num(
                         base.items()
@@ -250,8 +250,8 @@ impl<'a> Evaluator<'_, 'a> {
                     },
                 }
             }
-            Builtin::First => args.first().map(|l| l.index(0.0)).unwrap_or(Val::Missing),
-            Builtin::Last => args.first().map(|l| l.index(-1.0)).unwrap_or(Val::Missing),
+            Builtin::First => args.first().map(|l| l.index(0.0)).unwrap_or_default(),
+            Builtin::Last => args.first().map(|l| l.index(-1.0)).unwrap_or_default(),
             Builtin::Sort => {
                 let mut items: Vec<Val<'a>> = args
                     .first()
@@ -314,7 +314,7 @@ impl<'a> Evaluator<'_, 'a> {
                         }
                     };
                 }
-                best.unwrap_or(Val::Missing)
+                best.unwrap_or_default()
             }
             Builtin::ContainsAll => {
                 let (Some(l), Some(want)) = (args.first(), args.get(1)) else {
@@ -352,7 +352,7 @@ impl<'a> Evaluator<'_, 'a> {
                 Val::Version(v) => Val::Version(*v),
                 Val::Str(s) => Version::parse(s.as_str().trim())
                     .map(Val::Version)
-                    .unwrap_or(Val::Missing),
+                    .unwrap_or_default(),
                 _ => Val::Missing,
             },
             Builtin::Base64Decode => match s0 {
@@ -361,7 +361,7 @@ impl<'a> Evaluator<'_, 'a> {
                     .ok()
                     .and_then(|b| String::from_utf8(b).ok())
                     .map(Val::string)
-                    .unwrap_or(Val::Missing),
+                    .unwrap_or_default(),
                 None => Val::Missing,
             },
             Builtin::Base64Encode => match s0 {
@@ -376,7 +376,7 @@ impl<'a> Evaluator<'_, 'a> {
             },
             Builtin::IsCidr => bool_of(s0.is_some_and(|s| s.parse::<ipnet::IpNet>().is_ok())),
             Builtin::JsonPath => {
-                let base = args.first().cloned().unwrap_or(Val::Missing);
+                let base = args.first().cloned().unwrap_or_default();
                 let Some(q) = s1 else { return Ok(Val::Missing) };
                 let path = match pattern {
                     Some(Pattern::JsonPath(p)) => p.clone(),
@@ -393,7 +393,7 @@ impl<'a> Evaluator<'_, 'a> {
                 jsonpath(&base, &path)
             }
             Builtin::Pointer => {
-                let base = args.first().cloned().unwrap_or(Val::Missing);
+                let base = args.first().cloned().unwrap_or_default();
                 match s1 {
                     Some(p) => pointer(&base, p),
                     None => Val::Missing,

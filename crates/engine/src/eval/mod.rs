@@ -685,7 +685,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
                     .stack
                     .get(self.base + *slot as usize)
                     .cloned()
-                    .unwrap_or(Val::Missing))
+                    .unwrap_or_default())
             }
             CKind::Lit(v) => {
                 self.tick(e.span)?;
@@ -768,7 +768,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
                 .stack
                 .get(self.base + *slot as usize)
                 .cloned()
-                .unwrap_or(Val::Missing)),
+                .unwrap_or_default()),
             CKind::Input => Ok(self.input.clone()),
             CKind::Profile => Ok(self
                 .profile
@@ -779,13 +779,13 @@ impl<'p, 'a> Evaluator<'p, 'a> {
                 .params
                 .get(*i as usize)
                 .cloned()
-                .unwrap_or(Val::Missing)),
+                .unwrap_or_default()),
             CKind::Const(i) => Ok(self
                 .env
                 .consts
                 .get(*i as usize)
                 .cloned()
-                .unwrap_or(Val::Missing)),
+                .unwrap_or_default()),
             CKind::Field(base, sym) => self.field(base, *sym),
             CKind::Index(base, ix) => {
                 let b = self.eval(base)?;
@@ -951,7 +951,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
                 self.stack
                     .get(self.base + *slot as usize)
                     .map(|v| v.get(first))
-                    .unwrap_or(Val::Missing)
+                    .unwrap_or_default()
             }
             CKind::Input => {
                 self.tick(root.span)?;

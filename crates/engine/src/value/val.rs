@@ -55,6 +55,15 @@ pub enum Val<'a> {
     Range(Arc<(Val<'a>, Val<'a>, bool)>),
 }
 
+/// `Missing`: the value of a path that leads nowhere. Code that falls back
+/// to it writes `unwrap_or_default()`, which makes it only when needed;
+/// `unwrap_or_default()` would make one on every call and drop it.
+impl Default for Val<'_> {
+    fn default() -> Self {
+        Val::Missing
+    }
+}
+
 impl<'a> Val<'a> {
     pub fn str(s: &str) -> Val<'a> {
         Val::Str(Str::Own(Arc::from(s)))
@@ -187,13 +196,13 @@ impl<'a> Val<'a> {
     #[inline]
     pub fn get(&self, key: Sym) -> Val<'a> {
         match self {
-            Val::Node(n) => n.get(key).map(Val::Node).unwrap_or(Val::Missing),
+            Val::Node(n) => n.get(key).map(Val::Node).unwrap_or_default(),
             Val::Obj(o) => {
                 let k = key.as_str();
                 o.iter()
                     .find(|(name, _)| &**name == k)
                     .map(|(_, v)| v.clone())
-                    .unwrap_or(Val::Missing)
+                    .unwrap_or_default()
             }
             _ => Val::Missing,
         }
@@ -202,12 +211,12 @@ impl<'a> Val<'a> {
     /// Field access by text.
     pub fn get_str(&self, key: &str) -> Val<'a> {
         match self {
-            Val::Node(n) => n.get_str(key).map(Val::Node).unwrap_or(Val::Missing),
+            Val::Node(n) => n.get_str(key).map(Val::Node).unwrap_or_default(),
             Val::Obj(o) => o
                 .iter()
                 .find(|(name, _)| &**name == key)
                 .map(|(_, v)| v.clone())
-                .unwrap_or(Val::Missing),
+                .unwrap_or_default(),
             _ => Val::Missing,
         }
     }
@@ -225,8 +234,8 @@ impl<'a> Val<'a> {
         }
         let i = i as usize;
         match self {
-            Val::Node(n) => n.index(i).map(Val::Node).unwrap_or(Val::Missing),
-            Val::List(l) => l.get(i).cloned().unwrap_or(Val::Missing),
+            Val::Node(n) => n.index(i).map(Val::Node).unwrap_or_default(),
+            Val::List(l) => l.get(i).cloned().unwrap_or_default(),
             _ => Val::Missing,
         }
     }
@@ -286,7 +295,7 @@ impl<'a> Val<'a> {
                     } else {
                         Val::Missing
                     },
-                    n.index(i).map(Val::Node).unwrap_or(Val::Missing),
+                    n.index(i).map(Val::Node).unwrap_or_default(),
                 ),
                 Node::Obj { .. } => match n.entry(i) {
                     Some((k, v)) => (
@@ -307,7 +316,7 @@ impl<'a> Val<'a> {
                 } else {
                     Val::Missing
                 },
-                l.get(i).cloned().unwrap_or(Val::Missing),
+                l.get(i).cloned().unwrap_or_default(),
             ),
             Val::Obj(o) => match o.get(i) {
                 Some((k, v)) => (
