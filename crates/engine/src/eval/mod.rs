@@ -185,7 +185,7 @@ impl<'a> ResourceMemo<'a> {
     fn insert_of_input(&mut self, function: u32, v: Val<'a>) {
         let i = function as usize;
         if self.of_input.len() <= i {
-            self.of_input.resize(i + 1, (0, Val::Missing));
+            self.of_input.resize_with(i + 1, Default::default);
         }
         if let Some(slot) = self.of_input.get_mut(i) {
             *slot = (self.stamp, v);
@@ -435,7 +435,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
         self.input = Val::Missing;
         self.stack.clear();
         self.base = 0;
-        self.stack.resize(64, Val::Missing);
+        self.stack.resize_with(64, Val::default);
         self.eval(e)
     }
 
@@ -463,7 +463,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
         // left in it is overwritten, never seen: only the length is set,
         // rather than dropping and refilling every slot on every run.
         self.stack.truncate(c.slots as usize);
-        self.stack.resize(c.slots as usize, Val::Missing);
+        self.stack.resize_with(c.slots as usize, Val::default);
         self.focus.clear();
         let mark = out.len();
         match self.stmts(control, &c.body, out) {
@@ -498,7 +498,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
     fn set(&mut self, slot: u32, v: Val<'a>) {
         let i = self.base + slot as usize;
         if i >= self.stack.len() {
-            self.stack.resize(i + 1, Val::Missing);
+            self.stack.resize_with(i + 1, Val::default);
         }
         if let Some(s) = self.stack.get_mut(i) {
             *s = v;
@@ -1085,7 +1085,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
         let new_base = self.stack.len();
         self.stack.extend(given);
         self.stack
-            .resize(new_base + f.slots.max(f.params) as usize, Val::Missing);
+            .resize_with(new_base + f.slots.max(f.params) as usize, Val::default);
         let old = std::mem::replace(&mut self.base, new_base);
         let result = (|| {
             for (slot, e) in &f.lets {
