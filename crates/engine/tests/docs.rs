@@ -1,6 +1,7 @@
 //! The language reference is executable: every ```ward block in
 //! docs/language.md (and README.md and docs/plugins.md) must parse and
-//! check, and its tests must pass.
+//! check, and its tests must pass. The policies Ward ships are examples
+//! too, and are kept as `ward fmt` writes them.
 
 #![allow(
     clippy::unwrap_used,
@@ -97,5 +98,35 @@ fn every_example_in_the_language_reference_runs() {
         run.results.len() >= 12,
         "only {} tests ran",
         run.results.len()
+    );
+}
+
+/// The packs and the standard library that Ward ships, with their tests,
+/// are written the way `ward fmt` writes: a team that copies one to start
+/// its own sees no diff from the formatter.
+#[test]
+fn shipped_policies_are_formatted() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut checked = 0;
+    let mut unformatted = Vec::new();
+    for dir in ["policies", "std-lib"] {
+        for entry in walkdir::WalkDir::new(root.join(dir)).sort_by_file_name() {
+            let path = entry.expect("the folder is readable").into_path();
+            if path.extension().is_none_or(|e| e != "ward") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).expect("the file is readable");
+            let formatted = ward_lang::fmt::format_source(ward_lang::span::FileId(0), &text)
+                .unwrap_or_else(|_| panic!("{} parses", path.display()));
+            checked += 1;
+            if formatted != text {
+                unformatted.push(path.display().to_string());
+            }
+        }
+    }
+    assert!(checked > 50, "{checked} files");
+    assert!(
+        unformatted.is_empty(),
+        "run `ward fmt policies std-lib`: {unformatted:?}"
     );
 }
