@@ -203,8 +203,21 @@ impl<'a> ResourceMemo<'a> {
     }
 }
 
-/// How many results the cross-resource memo holds before it starts over.
+/// How many results a cross-resource memo holds before it starts over.
 const SHARED_MEMO_CAP: usize = 1 << 16;
+
+/// Remembers a result in a memo kept across resources, which starts over
+/// when it is full rather than growing with the export.
+fn keep_across_resources<'a, K: std::hash::Hash + Eq>(
+    memo: &mut rustc_hash::FxHashMap<K, Val<'a>>,
+    key: K,
+    v: Val<'a>,
+) {
+    if memo.len() >= SHARED_MEMO_CAP {
+        memo.clear();
+    }
+    memo.insert(key, v);
+}
 
 /// A context-free call's identity: the function and up to three scalar
 /// arguments, strings compared by their text (wherever they were read).
@@ -673,6 +686,15 @@ impl<'p, 'a> Evaluator<'p, 'a> {
         ))
     }
 
+    /// The value in a slot of the current frame.
+    #[inline]
+    fn local(&self, slot: u32) -> Val<'a> {
+        self.stack
+            .get(self.base + slot as usize)
+            .cloned()
+            .unwrap_or_default()
+    }
+
     /// Evaluates an operand or argument. Locals, literals and `input` are
     /// a third of all evaluations; they are read here, without a call into
     /// `eval` and its dispatch over every kind of expression.
@@ -681,11 +703,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
         match &e.kind {
             CKind::Local(slot) => {
                 self.tick(e.span)?;
-                Ok(self
-                    .stack
-                    .get(self.base + *slot as usize)
-                    .cloned()
-                    .unwrap_or_default())
+                Ok(self.local(*slot))
             }
             CKind::Lit(v) => {
                 self.tick(e.span)?;
@@ -764,11 +782,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
                 }
                 Ok(Val::string(s))
             }
-            CKind::Local(slot) => Ok(self
-                .stack
-                .get(self.base + *slot as usize)
-                .cloned()
-                .unwrap_or_default()),
+            CKind::Local(slot) => Ok(self.local(*slot)),
             CKind::Input => Ok(self.input.clone()),
             CKind::Profile => Ok(self
                 .profile
@@ -1104,10 +1118,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
             }
         } else if let (Some(k), Ok(v)) = (key, &result) {
             if foreign {
-                if self.foreign.len() >= SHARED_MEMO_CAP {
-                    self.foreign.clear();
-                }
-                self.foreign.insert(k, v.clone());
+                keep_across_resources(&mut self.foreign, k, v.clone());
             } else if f.unit_free {
                 self.common.insert(k, v.clone());
             } else {
@@ -1117,10 +1128,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
         if let (Some(k), Ok(v)) = (shared, &result)
             && portable(v, &docs)
         {
-            if self.shared.len() >= SHARED_MEMO_CAP {
-                self.shared.clear();
-            }
-            self.shared.insert(k, v.clone());
+            keep_across_resources(&mut self.shared, k, v.clone());
         }
         result
     }
