@@ -612,6 +612,25 @@ impl Compiler<'_> {
 mod tests {
     use super::*;
 
+    /// A team's own bad pattern is reported when the policy loads, with
+    /// the built-in packs loaded beside it.
+    #[test]
+    fn a_bad_pattern_in_a_teams_file_stops_the_load() {
+        let policy = "package team\n\ncontrol names {\n  title \"names\"\n  severity low\n  deny when regex_match(r\"(\", input.kind ?? \"\") message \"x\"\n}\n";
+        let Err(e) = crate::EngineBuilder::new()
+            .policy("team.ward", policy)
+            .build()
+        else {
+            panic!("the policy loaded");
+        };
+        let found: Vec<(&str, &str)> = e
+            .diagnostics
+            .iter()
+            .map(|d| (d.code, e.sources.name(d.primary.span.file)))
+            .collect();
+        assert_eq!(found, [("invalid-pattern", "team.ward")], "{e}");
+    }
+
     /// The built-in packs are compiled without checking their patterns
     /// (`compile_trusting`); this is the check.
     #[test]
