@@ -498,7 +498,7 @@ impl<'a> Reader<'a> {
     /// A string at the cursor, borrowed when it has no escapes.
     fn string(&mut self) -> Result<std::borrow::Cow<'a, str>, JsonError> {
         let start = self.i + 1;
-        let mut j = start;
+        let mut j = skip_plain(self.s, start);
         while let Some(&c) = self.s.get(j) {
             match c {
                 b'"' => {
@@ -522,6 +522,7 @@ impl<'a> Reader<'a> {
         self.i += 1;
         loop {
             let start = self.i;
+            self.i = skip_plain(self.s, self.i);
             while let Some(&c) = self.s.get(self.i) {
                 if c == b'"' || c == b'\\' || c < 0x20 {
                     break;
@@ -609,6 +610,33 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// Whether any of eight bytes ends a plain run of a JSON string: a quote,
+/// a backslash or a control character (below 0x20).
+#[inline]
+pub(crate) fn ends_plain_run(w: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    let control = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
+    control | zero_byte(w ^ (ONES * u64::from(b'"'))) | zero_byte(w ^ (ONES * u64::from(b'\\')))
+        != 0
+}
+
+/// Skips string bytes from `i` eight at a time while none of them ends a
+/// plain run; returns where the byte-by-byte scan takes over.
+#[inline]
+pub(crate) fn skip_plain(s: &[u8], mut i: usize) -> usize {
+    while let Some(word) = s.get(i..i + 8) {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(word);
+        if ends_plain_run(u64::from_le_bytes(w)) {
+            break;
+        }
+        i += 8;
+    }
+    i
+}
+
 /// The index of the first byte at or after `i` that is not a space,
 /// looking at eight bytes at a time: most of a pretty-printed export
 /// (`kubectl get -o json` indents by four per level) is runs of spaces.
@@ -650,6 +678,28 @@ mod tests {
                         assert_eq!(super::skip_spaces(&s, start), naive, "{s:?} from {start}");
                     }
                 }
+            }
+        }
+    }
+
+    /// Strings read eight bytes at a time come out as `serde_json` reads
+    /// them, with a quote, an escape or a control character at every place
+    /// around the eight-byte steps, in keys and in values.
+    #[test]
+    fn strings_read_the_same_around_eight_byte_steps() {
+        for len in 0..20 {
+            for at in 0..=len {
+                for special in ["\\\"", "\\n", "\\u00e9", "é", "\\\\", "\\t"] {
+                    let mut text: String = "abcdefghijklmnopqrstuvwxyz".chars().take(len).collect();
+                    text.insert_str(at, special);
+                    let json = format!("{{\"{text}\": \"{text}\", \"n\": [\"{text}\"]}}");
+                    let want: serde_json::Value = serde_json::from_str(&json).expect("valid JSON");
+                    assert_eq!(one(&json).root().to_json(), want, "{json}");
+                }
+                // A raw control character is an error, wherever it is.
+                let mut raw: String = "abcdefghijklmnopqrstuvwxyz".chars().take(len).collect();
+                raw.insert(at, '\u{1}');
+                assert!(parse(&format!("{{\"k\": \"{raw}\"}}"), &JsonOptions::default()).is_err());
             }
         }
     }

@@ -10,6 +10,7 @@
 //! waivers) is still rendered by `serde_json` and indented.
 
 use crate::finding::{Finding, Level};
+use crate::input::json::skip_plain;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
@@ -146,14 +147,7 @@ fn string(out: &mut Vec<u8>, s: &str) {
     let mut i = 0;
     loop {
         // Eight bytes at a time while none of them needs an escape.
-        while let Some(word) = bytes.get(i..i + 8) {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(word);
-            if needs_escape(u64::from_le_bytes(w)) {
-                break;
-            }
-            i += 8;
-        }
+        i = skip_plain(bytes, i);
         let Some(&b) = bytes.get(i) else {
             break;
         };
@@ -174,17 +168,6 @@ fn string(out: &mut Vec<u8>, s: &str) {
     }
     out.extend_from_slice(bytes.get(start..).unwrap_or_default());
     out.push(b'"');
-}
-
-/// Whether any of eight bytes is a quote, a backslash or below 0x20.
-#[inline]
-fn needs_escape(w: u64) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
-    let control = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
-    control | zero_byte(w ^ (ONES * u64::from(b'"'))) | zero_byte(w ^ (ONES * u64::from(b'\\')))
-        != 0
 }
 
 enum Esc {
@@ -352,7 +335,7 @@ mod tests {
                     *x = b;
                 }
                 assert_eq!(
-                    needs_escape(u64::from_le_bytes(w)),
+                    crate::input::json::ends_plain_run(u64::from_le_bytes(w)),
                     escape(b).is_some(),
                     "byte {b:#x} at {at}"
                 );
