@@ -57,7 +57,7 @@ pub enum Val<'a> {
 
 /// `Missing`: the value of a path that leads nowhere. Code that falls back
 /// to it writes `unwrap_or_default()`, which makes it only when needed;
-/// `unwrap_or_default()` would make one on every call and drop it.
+/// `unwrap_or(Val::Missing)` would make one on every call and drop it.
 impl Default for Val<'_> {
     fn default() -> Self {
         Val::Missing
