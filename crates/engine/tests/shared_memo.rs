@@ -3,7 +3,8 @@
 //! is not, so a finding never points into another resource. Calls of
 //! context-free functions on other resources' nodes are remembered across
 //! resources too. Calls that read no param are remembered across the
-//! packs of a run, and only those.
+//! packs of a run, and only those. Calls on different nodes of one
+//! resource keep their own results.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 
@@ -304,4 +305,80 @@ fn results_on_other_resources_and_versions_are_remembered() {
             steps(&off, control)
         );
     }
+}
+
+/// Functions called on nodes of the resource being checked: the resource
+/// itself, and its containers, each more than once.
+const OWN: &str = r#"package own
+
+/// A container's image, the long way round.
+fn image_of(c) = first([x for x in [c.image, c.image, c.image] if exists(x)])
+
+/// The resource's name, the long way round.
+fn name_of(r) = first([x for x in [r.metadata.name, r.metadata.name] if exists(x)])
+
+control per_container {
+  title "containers"
+  severity low
+  match input.kind == "Pod"
+  for c in input.spec.containers {
+    deny when image_of(c) != "" and len(image_of(c)) > 0
+      message "{name_of(input)}/{name_of(input)} runs {image_of(c)}"
+  }
+}
+"#;
+
+#[test]
+fn results_on_each_node_of_a_resource_are_its_own() {
+    let engine = EngineBuilder::std_only()
+        .policy("own.ward", OWN)
+        .build()
+        .expect("the policy checks");
+    let selection = engine
+        .select(&[], true, &[])
+        .expect("the selection is valid");
+    let mut inputs = Inputs::default();
+    for (i, images) in [["nginx", "redis"], ["busybox", "envoy"]]
+        .iter()
+        .enumerate()
+    {
+        let containers: String = images
+            .iter()
+            .map(|m| format!("    - image: {m}\n"))
+            .collect();
+        inputs.add_text(
+            &format!("p{i}.yaml"),
+            &format!("kind: Pod\nmetadata:\n  name: p{i}\nspec:\n  containers:\n{containers}"),
+            &LoadOptions::default(),
+        );
+    }
+    let run = |memoize| {
+        let opts = EvalOptions {
+            memoize,
+            ..EvalOptions::default()
+        };
+        engine.evaluate(&selection, &inputs, &opts)
+    };
+    let (on, off) = (run(true), run(false));
+    let messages = |r: &ward_engine::Report| -> Vec<String> {
+        assert!(r.errors.is_empty(), "{:?}", r.errors);
+        let mut m: Vec<String> = r.findings.iter().map(|f| f.message.clone()).collect();
+        m.sort();
+        m
+    };
+    let want = [
+        "p0/p0 runs nginx",
+        "p0/p0 runs redis",
+        "p1/p1 runs busybox",
+        "p1/p1 runs envoy",
+    ];
+    assert_eq!(messages(&on), want);
+    assert_eq!(messages(&off), want);
+    let steps = |r: &ward_engine::Report| r.outcomes.iter().map(|o| o.steps).sum::<u64>();
+    assert!(
+        steps(&on) < steps(&off),
+        "{} remembered, {} not",
+        steps(&on),
+        steps(&off)
+    );
 }

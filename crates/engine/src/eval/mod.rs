@@ -155,6 +155,9 @@ pub struct ResourceMemo<'a> {
     /// Results of calls `f(input)`, by function: six calls in ten. An entry
     /// is this resource's when its stamp is `stamp`.
     of_input: Vec<(u64, Val<'a>)>,
+    /// Results of other one-argument calls on a node of this resource,
+    /// by function and node (`all_containers(spec)`): a key of one word.
+    on_node: rustc_hash::FxHashMap<u64, Val<'a>>,
     /// Counts the resources entered.
     stamp: u64,
     /// The resource the results belong to.
@@ -169,6 +172,7 @@ impl<'a> ResourceMemo<'a> {
     fn enter(&mut self, resource: (usize, u32)) {
         if self.of != Some(resource) {
             self.results.clear();
+            self.on_node.clear();
             self.stamp += 1;
             self.of = Some(resource);
         }
@@ -196,11 +200,53 @@ impl<'a> ResourceMemo<'a> {
         self.results.get(key)
     }
 
+    /// Where a one-argument call on `n` is remembered, when `n` is a node
+    /// of this resource's document.
+    fn place(&self, n: NodeRef<'_>) -> Option<Place> {
+        let (doc, id) = self.of?;
+        (doc == std::ptr::from_ref(n.doc) as usize).then_some(if n.id == id {
+            Place::Input
+        } else {
+            Place::Node(n.id)
+        })
+    }
+
+    /// The result of a one-argument call on a node of this resource.
+    fn on_node(&self, function: u32, place: Place) -> Option<&Val<'a>> {
+        match place {
+            Place::Input => self.of_input(function),
+            Place::Node(n) => self.on_node.get(&node_key(function, n)),
+        }
+    }
+
+    fn insert_on_node(&mut self, function: u32, place: Place, v: Val<'a>) {
+        match place {
+            Place::Input => self.insert_of_input(function, v),
+            Place::Node(n) => {
+                if self.on_node.len() < Self::CAP {
+                    self.on_node.insert(node_key(function, n), v);
+                }
+            }
+        }
+    }
+
     fn insert(&mut self, key: MemoKey, v: Val<'a>) {
         if self.results.len() < Self::CAP {
             self.results.insert(key, v);
         }
     }
+}
+
+/// The node a one-argument call is on: the resource itself, or another
+/// node of its document.
+#[derive(Clone, Copy, Debug)]
+enum Place {
+    Input,
+    Node(u32),
+}
+
+fn node_key(function: u32, node: u32) -> u64 {
+    (u64::from(function) << 32) | u64::from(node)
 }
 
 /// How many results a cross-resource memo holds before it starts over.
@@ -1059,10 +1105,25 @@ impl<'p, 'a> Evaluator<'p, 'a> {
         for a in args {
             given.push(self.operand(a)?);
         }
+        // A call on one node of this resource (`pod_spec(r)`,
+        // `all_containers(spec)`): looked up by function and node.
+        let memo = if f.unit_free {
+            &self.common
+        } else {
+            &self.memo
+        };
+        let place = match given.as_slice() {
+            [Val::Node(n)] if self.memoize => memo.place(*n),
+            _ => None,
+        };
+        if let Some(p) = place
+            && let Some(v) = memo.on_node(id, p)
+        {
+            return Ok(v.clone());
+        }
         // Functions are pure: a call with the same document nodes and
         // scalars gives the same value for the rest of this resource.
-        let key = self
-            .memoize
+        let key = (self.memoize && place.is_none())
             .then(|| arg_keys(&given, ArgKey::None, ArgKey::of))
             .flatten()
             .map(|args| MemoKey { function: id, args });
@@ -1110,11 +1171,11 @@ impl<'p, 'a> Evaluator<'p, 'a> {
         })();
         self.base = old;
         self.stack.truncate(new_base);
-        if let (Some(_), Ok(v)) = (of_input, &result) {
+        if let (Some(p), Ok(v)) = (place, &result) {
             if f.unit_free {
-                self.common.insert_of_input(id, v.clone());
+                self.common.insert_on_node(id, p, v.clone());
             } else {
-                self.memo.insert_of_input(id, v.clone());
+                self.memo.insert_on_node(id, p, v.clone());
             }
         } else if let (Some(k), Ok(v)) = (key, &result) {
             if foreign {
