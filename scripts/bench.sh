@@ -6,21 +6,37 @@
 #
 #   scripts/bench.sh                 # 1,000, 10,000 and 100,000 resources
 #   scripts/bench.sh 1000 10000      # chosen sizes
+#   scripts/bench.sh --pgo           # the binaries of scripts/build-release.sh
+#
+# With --pgo, `ward` and the parse floors are both the profile-guided builds
+# of scripts/build-release.sh, so the ratios compare like with like.
 #
 # Needs python3 and GNU time (/usr/bin/time). Exports are cached in
 # target/bench (WARD_BENCH_DIR). Results: docs/performance.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+pgo=false
+if [ "${1:-}" = --pgo ]; then
+  pgo=true
+  shift
+fi
 sizes=("$@")
 [ ${#sizes[@]} -eq 0 ] && sizes=(1000 10000 100000)
 dir=${WARD_BENCH_DIR:-target/bench}
 mkdir -p "$dir"
 
-cargo build --release -q -p ward-cli
-cargo build --release -q -p ward-engine --example parse_floor
-ward=target/release/ward
-floor=target/release/examples/parse_floor
+if $pgo; then
+  ward=$(scripts/build-release.sh)
+  floor=$(dirname "$ward")/examples/parse_floor
+  build="release, profile-guided (scripts/build-release.sh)"
+else
+  cargo build --release -q -p ward-cli
+  cargo build --release -q -p ward-engine --example parse_floor
+  ward=target/release/ward
+  floor=target/release/examples/parse_floor
+  build="release"
+fi
 packs=(--pack pss-restricted --pack checklist --pack cis-k8s)
 
 export_of() { # size -> path (generated once per size, seed 1)
@@ -38,7 +54,7 @@ measure() {
   tail -1 "$t" | awk '{printf "%.2f %.2f %.0f", $1, $2 + $3, $4 / 1024}'
 }
 
-echo "machine: $(nproc) cores, $(uname -sr); ward $($ward --version | awk '{print $2}')"
+echo "machine: $(nproc) cores, $(uname -sr); ward $($ward --version | awk '{print $2}'), $build build"
 echo
 printf '| resources | file MB | serde_json→Value s (RSS MB) | ward parse s (RSS MB) | ward check s, cpu s (RSS MB) | findings | check ÷ serde | check ÷ ward parse | RSS ÷ file |\n'
 printf '|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n'
