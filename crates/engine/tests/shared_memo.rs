@@ -225,15 +225,9 @@ control by_version {
 }
 "#;
 
-#[test]
-fn results_on_other_resources_and_versions_are_remembered() {
-    let engine = EngineBuilder::std_only()
-        .policy("refs.ward", REFS)
-        .build()
-        .expect("the policy checks");
-    let selection = engine
-        .select(&[], true, &[])
-        .expect("the selection is valid");
+/// Two Pods in namespace `a`, `p0` (nginx, redis) and `p1` (busybox,
+/// envoy), each in a file of its own.
+fn two_pods() -> Inputs {
     let mut inputs = Inputs::default();
     for (i, images) in [["nginx", "redis"], ["busybox", "envoy"]]
         .iter()
@@ -249,6 +243,19 @@ fn results_on_other_resources_and_versions_are_remembered() {
             &LoadOptions::default(),
         );
     }
+    inputs
+}
+
+#[test]
+fn results_on_other_resources_and_versions_are_remembered() {
+    let engine = EngineBuilder::std_only()
+        .policy("refs.ward", REFS)
+        .build()
+        .expect("the policy checks");
+    let selection = engine
+        .select(&[], true, &[])
+        .expect("the selection is valid");
+    let mut inputs = two_pods();
     for i in 0..3 {
         inputs.add_text(
             &format!("s{i}.yaml"),
@@ -337,21 +344,7 @@ fn results_on_each_node_of_a_resource_are_its_own() {
     let selection = engine
         .select(&[], true, &[])
         .expect("the selection is valid");
-    let mut inputs = Inputs::default();
-    for (i, images) in [["nginx", "redis"], ["busybox", "envoy"]]
-        .iter()
-        .enumerate()
-    {
-        let containers: String = images
-            .iter()
-            .map(|m| format!("    - image: {m}\n"))
-            .collect();
-        inputs.add_text(
-            &format!("p{i}.yaml"),
-            &format!("kind: Pod\nmetadata:\n  name: p{i}\nspec:\n  containers:\n{containers}"),
-            &LoadOptions::default(),
-        );
-    }
+    let inputs = two_pods();
     let run = |memoize| {
         let opts = EvalOptions {
             memoize,

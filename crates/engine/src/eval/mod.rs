@@ -8,7 +8,7 @@
 mod builtins;
 mod locate;
 
-use crate::compile::{CClause, CExpr, CFix, CKind, CPart, CStmt, CStmtKind, Compiled};
+use crate::compile::{CClause, CExpr, CFix, CFn, CKind, CPart, CStmt, CStmtKind, Compiled};
 use crate::inventory::Inventory;
 use crate::value::doc::{Doc, NodeRef, Seg, pointer_string};
 use crate::value::intern::Sym;
@@ -1072,16 +1072,22 @@ impl<'p, 'a> Evaluator<'p, 'a> {
         }
     }
 
+    /// The memo a function's calls are kept in: the one handed from unit
+    /// to unit for functions that read no param, else this unit's.
+    fn memo_of(&self, f: &CFn) -> &ResourceMemo<'a> {
+        if f.unit_free {
+            &self.common
+        } else {
+            &self.memo
+        }
+    }
+
     fn call(&mut self, id: u32, args: &[CExpr], span: Span) -> R<Val<'a>> {
         let Some(f) = self.prog.fns.get(id as usize) else {
             return Err(EvalError::new(span, "internal error: unknown function"));
         };
         // `f(input)` on the resource the memo holds: looked up by function.
-        let memo = if f.unit_free {
-            &self.common
-        } else {
-            &self.memo
-        };
+        let memo = self.memo_of(f);
         let of_input = match args {
             [
                 a @ CExpr {
@@ -1107,11 +1113,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
         }
         // A call on one node of this resource (`pod_spec(r)`,
         // `all_containers(spec)`): looked up by function and node.
-        let memo = if f.unit_free {
-            &self.common
-        } else {
-            &self.memo
-        };
+        let memo = self.memo_of(f);
         let place = match given.as_slice() {
             [Val::Node(n)] if self.memoize => memo.place(*n),
             _ => None,
