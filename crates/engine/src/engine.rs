@@ -921,7 +921,7 @@ impl Engine {
                 .collect()
         };
         let spend = Spend::new(nunits * ncontrols, opts.run_budget);
-        let acc = inputs
+        let accs = inputs
             .resources
             .par_iter()
             .fold(
@@ -952,7 +952,8 @@ impl Engine {
                 },
             )
             .map(|(acc, _, _)| acc)
-            .reduce(|| Acc::new(nunits * ncontrols, opts.profile), Acc::merge);
+            .collect::<Vec<Acc>>();
+        let acc = Acc::concat(accs, nunits * ncontrols, opts.profile);
         let mut report = Report {
             findings: acc.findings,
             errors: Vec::new(),
@@ -1142,7 +1143,7 @@ impl Engine {
                                 p.mode
                             ));
                         }
-                        acc.findings.push(finding);
+                        acc.push(finding);
                     }
                 }
                 Ok(Applied::No) => {}
@@ -1421,7 +1422,10 @@ impl Spend {
 
 /// Per-thread accumulation of an evaluation.
 struct Acc {
+    /// In chunks of [`Acc::CHUNK`] while evaluating, so that no finding is
+    /// moved as the list grows; one list once the threads' are put together.
     findings: Vec<Finding>,
+    chunks: Vec<Vec<Finding>>,
     errors: Vec<Error>,
     /// Per (unit, control): applied, failed, errors.
     counts: Vec<[u32; 3]>,
@@ -1433,24 +1437,55 @@ impl Acc {
     fn new(n: usize, profile: bool) -> Acc {
         Acc {
             findings: Vec::new(),
+            chunks: Vec::new(),
             errors: Vec::new(),
             counts: vec![[0; 3]; n],
             nanos: if profile { vec![0; n] } else { Vec::new() },
         }
     }
 
-    fn merge(mut a: Acc, b: Acc) -> Acc {
-        a.findings.extend(b.findings);
-        a.errors.extend(b.errors);
-        for (x, y) in a.counts.iter_mut().zip(b.counts) {
-            x[0] += y[0];
-            x[1] += y[1];
-            x[2] += y[2];
+    /// Findings per chunk: about a quarter of a megabyte.
+    const CHUNK: usize = 1024;
+
+    fn push(&mut self, f: Finding) {
+        match self.chunks.last_mut() {
+            Some(c) if c.len() < Self::CHUNK => c.push(f),
+            _ => {
+                let mut c = Vec::with_capacity(Self::CHUNK);
+                c.push(f);
+                self.chunks.push(c);
+            }
         }
-        for (x, y) in a.nanos.iter_mut().zip(b.nanos) {
-            *x += y;
+    }
+
+    /// The accumulators of all the threads' pieces, in resource order, as
+    /// one: each finding is moved once, into a list of the right size.
+    /// Merging them two by two, as they grew, moved most findings many
+    /// times over and touched fresh memory every time (a sixth of the page
+    /// faults of a 100,000-resource run).
+    fn concat(accs: Vec<Acc>, n: usize, profile: bool) -> Acc {
+        let mut all = Acc::new(n, profile);
+        let total = accs
+            .iter()
+            .flat_map(|a| &a.chunks)
+            .map(Vec::len)
+            .sum::<usize>();
+        all.findings.reserve_exact(total);
+        for a in accs {
+            for c in a.chunks {
+                all.findings.extend(c);
+            }
+            all.errors.extend(a.errors);
+            for (x, y) in all.counts.iter_mut().zip(a.counts) {
+                x[0] += y[0];
+                x[1] += y[1];
+                x[2] += y[2];
+            }
+            for (x, y) in all.nanos.iter_mut().zip(a.nanos) {
+                *x += y;
+            }
         }
-        a
+        all
     }
 }
 
@@ -1512,6 +1547,59 @@ fn type_fits(t: &ward_lang::types::Ty, v: &Val<'_>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A finding told apart by its line.
+    fn numbered(line: u32) -> Finding {
+        Finding {
+            control: Arc::from("c"),
+            pack: Arc::from("p"),
+            profile: None,
+            severity: ward_lang::hir::Severity::default(),
+            level: Level::Deny,
+            title: Arc::from(""),
+            message: String::new(),
+            frameworks: Arc::from([]),
+            resource: Arc::new(Identity::default()),
+            file: Arc::from("f"),
+            origin: None,
+            document: 0,
+            line,
+            column: 1,
+            pointer: String::new(),
+            fix: Vec::new(),
+            remedy: Arc::from(""),
+            fingerprint: String::new(),
+            waived: None,
+        }
+    }
+
+    #[test]
+    fn pieces_are_put_together_in_order_across_chunks() {
+        let sizes = [0, 1, Acc::CHUNK, Acc::CHUNK + 1, 3 * Acc::CHUNK - 1];
+        let mut line = 0u32;
+        let accs: Vec<Acc> = sizes
+            .iter()
+            .map(|&n| {
+                let mut a = Acc::new(2, true);
+                for _ in 0..n {
+                    a.push(numbered(line));
+                    line += 1;
+                }
+                // Chunks are filled up to their size and never grown.
+                assert!(a.chunks.iter().all(|c| c.capacity() == Acc::CHUNK));
+                a.counts[1] = [1, 2, 3];
+                a.nanos[0] = 5;
+                a
+            })
+            .collect();
+        let all = Acc::concat(accs, 2, true);
+        let lines: Vec<u32> = all.findings.iter().map(|f| f.line).collect();
+        assert_eq!(lines, (0..line).collect::<Vec<u32>>());
+        assert_eq!(all.findings.capacity(), all.findings.len());
+        assert!(all.chunks.is_empty());
+        assert_eq!(all.counts, vec![[0; 3], [5, 10, 15]]);
+        assert_eq!(all.nanos, vec![25, 0]);
+    }
 
     #[test]
     fn pack_refs() {
