@@ -1595,7 +1595,6 @@ mod tests {
         let lines: Vec<u32> = findings.iter().map(|f| f.line).collect();
         assert_eq!(lines, (0..line).collect::<Vec<u32>>());
         assert_eq!(findings.capacity(), findings.len());
-        assert!(all.findings.is_empty());
         assert_eq!(all.counts, vec![[0; 3], [5, 10, 15]]);
         assert_eq!(all.nanos, vec![25, 0]);
     }
