@@ -462,6 +462,9 @@ impl<'a> Val<'a> {
                 };
                 above && below
             }
+            // A list of the policy's own is read in place: iterating it
+            // would copy (and count references to) every item.
+            Val::List(l) => l.iter().any(|i| i.equals(x)),
             _ if self.is_list() => self.items().any(|i| i.equals(x)),
             _ if self.is_obj() => match x.as_str() {
                 Some(k) => !self.get_str(k).is_missing(),
