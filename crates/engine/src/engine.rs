@@ -774,6 +774,7 @@ impl Engine {
             params: vec![Val::Missing; self.program.params.len()],
             consts: vec![Val::Missing; self.program.consts.len()],
             profile: Val::Obj(Arc::new(prof)),
+            const_sets: Vec::new(),
         };
         let inv = Inventory::default();
         // Constants may read params and param defaults may read constants:
@@ -810,6 +811,7 @@ impl Engine {
                 }
             }
         }
+        env.index_constants();
         Ok(env)
     }
 

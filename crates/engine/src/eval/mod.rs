@@ -59,6 +59,38 @@ pub struct Env {
     pub params: Vec<Val<'static>>,
     pub consts: Vec<Val<'static>>,
     pub profile: Val<'static>,
+    /// For each constant that is a list of strings long enough to be worth
+    /// it, the set of them: `x in kinds` is then one lookup, not a scan.
+    /// Made by [`Env::index_constants`].
+    pub const_sets: Vec<Option<StrSet>>,
+}
+
+/// A set of strings, looked up by `&str`.
+pub type StrSet = rustc_hash::FxHashSet<Arc<str>>;
+
+/// The fewest strings a constant list has before `in` looks it up in a set:
+/// below this, comparing each is as quick as hashing.
+const SET_FROM: usize = 4;
+
+impl Env {
+    /// Makes [`Env::const_sets`] from the constants as they now are.
+    pub fn index_constants(&mut self) {
+        self.const_sets = self
+            .consts
+            .iter()
+            .map(|c| match c {
+                Val::List(items) if items.len() >= SET_FROM => items
+                    .iter()
+                    .map(|i| match i {
+                        Val::Str(crate::value::val::Str::Own(s)) => Some(s.clone()),
+                        Val::Str(crate::value::val::Str::Ref(s)) => Some(Arc::from(*s)),
+                        _ => None,
+                    })
+                    .collect::<Option<StrSet>>(),
+                _ => None,
+            })
+            .collect();
+    }
 }
 
 /// One JSON-patch-like fix operation.
@@ -790,8 +822,26 @@ impl<'p, 'a> Evaluator<'p, 'a> {
                     BinOp::In => y.contains(&x),
                     _ => !y.contains(&x),
                 };
-                // A literal is compared where it is, not copied.
-                if let CKind::Lit(y) = &b.kind {
+                // A literal, constant or param is compared where it is, not
+                // copied; a list of strings among the constants is looked
+                // up in its set.
+                let env = self.env;
+                let in_place = match &b.kind {
+                    CKind::Lit(y) => Some(y),
+                    CKind::Const(i) => {
+                        if let (BinOp::In | BinOp::NotIn, Some(Some(set))) =
+                            (op, env.const_sets.get(*i as usize))
+                        {
+                            self.tick(b.span)?;
+                            let found = x.as_str().is_some_and(|s| set.contains(s));
+                            return Ok(found == (*op == BinOp::In));
+                        }
+                        env.consts.get(*i as usize)
+                    }
+                    CKind::Param(i) => env.params.get(*i as usize),
+                    _ => None,
+                };
+                if let Some(y) = in_place {
                     self.tick(b.span)?;
                     return Ok(holds(y));
                 }
@@ -1292,7 +1342,8 @@ mod tests {
     }
 
     /// Operands: literals of each type, fields of the input that are
-    /// `true`, a string, `null`, a list, or missing.
+    /// `true`, a string, `null`, a list, or missing, and the constants and
+    /// params of [`env`].
     fn leaves() -> Vec<CExpr> {
         let field = |name: &str| x(CKind::Field(Box::new(x(CKind::Input)), intern(name)));
         let list = Val::list(vec![Val::str("a"), Val::Bool(true)]);
@@ -1310,7 +1361,32 @@ mod tests {
             field("items"),
             field("absent"),
             x(CKind::Input),
+            x(CKind::Const(0)),
+            x(CKind::Const(1)),
+            x(CKind::Const(2)),
+            x(CKind::Const(3)),
+            x(CKind::Param(0)),
+            x(CKind::Param(1)),
         ]
+    }
+
+    /// The constants and params `leaves` reads: a list of strings long
+    /// enough to be looked up in a set (holding the input's `name`), a
+    /// short one, a long one with a number among the strings, and a
+    /// string.
+    fn env() -> Env {
+        let strs = |xs: &[&str]| Val::list(xs.iter().map(|s| Val::str(s)).collect());
+        let long = strs(&["x", "y", "a", "z", "w"]);
+        let mut mixed = vec![Val::Num(1.0)];
+        mixed.extend(["a", "b", "c", "d"].map(Val::str));
+        let mut env = Env {
+            params: vec![long.clone(), Val::str("a")],
+            consts: vec![long, strs(&["a", "b"]), Val::list(mixed), Val::str("abc")],
+            profile: Val::Missing,
+            const_sets: Vec::new(),
+        };
+        env.index_constants();
+        env
     }
 
     /// Every condition `truth` answers itself, over `leaves`, two levels deep.
@@ -1352,6 +1428,8 @@ mod tests {
         x(match &e.kind {
             CKind::Lit(v) => CKind::Lit(v.clone()),
             CKind::Input => CKind::Input,
+            CKind::Const(i) => CKind::Const(*i),
+            CKind::Param(i) => CKind::Param(*i),
             CKind::Field(b, s) => CKind::Field(Box::new(clone(b)), *s),
             CKind::Unary(op, a) => CKind::Unary(*op, Box::new(clone(a))),
             CKind::Binary(op, a, b) => CKind::Binary(*op, Box::new(clone(a)), Box::new(clone(b))),
@@ -1376,11 +1454,11 @@ mod tests {
             consts: Vec::new(),
             param_defaults: Vec::new(),
         };
-        let env = Env {
-            params: Vec::new(),
-            consts: Vec::new(),
-            profile: Val::Missing,
-        };
+        let env = env();
+        assert!(
+            matches!(env.const_sets.as_slice(), [Some(_), None, None, None]),
+            "only the long list of strings has a set"
+        );
         let inv = Inventory::new(std::iter::empty());
         let mut ev = Evaluator::new(&prog, &env, &inv, None);
         ev.input = Val::Node(doc.root());
