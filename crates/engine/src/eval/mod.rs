@@ -281,6 +281,10 @@ fn node_key(function: u32, node: u32) -> u64 {
     (u64::from(function) << 32) | u64::from(node)
 }
 
+/// The room an interpolated string keeps for each value it holds: most are
+/// names, a few dozen bytes.
+const INTERP_HOLE: usize = 24;
+
 /// How many results a cross-resource memo holds before it starts over.
 const SHARED_MEMO_CAP: usize = 1 << 16;
 
@@ -869,11 +873,20 @@ impl<'p, 'a> Evaluator<'p, 'a> {
         match &e.kind {
             CKind::Lit(v) => Ok(v.clone()),
             CKind::Interp(parts) => {
-                let mut s = String::new();
+                // Sized for the text and a short value per hole, and each
+                // value written into it rather than into a string of its own.
+                let room = parts
+                    .iter()
+                    .map(|p| match p {
+                        CPart::Lit(l) => l.len(),
+                        CPart::Expr(_) => INTERP_HOLE,
+                    })
+                    .sum();
+                let mut s = String::with_capacity(room);
                 for p in parts {
                     match p {
                         CPart::Lit(l) => s.push_str(l),
-                        CPart::Expr(x) => s.push_str(&self.eval(x)?.display()),
+                        CPart::Expr(x) => self.eval(x)?.display_into(&mut s),
                     }
                 }
                 Ok(Val::string(s))

@@ -520,20 +520,32 @@ impl<'a> Val<'a> {
 
     /// How a value reads inside a message: strings bare, the rest as JSON.
     pub fn display(&self) -> String {
+        let mut out = String::new();
+        self.display_into(&mut out);
+        out
+    }
+
+    /// Appends [`Val::display`] to a string.
+    pub fn display_into(&self, out: &mut String) {
+        // Strings, most of what is shown, are copied from where they are.
+        if let Some(s) = self.as_str() {
+            out.push_str(s);
+            return;
+        }
         match self.resolve() {
-            Val::Missing => "<missing>".to_string(),
-            Val::Str(s) => s.as_str().to_string(),
+            Val::Missing => out.push_str("<missing>"),
+            Val::Str(s) => out.push_str(s.as_str()),
             Val::Num(n) => {
-                let mut out = String::new();
                 if n.fract() == 0.0 && n.abs() < 1e15 {
                     let _ = write!(out, "{}", n as i64);
                 } else {
                     let _ = write!(out, "{n}");
                 }
-                out
             }
-            Val::Version(v) => v.to_string(),
-            v => v.to_json().to_string(),
+            Val::Version(v) => {
+                let _ = write!(out, "{v}");
+            }
+            v => out.push_str(&v.to_json().to_string()),
         }
     }
 
@@ -599,6 +611,41 @@ mod tests {
     use super::*;
     use crate::value::doc::Doc;
     use serde_json::json;
+
+    /// What each kind of value shows as in a message, appended to what is
+    /// already written; `display` is the same text on its own.
+    #[test]
+    fn values_show_as_messages_write_them() {
+        let d =
+            Doc::from_json(&json!({"s": "x", "n": 3, "f": 1.5, "l": [1, "a"], "o": {"k": null}}));
+        let root = Val::Node(d.root());
+        let version = match ward_lang::ast::Version::parse("v1.25") {
+            Some(v) => Val::Version(v),
+            None => panic!("v1.25 is a version"),
+        };
+        let cases = [
+            (Val::Missing, "<missing>"),
+            (Val::Null, "null"),
+            (Val::Bool(true), "true"),
+            (Val::Num(2.0), "2"),
+            (Val::Num(0.25), "0.25"),
+            (Val::str(" own "), " own "),
+            (Val::Str(Str::Ref("ref")), "ref"),
+            (version, "v1.25"),
+            (root.get_str("s"), "x"),
+            (root.get_str("n"), "3"),
+            (root.get_str("f"), "1.5"),
+            (root.get_str("l"), "[1,\"a\"]"),
+            (root.get_str("o"), "{\"k\":null}"),
+            (Val::list(vec![Val::str("b"), Val::Num(1.0)]), "[\"b\",1]"),
+        ];
+        for (v, want) in cases {
+            let mut out = String::from("> ");
+            v.display_into(&mut out);
+            assert_eq!(out, format!("> {want}"), "{v:?}");
+            assert_eq!(v.display(), want, "{v:?}");
+        }
+    }
 
     #[test]
     fn equality_across_representations() {
