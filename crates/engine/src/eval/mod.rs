@@ -4,6 +4,8 @@
 //! constants, and calls plugins only through the [`Plugins`] trait. Every
 //! expression costs a step; a control that runs out of its step budget on a
 //! resource stops with an error naming it, and the other controls go on.
+//! The budget is checked at every turn of a loop and every call, not at
+//! every step, so that counting a step is one addition.
 
 mod builtins;
 mod locate;
@@ -574,9 +576,19 @@ impl<'p, 'a> Evaluator<'p, 'a> {
         }
     }
 
+    /// Counts one step: every expression evaluated.
     #[inline]
-    fn tick(&mut self, span: Span) -> R<()> {
+    fn tick(&mut self) {
         self.steps += 1;
+    }
+
+    /// Stops once the steps pass the budget. Only loops and calls can make
+    /// evaluation long (functions cannot recurse, but a chain of them can
+    /// double at each link), so they check, at every turn and every call
+    /// that runs a body: between two checks a control takes no more steps
+    /// than one body or one turn has expressions.
+    #[inline]
+    fn within_budget(&self, span: Span) -> R<()> {
         if self.steps > self.budget {
             return Err(EvalError::new(
                 span,
@@ -621,6 +633,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
                 } => {
                     let coll = self.eval(iter)?;
                     for i in 0..self.pairs(&coll, iter.span)? {
+                        self.within_budget(iter.span)?;
                         let (k, v) = coll.pair_at(i, key.is_some());
                         if let Some(ks) = key {
                             self.set(*ks, k);
@@ -784,15 +797,15 @@ impl<'p, 'a> Evaluator<'p, 'a> {
     fn operand(&mut self, e: &CExpr) -> R<Val<'a>> {
         match &e.kind {
             CKind::Local(slot) => {
-                self.tick(e.span)?;
+                self.tick();
                 Ok(self.local(*slot))
             }
             CKind::Lit(v) => {
-                self.tick(e.span)?;
+                self.tick();
                 Ok(v.clone())
             }
             CKind::Input => {
-                self.tick(e.span)?;
+                self.tick();
                 Ok(self.input.clone())
             }
             _ => self.eval(e),
@@ -806,7 +819,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
     fn truth(&mut self, e: &CExpr) -> R<bool> {
         match &e.kind {
             CKind::Binary(op @ (BinOp::And | BinOp::Or), a, b) => {
-                self.tick(e.span)?;
+                self.tick();
                 Ok(if *op == BinOp::And {
                     self.truth(a)? && self.truth(b)?
                 } else {
@@ -814,11 +827,11 @@ impl<'p, 'a> Evaluator<'p, 'a> {
                 })
             }
             CKind::Unary(UnOp::Not, x) => {
-                self.tick(e.span)?;
+                self.tick();
                 Ok(!self.truth(x)?)
             }
             CKind::Binary(op @ (BinOp::Eq | BinOp::Ne | BinOp::In | BinOp::NotIn), a, b) => {
-                self.tick(e.span)?;
+                self.tick();
                 let x = self.operand(a)?;
                 let holds = |y: &Val<'_>| match op {
                     BinOp::Eq => x.equals(y),
@@ -836,7 +849,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
                         if let (BinOp::In | BinOp::NotIn, Some(Some(set))) =
                             (op, env.const_sets.get(*i as usize))
                         {
-                            self.tick(b.span)?;
+                            self.tick();
                             let found = x.as_str().is_some_and(|s| set.contains(s));
                             return Ok(found == (*op == BinOp::In));
                         }
@@ -846,7 +859,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
                     _ => None,
                 };
                 if let Some(y) = in_place {
-                    self.tick(b.span)?;
+                    self.tick();
                     return Ok(holds(y));
                 }
                 let y = self.operand(b)?;
@@ -859,7 +872,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
                 ..
             } => match (args.as_slice(), named.is_empty()) {
                 ([x], true) => {
-                    self.tick(e.span)?;
+                    self.tick();
                     Ok(!self.operand(x)?.is_unset())
                 }
                 _ => Ok(self.eval(e)?.is_true()),
@@ -869,7 +882,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
     }
 
     pub(crate) fn eval(&mut self, e: &CExpr) -> R<Val<'a>> {
-        self.tick(e.span)?;
+        self.tick();
         match &e.kind {
             CKind::Lit(v) => Ok(v.clone()),
             CKind::Interp(parts) => {
@@ -1023,6 +1036,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
                 let c = self.eval(coll)?;
                 let mut count = 0usize;
                 for i in 0..self.pairs(&c, coll.span)? {
+                    self.within_budget(coll.span)?;
                     let (k, v) = c.pair_at(i, key.is_some());
                     if let Some(ks) = key {
                         self.set(*ks, k);
@@ -1059,7 +1073,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
         while let CKind::Field(inner, s) = &root.kind
             && n < DEPTH
         {
-            self.tick(root.span)?;
+            self.tick();
             if let Some(slot) = syms.get_mut(n) {
                 *slot = *s;
             }
@@ -1070,14 +1084,14 @@ impl<'p, 'a> Evaluator<'p, 'a> {
         let first = rest.next().copied().unwrap_or(sym);
         let v = match &root.kind {
             CKind::Local(slot) => {
-                self.tick(root.span)?;
+                self.tick();
                 self.stack
                     .get(self.base + *slot as usize)
                     .map(|v| v.get(first))
                     .unwrap_or_default()
             }
             CKind::Input => {
-                self.tick(root.span)?;
+                self.tick();
                 self.input.get(first)
             }
             _ => self.eval(root)?.get(first),
@@ -1123,6 +1137,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
             CClause::For(key, value, iter) => {
                 let coll = self.eval(iter)?;
                 for i in 0..self.pairs(&coll, iter.span)? {
+                    self.within_budget(iter.span)?;
                     let (k, v) = coll.pair_at(i, key.is_some());
                     if let Some(ks) = key {
                         self.set(*ks, k);
@@ -1153,21 +1168,18 @@ impl<'p, 'a> Evaluator<'p, 'a> {
         let memo = self.memo_of(f);
         let of_input = match args {
             [
-                a @ CExpr {
+                CExpr {
                     kind: CKind::Input, ..
                 },
             ] if self.memoize => self
                 .input
                 .node()
-                .filter(|n| Some((std::ptr::from_ref(n.doc) as usize, n.id)) == memo.of)
-                .map(|_| a.span),
-            _ => None,
+                .is_some_and(|n| Some((std::ptr::from_ref(n.doc) as usize, n.id)) == memo.of),
+            _ => false,
         };
-        if let Some(at) = of_input
-            && let Some(v) = memo.of_input(id)
-        {
+        if of_input && let Some(v) = memo.of_input(id) {
             let v = v.clone();
-            self.tick(at)?;
+            self.tick();
             return Ok(v);
         }
         let mut given: SmallVec<[Val<'a>; 3]> = SmallVec::with_capacity(args.len());
@@ -1221,6 +1233,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
                 .collect(),
             None => SmallVec::new(),
         };
+        self.within_budget(span)?;
         // The callee's frame: its parameters, then its other slots.
         let new_base = self.stack.len();
         self.stack.extend(given);

@@ -1,0 +1,115 @@
+//! The step budget of one control on one resource stops every way a
+//! control can take long (a `for`, a quantifier, a comprehension, a chain
+//! of calls that doubles at each link), soon after the budget is passed,
+//! and leaves the other controls alone.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
+
+use ward_engine::{EngineBuilder, EvalOptions, Inputs, LoadOptions};
+
+const POLICY: &str = r#"package long
+
+let xs = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
+
+# Lists are not remembered as arguments, so each link calls the next twice:
+# 2^12 calls, with no loop anywhere.
+fn d0(x) = len(x)
+fn d1(x) = d0(x) + d0(x)
+fn d2(x) = d1(x) + d1(x)
+fn d3(x) = d2(x) + d2(x)
+fn d4(x) = d3(x) + d3(x)
+fn d5(x) = d4(x) + d4(x)
+fn d6(x) = d5(x) + d5(x)
+fn d7(x) = d6(x) + d6(x)
+fn d8(x) = d7(x) + d7(x)
+fn d9(x) = d8(x) + d8(x)
+fn d10(x) = d9(x) + d9(x)
+fn d11(x) = d10(x) + d10(x)
+fn d12(x) = d11(x) + d11(x)
+
+control statements {
+  title "for statements"
+  for a in xs {
+    for b in xs {
+      for c in xs {
+        deny when a * b * c < 0
+      }
+    }
+  }
+}
+
+control quantifiers {
+  title "quantifiers"
+  deny when any a in xs: any b in xs: any c in xs: a * b * c < 0
+}
+
+control comprehension {
+  title "a comprehension"
+  deny when len([a * b * c for a in xs for b in xs for c in xs]) < 0
+}
+
+control calls {
+  title "a chain of calls"
+  deny when d12([1]) < 0
+}
+
+control short {
+  title "short"
+  deny when input.metadata.name == "c"
+}
+"#;
+
+/// Steps a control may take past the budget before a check stops it: no
+/// more than the expressions of one turn of its innermost loop.
+const OVERSHOOT: u64 = 40;
+
+#[test]
+fn every_kind_of_loop_stops_at_the_budget() {
+    let engine = EngineBuilder::new()
+        .policy("long.ward", POLICY)
+        .build()
+        .expect("the policy checks");
+    let selection = engine
+        .select(&[], true, &[])
+        .expect("the selection is valid");
+    let mut inputs = Inputs::default();
+    inputs.add_text(
+        "cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n",
+        &LoadOptions::default(),
+    );
+    let budget = 500;
+    let opts = EvalOptions {
+        budget,
+        ..EvalOptions::default()
+    };
+    let report = engine.evaluate(&selection, &inputs, &opts);
+    let stopped: Vec<&str> = report
+        .errors
+        .iter()
+        .filter(|e| e.message.contains("--eval-budget"))
+        .filter_map(|e| e.control.as_deref())
+        .collect();
+    for c in ["statements", "quantifiers", "comprehension", "calls"] {
+        let id = format!("long.{c}");
+        assert!(stopped.contains(&id.as_str()), "{id} stops: {stopped:?}");
+        let outcome = report
+            .outcomes
+            .iter()
+            .find(|o| o.control == id)
+            .expect("every control has an outcome");
+        assert!(
+            outcome.steps > budget && outcome.steps <= budget + OVERSHOOT,
+            "{id} took {} steps for a budget of {budget}",
+            outcome.steps
+        );
+    }
+    assert_eq!(stopped.len(), 4, "{:?}", report.errors);
+    assert!(
+        report.findings.iter().any(|f| &*f.control == "long.short"),
+        "the short control still reports"
+    );
+    // With the default budget, every control runs to its end.
+    let report = engine.evaluate(&selection, &inputs, &EvalOptions::default());
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+}
