@@ -844,6 +844,12 @@ impl<'p, 'a> Evaluator<'p, 'a> {
                 // up in its set.
                 let env = self.env;
                 let in_place = match &b.kind {
+                    // `kind == "Pod"`: only a string equals a string.
+                    CKind::Lit(Val::Str(lit)) if matches!(op, BinOp::Eq | BinOp::Ne) => {
+                        self.tick();
+                        let same = x.as_str() == Some(lit.as_str());
+                        return Ok(same == (*op == BinOp::Eq));
+                    }
                     CKind::Lit(y) => Some(y),
                     CKind::Const(i) => {
                         if let (BinOp::In | BinOp::NotIn, Some(Some(set))) =
