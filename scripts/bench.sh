@@ -11,6 +11,11 @@
 # With --pgo, `ward` and the parse floors are both the profile-guided builds
 # of scripts/build-release.sh, so the ratios compare like with like.
 #
+# Each size's three measurements (the two floors and `ward check`) are taken
+# in turn WARD_BENCH_REPEAT times (default 3) and the table shows the median
+# of each: on a shared machine a single run of either side can be off by
+# half.
+#
 # Needs python3 and GNU time (/usr/bin/time). Exports are cached in
 # target/bench (WARD_BENCH_DIR). Results: docs/performance.md.
 set -euo pipefail
@@ -38,6 +43,11 @@ else
   build="release"
 fi
 packs=(--pack pss-restricted --pack checklist --pack cis-k8s)
+repeat=${WARD_BENCH_REPEAT:-3}
+
+median() { # numbers -> the middle one (the lower middle of an even count)
+  printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'
+}
 
 export_of() { # size -> path (generated once per size, seed 1)
   local f="$dir/export-$1.json"
@@ -54,16 +64,23 @@ measure() {
   tail -1 "$t" | awk '{printf "%.2f %.2f %.0f", $1, $2 + $3, $4 / 1024}'
 }
 
-echo "machine: $(nproc) cores, $(uname -sr); ward $($ward --version | awk '{print $2}'), $build build"
+echo "machine: $(nproc) cores, $(uname -sr); ward $($ward --version | awk '{print $2}'), $build build; median of $repeat runs each"
 echo
 printf '| resources | file MB | serde_json→Value s (RSS MB) | ward parse s (RSS MB) | ward check s, cpu s (RSS MB) | findings | check ÷ serde | check ÷ ward parse | RSS ÷ file |\n'
 printf '|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n'
 for n in "${sizes[@]}"; do
   f=$(export_of "$n")
   mb=$(awk -v b="$(stat -c %s "$f")" 'BEGIN {printf "%.0f", b / 1048576}')
-  read -r sw sc sr <<<"$(measure "$floor" serde "$f")"
-  read -r pw pc pr <<<"$(measure "$floor" ward "$f")"
-  read -r cw cc cr <<<"$(measure "$ward" check "${packs[@]}" --format json -o "$dir/report-$n.json" "$f")"
+  sws=() srs=() pws=() prs=() cws=() ccs=() crs=()
+  for ((r = 0; r < repeat; r++)); do
+    read -r sw sc sr <<<"$(measure "$floor" serde "$f")"
+    read -r pw pc pr <<<"$(measure "$floor" ward "$f")"
+    read -r cw cc cr <<<"$(measure "$ward" check "${packs[@]}" --format json -o "$dir/report-$n.json" "$f")"
+    sws+=("$sw") srs+=("$sr") pws+=("$pw") prs+=("$pr") cws+=("$cw") ccs+=("$cc") crs+=("$cr")
+  done
+  sw=$(median "${sws[@]}") sr=$(median "${srs[@]}")
+  pw=$(median "${pws[@]}") pr=$(median "${prs[@]}")
+  cw=$(median "${cws[@]}") cc=$(median "${ccs[@]}") cr=$(median "${crs[@]}")
   findings=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["findings"]))' "$dir/report-$n.json")
   awk -v n="$n" -v mb="$mb" -v sw="$sw" -v sr="$sr" -v pw="$pw" -v pr="$pr" -v cw="$cw" -v cc="$cc" -v cr="$cr" -v fi="$findings" 'BEGIN {
     printf "| %d | %d | %.2f (%d) | %.2f (%d) | %.2f, %.2f (%d) | %d | %.2f | %.2f | %.2f |\n",
