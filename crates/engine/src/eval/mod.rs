@@ -12,7 +12,7 @@ mod locate;
 
 use crate::compile::{CClause, CExpr, CFix, CFn, CKind, CPart, CStmt, CStmtKind, Compiled};
 use crate::inventory::Inventory;
-use crate::value::doc::{Doc, NodeRef, Seg, pointer_string};
+use crate::value::doc::{Doc, NodeRef, Seg, push_pointer};
 use crate::value::intern::Sym;
 use crate::value::val::Val;
 use smallvec::SmallVec;
@@ -724,11 +724,13 @@ impl<'p, 'a> Evaluator<'p, 'a> {
                     return Ok(None);
                 };
                 let v = self.eval(value)?.to_json();
-                let mut segs = l.node.path();
+                // The pointer is written as the node's path is walked, with
+                // no segment made on the way.
+                let mut at = l.node.pointer();
                 if l.rest.is_empty() {
                     return Ok(Some(FixOp {
                         op: "replace",
-                        path: pointer_string(&segs),
+                        path: at,
                         value: Some(v),
                     }));
                 }
@@ -740,12 +742,10 @@ impl<'p, 'a> Evaluator<'p, 'a> {
                         Seg::Index(_) => serde_json::json!([value]),
                     };
                 }
-                if let Some(first) = l.rest.first() {
-                    segs.push(first.clone());
-                }
+                push_pointer(&mut at, l.rest.get(..1).unwrap_or_default());
                 Ok(Some(FixOp {
                     op: "add",
-                    path: pointer_string(&segs),
+                    path: at,
                     value: Some(value),
                 }))
             }
