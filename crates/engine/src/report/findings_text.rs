@@ -87,7 +87,7 @@ impl Writer {
         self.str_field(key!("pointer"), &f.pointer);
         if !f.fix.is_empty() {
             self.out.extend_from_slice(key!("fix"));
-            nested(&mut self.out, &f.fix)?;
+            fixes(&mut self.out, &f.fix)?;
         }
         if !f.remedy.is_empty() {
             self.str_field(key!("remedy"), &f.remedy);
@@ -128,13 +128,42 @@ impl Writer {
 
 /// A value as `serde_json`'s pretty printer writes it at a finding's field.
 fn nested(out: &mut Vec<u8>, v: &impl Serialize) -> std::io::Result<()> {
+    indented(out, v, FIELD)
+}
+
+/// A value as `serde_json`'s pretty printer writes it, each line after the
+/// first starting with `indent` (a line break and spaces).
+fn indented(out: &mut Vec<u8>, v: &impl Serialize, indent: &[u8]) -> std::io::Result<()> {
     let text = serde_json::to_vec_pretty(v)?;
     for (i, line) in text.split(|b| *b == b'\n').enumerate() {
         if i > 0 {
-            out.extend_from_slice(FIELD);
+            out.extend_from_slice(indent);
         }
         out.extend_from_slice(line);
     }
+    Ok(())
+}
+
+/// A finding's fixes, as [`nested`] writes them, with only their values
+/// (any JSON) left to `serde_json`: at 10,000 resources two findings in
+/// three carry a fix.
+fn fixes(out: &mut Vec<u8>, fixes: &[crate::eval::FixOp]) -> std::io::Result<()> {
+    out.push(b'[');
+    for (i, f) in fixes.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(b"\n        {\n          \"op\": ");
+        string(out, f.op);
+        out.extend_from_slice(b",\n          \"path\": ");
+        string(out, &f.path);
+        if let Some(v) = &f.value {
+            out.extend_from_slice(b",\n          \"value\": ");
+            indented(out, v, b"\n          ")?;
+        }
+        out.extend_from_slice(b"\n        }");
+    }
+    out.extend_from_slice(b"\n      ]");
     Ok(())
 }
 
@@ -254,7 +283,22 @@ mod tests {
                         path: "/spec/b".into(),
                         value: None,
                     },
+                    FixOp {
+                        op: "replace",
+                        path: "/spec/\"c\"~1d".into(),
+                        value: Some(serde_json::json!(if i.is_multiple_of(4) {
+                            "x\ty"
+                        } else {
+                            ""
+                        })),
+                    },
                 ]
+            } else if i % 3 == 1 {
+                vec![FixOp {
+                    op: "replace",
+                    path: "/n".into(),
+                    value: Some(serde_json::json!([[], 1.5, true])),
+                }]
             } else {
                 Vec::new()
             },
