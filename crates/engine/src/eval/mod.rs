@@ -70,8 +70,8 @@ pub struct Env {
 /// A set of strings, looked up by `&str`.
 pub type StrSet = rustc_hash::FxHashSet<Arc<str>>;
 
-/// The fewest strings a constant list has before `in` looks it up in a set:
-/// below this, comparing each is as quick as hashing.
+/// The fewest strings a constant list has before `in` looks it up in a set
+/// rather than comparing them in turn.
 const SET_FROM: usize = 4;
 
 impl Env {
