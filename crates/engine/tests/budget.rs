@@ -60,7 +60,7 @@ control short {
 "#;
 
 /// Steps a control may take past the budget before a check stops it: no
-/// more than the expressions of one turn of its innermost loop.
+/// more than one turn of a loop or one function body has expressions.
 const OVERSHOOT: u64 = 40;
 
 #[test]
