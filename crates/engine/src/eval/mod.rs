@@ -1188,21 +1188,30 @@ impl<'p, 'a> Evaluator<'p, 'a> {
             self.tick();
             return Ok(v);
         }
-        let mut given: SmallVec<[Val<'a>; 3]> = SmallVec::with_capacity(args.len());
-        for a in args {
-            given.push(self.operand(a)?);
-        }
         // A call on one node of this resource (`pod_spec(r)`,
-        // `all_containers(spec)`): looked up by function and node.
-        let memo = self.memo_of(f);
-        let place = match given.as_slice() {
-            [Val::Node(n)] if self.memoize => memo.place(*n),
-            _ => None,
-        };
-        if let Some(p) = place
-            && let Some(v) = memo.on_node(id, p)
-        {
-            return Ok(v.clone());
+        // `all_containers(spec)`): looked up by function and node, before
+        // an argument list is made.
+        let mut place = None;
+        let mut given: SmallVec<[Val<'a>; 3]> = SmallVec::new();
+        if let [a] = args {
+            let v = self.operand(a)?;
+            if let Val::Node(n) = &v
+                && self.memoize
+            {
+                let memo = self.memo_of(f);
+                place = memo.place(*n);
+                if let Some(p) = place
+                    && let Some(hit) = memo.on_node(id, p)
+                {
+                    return Ok(hit.clone());
+                }
+            }
+            given.push(v);
+        } else {
+            given.reserve(args.len());
+            for a in args {
+                given.push(self.operand(a)?);
+            }
         }
         // Functions are pure: a call with the same document nodes and
         // scalars gives the same value for the rest of this resource.
