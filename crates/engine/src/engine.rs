@@ -1574,6 +1574,118 @@ mod tests {
         }
     }
 
+    /// Services ask for the images of the pods of their namespace; each pod
+    /// then asks for its own.
+    const ASKED: &str = r#"package asked
+
+/// A pod's images, joined, the long way round.
+fn images(p) = join([c.image for c in p.spec.containers ?? [] if len(c.image) > 0], ",")
+
+control reaches {
+  title "reaches"
+  severity low
+  match input.kind == "Service"
+  for p in resources(kind: "Pod", namespace: input.metadata.namespace) {
+    deny message "{input.metadata.name} reaches {images(p)}"
+  }
+}
+
+control runs {
+  title "runs"
+  severity low
+  match input.kind == "Pod"
+  deny message "{input.metadata.name} runs {images(input)}"
+}
+"#;
+
+    /// A result worked out while one resource asked about another answers
+    /// the other's own call, when the same evaluators meet both in turn (as
+    /// they do within one thread's piece of the export). Driven here one
+    /// resource after the other, as a piece is, since how rayon cuts a
+    /// handful of resources into pieces is its own affair.
+    #[test]
+    fn results_worked_out_for_others_answer_a_resources_own_call() {
+        let engine = EngineBuilder::std_only()
+            .policy("asked.ward", ASKED)
+            .build()
+            .expect("the policy checks");
+        let sel = engine
+            .select(&[], true, &[])
+            .expect("the selection is valid");
+        let runs = engine
+            .program
+            .controls
+            .iter()
+            .position(|c| c.id == "asked.runs")
+            .expect("the control");
+        let run = |service: bool| {
+            let mut inputs = Inputs::default();
+            let load = crate::LoadOptions::default();
+            if service {
+                inputs.add_text(
+                    "s.yaml",
+                    "kind: Service\nmetadata:\n  name: s\n  namespace: a\n",
+                    &load,
+                );
+            }
+            for (i, [a, b]) in [["nginx", "redis"], ["busybox", "envoy"]]
+                .iter()
+                .enumerate()
+            {
+                let text = format!(
+                    "kind: Pod\nmetadata:\n  name: p{i}\n  namespace: a\nspec:\n  containers: [{{image: {a}}}, {{image: {b}}}]\n"
+                );
+                inputs.add_text(&format!("p{i}.yaml"), &text, &load);
+            }
+            let inv = Inventory::new(inputs.resources.iter());
+            let n = engine.program.controls.len();
+            let spend = Spend::new(sel.units.len() * n, u64::MAX);
+            let mut evs: Vec<Evaluator<'_, '_>> = sel
+                .units
+                .iter()
+                .map(|u| Evaluator::new(&engine.compiled, &u.env, &inv, None))
+                .collect();
+            let mut acc = Acc::new(sel.units.len() * n, false);
+            let mut common = ResourceMemo::default();
+            for r in &inputs.resources {
+                engine.evaluate_resource(
+                    &sel,
+                    &inputs,
+                    &inv,
+                    &spend,
+                    &mut evs,
+                    r,
+                    n,
+                    true,
+                    &mut common,
+                    &mut acc,
+                );
+            }
+            let (findings, acc) = Acc::concat(vec![acc], sel.units.len() * n, false);
+            assert!(acc.errors.is_empty(), "{:?}", acc.errors);
+            let mut messages: Vec<String> = findings.into_iter().map(|f| f.message).collect();
+            messages.sort();
+            (messages, spend.spent(runs))
+        };
+        let (asked, asked_steps) = run(true);
+        assert_eq!(
+            asked,
+            [
+                "p0 runs nginx,redis",
+                "p1 runs busybox,envoy",
+                "s reaches busybox,envoy",
+                "s reaches nginx,redis",
+            ]
+        );
+        // Without the Service, each pod works its images out itself.
+        let (alone, alone_steps) = run(false);
+        assert_eq!(alone, ["p0 runs nginx,redis", "p1 runs busybox,envoy"]);
+        assert!(
+            asked_steps < alone_steps,
+            "{asked_steps} after the Service asked, {alone_steps} alone"
+        );
+    }
+
     #[test]
     fn pieces_are_put_together_in_order_across_chunks() {
         let sizes = [0, 1, Acc::CHUNK, Acc::CHUNK + 1, 3 * Acc::CHUNK - 1];

@@ -437,6 +437,18 @@ enum ArgKey {
     Version(ward_lang::ast::Version),
 }
 
+/// The memo key of a call of `function` on one node.
+fn node_call(function: u32, n: &NodeRef<'_>) -> MemoKey {
+    MemoKey {
+        function,
+        args: [
+            ArgKey::Node(std::ptr::from_ref(n.doc) as usize, n.id),
+            ArgKey::None,
+            ArgKey::None,
+        ],
+    }
+}
+
 impl ArgKey {
     fn of(v: &Val<'_>) -> Option<ArgKey> {
         Some(match v {
@@ -1204,6 +1216,23 @@ impl<'p, 'a> Evaluator<'p, 'a> {
                     && let Some(hit) = memo.on_node(id, p)
                 {
                     return Ok(hit.clone());
+                }
+                // A context-free call on this resource's node may have been
+                // worked out already while another resource (on this thread)
+                // asked about this one: `workload(w)` from a NetworkPolicy
+                // of the namespace, before the workload's own controls.
+                if let Some(p) = place
+                    && f.context_free
+                    && !self.foreign.is_empty()
+                    && let Some(hit) = self.foreign.get(&node_call(id, n))
+                {
+                    let hit = hit.clone();
+                    if f.unit_free {
+                        self.common.insert_on_node(id, p, hit.clone());
+                    } else {
+                        self.memo.insert_on_node(id, p, hit.clone());
+                    }
+                    return Ok(hit);
                 }
             }
             given.push(v);
