@@ -9,6 +9,7 @@
 
 use crate::input::Resource;
 use crate::value::doc::NodeRef;
+use crate::value::intern::{Sym, lookup};
 use crate::value::val::Val;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
@@ -51,18 +52,55 @@ struct Keys<'a> {
     owners: SmallVec<[&'a str; 1]>,
 }
 
+/// The keys [`Keys::of`] reads, looked up once rather than per resource
+/// (`None`: no document has the key).
+struct Names {
+    kind: Option<Sym>,
+    metadata: Option<Sym>,
+    namespace: Option<Sym>,
+    name: Option<Sym>,
+    owners: Option<Sym>,
+    uid: Option<Sym>,
+}
+
+impl Names {
+    fn new() -> Names {
+        Names {
+            kind: lookup("kind"),
+            metadata: lookup("metadata"),
+            namespace: lookup("namespace"),
+            name: lookup("name"),
+            owners: lookup("ownerReferences"),
+            uid: lookup("uid"),
+        }
+    }
+}
+
+/// The string at `key` of an object node.
+fn str_of<'a>(n: Option<NodeRef<'a>>, key: Option<Sym>) -> Option<&'a str> {
+    n?.get(key?)?.as_str()
+}
+
 impl<'a> Keys<'a> {
-    fn of(r: &'a Resource) -> Keys<'a> {
+    fn of(r: &'a Resource, names: &Names) -> Keys<'a> {
         let root = r.root();
-        let meta = root.get_str("metadata");
-        let owners = meta
-            .and_then(|m| m.get_str("ownerReferences"))
-            .map(|owners| owners.items().filter_map(|o| o.str_at(&["uid"])).collect())
-            .unwrap_or_default();
+        let meta = names.metadata.and_then(|m| root.get(m));
+        let owners = match (meta, names.owners) {
+            (Some(m), Some(o)) => m
+                .get(o)
+                .map(|owners| {
+                    owners
+                        .items()
+                        .filter_map(|o| str_of(Some(o), names.uid))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            _ => SmallVec::new(),
+        };
         Keys {
-            kind: r.kind(),
-            ns: norm_ns(r.namespace()),
-            name: meta.and_then(|m| m.str_at(&["name"])),
+            kind: str_of(Some(root), names.kind).unwrap_or(""),
+            ns: norm_ns(str_of(meta, names.namespace).unwrap_or("")),
+            name: str_of(meta, names.name),
             doc: std::ptr::from_ref(&r.doc) as usize,
             owners,
         }
@@ -77,6 +115,11 @@ struct Known {
     name: bool,
 }
 
+/// An empty index with room for `n` keys.
+fn with_capacity<K, V>(n: usize) -> HashMap<K, V> {
+    HashMap::with_capacity_and_hasher(n, Default::default())
+}
+
 /// The namespace used for matching: empty means `default`.
 pub fn norm_ns(ns: &str) -> &str {
     if ns.is_empty() { "default" } else { ns }
@@ -86,32 +129,61 @@ impl<'a> Inventory<'a> {
     pub fn new(resources: impl IntoIterator<Item = &'a Resource>) -> Inventory<'a> {
         let resources: Vec<&'a Resource> = resources.into_iter().collect();
         // Reading the keys touches every document, which on a large export
-        // is mostly waiting for memory: done on all cores, then the indexes
-        // are filled in load order.
-        let keys: Vec<Keys<'a>> = resources.par_iter().map(|r| Keys::of(r)).collect();
+        // is mostly waiting for memory: done on all cores.
+        let names = Names::new();
+        let keys: Vec<Keys<'a>> = resources.par_iter().map(|r| Keys::of(r, &names)).collect();
         let n = resources.len();
-        let mut inv = Inventory {
+        // Then each index is filled in load order, three pairs of them at
+        // once on the cores there are.
+        let ((by_kind, by_kind_ns), ((by_name, by_kind_name), (by_doc, by_owner))) = rayon::join(
+            || {
+                let mut by_kind: HashMap<&'a str, Ids> = HashMap::default();
+                let mut by_kind_ns: HashMap<(&'a str, &'a str), Ids> = HashMap::default();
+                for (i, k) in keys.iter().enumerate() {
+                    by_kind.entry(k.kind).or_default().push(i as u32);
+                    by_kind_ns.entry((k.kind, k.ns)).or_default().push(i as u32);
+                }
+                (by_kind, by_kind_ns)
+            },
+            || {
+                rayon::join(
+                    || {
+                        let mut by_name: HashMap<&'a str, Ids> = with_capacity(n);
+                        let mut by_kind_name: HashMap<(&'a str, &'a str), Ids> = with_capacity(n);
+                        for (i, k) in keys.iter().enumerate() {
+                            if let Some(name) = k.name {
+                                by_name.entry(name).or_default().push(i as u32);
+                                by_kind_name
+                                    .entry((k.kind, name))
+                                    .or_default()
+                                    .push(i as u32);
+                            }
+                        }
+                        (by_name, by_kind_name)
+                    },
+                    || {
+                        let mut by_doc: HashMap<usize, u32> = with_capacity(n);
+                        let mut by_owner: HashMap<&'a str, Ids> = with_capacity(n);
+                        for (i, k) in keys.iter().enumerate() {
+                            by_doc.insert(k.doc, i as u32);
+                            for uid in &k.owners {
+                                by_owner.entry(*uid).or_default().push(i as u32);
+                            }
+                        }
+                        (by_doc, by_owner)
+                    },
+                )
+            },
+        );
+        Inventory {
             resources,
-            by_name: HashMap::with_capacity_and_hasher(n, Default::default()),
-            by_kind_name: HashMap::with_capacity_and_hasher(n, Default::default()),
-            by_owner: HashMap::with_capacity_and_hasher(n, Default::default()),
-            by_doc: HashMap::with_capacity_and_hasher(n, Default::default()),
-            ..Default::default()
-        };
-        for (i, k) in keys.into_iter().enumerate() {
-            let i = i as u32;
-            inv.by_kind.entry(k.kind).or_default().push(i);
-            inv.by_kind_ns.entry((k.kind, k.ns)).or_default().push(i);
-            if let Some(name) = k.name {
-                inv.by_name.entry(name).or_default().push(i);
-                inv.by_kind_name.entry((k.kind, name)).or_default().push(i);
-            }
-            inv.by_doc.insert(k.doc, i);
-            for uid in k.owners {
-                inv.by_owner.entry(uid).or_default().push(i);
-            }
+            by_kind,
+            by_kind_ns,
+            by_name,
+            by_kind_name,
+            by_owner,
+            by_doc,
         }
-        inv
     }
 
     pub fn len(&self) -> usize {

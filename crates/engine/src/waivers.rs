@@ -24,6 +24,7 @@ use crate::finding::{Error, ErrorKind, Finding, Identity, Level, Suppression};
 use crate::input::{Inputs, Resource};
 use crate::value::doc::{Node, NodeRef};
 use globset::{GlobBuilder, GlobMatcher};
+use rayon::prelude::*;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use ward_lang::hir::{Program, Severity};
 
@@ -241,9 +242,19 @@ pub fn apply(
     let mut inline: Vec<Inline<'_>> = Vec::new();
     let mut by_resource: HashMap<ResKey<'_>, Vec<usize>> = HashMap::new();
     if opts.inline {
-        for r in &inputs.resources {
+        // Reading every resource's annotations touches every document:
+        // done on all cores; the few that waive are then taken in order.
+        let annotated: Vec<(&Resource, Vec<(&str, NodeRef<'_>)>)> = inputs
+            .resources
+            .par_iter()
+            .filter_map(|r| {
+                let a = annotations(r);
+                (!a.is_empty()).then_some((r, a))
+            })
+            .collect();
+        for (r, found) in annotated {
             let path = inputs.file(r).path.as_str();
-            for (control, node) in annotations(r) {
+            for (control, node) in found {
                 let reason = node.as_str().unwrap_or("").trim();
                 let problem = match engine.program.control(control) {
                     None => Some(format!(
@@ -533,7 +544,7 @@ pub(crate) fn suggest_control<'a>(program: &'a Program, name: &str) -> Option<&'
 /// failed. Safe to call again after more findings were waived.
 pub fn recount(report: &mut Report) {
     // Nothing waived: every failing resource stays failed.
-    if report.findings.iter().all(|f| f.waived.is_none()) {
+    if report.findings.par_iter().all(|f| f.waived.is_none()) {
         for o in &mut report.outcomes {
             o.failed += o.waived;
             o.waived = 0;
