@@ -497,6 +497,31 @@ fn check_format_html_to_a_file() {
     assert!(!page.contains("https://cdn") && !page.contains("<link"));
 }
 
+/// A report written over a longer one (in place, then cut to length) is
+/// exactly the report, in each format: nothing of the old file is left.
+#[test]
+fn check_writes_over_a_longer_report() {
+    let dir = tempdir();
+    for format in ["json", "sarif", "text"] {
+        let fresh = dir.join(format!("fresh.{format}"));
+        let over = dir.join(format!("over.{format}"));
+        std::fs::write(&over, "x".repeat(1 << 20)).unwrap();
+        for file in [&fresh, &over] {
+            ward()
+                .args(["check", "examples/quickstart", "--format", format, "-o"])
+                .arg(file)
+                .assert()
+                .code(1);
+        }
+        let (fresh, over) = (
+            std::fs::read_to_string(&fresh).unwrap(),
+            std::fs::read_to_string(&over).unwrap(),
+        );
+        assert!(fresh.len() > 100 && fresh.len() < 1 << 20, "{format}");
+        assert_eq!(fresh, over, "{format}");
+    }
+}
+
 #[test]
 fn check_formats_report_broken_inputs() {
     let dir = tempdir();
