@@ -588,10 +588,13 @@ impl<'p, 'a> Evaluator<'p, 'a> {
         }
     }
 
-    /// Counts one step: every expression evaluated.
+    /// Counts one step: every expression evaluated. The count meets the
+    /// budget long before it could wrap, so it is added without the
+    /// overflow check the release build makes elsewhere: this runs in
+    /// every expression.
     #[inline]
     fn tick(&mut self) {
-        self.steps += 1;
+        self.steps = self.steps.wrapping_add(1);
     }
 
     /// Stops once the steps pass the budget. Only loops and calls can make
@@ -615,7 +618,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
 
     #[inline]
     fn set(&mut self, slot: u32, v: Val<'a>) {
-        let i = self.base + slot as usize;
+        let i = self.slot_index(slot);
         if i >= self.stack.len() {
             self.stack.resize_with(i + 1, Val::default);
         }
@@ -793,11 +796,19 @@ impl<'p, 'a> Evaluator<'p, 'a> {
         ))
     }
 
+    /// Where a slot of the current frame is on the stack. Without an
+    /// overflow check: a sum past `usize::MAX` would wrap to an index that
+    /// `get` finds out of bounds.
+    #[inline]
+    fn slot_index(&self, slot: u32) -> usize {
+        self.base.wrapping_add(slot as usize)
+    }
+
     /// The value in a slot of the current frame.
     #[inline]
     fn local(&self, slot: u32) -> Val<'a> {
         self.stack
-            .get(self.base + slot as usize)
+            .get(self.slot_index(slot))
             .cloned()
             .unwrap_or_default()
     }
@@ -901,6 +912,23 @@ impl<'p, 'a> Evaluator<'p, 'a> {
 
     pub(crate) fn eval(&mut self, e: &CExpr) -> R<Val<'a>> {
         self.tick();
+        match &e.kind {
+            CKind::Lit(v) => Ok(v.clone()),
+            CKind::Local(slot) => Ok(self.local(*slot)),
+            CKind::Input => Ok(self.input.clone()),
+            CKind::Field(base, sym) => self.field(base, *sym),
+            CKind::Call(id, args) => self.call(*id, args, e.span),
+            _ => self.eval_rest(e),
+        }
+    }
+
+    /// Any expression, for the kinds `eval` does not answer itself: `eval`
+    /// takes the five that are most of them (literals, locals, `input`,
+    /// fields and calls) and so stays small enough to need no large frame,
+    /// which every call of it would otherwise set up. The step is counted
+    /// by `eval`.
+    #[inline(never)]
+    fn eval_rest(&mut self, e: &CExpr) -> R<Val<'a>> {
         match &e.kind {
             CKind::Lit(v) => Ok(v.clone()),
             CKind::Interp(parts) => {
@@ -1104,7 +1132,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
             CKind::Local(slot) => {
                 self.tick();
                 self.stack
-                    .get(self.base + *slot as usize)
+                    .get(self.slot_index(*slot))
                     .map(|v| v.get(first))
                     .unwrap_or_default()
             }
