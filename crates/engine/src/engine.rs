@@ -1686,6 +1686,56 @@ control runs {
         );
     }
 
+    /// Chains of fields from each place a value can be: `input`, a local
+    /// node, an object literal holding nodes and objects, a call, and
+    /// paths that lead nowhere at each step.
+    #[test]
+    fn field_chains_read_the_same_from_every_start() {
+        let policy = r#"package paths
+
+fn spec_of(r) = r.spec
+
+control walks {
+  title "walks"
+  severity low
+  match input.kind == "Pod"
+  let local = input.spec
+  let holder = {inner: input.spec, nested: {deep: input.metadata, n: 1}}
+  deny message "{input.metadata.labels.app} {local.securityContext.runAsUser} {holder.inner.securityContext.runAsUser} {holder.nested.deep.labels.app} {holder.nested.n} {spec_of(input).securityContext.runAsUser}"
+  deny message "{exists(input.metadata.nothing.here)} {exists(local.nothing)} {exists(local.securityContext.nothing)} {exists(holder.inner.nothing.deeper)} {exists(holder.nested.nothing)} {exists(holder.nested.n.deeper)} {exists(spec_of(input).nothing.here)} {exists(local.securityContext.runAsUser.deeper)}"
+}
+"#;
+        let engine = EngineBuilder::std_only()
+            .policy("paths.ward", policy)
+            .build()
+            .expect("the policy checks");
+        let sel = engine
+            .select(&[], true, &[])
+            .expect("the selection is valid");
+        let mut inputs = Inputs::default();
+        inputs.add_text(
+            "p.yaml",
+            "kind: Pod\nmetadata:\n  name: p\n  labels: {app: web}\nspec:\n  securityContext: {runAsUser: 1000}\n",
+            &crate::LoadOptions::default(),
+        );
+        for memoize in [true, false] {
+            let opts = EvalOptions {
+                memoize,
+                ..EvalOptions::default()
+            };
+            let report = engine.evaluate(&sel, &inputs, &opts);
+            assert!(report.errors.is_empty(), "{:?}", report.errors);
+            let messages: Vec<&str> = report.findings.iter().map(|f| f.message.as_str()).collect();
+            assert_eq!(
+                messages,
+                [
+                    "web 1000 1000 web 1 1000",
+                    "false false false false false false false false"
+                ]
+            );
+        }
+    }
+
     #[test]
     fn pieces_are_put_together_in_order_across_chunks() {
         let sizes = [0, 1, Acc::CHUNK, Acc::CHUNK + 1, 3 * Acc::CHUNK - 1];

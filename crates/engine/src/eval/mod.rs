@@ -1128,24 +1128,33 @@ impl<'p, 'a> Evaluator<'p, 'a> {
         }
         let mut rest = syms.iter().take(n).rev();
         let first = rest.next().copied().unwrap_or(sym);
-        let v = match &root.kind {
+        // Most chains run through document nodes, which are copied from one
+        // field to the next; a local or `input` that is a node is read where
+        // it is, so that no value is made only to be dropped.
+        let start = match &root.kind {
             CKind::Local(slot) => {
                 self.tick();
-                self.stack
-                    .get(self.slot_index(*slot))
-                    .map(|v| v.get(first))
-                    .unwrap_or_default()
+                match self.stack.get(self.slot_index(*slot)) {
+                    Some(Val::Node(n)) => n.get(first).ok_or(Val::Missing),
+                    Some(v) => Err(v.get(first)),
+                    None => Err(Val::Missing),
+                }
             }
             CKind::Input => {
                 self.tick();
-                self.input.get(first)
+                match &self.input {
+                    Val::Node(n) => n.get(first).ok_or(Val::Missing),
+                    v => Err(v.get(first)),
+                }
             }
-            _ => self.eval(root)?.get(first),
+            _ => match self.eval(root)? {
+                Val::Node(n) => n.get(first).ok_or(Val::Missing),
+                v => Err(v.get(first)),
+            },
         };
-        // Most chains run through document nodes, which are copied, not
-        // dropped, from one field to the next.
-        let mut v = match v {
-            Val::Node(mut n) => {
+        let mut v = match start {
+            // A node, or a value (an object) that held one.
+            Ok(mut n) | Err(Val::Node(mut n)) => {
                 for s in rest.by_ref() {
                     match n.get(*s) {
                         Some(m) => n = m,
@@ -1154,7 +1163,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
                 }
                 return Ok(Val::Node(n));
             }
-            v => v,
+            Err(v) => v,
         };
         for s in rest {
             if v.is_missing() {
