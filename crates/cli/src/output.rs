@@ -57,7 +57,6 @@ fn cut_to_written(file: &mut std::fs::File) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Writes text to a file, or to standard output when `path` is `None` or `-`.
 /// Writes through `f` to a file, or to standard output when `path` is
 /// `None` or `-` (a closed pipe is not an error).
 pub fn write_with(
@@ -86,28 +85,12 @@ pub fn write_with(
     }
 }
 
+/// Writes text to a file, or to standard output when `path` is `None` or `-`.
 pub fn write(path: Option<&str>, text: &str) -> Result<(), String> {
-    match path {
-        Some(p) if p != "-" => open_over(p)
-            .and_then(|mut file| {
-                file.write_all(text.as_bytes())?;
-                cut_to_written(&mut file)
-            })
-            .map_err(|e| format!("cannot write {p}: {e}")),
-        _ => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(text.as_bytes())
-                .and_then(|_| out.flush())
-                .or_else(|e| {
-                    if e.kind() == std::io::ErrorKind::BrokenPipe {
-                        Ok(())
-                    } else {
-                        Err(e)
-                    }
-                })
-                .map_err(|e| format!("cannot write to standard output: {e}"))
-        }
-    }
+    write_with(path, |w| {
+        w.write_all(text.as_bytes())?;
+        w.flush()
+    })
 }
 
 /// Prints an error message to standard error.

@@ -1574,6 +1574,19 @@ mod tests {
         }
     }
 
+    /// An engine of the standard library and one policy, and the selection
+    /// of the policy's controls.
+    fn built(name: &str, policy: &str) -> (Engine, Selection) {
+        let engine = EngineBuilder::std_only()
+            .policy(name, policy)
+            .build()
+            .expect("the policy checks");
+        let sel = engine
+            .select(&[], true, &[])
+            .expect("the selection is valid");
+        (engine, sel)
+    }
+
     /// Services ask for the images of the pods of their namespace; each pod
     /// then asks for its own.
     const ASKED: &str = r#"package asked
@@ -1605,13 +1618,7 @@ control runs {
     /// handful of resources into pieces is its own affair.
     #[test]
     fn results_worked_out_for_others_answer_a_resources_own_call() {
-        let engine = EngineBuilder::std_only()
-            .policy("asked.ward", ASKED)
-            .build()
-            .expect("the policy checks");
-        let sel = engine
-            .select(&[], true, &[])
-            .expect("the selection is valid");
+        let (engine, sel) = built("asked.ward", ASKED);
         let runs = engine
             .program
             .controls
@@ -1705,13 +1712,7 @@ control walks {
   deny message "{exists(input.metadata.nothing.here)} {exists(local.nothing)} {exists(local.securityContext.nothing)} {exists(holder.inner.nothing.deeper)} {exists(holder.nested.nothing)} {exists(holder.nested.n.deeper)} {exists(spec_of(input).nothing.here)} {exists(local.securityContext.runAsUser.deeper)}"
 }
 "#;
-        let engine = EngineBuilder::std_only()
-            .policy("paths.ward", policy)
-            .build()
-            .expect("the policy checks");
-        let sel = engine
-            .select(&[], true, &[])
-            .expect("the selection is valid");
+        let (engine, sel) = built("paths.ward", policy);
         let mut inputs = Inputs::default();
         inputs.add_text(
             "p.yaml",

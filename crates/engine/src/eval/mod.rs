@@ -1215,6 +1215,15 @@ impl<'p, 'a> Evaluator<'p, 'a> {
         }
     }
 
+    /// [`Self::memo_of`], to remember a result in.
+    fn memo_of_mut(&mut self, f: &CFn) -> &mut ResourceMemo<'a> {
+        if f.unit_free {
+            &mut self.common
+        } else {
+            &mut self.memo
+        }
+    }
+
     fn call(&mut self, id: u32, args: &[CExpr], span: Span) -> R<Val<'a>> {
         let Some(f) = self.prog.fns.get(id as usize) else {
             return Err(EvalError::new(span, "internal error: unknown function"));
@@ -1264,11 +1273,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
                     && let Some(hit) = self.foreign.get(&node_call(id, n))
                 {
                     let hit = hit.clone();
-                    if f.unit_free {
-                        self.common.insert_on_node(id, p, hit.clone());
-                    } else {
-                        self.memo.insert_on_node(id, p, hit.clone());
-                    }
+                    self.memo_of_mut(f).insert_on_node(id, p, hit.clone());
                     return Ok(hit);
                 }
             }
@@ -1331,11 +1336,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
         self.base = old;
         self.stack.truncate(new_base);
         if let (Some(p), Ok(v)) = (place, &result) {
-            if f.unit_free {
-                self.common.insert_on_node(id, p, v.clone());
-            } else {
-                self.memo.insert_on_node(id, p, v.clone());
-            }
+            self.memo_of_mut(f).insert_on_node(id, p, v.clone());
         } else if let (Some(k), Ok(v)) = (key, &result) {
             if foreign {
                 keep_across_resources(&mut self.foreign, k, v.clone());
