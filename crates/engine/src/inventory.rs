@@ -85,18 +85,16 @@ impl<'a> Keys<'a> {
     fn of(r: &'a Resource, names: &Names) -> Keys<'a> {
         let root = r.root();
         let meta = names.metadata.and_then(|m| root.get(m));
-        let owners = match (meta, names.owners) {
-            (Some(m), Some(o)) => m
-                .get(o)
-                .map(|owners| {
-                    owners
-                        .items()
-                        .filter_map(|o| str_of(Some(o), names.uid))
-                        .collect()
-                })
-                .unwrap_or_default(),
-            _ => SmallVec::new(),
-        };
+        let owners = names
+            .owners
+            .and_then(|o| meta?.get(o))
+            .map(|owners| {
+                owners
+                    .items()
+                    .filter_map(|o| str_of(Some(o), names.uid))
+                    .collect()
+            })
+            .unwrap_or_default();
         Keys {
             kind: str_of(Some(root), names.kind).unwrap_or(""),
             ns: norm_ns(str_of(meta, names.namespace).unwrap_or("")),
