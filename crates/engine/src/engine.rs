@@ -1017,6 +1017,9 @@ impl Engine {
         common: &mut ResourceMemo<'a>,
         acc: &mut Acc,
     ) {
+        // Its document's tables are read into the cache in order before
+        // the controls walk them (`Doc::warm`).
+        std::hint::black_box(r.doc.warm());
         let kind = r.kind();
         for ((ui, unit), ev) in sel.units.iter().enumerate().zip(evs.iter_mut()) {
             // The memo of unit-free calls goes to this unit's evaluator for
