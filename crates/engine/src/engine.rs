@@ -956,6 +956,7 @@ impl Engine {
             .map(|(acc, _, _)| acc)
             .collect::<Vec<Acc>>();
         let (findings, acc) = Acc::concat(accs, nunits * ncontrols, opts.profile);
+        spend.settle(&acc.unspent);
         let mut report = Report {
             findings,
             errors: Vec::new(),
@@ -1115,7 +1116,7 @@ impl Engine {
             if let (Some(t), Some(n)) = (started, acc.nanos.get_mut(slot)) {
                 *n += u64::try_from(t.elapsed().as_nanos()).unwrap_or(u64::MAX);
             }
-            if run.spend.add(slot, ev.steps()) {
+            if acc.spend(run.spend, slot, ev.steps()) {
                 self.run_budget_error(acc, c, run.spend.budget);
             }
             match result {
@@ -1386,9 +1387,16 @@ struct Run<'u, 'a> {
 }
 
 /// Steps each (unit, control) took over the run, shared by the threads; a
-/// control past the run budget stops.
+/// control past the run budget stops. Each thread counts its steps on its
+/// own and adds them here in batches ([`Acc::spend`]): an addition shared
+/// by the threads on every control run kept the counters' cache lines
+/// moving between the cores.
 struct Spend {
     budget: u64,
+    /// Steps a thread counts on its own before adding them here: small
+    /// next to the budget, so a control stops at most that many steps per
+    /// thread past it.
+    batch: u64,
     steps: Vec<std::sync::atomic::AtomicU64>,
     stopped: Vec<std::sync::atomic::AtomicBool>,
 }
@@ -1397,6 +1405,7 @@ impl Spend {
     fn new(n: usize, budget: u64) -> Spend {
         Spend {
             budget,
+            batch: (budget / 64).clamp(1, 1 << 16),
             steps: (0..n).map(|_| Default::default()).collect(),
             stopped: (0..n).map(|_| Default::default()).collect(),
         }
@@ -1412,6 +1421,14 @@ impl Spend {
         self.stopped
             .get(slot)
             .is_some_and(|s| s.load(std::sync::atomic::Ordering::Relaxed))
+    }
+
+    /// Adds what the threads counted and had not added yet, once they are
+    /// done: the controls have run, so none is stopped.
+    fn settle(&self, unspent: &[u64]) {
+        for (total, n) in self.steps.iter().zip(unspent) {
+            total.fetch_add(*n, std::sync::atomic::Ordering::Relaxed);
+        }
     }
 
     /// Counts steps; true exactly once, for the call that crossed the budget.
@@ -1435,6 +1452,9 @@ struct Acc {
     counts: Vec<[u32; 3]>,
     /// Per (unit, control): nanoseconds, when profiling (else empty).
     nanos: Vec<u64>,
+    /// Per (unit, control): steps counted and not yet added to the run's
+    /// [`Spend`].
+    unspent: Vec<u64>,
 }
 
 impl Acc {
@@ -1444,7 +1464,23 @@ impl Acc {
             errors: Vec::new(),
             counts: vec![[0; 3]; n],
             nanos: if profile { vec![0; n] } else { Vec::new() },
+            unspent: vec![0; n],
         }
+    }
+
+    /// Counts a control run's steps, adding them to the run's total once
+    /// they make a batch; true exactly once, for the batch that crossed the
+    /// budget.
+    fn spend(&mut self, spend: &Spend, slot: usize, steps: u64) -> bool {
+        let Some(n) = self.unspent.get_mut(slot) else {
+            return false;
+        };
+        *n = n.saturating_add(steps);
+        if *n < spend.batch {
+            return false;
+        }
+        let batch = std::mem::take(n);
+        spend.add(slot, batch)
     }
 
     /// Findings per chunk: about a quarter of a megabyte.
@@ -1487,6 +1523,9 @@ impl Acc {
             }
             for (x, y) in all.nanos.iter_mut().zip(a.nanos) {
                 *x += y;
+            }
+            for (x, y) in all.unspent.iter_mut().zip(a.unspent) {
+                *x = x.saturating_add(y);
             }
         }
         (findings, all)
@@ -1672,6 +1711,7 @@ control runs {
                 );
             }
             let (findings, acc) = Acc::concat(vec![acc], sel.units.len() * n, false);
+            spend.settle(&acc.unspent);
             assert!(acc.errors.is_empty(), "{:?}", acc.errors);
             let mut messages: Vec<String> = findings.into_iter().map(|f| f.message).collect();
             messages.sort();
@@ -1741,6 +1781,33 @@ control walks {
     }
 
     #[test]
+    fn threads_add_their_steps_in_batches_and_a_control_stops_once() {
+        // A budget of 640 steps: batches of 10.
+        let spend = Spend::new(2, 640);
+        assert_eq!(spend.batch, 10);
+        let (mut a, mut b) = (Acc::new(2, false), Acc::new(2, false));
+        // Under a batch, a thread keeps its count to itself.
+        assert!(!a.spend(&spend, 1, 9));
+        assert_eq!((spend.spent(1), a.unspent[1]), (0, 9));
+        // A full batch is added to the run's total.
+        assert!(!a.spend(&spend, 1, 1));
+        assert_eq!((spend.spent(1), a.unspent[1]), (10, 0));
+        // The batch that takes the total past the budget stops the control,
+        // once, whichever thread adds it.
+        assert!(!b.spend(&spend, 1, 630));
+        assert!(!spend.stopped(1));
+        assert!(a.spend(&spend, 1, 25));
+        assert!(spend.stopped(1));
+        assert!(!b.spend(&spend, 1, 100));
+        // The other control's count is its own.
+        assert!(!a.spend(&spend, 0, 3));
+        // What is left is added when the threads are done.
+        let (_, all) = Acc::concat(vec![a, b], 2, false);
+        spend.settle(&all.unspent);
+        assert_eq!((spend.spent(0), spend.spent(1)), (3, 765));
+    }
+
+    #[test]
     fn pieces_are_put_together_in_order_across_chunks() {
         let sizes = [0, 1, Acc::CHUNK, Acc::CHUNK + 1, 3 * Acc::CHUNK - 1];
         let mut line = 0u32;
@@ -1756,6 +1823,7 @@ control walks {
                 assert!(a.findings.iter().all(|c| c.capacity() == Acc::CHUNK));
                 a.counts[1] = [1, 2, 3];
                 a.nanos[0] = 5;
+                a.unspent[0] = 7;
                 a
             })
             .collect();
@@ -1765,6 +1833,7 @@ control walks {
         assert_eq!(findings.capacity(), findings.len());
         assert_eq!(all.counts, vec![[0; 3], [5, 10, 15]]);
         assert_eq!(all.nanos, vec![25, 0]);
+        assert_eq!(all.unspent, vec![35, 0]);
     }
 
     #[test]
