@@ -1629,6 +1629,70 @@ mod tests {
         (engine, sel)
     }
 
+    /// Calls whose arguments are memoised, and a call whose second argument
+    /// fails.
+    const STACKED: &str = r#"package stacked
+
+fn two(a, b) = "{a}/{b}"
+
+control answered {
+  title "answered"
+  severity low
+  match input.kind == "Pod"
+  let n = input.metadata.name
+  for c in input.spec.containers {
+    deny when two(n, c.image) != "" and two(n, c.image) != "x" message "{two(n, c.image)}"
+  }
+}
+
+control fails {
+  title "fails"
+  severity low
+  match input.kind == "Pod"
+  deny when two(input.metadata.name, [x for x in input.metadata.name]) == ""
+}
+"#;
+
+    /// A call's arguments go on the stack where its frame will start; a
+    /// call answered from the memo, and one whose argument fails, take
+    /// them off again, so a control ends with only its own frame there.
+    #[test]
+    fn calls_leave_the_stack_as_they_found_it() {
+        let (engine, sel) = built("stacked.ward", STACKED);
+        let mut inputs = Inputs::default();
+        inputs.add_text(
+            "p.yaml",
+            "kind: Pod\nmetadata:\n  name: p\nspec:\n  containers: [{image: a}, {image: b}]\n",
+            &crate::LoadOptions::default(),
+        );
+        let inv = Inventory::new(inputs.resources.iter());
+        let unit = sel.units.first().expect("one unit");
+        let mut ev = Evaluator::new(&engine.compiled, &unit.env, &inv, None);
+        let root = inputs.resources.first().expect("the pod").root();
+        let control = |id: &str| {
+            engine
+                .program
+                .controls
+                .iter()
+                .position(|c| c.id == id)
+                .expect("the control")
+        };
+        let slots = |c: usize| engine.compiled.controls[c].slots as usize;
+        let mut out = Vec::new();
+        let answered = control("stacked.answered");
+        assert!(matches!(
+            ev.run_control(answered, root, &mut out),
+            Ok(Applied::Yes)
+        ));
+        let messages: Vec<&str> = out.iter().map(|f| f.message.as_str()).collect();
+        assert_eq!(messages, ["p/a", "p/b"]);
+        assert_eq!(ev.stack_len(), slots(answered));
+        let fails = control("stacked.fails");
+        let err = ev.run_control(fails, root, &mut out).expect_err("it fails");
+        assert!(err.message.contains("cannot iterate"), "{}", err.message);
+        assert_eq!(ev.stack_len(), slots(fails));
+    }
+
     /// Services ask for the images of the pods of their namespace; each pod
     /// then asks for its own.
     const ASKED: &str = r#"package asked

@@ -553,6 +553,12 @@ impl<'p, 'a> Evaluator<'p, 'a> {
         self.steps
     }
 
+    /// How many values are on the stack: a control's frame once it has run.
+    #[cfg(test)]
+    pub(crate) fn stack_len(&self) -> usize {
+        self.stack.len()
+    }
+
     /// Runs one control over one resource, appending its findings.
     pub fn run_control(
         &mut self,
@@ -1246,11 +1252,14 @@ impl<'p, 'a> Evaluator<'p, 'a> {
             self.tick();
             return Ok(v);
         }
+        // The arguments are evaluated onto the stack where the callee's
+        // frame will start, so that they are not moved again; every return
+        // before the frame is made takes them off.
+        let new_base = self.stack.len();
         // A call on one node of this resource (`pod_spec(r)`,
         // `all_containers(spec)`): looked up by function and node, before
-        // an argument list is made.
+        // the argument is put on the stack.
         let mut place = None;
-        let mut given: SmallVec<[Val<'a>; 3]> = SmallVec::new();
         if let [a] = args {
             let v = self.operand(a)?;
             if let Val::Node(n) = &v
@@ -1277,39 +1286,47 @@ impl<'p, 'a> Evaluator<'p, 'a> {
                     return Ok(hit);
                 }
             }
-            given.push(v);
+            self.stack.push(v);
         } else {
-            given.reserve(args.len());
             for a in args {
-                given.push(self.operand(a)?);
+                match self.operand(a) {
+                    Ok(v) => self.stack.push(v),
+                    Err(e) => {
+                        self.stack.truncate(new_base);
+                        return Err(e);
+                    }
+                }
             }
         }
+        let given = self.stack.get(new_base..).unwrap_or_default();
         // Functions are pure: a call with the same document nodes and
         // scalars gives the same value for the rest of this resource.
         let key = (self.memoize && place.is_none())
-            .then(|| arg_keys(&given, ArgKey::None, ArgKey::of))
+            .then(|| arg_keys(given, ArgKey::None, ArgKey::of))
             .flatten()
             .map(|args| MemoKey { function: id, args });
         // A context-free call on other resources' nodes gives the same
         // value whichever resource asks.
-        let foreign = key.is_some() && f.context_free && foreign_args(&given, &self.input);
+        let foreign = key.is_some() && f.context_free && foreign_args(given, &self.input);
         let found = match &key {
             Some(k) if foreign => self.foreign.get(k),
             Some(k) if f.unit_free => self.common.get(k),
             Some(k) => self.memo.get(k),
             None => None,
         };
-        if let Some(v) = found {
-            return Ok(v.clone());
-        }
         // A context-free function with scalar arguments gives the same value
         // on every resource.
-        let shared = (self.memoize && f.context_free)
-            .then(|| arg_keys(&given, SArg::None, SArg::of))
-            .flatten()
-            .map(|args| SharedKey { function: id, args });
-        if let Some(v) = shared.as_ref().and_then(|k| self.shared.get(k)) {
-            return Ok(v.clone());
+        let shared = match found {
+            Some(_) => None,
+            None => (self.memoize && f.context_free)
+                .then(|| arg_keys(given, SArg::None, SArg::of))
+                .flatten()
+                .map(|args| SharedKey { function: id, args }),
+        };
+        if let Some(v) = found.or_else(|| shared.as_ref().and_then(|k| self.shared.get(k))) {
+            let v = v.clone();
+            self.stack.truncate(new_base);
+            return Ok(v);
         }
         // The documents the arguments were read from, for `portable`.
         let docs: SmallVec<[&Doc; 3]> = match shared {
@@ -1319,10 +1336,11 @@ impl<'p, 'a> Evaluator<'p, 'a> {
                 .collect(),
             None => SmallVec::new(),
         };
-        self.within_budget(span)?;
+        if let Err(e) = self.within_budget(span) {
+            self.stack.truncate(new_base);
+            return Err(e);
+        }
         // The callee's frame: its parameters, then its other slots.
-        let new_base = self.stack.len();
-        self.stack.extend(given);
         self.stack
             .resize_with(new_base + f.slots.max(f.params) as usize, Val::default);
         let old = std::mem::replace(&mut self.base, new_base);
