@@ -6,8 +6,9 @@
 //! writer gives the same bytes (tests compare it with `serde_json` for
 //! every field, set and unset): it checks strings eight bytes at a time,
 //! and renders what findings share (a control's framework items, a
-//! resource's identity) once per chunk. What is rare and nested (fixes,
-//! waivers) is still rendered by `serde_json` and indented.
+//! resource's identity) once per chunk. Fixes, and their values (any JSON),
+//! are written by hand too; what is rare (waivers) is still rendered by
+//! `serde_json` and indented.
 
 use crate::finding::{Finding, Level};
 use crate::input::json::skip_plain;
@@ -87,7 +88,7 @@ impl Writer {
         self.str_field(key!("pointer"), &f.pointer);
         if !f.fix.is_empty() {
             self.out.extend_from_slice(key!("fix"));
-            fixes(&mut self.out, &f.fix)?;
+            fixes(&mut self.out, &f.fix);
         }
         if !f.remedy.is_empty() {
             self.str_field(key!("remedy"), &f.remedy);
@@ -144,10 +145,9 @@ fn indented(out: &mut Vec<u8>, v: &impl Serialize, indent: &[u8]) -> std::io::Re
     Ok(())
 }
 
-/// A finding's fixes, as [`nested`] writes them, with only their values
-/// (any JSON) left to `serde_json`: at 10,000 resources two findings in
-/// three carry a fix.
-fn fixes(out: &mut Vec<u8>, fixes: &[crate::eval::FixOp]) -> std::io::Result<()> {
+/// A finding's fixes, as [`nested`] writes them: at 10,000 resources two
+/// findings in three carry a fix.
+fn fixes(out: &mut Vec<u8>, fixes: &[crate::eval::FixOp]) {
     out.push(b'[');
     for (i, f) in fixes.iter().enumerate() {
         if i > 0 {
@@ -159,12 +159,58 @@ fn fixes(out: &mut Vec<u8>, fixes: &[crate::eval::FixOp]) -> std::io::Result<()>
         string(out, &f.path);
         if let Some(v) = &f.value {
             out.extend_from_slice(b",\n          \"value\": ");
-            indented(out, v, b"\n          ")?;
+            value(out, v, 5);
         }
         out.extend_from_slice(b"\n        }");
     }
     out.extend_from_slice(b"\n      ]");
-    Ok(())
+}
+
+/// Any JSON value as `serde_json`'s pretty printer writes it, nested
+/// `depth` levels deep (two spaces a level): a fix's value, most often a
+/// `bool` or a small object, written without a buffer of its own per value.
+fn value(out: &mut Vec<u8>, v: &serde_json::Value, depth: usize) {
+    use serde_json::Value;
+    fn line(out: &mut Vec<u8>, depth: usize) {
+        out.push(b'\n');
+        out.extend(std::iter::repeat_n(b' ', 2 * depth));
+    }
+    match v {
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Bool(true) => out.extend_from_slice(b"true"),
+        Value::Bool(false) => out.extend_from_slice(b"false"),
+        // `Number`'s text is the one its serialisation writes.
+        Value::Number(n) => out.extend_from_slice(n.to_string().as_bytes()),
+        Value::String(t) => string(out, t),
+        Value::Array(items) if items.is_empty() => out.extend_from_slice(b"[]"),
+        Value::Object(entries) if entries.is_empty() => out.extend_from_slice(b"{}"),
+        Value::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                line(out, depth + 1);
+                value(out, item, depth + 1);
+            }
+            line(out, depth);
+            out.push(b']');
+        }
+        Value::Object(entries) => {
+            out.push(b'{');
+            for (i, (k, item)) in entries.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                line(out, depth + 1);
+                string(out, k);
+                out.extend_from_slice(b": ");
+                value(out, item, depth + 1);
+            }
+            line(out, depth);
+            out.push(b'}');
+        }
+    }
 }
 
 /// A JSON string, escaped as `serde_json` escapes it: quotes, backslashes
@@ -367,6 +413,43 @@ mod tests {
                 String::from_utf8_lossy(&mine),
                 String::from_utf8_lossy(&theirs)
             );
+        }
+    }
+
+    #[test]
+    fn values_read_as_serde_json_writes_them_at_every_depth() {
+        use serde_json::json;
+        let values = [
+            json!(null),
+            json!(true),
+            json!(false),
+            json!(0),
+            json!(-7),
+            json!(u64::MAX),
+            json!(1.5),
+            json!(1e300),
+            json!(-0.0),
+            json!(1.0),
+            json!("a \"quoted\"\n\u{1} é"),
+            json!([]),
+            json!({}),
+            json!(["ALL"]),
+            json!({"limits": {"cpu": "500m", "memory": "256Mi"}, "requests": {}}),
+            json!([[], {}, [1, [2, {"x": [null]}]], {"b": 1, "a": {"c": []}}]),
+        ];
+        for v in &values {
+            for depth in [0, 1, 5] {
+                let mut mine = Vec::new();
+                value(&mut mine, v, depth);
+                let mut theirs = Vec::new();
+                let indent = format!("\n{}", " ".repeat(2 * depth));
+                assert!(indented(&mut theirs, v, indent.as_bytes()).is_ok());
+                assert_eq!(
+                    String::from_utf8_lossy(&mine),
+                    String::from_utf8_lossy(&theirs),
+                    "{v} at depth {depth}"
+                );
+            }
         }
     }
 
