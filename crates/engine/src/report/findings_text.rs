@@ -221,8 +221,12 @@ fn string(out: &mut Vec<u8>, s: &str) {
     let mut start = 0;
     let mut i = 0;
     loop {
-        // Eight bytes at a time while none of them needs an escape.
+        // Eight bytes at a time while none of them needs an escape, and
+        // the last few (most strings here are short) in one word too.
         i = skip_plain(bytes, i);
+        if plain_tail(bytes, i) {
+            break;
+        }
         let Some(&b) = bytes.get(i) else {
             break;
         };
@@ -243,6 +247,18 @@ fn string(out: &mut Vec<u8>, s: &str) {
     }
     out.extend_from_slice(bytes.get(start..).unwrap_or_default());
     out.push(b'"');
+}
+
+/// Whether the bytes from `i` are fewer than eight and none of them needs
+/// an escape: read as one word, padded with a plain byte.
+fn plain_tail(bytes: &[u8], i: usize) -> bool {
+    let rest = bytes.get(i..).unwrap_or_default();
+    let mut w = [b'a'; 8];
+    match w.get_mut(..rest.len()) {
+        Some(head) => head.copy_from_slice(rest),
+        None => return false,
+    }
+    !crate::input::json::ends_plain_run(u64::from_le_bytes(w))
 }
 
 enum Esc {
@@ -403,7 +419,19 @@ mod tests {
             "a long string with one at the end\\".into(),
             every_byte.clone(),
             every_byte.chars().rev().collect(),
-        ] {
+        ]
+        .into_iter()
+        // Short strings, and the last bytes of long ones, with an escape at
+        // every place.
+        .chain((0..=9).flat_map(|len| {
+            (0..len).flat_map(move |at| {
+                ["\"", "\\", "\n", "\u{1}", "é"].map(|esc| {
+                    let mut t = "x".repeat(len);
+                    t.replace_range(at..=at, esc);
+                    format!("{}{t}", "y".repeat(8 * (at % 2)))
+                })
+            })
+        })) {
             let mut mine = Vec::new();
             string(&mut mine, &s);
             let Ok(theirs) = serde_json::to_vec(&s) else {
