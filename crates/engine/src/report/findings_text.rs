@@ -49,51 +49,70 @@ pub fn findings_text(findings: &[Finding]) -> std::io::Result<Vec<u8>> {
 
 struct Writer {
     out: Vec<u8>,
-    /// The text of shared values (framework lists, identities), by what
-    /// they are (0, 1) and the address they are shared at: the findings
-    /// hold them, so no address is reused while the chunk is written.
-    shared: FxHashMap<(u8, usize), Vec<u8>>,
+    /// The text of runs of fields that many findings share (a control's
+    /// id and pack; its severity, level and title; its framework items; a
+    /// resource's identity and file; a control's remedy), by which run it
+    /// is and the addresses of what it is made of: the findings hold those,
+    /// so no address is reused while the chunk is written.
+    shared: FxHashMap<(u8, usize, usize), Vec<u8>>,
+}
+
+/// The address of what an `Arc` holds, as a key of [`Writer::shared`].
+fn addr<T: ?Sized>(a: &std::sync::Arc<T>) -> usize {
+    std::sync::Arc::as_ptr(a).cast::<u8>() as usize
 }
 
 impl Writer {
     fn finding(&mut self, f: &Finding) -> std::io::Result<()> {
         self.out.extend_from_slice(b"\n    {");
-        self.str_field(key!(first "control"), &f.control);
-        self.str_field(key!("pack"), &f.pack);
+        self.shared((0, addr(&f.control), addr(&f.pack)), |o| {
+            str_field(o, key!(first "control"), &f.control);
+            str_field(o, key!("pack"), &f.pack);
+            Ok(())
+        })?;
         if let Some(p) = &f.profile {
-            self.str_field(key!("profile"), p);
+            str_field(&mut self.out, key!("profile"), p);
         }
-        self.str_field(key!("severity"), f.severity.as_str());
         let level = match f.level {
             Level::Deny => "deny",
             Level::Warn => "warn",
         };
-        self.str_field(key!("level"), level);
-        self.str_field(key!("title"), &f.title);
-        self.str_field(key!("message"), &f.message);
-        self.out.extend_from_slice(key!("frameworks"));
-        self.shared((0, f.frameworks.as_ptr() as usize), &f.frameworks)?;
-        self.out.extend_from_slice(key!("resource"));
-        self.shared(
-            (1, std::sync::Arc::as_ptr(&f.resource) as usize),
-            &f.resource,
-        )?;
-        self.str_field(key!("file"), &f.file);
+        let (severity, level_bit) = (f.severity as usize, usize::from(f.level == Level::Deny));
+        self.shared((1, addr(&f.title), severity << 1 | level_bit), |o| {
+            str_field(o, key!("severity"), f.severity.as_str());
+            str_field(o, key!("level"), level);
+            str_field(o, key!("title"), &f.title);
+            Ok(())
+        })?;
+        str_field(&mut self.out, key!("message"), &f.message);
+        self.shared((2, f.frameworks.as_ptr() as usize, 0), |o| {
+            o.extend_from_slice(key!("frameworks"));
+            nested(o, &f.frameworks)
+        })?;
+        self.shared((3, addr(&f.resource), addr(&f.file)), |o| {
+            o.extend_from_slice(key!("resource"));
+            nested(o, &f.resource)?;
+            str_field(o, key!("file"), &f.file);
+            Ok(())
+        })?;
         if let Some(o) = &f.origin {
-            self.str_field(key!("origin"), o);
+            str_field(&mut self.out, key!("origin"), o);
         }
         self.num_field(key!("document"), f.document);
         self.num_field(key!("line"), f.line);
         self.num_field(key!("column"), f.column);
-        self.str_field(key!("pointer"), &f.pointer);
+        str_field(&mut self.out, key!("pointer"), &f.pointer);
         if !f.fix.is_empty() {
             self.out.extend_from_slice(key!("fix"));
             fixes(&mut self.out, &f.fix);
         }
         if !f.remedy.is_empty() {
-            self.str_field(key!("remedy"), &f.remedy);
+            self.shared((4, addr(&f.remedy), 0), |o| {
+                str_field(o, key!("remedy"), &f.remedy);
+                Ok(())
+            })?;
         }
-        self.str_field(key!("fingerprint"), &f.fingerprint);
+        str_field(&mut self.out, key!("fingerprint"), &f.fingerprint);
         if let Some(s) = &f.waived {
             self.out.extend_from_slice(key!("waived"));
             nested(&mut self.out, s)?;
@@ -102,29 +121,35 @@ impl Writer {
         Ok(())
     }
 
-    fn str_field(&mut self, key: &[u8], value: &str) {
-        self.out.extend_from_slice(key);
-        string(&mut self.out, value);
-    }
-
     fn num_field(&mut self, key: &[u8], n: u32) {
         self.out.extend_from_slice(key);
         self.out
             .extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
     }
 
-    /// A value many findings share, rendered the first time it is seen.
-    fn shared(&mut self, at: (u8, usize), v: &impl Serialize) -> std::io::Result<()> {
+    /// A run of fields many findings share, rendered the first time it is
+    /// seen in the chunk.
+    fn shared(
+        &mut self,
+        at: (u8, usize, usize),
+        render: impl FnOnce(&mut Vec<u8>) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
         if let Some(text) = self.shared.get(&at) {
             self.out.extend_from_slice(text);
             return Ok(());
         }
         let mut text = Vec::new();
-        nested(&mut text, v)?;
+        render(&mut text)?;
         self.out.extend_from_slice(&text);
         self.shared.insert(at, text);
         Ok(())
     }
+}
+
+/// A field with a string value, after the fields before it.
+fn str_field(out: &mut Vec<u8>, key: &[u8], value: &str) {
+    out.extend_from_slice(key);
+    string(out, value);
 }
 
 /// A value as `serde_json`'s pretty printer writes it at a finding's field.
@@ -397,6 +422,41 @@ mod tests {
     #[test]
     fn every_field_set_and_unset_reads_as_serde_json_writes_it() {
         let findings: Vec<Finding> = (0..24).map(finding).collect();
+        let Ok(mine) = findings_text(&findings) else {
+            panic!("findings are written");
+        };
+        assert_eq!(
+            String::from_utf8_lossy(&mine),
+            String::from_utf8_lossy(&by_serde(&findings))
+        );
+    }
+
+    /// Findings that share their control's and their resource's parts, as
+    /// the findings of one control and one resource do, in every mix of
+    /// level, severity and profile: what is rendered once reads as what
+    /// each finding would have been.
+    #[test]
+    fn shared_parts_read_as_serde_json_writes_them() {
+        let parts: Vec<Finding> = (0..3).map(finding).collect();
+        let files: Vec<Arc<str>> = ["a.yaml", "b/\"c\".yaml", "d.json"]
+            .into_iter()
+            .map(Arc::from)
+            .collect();
+        let findings: Vec<Finding> = (0..48)
+            .map(|i| {
+                let mut f = finding(i);
+                let p = &parts[i % 3];
+                let q = &parts[(i / 3) % 3];
+                f.control = p.control.clone();
+                f.pack = q.pack.clone();
+                f.title = p.title.clone();
+                f.remedy = p.remedy.clone();
+                f.frameworks = p.frameworks.clone();
+                f.resource = q.resource.clone();
+                f.file = files[(i / 9) % 3].clone();
+                f
+            })
+            .collect();
         let Ok(mine) = findings_text(&findings) else {
             panic!("findings are written");
         };
