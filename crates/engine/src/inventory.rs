@@ -14,6 +14,7 @@ use crate::value::val::Val;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
 use smallvec::SmallVec;
+use std::sync::OnceLock;
 
 /// The resources under one key, in load order: most names and owners have
 /// one or two, kept inline.
@@ -24,11 +25,14 @@ pub struct Inventory<'a> {
     pub resources: Vec<&'a Resource>,
     by_kind: HashMap<&'a str, Ids>,
     by_kind_ns: HashMap<(&'a str, &'a str), Ids>,
-    by_name: HashMap<&'a str, Ids>,
     by_kind_name: HashMap<(&'a str, &'a str), Ids>,
-    by_owner: HashMap<&'a str, Ids>,
+    /// The indexes few queries use are made the first time one asks: the
+    /// shipped packs never query by name alone or by owner, and a finding
+    /// seldom points into another resource.
+    by_name: OnceLock<HashMap<&'a str, Ids>>,
+    by_owner: OnceLock<HashMap<&'a str, Ids>>,
     /// Which resource a document is, by the document's address.
-    by_doc: HashMap<usize, u32>,
+    by_doc: OnceLock<HashMap<usize, u32>>,
 }
 
 /// What a `resources(...)` call asks for; `None` places no constraint.
@@ -43,13 +47,11 @@ pub struct Query<'q, 'a> {
     pub owner: Option<&'q str>,
 }
 
-/// What the indexes need of one resource.
+/// What the indexes made up front need of one resource.
 struct Keys<'a> {
     kind: &'a str,
     ns: &'a str,
     name: Option<&'a str>,
-    doc: usize,
-    owners: SmallVec<[&'a str; 1]>,
 }
 
 /// The keys [`Keys::of`] reads, looked up once rather than per resource
@@ -85,24 +87,27 @@ impl<'a> Keys<'a> {
     fn of(r: &'a Resource, names: &Names) -> Keys<'a> {
         let root = r.root();
         let meta = names.metadata.and_then(|m| root.get(m));
-        let owners = names
-            .owners
-            .and_then(|o| meta?.get(o))
-            .map(|owners| {
-                owners
-                    .items()
-                    .filter_map(|o| str_of(Some(o), names.uid))
-                    .collect()
-            })
-            .unwrap_or_default();
         Keys {
             kind: str_of(Some(root), names.kind).unwrap_or(""),
             ns: norm_ns(str_of(meta, names.namespace).unwrap_or("")),
             name: str_of(meta, names.name),
-            doc: std::ptr::from_ref(&r.doc) as usize,
-            owners,
         }
     }
+}
+
+/// The uids of a resource's owners (`metadata.ownerReferences`).
+fn owners_of<'a>(r: &'a Resource, names: &Names) -> SmallVec<[&'a str; 1]> {
+    let meta = names.metadata.and_then(|m| r.root().get(m));
+    names
+        .owners
+        .and_then(|o| meta?.get(o))
+        .map(|owners| {
+            owners
+                .items()
+                .filter_map(|o| str_of(Some(o), names.uid))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Which of a query's fields every candidate from an index already has.
@@ -131,9 +136,9 @@ impl<'a> Inventory<'a> {
         let names = Names::new();
         let keys: Vec<Keys<'a>> = resources.par_iter().map(|r| Keys::of(r, &names)).collect();
         let n = resources.len();
-        // Then each index is filled in load order, three pairs of them at
-        // once on the cores there are.
-        let ((by_kind, by_kind_ns), ((by_name, by_kind_name), (by_doc, by_owner))) = rayon::join(
+        // Then each index is filled in load order, the two by kind on one
+        // core and the one by kind and name on the other.
+        let ((by_kind, by_kind_ns), by_kind_name) = rayon::join(
             || {
                 let mut by_kind: HashMap<&'a str, Ids> = HashMap::default();
                 let mut by_kind_ns: HashMap<(&'a str, &'a str), Ids> = HashMap::default();
@@ -144,44 +149,56 @@ impl<'a> Inventory<'a> {
                 (by_kind, by_kind_ns)
             },
             || {
-                rayon::join(
-                    || {
-                        let mut by_name: HashMap<&'a str, Ids> = with_capacity(n);
-                        let mut by_kind_name: HashMap<(&'a str, &'a str), Ids> = with_capacity(n);
-                        for (i, k) in keys.iter().enumerate() {
-                            if let Some(name) = k.name {
-                                by_name.entry(name).or_default().push(i as u32);
-                                by_kind_name
-                                    .entry((k.kind, name))
-                                    .or_default()
-                                    .push(i as u32);
-                            }
-                        }
-                        (by_name, by_kind_name)
-                    },
-                    || {
-                        let mut by_doc: HashMap<usize, u32> = with_capacity(n);
-                        let mut by_owner: HashMap<&'a str, Ids> = with_capacity(n);
-                        for (i, k) in keys.iter().enumerate() {
-                            by_doc.insert(k.doc, i as u32);
-                            for uid in &k.owners {
-                                by_owner.entry(*uid).or_default().push(i as u32);
-                            }
-                        }
-                        (by_doc, by_owner)
-                    },
-                )
+                let mut by_kind_name: HashMap<(&'a str, &'a str), Ids> = with_capacity(n);
+                for (i, k) in keys.iter().enumerate() {
+                    if let Some(name) = k.name {
+                        by_kind_name
+                            .entry((k.kind, name))
+                            .or_default()
+                            .push(i as u32);
+                    }
+                }
+                by_kind_name
             },
         );
         Inventory {
             resources,
             by_kind,
             by_kind_ns,
-            by_name,
             by_kind_name,
-            by_owner,
-            by_doc,
+            by_name: OnceLock::new(),
+            by_owner: OnceLock::new(),
+            by_doc: OnceLock::new(),
         }
+    }
+
+    /// Resources by `metadata.name`, made the first time a query asks.
+    fn by_name(&self) -> &HashMap<&'a str, Ids> {
+        self.by_name.get_or_init(|| {
+            let names = Names::new();
+            let mut by_name: HashMap<&'a str, Ids> = with_capacity(self.resources.len());
+            for (i, r) in self.resources.iter().enumerate() {
+                if let Some(name) = Keys::of(r, &names).name {
+                    by_name.entry(name).or_default().push(i as u32);
+                }
+            }
+            by_name
+        })
+    }
+
+    /// Resources by the uid of each of their owners, made the first time a
+    /// query asks.
+    fn by_owner(&self) -> &HashMap<&'a str, Ids> {
+        self.by_owner.get_or_init(|| {
+            let names = Names::new();
+            let mut by_owner: HashMap<&'a str, Ids> = HashMap::default();
+            for (i, r) in self.resources.iter().enumerate() {
+                for uid in owners_of(r, &names) {
+                    by_owner.entry(uid).or_default().push(i as u32);
+                }
+            }
+            by_owner
+        })
     }
 
     pub fn len(&self) -> usize {
@@ -198,7 +215,14 @@ impl<'a> Inventory<'a> {
 
     /// The resource a document node belongs to.
     pub fn owner_of(&self, doc: &crate::value::doc::Doc) -> Option<&'a Resource> {
-        let i = self.by_doc.get(&(std::ptr::from_ref(doc) as usize))?;
+        let by_doc = self.by_doc.get_or_init(|| {
+            self.resources
+                .iter()
+                .enumerate()
+                .map(|(i, r)| (std::ptr::from_ref(&r.doc) as usize, i as u32))
+                .collect()
+        });
+        let i = by_doc.get(&(std::ptr::from_ref(doc) as usize))?;
         self.get(*i)
     }
 
@@ -210,7 +234,7 @@ impl<'a> Inventory<'a> {
         // kind that is a non-empty string; documents without one are
         // skipped when loaded.)
         let (candidates, known): (Option<&Ids>, Known) = match (q.kind, ns, q.owner, q.name) {
-            (_, _, Some(owner), _) => (self.by_owner.get(owner), Known::default()),
+            (_, _, Some(owner), _) => (self.by_owner().get(owner), Known::default()),
             (Some(k), _, _, Some(name)) => (
                 self.by_kind_name.get(&(k, name)),
                 Known {
@@ -235,7 +259,7 @@ impl<'a> Inventory<'a> {
                 },
             ),
             (None, _, _, Some(name)) => (
-                self.by_name.get(name),
+                self.by_name().get(name),
                 Known {
                     name: true,
                     ..Known::default()
