@@ -241,7 +241,9 @@ pub fn apply(
     }
     let mut inline: Vec<Inline<'_>> = Vec::new();
     let mut by_resource: HashMap<ResKey<'_>, Vec<usize>> = HashMap::new();
-    if opts.inline {
+    // No document can hold a waiver annotation when no key interned so far
+    // starts like one: then no document is read for them.
+    if opts.inline && crate::value::intern::any_key_starts_with(ANNOTATION) {
         // Reading every resource's annotations touches every document:
         // done on all cores; the few that waive are then taken in order.
         let annotated: Vec<(&Resource, Vec<(&str, NodeRef<'_>)>)> = inputs

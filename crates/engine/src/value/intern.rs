@@ -93,6 +93,17 @@ pub fn lookup(s: &str) -> Option<Sym> {
     t.map.get(s).copied()
 }
 
+/// Whether any key interned so far starts with `prefix`. Every key of
+/// every loaded document is interned, so `false` means no document has
+/// such a key anywhere (`true` may also come from a key a policy names).
+pub fn any_key_starts_with(prefix: &str) -> bool {
+    let t = match table().read() {
+        Ok(t) => t,
+        Err(p) => p.into_inner(),
+    };
+    t.names.iter().any(|n| n.starts_with(prefix))
+}
+
 /// The text of a symbol. Each thread keeps its own copy of the names it
 /// has seen (they never change once made), so evaluation does not take the
 /// shared lock, and the threads do not contend for it, on every field name.
@@ -116,6 +127,15 @@ pub fn resolve(sym: Sym) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_prefix_is_found_once_a_key_has_it() {
+        assert!(!any_key_starts_with("intern-test-prefix/"));
+        intern("intern-test-prefix/key");
+        assert!(any_key_starts_with("intern-test-prefix/"));
+        assert!(any_key_starts_with("intern-test-prefix/k"));
+        assert!(!any_key_starts_with("intern-test-prefix/x"));
+    }
 
     #[test]
     fn round_trip_across_threads() {
