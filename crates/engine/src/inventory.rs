@@ -201,6 +201,18 @@ impl<'a> Inventory<'a> {
         })
     }
 
+    /// Resources by their document's address, made the first time a
+    /// finding points into another resource.
+    fn by_doc(&self) -> &HashMap<usize, u32> {
+        self.by_doc.get_or_init(|| {
+            self.resources
+                .iter()
+                .enumerate()
+                .map(|(i, r)| (std::ptr::from_ref(&r.doc) as usize, i as u32))
+                .collect()
+        })
+    }
+
     pub fn len(&self) -> usize {
         self.resources.len()
     }
@@ -215,14 +227,7 @@ impl<'a> Inventory<'a> {
 
     /// The resource a document node belongs to.
     pub fn owner_of(&self, doc: &crate::value::doc::Doc) -> Option<&'a Resource> {
-        let by_doc = self.by_doc.get_or_init(|| {
-            self.resources
-                .iter()
-                .enumerate()
-                .map(|(i, r)| (std::ptr::from_ref(&r.doc) as usize, i as u32))
-                .collect()
-        });
-        let i = by_doc.get(&(std::ptr::from_ref(doc) as usize))?;
+        let i = self.by_doc().get(&(std::ptr::from_ref(doc) as usize))?;
         self.get(*i)
     }
 
