@@ -5,10 +5,10 @@
 //! them, most in checking every byte of every string for escapes. This
 //! writer gives the same bytes (tests compare it with `serde_json` for
 //! every field, set and unset): it checks strings eight bytes at a time,
-//! and renders what findings share (a control's framework items, a
-//! resource's identity) once per chunk. Fixes, and their values (any JSON),
-//! are written by hand too; what is rare (waivers) is still rendered by
-//! `serde_json` and indented.
+//! and renders what findings share (a control's fields, its framework
+//! items, a resource's identity and file) once per chunk. Fixes, and their
+//! values (any JSON), are written by hand too; what is rare (waivers) is
+//! still rendered by `serde_json` and indented.
 
 use crate::finding::{Finding, Level};
 use crate::input::json::skip_plain;
