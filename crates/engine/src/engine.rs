@@ -1629,6 +1629,13 @@ mod tests {
         (engine, sel)
     }
 
+    /// The inputs of one YAML file, `p.yaml`.
+    fn one_file(text: &str) -> Inputs {
+        let mut inputs = Inputs::default();
+        inputs.add_text("p.yaml", text, &crate::LoadOptions::default());
+        inputs
+    }
+
     /// Calls whose arguments are memoised, and a call whose second argument
     /// fails.
     const STACKED: &str = r#"package stacked
@@ -1659,11 +1666,8 @@ control fails {
     #[test]
     fn calls_leave_the_stack_as_they_found_it() {
         let (engine, sel) = built("stacked.ward", STACKED);
-        let mut inputs = Inputs::default();
-        inputs.add_text(
-            "p.yaml",
+        let inputs = one_file(
             "kind: Pod\nmetadata:\n  name: p\nspec:\n  containers: [{image: a}, {image: b}]\n",
-            &crate::LoadOptions::default(),
         );
         let inv = Inventory::new(inputs.resources.iter());
         let unit = sel.units.first().expect("one unit");
@@ -1820,11 +1824,8 @@ control walks {
 }
 "#;
         let (engine, sel) = built("paths.ward", policy);
-        let mut inputs = Inputs::default();
-        inputs.add_text(
-            "p.yaml",
+        let inputs = one_file(
             "kind: Pod\nmetadata:\n  name: p\n  labels: {app: web}\nspec:\n  securityContext: {runAsUser: 1000}\n",
-            &crate::LoadOptions::default(),
         );
         for memoize in [true, false] {
             let opts = EvalOptions {
