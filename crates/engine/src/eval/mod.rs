@@ -1310,8 +1310,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
         let foreign = key.is_some() && f.context_free && foreign_args(given, &self.input);
         let found = match &key {
             Some(k) if foreign => self.foreign.get(k),
-            Some(k) if f.unit_free => self.common.get(k),
-            Some(k) => self.memo.get(k),
+            Some(k) => self.memo_of(f).get(k),
             None => None,
         };
         // A context-free function with scalar arguments gives the same value
@@ -1358,10 +1357,8 @@ impl<'p, 'a> Evaluator<'p, 'a> {
         } else if let (Some(k), Ok(v)) = (key, &result) {
             if foreign {
                 keep_across_resources(&mut self.foreign, k, v.clone());
-            } else if f.unit_free {
-                self.common.insert(k, v.clone());
             } else {
-                self.memo.insert(k, v.clone());
+                self.memo_of_mut(f).insert(k, v.clone());
             }
         }
         if let (Some(k), Ok(v)) = (shared, &result)
