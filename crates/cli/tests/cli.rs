@@ -459,6 +459,31 @@ fn check_format_sarif() {
 }
 
 #[test]
+fn check_format_text_quotes_the_source_of_standard_input() {
+    // A file can be read again for its code frames; standard input cannot,
+    // so its text is kept for the formats that quote the source.
+    let manifest = std::fs::read_to_string(repo().join("examples/quickstart/web.yaml")).unwrap();
+    let out = ward()
+        .args([
+            "check",
+            "-",
+            "--pack",
+            "pss-baseline",
+            "--format",
+            "text",
+            "--color",
+            "never",
+        ])
+        .write_stdin(manifest)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("--> -:21:"), "{text}");
+    assert!(text.contains("21 |             privileged: true"), "{text}");
+}
+
+#[test]
 fn check_format_junit() {
     let (code, out) = check_format("junit");
     assert_eq!(code, Some(1));

@@ -1,6 +1,6 @@
 //! `ward check`: evaluate packs and policies over inputs.
 
-pub use super::setup::{Ready, Setup};
+pub use super::setup::{Ready, Setup, Texts};
 use crate::exit;
 use crate::output;
 use std::path::PathBuf;
@@ -20,6 +20,17 @@ pub enum Format {
     Markdown,
     /// One self-contained HTML page with scores, filters and fixes.
     Html,
+}
+
+impl Format {
+    /// Whether the report quotes the inputs' text: code frames (text),
+    /// snippets and fix regions (SARIF), diffs (HTML).
+    pub fn texts(self) -> Texts {
+        match self {
+            Format::Text | Format::Sarif | Format::Html => Texts::Keep,
+            Format::Json | Format::Junit | Format::Markdown => Texts::Drop,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
@@ -82,7 +93,7 @@ pub fn run(a: Args, color: bool, ecolor: bool) -> u8 {
             return exit::ERROR;
         }
     };
-    let (inputs, report) = ready.evaluate(&ready.paths(&a.paths), &a.setup);
+    let (inputs, report) = ready.evaluate(&ready.paths(&a.paths), &a.setup, a.format.texts());
     if let Some(path) = &a.write_baseline {
         let text = Baseline::from_report(&report).to_json();
         if let Err(e) = std::fs::write(path, text) {

@@ -1,6 +1,6 @@
 //! `ward diff OLD NEW`: new, fixed and still-open findings between two runs.
 
-use super::check::{FailOn, Setup};
+use super::check::{FailOn, Setup, Texts};
 use crate::exit;
 use crate::output;
 use std::path::Path;
@@ -118,7 +118,7 @@ fn side(
         *ready = Some(setup.prepare(ecolor)?);
     }
     let ready = ready.as_ref()?;
-    let (_, report) = ready.evaluate(&[path.to_string()], setup);
+    let (_, report) = ready.evaluate(&[path.to_string()], setup, Texts::Drop);
     for e in &report.errors {
         let place = match (&e.file, e.line) {
             (Some(f), 0) => format!("{f}: "),

@@ -3,7 +3,7 @@
 //! compliance score over inputs. The numbers are defined in
 //! `ward_engine::frameworks` and `docs/packs.md`.
 
-use super::setup::Setup;
+use super::setup::{Setup, Texts};
 use crate::exit;
 use crate::output;
 use std::fmt::Write as _;
@@ -78,7 +78,7 @@ pub fn run(a: Args, color: bool, ecolor: bool) -> u8 {
     let report = if a.check.is_empty() {
         None
     } else {
-        Some(ready.evaluate(&a.check, &a.setup).1)
+        Some(ready.evaluate(&a.check, &a.setup, Texts::Drop).1)
     };
     let controls = frameworks::selected_controls(&ready.engine, &ready.selection);
     let fws = frameworks::frameworks(&ready.engine, &controls, report.as_ref(), a.name.as_deref());

@@ -493,10 +493,14 @@ impl Ready {
     /// Loads paths, evaluates the selection over them, and applies the
     /// waivers and then the baseline. Warnings about waivers that expired
     /// or waive nothing are added last (a baseline never hides them).
-    pub fn evaluate(&self, paths: &[String], setup: &Setup) -> (Inputs, Report) {
+    ///
+    /// `texts`: whether the report quotes the source (code frames, SARIF
+    /// snippets, fixes as diffs), so that the loader keeps each file's text.
+    pub fn evaluate(&self, paths: &[String], setup: &Setup, texts: Texts) -> (Inputs, Report) {
         let started = std::time::Instant::now();
         let bar = crate::progress::Bar::start(paths);
         let mut load = setup.load_options();
+        load.keep_text = texts == Texts::Keep;
         load.progress = bar.counters();
         let inputs = ward_engine::input::load_paths(paths, &load);
         let loaded = started.elapsed();
@@ -524,6 +528,15 @@ impl Ready {
         report.findings.extend(audit);
         (inputs, report)
     }
+}
+
+/// Whether [`Ready::evaluate`] keeps the text of the files it reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Texts {
+    /// For a report that quotes the source.
+    Keep,
+    /// For a report made of the findings alone.
+    Drop,
 }
 
 /// `--profile`: reading and evaluation times, and the controls that took

@@ -33,8 +33,13 @@ pub struct LoadOptions {
     /// Files larger than this are refused.
     pub max_file_size: u64,
     /// Files up to this size keep their text in memory for code frames and
-    /// fixes; larger ones are read again when a report needs them.
+    /// fixes; larger ones are read again when a report needs them. JSON
+    /// list exports of at least this size are read as a stream.
     pub keep_text_below: u64,
+    /// Whether any file keeps its text: not when the report quotes no
+    /// source, so a folder of manifests is not held twice, as text and as
+    /// documents.
+    pub keep_text: bool,
     /// Counts the bytes read, for a progress display.
     pub progress: Option<std::sync::Arc<crate::progress::Progress>>,
 }
@@ -46,6 +51,7 @@ impl Default for LoadOptions {
             yaml: yaml::YamlOptions::default(),
             max_file_size: 2 * 1024 * 1024 * 1024,
             keep_text_below: 16 * 1024 * 1024,
+            keep_text: true,
             progress: None,
         }
     }
@@ -542,7 +548,7 @@ fn stream_large_json(shown: &str, path: &Path, opts: &LoadOptions) -> Option<Loa
 }
 
 fn load_text(shown: &str, text: &str, format: Format, opts: &LoadOptions) -> LoadedFile {
-    let keep = (text.len() as u64) < opts.keep_text_below;
+    let keep = opts.keep_text && (text.len() as u64) < opts.keep_text_below;
     let mut lf = LoadedFile {
         file: SourceFile {
             path: shown.to_string(),
@@ -739,6 +745,44 @@ mod tests {
         assert_eq!(inputs.resources[1].root().pos().line, 6);
         assert_eq!(inputs.skipped.len(), 1);
         assert!(inputs.skipped[0].reason.contains("no `kind`"));
+    }
+
+    #[test]
+    fn files_keep_their_text_only_when_asked() {
+        let text = "kind: Pod\nmetadata: {name: p}\n---\nkind: Service\nmetadata: {name: s}\n";
+        let load = |keep_text: bool| {
+            let mut inputs = Inputs::default();
+            let opts = LoadOptions {
+                keep_text,
+                ..LoadOptions::default()
+            };
+            inputs.add_text("a.yaml", text, &opts);
+            inputs.add_text(
+                "b.json",
+                r#"{"kind": "ConfigMap", "metadata": {"name": "c"}}"#,
+                &opts,
+            );
+            inputs
+        };
+        let (kept, dropped) = (load(true), load(false));
+        assert_eq!(kept.files[0].text.as_deref(), Some(text));
+        assert!(kept.files[1].text.is_some());
+        assert!(dropped.files.iter().all(|f| f.text.is_none()));
+        // The documents, and where they are, are the same either way.
+        let docs = |i: &Inputs| -> Vec<(String, u32, u32)> {
+            i.resources
+                .iter()
+                .map(|r| {
+                    (
+                        r.kind().to_string(),
+                        r.root().pos().line,
+                        r.root().pos().col,
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(docs(&kept), docs(&dropped));
+        assert_eq!(docs(&kept).len(), 3);
     }
 
     #[test]
