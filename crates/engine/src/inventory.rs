@@ -23,6 +23,9 @@ type Ids = SmallVec<[u32; 2]>;
 #[derive(Debug, Default)]
 pub struct Inventory<'a> {
     pub resources: Vec<&'a Resource>,
+    /// Each resource's kind, namespace and name, as the indexes hold them:
+    /// a query checks a candidate's fields here, not in its document.
+    keys: Vec<Keys<'a>>,
     by_kind: HashMap<&'a str, Ids>,
     by_kind_ns: HashMap<(&'a str, &'a str), Ids>,
     by_kind_name: HashMap<(&'a str, &'a str), Ids>,
@@ -48,6 +51,7 @@ pub struct Query<'q, 'a> {
 }
 
 /// What the indexes made up front need of one resource.
+#[derive(Debug)]
 struct Keys<'a> {
     kind: &'a str,
     ns: &'a str,
@@ -163,6 +167,7 @@ impl<'a> Inventory<'a> {
         );
         Inventory {
             resources,
+            keys,
             by_kind,
             by_kind_ns,
             by_kind_name,
@@ -175,10 +180,9 @@ impl<'a> Inventory<'a> {
     /// Resources by `metadata.name`, made the first time a query asks.
     fn by_name(&self) -> &HashMap<&'a str, Ids> {
         self.by_name.get_or_init(|| {
-            let names = Names::new();
-            let mut by_name: HashMap<&'a str, Ids> = with_capacity(self.resources.len());
-            for (i, r) in self.resources.iter().enumerate() {
-                if let Some(name) = Keys::of(r, &names).name {
+            let mut by_name: HashMap<&'a str, Ids> = with_capacity(self.keys.len());
+            for (i, k) in self.keys.iter().enumerate() {
+                if let Some(name) = k.name {
                     by_name.entry(name).or_default().push(i as u32);
                 }
             }
@@ -282,34 +286,35 @@ impl<'a> Inventory<'a> {
             None => &[],
         };
         ids.iter()
-            .filter_map(|&i| self.get(i))
-            .map(|r| r.root())
-            .filter(|root| self.matches(root, q, ns, known))
+            .filter_map(|&i| Some((self.get(i)?.root(), self.keys.get(i as usize)?)))
+            .filter(|(root, keys)| self.matches(root, keys, q, ns, known))
+            .map(|(root, _)| root)
             .collect()
     }
 
     fn matches(
         &self,
         root: &NodeRef<'a>,
+        keys: &Keys<'a>,
         q: &Query<'_, 'a>,
         ns: Option<&str>,
         known: Known,
     ) -> bool {
         if let Some(k) = q.kind
             && !known.kind
-            && root.str_at(&["kind"]) != Some(k)
+            && keys.kind != k
         {
             return false;
         }
         if let Some(n) = ns
             && !known.namespace
-            && norm_ns(root.str_at(&["metadata", "namespace"]).unwrap_or("")) != n
+            && keys.ns != n
         {
             return false;
         }
         if let Some(n) = q.name
             && !known.name
-            && root.str_at(&["metadata", "name"]) != Some(n)
+            && keys.name != Some(n)
         {
             return false;
         }
