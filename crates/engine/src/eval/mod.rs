@@ -700,9 +700,13 @@ impl<'p, 'a> Evaluator<'p, 'a> {
                         },
                         None => (self.default_focus(), Vec::new()),
                     };
-                    let mut fixes = Vec::new();
+                    // Sized exactly, as the paths are: a finding keeps its
+                    // fixes to the end of the run, and a vector grown by
+                    // `push` holds room for four.
+                    let mut fixes = Vec::with_capacity(f.fixes.len());
                     for fx in &f.fixes {
-                        if let Some(op) = self.fix(fx)? {
+                        if let Some(mut op) = self.fix(fx)? {
+                            op.path.shrink_to_fit();
                             fixes.push(op);
                         }
                     }
