@@ -1301,9 +1301,7 @@ impl Engine {
         } else {
             inv.owner_of(f.node.doc).unwrap_or(evaluated)
         };
-        // Built with room to spare, then kept to the end of the run.
-        let mut pointer = f.pointer();
-        pointer.shrink_to_fit();
+        let pointer = f.pointer();
         let mut pos = f.node.pos();
         if !pos.is_known() {
             pos = r.root().pos();

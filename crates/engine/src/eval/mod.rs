@@ -117,9 +117,12 @@ pub struct RawFinding<'a> {
 }
 
 impl RawFinding<'_> {
+    /// The finding's JSON pointer, sized exactly: a finding keeps it to the
+    /// end of the run, and it is built with room to spare.
     pub fn pointer(&self) -> String {
         let mut out = self.node.pointer();
         crate::value::doc::push_pointer(&mut out, &self.rest);
+        out.shrink_to_fit();
         out
     }
 }
@@ -700,9 +703,10 @@ impl<'p, 'a> Evaluator<'p, 'a> {
                         },
                         None => (self.default_focus(), Vec::new()),
                     };
-                    // Sized exactly, as the paths are: a finding keeps its
-                    // fixes to the end of the run, and a vector grown by
-                    // `push` holds room for four.
+                    // Room for the fixes the control writes (one it cannot
+                    // place is left out), and each path sized exactly: a
+                    // finding keeps its fixes to the end of the run, and a
+                    // vector grown by `push` holds room for four.
                     let mut fixes = Vec::with_capacity(f.fixes.len());
                     for fx in &f.fixes {
                         if let Some(mut op) = self.fix(fx)? {
