@@ -113,7 +113,7 @@ fn colour_follows_the_flag_and_no_color() {
 }
 
 #[test]
-fn profile_reports_time_and_steps_per_control_on_stderr() {
+fn profile_reports_time_and_steps_per_control_and_function_on_stderr() {
     let out = ward()
         .args(["check", "--profile", "--format", "json", POD])
         .output()
@@ -132,6 +132,26 @@ fn profile_reports_time_and_steps_per_control_on_stderr() {
         .expect("a row for every control");
     let steps: u64 = row.split_whitespace().nth(3).unwrap().parse().unwrap();
     assert!(steps > 0, "{row}");
+    // Then the functions whose bodies ran, with their runs and steps.
+    let functions = err
+        .lines()
+        .skip_while(|l| !l.starts_with("profile: functions, most steps first"))
+        .skip(2);
+    let row = functions
+        .clone()
+        .find(|l| l.ends_with(" std.k8s.pod_spec"))
+        .unwrap_or_else(|| panic!("a row for pod_spec: {err}"));
+    let cols: Vec<u64> = row
+        .split_whitespace()
+        .take(2)
+        .map(|c| c.parse().unwrap())
+        .collect();
+    assert_eq!(
+        cols.first(),
+        Some(&1),
+        "pod_spec runs once for the one pod: {row}"
+    );
+    assert!(cols.get(1).is_some_and(|&s| s > 0), "{row}");
 }
 
 #[test]

@@ -1,9 +1,9 @@
 //! The embedder's entry point: load policies, select packs, evaluate inputs.
 
 use crate::compile::{self, Compiled};
-use crate::eval::{Applied, Env, EvalError, Evaluator, Plugins, RawFinding, ResourceMemo};
+use crate::eval::{Applied, Env, EvalError, Evaluator, FnCount, Plugins, RawFinding, ResourceMemo};
 use crate::finding::{
-    ControlOutcome, Error, ErrorKind, Finding, FrameworkItemRef, Identity, Level,
+    ControlOutcome, Error, ErrorKind, Finding, FrameworkItemRef, FunctionOutcome, Identity, Level,
 };
 use crate::input::{Inputs, Resource, Skipped};
 use crate::inventory::Inventory;
@@ -473,6 +473,9 @@ pub struct Report {
     pub errors: Vec<Error>,
     pub skipped: Vec<Skipped>,
     pub outcomes: Vec<ControlOutcome>,
+    /// Per function whose body ran, what it cost, most steps first: only
+    /// when profiling ([`EvalOptions::profile`]).
+    pub functions: Vec<FunctionOutcome>,
     pub resources: usize,
     pub files: usize,
     /// Findings left out of `findings` because a baseline holds them.
@@ -918,6 +921,9 @@ impl Engine {
                     let mut ev = Evaluator::new(&self.compiled, &u.env, &inv, plugins);
                     ev.budget = opts.budget;
                     ev.memoize = opts.memoize;
+                    if opts.profile {
+                        ev.count_calls();
+                    }
                     ev
                 })
                 .collect()
@@ -953,7 +959,12 @@ impl Engine {
                     (acc, evs, common)
                 },
             )
-            .map(|(acc, _, _)| acc)
+            .map(|(mut acc, evs, _)| {
+                for ev in &evs {
+                    acc.count_calls(ev.fn_counts());
+                }
+                acc
+            })
             .collect::<Vec<Acc>>();
         let (findings, acc) = Acc::concat(accs, nunits * ncontrols, opts.profile);
         spend.settle(&acc.unspent);
@@ -962,6 +973,7 @@ impl Engine {
             errors: Vec::new(),
             skipped: inputs.skipped.clone(),
             outcomes: Vec::new(),
+            functions: self.function_outcomes(&acc.fn_counts),
             resources: inputs.resources.len(),
             files: inputs.files.len(),
             baselined: Vec::new(),
@@ -1161,6 +1173,27 @@ impl Engine {
                 }
             }
         }
+    }
+
+    /// The functions a profiled run called, most steps first.
+    fn function_outcomes(&self, counts: &[FnCount]) -> Vec<FunctionOutcome> {
+        let mut out: Vec<FunctionOutcome> = counts
+            .iter()
+            .zip(&self.program.fns)
+            .filter(|(c, _)| c.runs > 0)
+            .map(|(c, f)| FunctionOutcome {
+                function: f.qname.clone(),
+                runs: c.runs,
+                steps: c.steps,
+                time_ns: c.nanos,
+            })
+            .collect();
+        out.sort_by(|a, b| {
+            b.steps
+                .cmp(&a.steps)
+                .then_with(|| a.function.cmp(&b.function))
+        });
+        out
     }
 
     /// The one error of a control that ran out of its run budget.
@@ -1455,6 +1488,8 @@ struct Acc {
     /// Per (unit, control): steps counted and not yet added to the run's
     /// [`Spend`].
     unspent: Vec<u64>,
+    /// Per function, its calls over the units, when profiling (else empty).
+    fn_counts: Vec<FnCount>,
 }
 
 impl Acc {
@@ -1465,6 +1500,19 @@ impl Acc {
             counts: vec![[0; 3]; n],
             nanos: if profile { vec![0; n] } else { Vec::new() },
             unspent: vec![0; n],
+            fn_counts: Vec::new(),
+        }
+    }
+
+    /// Adds an evaluator's counts of function calls.
+    fn count_calls(&mut self, counts: &[FnCount]) {
+        if self.fn_counts.len() < counts.len() {
+            self.fn_counts.resize(counts.len(), FnCount::default());
+        }
+        for (x, y) in self.fn_counts.iter_mut().zip(counts) {
+            x.runs += y.runs;
+            x.steps += y.steps;
+            x.nanos += y.nanos;
         }
     }
 
@@ -1527,6 +1575,7 @@ impl Acc {
             for (x, y) in all.unspent.iter_mut().zip(a.unspent) {
                 *x = x.saturating_add(y);
             }
+            all.count_calls(&a.fn_counts);
         }
         (findings, all)
     }
@@ -1955,6 +2004,71 @@ control roomy {
         assert!(parse_set_value("[\"a\", \"b\"]").is_list());
         assert!(parse_set_value("hello world").equals(&Val::str("hello world")));
         assert!(parse_set_value("true").is_true());
+    }
+
+    #[test]
+    fn a_profiled_run_counts_the_runs_and_steps_of_each_function() {
+        let policy = r#"package profiled
+
+fn image_of(c) = c.image
+fn shown(c) = "{image_of(c)}!"
+fn unused(c) = c.name
+
+control images {
+  title "images"
+  severity low
+  match input.kind == "Pod"
+  for c in input.spec.containers {
+    deny when shown(c) == image_of(c) + "!"
+      message "{image_of(c)}"
+  }
+}
+"#;
+        let (engine, sel) = built("profiled.ward", policy);
+        let inputs = one_file(
+            "kind: Pod\nmetadata: {name: a}\nspec:\n  containers:\n  - {name: x, image: \"nginx:1\"}\n  - {name: y, image: \"redis:7\"}\n---\nkind: Pod\nmetadata: {name: b}\nspec:\n  containers:\n  - {name: z, image: \"nginx:1\"}\n",
+        );
+        let profiled = EvalOptions {
+            profile: true,
+            ..EvalOptions::default()
+        };
+        let report = engine.evaluate(&sel, &inputs, &profiled);
+        assert!(report.errors.is_empty(), "{:?}", report.errors);
+        assert_eq!(report.findings.len(), 3);
+        let of = |name: &str| {
+            report
+                .functions
+                .iter()
+                .find(|f| f.function == name)
+                .cloned()
+                .unwrap_or_else(|| panic!("{name} in {:?}", report.functions))
+        };
+        // `image_of` is called three times per container; its body runs
+        // once, inside `shown`, and the memo answers the rest.
+        let (image_of, shown) = (of("profiled.image_of"), of("profiled.shown"));
+        assert_eq!((image_of.runs, shown.runs), (3, 3));
+        // Steps are the same for every run, and a caller's include those of
+        // the functions it runs.
+        assert!(
+            image_of.steps > 0 && image_of.steps % 3 == 0,
+            "{image_of:?}"
+        );
+        assert!(shown.steps > image_of.steps, "{shown:?} {image_of:?}");
+        assert_eq!(
+            report.functions.first().map(|f| f.function.as_str()),
+            Some("profiled.shown")
+        );
+        // A function that never runs is not listed.
+        assert!(
+            report
+                .functions
+                .iter()
+                .all(|f| f.function != "profiled.unused")
+        );
+        // Without profiling, nothing is counted.
+        let plain = engine.evaluate(&sel, &inputs, &EvalOptions::default());
+        assert!(plain.functions.is_empty());
+        assert_eq!(plain.findings, report.findings);
     }
 
     #[test]

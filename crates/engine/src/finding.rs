@@ -131,6 +131,22 @@ pub struct ControlOutcome {
     pub steps: u64,
 }
 
+/// What one function cost over a profiled run
+/// ([`crate::EvalOptions::profile`]): which helpers of a pack take the
+/// most work. Only calls that ran the body count; those a memo answered
+/// cost their caller next to nothing.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FunctionOutcome {
+    /// The qualified name, such as `std.k8s.pod_spec`.
+    pub function: String,
+    /// How often the body ran.
+    pub runs: u64,
+    /// Steps the runs took, those of the functions they called included.
+    pub steps: u64,
+    /// Time the runs took, summed over threads.
+    pub time_ns: u64,
+}
+
 impl PartialEq for ControlOutcome {
     fn eq(&self, o: &ControlOutcome) -> bool {
         (

@@ -32,5 +32,5 @@ pub mod waivers;
 pub use engine::{
     Engine, EngineBuilder, EvalOptions, PackRef, PolicyErrors, Report, Selection, SetValue,
 };
-pub use finding::{Error, ErrorKind, Finding, Identity, Level};
+pub use finding::{Error, ErrorKind, Finding, FunctionOutcome, Identity, Level};
 pub use input::{Inputs, LoadOptions};

@@ -539,8 +539,9 @@ pub enum Texts {
     Drop,
 }
 
-/// `--profile`: reading and evaluation times, and the controls that took
-/// the most evaluation time (summed over threads).
+/// `--profile`: reading and evaluation times, the controls that took the
+/// most evaluation time (summed over threads), and the functions whose
+/// calls took the most steps.
 fn profile(report: &Report, load: std::time::Duration, eval: std::time::Duration) -> String {
     use std::fmt::Write;
     let mut out = String::new();
@@ -577,6 +578,30 @@ fn profile(report: &Report, load: std::time::Duration, eval: std::time::Duration
             "  {ms:>10.2}  {:>9}  {each:>8.2}  {:>12}  {} ({})",
             o.applied, o.steps, o.control, o.pack
         );
+    }
+    if !report.functions.is_empty() {
+        // A function's steps and time include those of the functions it
+        // calls: what the helper costs its callers. Calls a memo answered
+        // ran no body and are not counted.
+        let _ = writeln!(
+            out,
+            "profile: functions, most steps first (runs of the body; steps and time include the functions it calls):"
+        );
+        let _ = writeln!(
+            out,
+            "  {:>10}  {:>12}  {:>10}  function",
+            "runs", "steps", "ms"
+        );
+        for f in &report.functions {
+            let _ = writeln!(
+                out,
+                "  {:>10}  {:>12}  {:>10.2}  {}",
+                f.runs,
+                f.steps,
+                f.time_ns as f64 / 1e6,
+                f.function
+            );
+        }
     }
     out
 }

@@ -179,6 +179,21 @@ pub struct Evaluator<'p, 'a> {
     /// Role grants, is worked out once per thread, not once for every
     /// NetworkPolicy or binding that asks.
     foreign: rustc_hash::FxHashMap<MemoKey, Val<'a>>,
+    /// Per function, how its calls went: empty unless counting
+    /// ([`Evaluator::count_calls`], for `--profile`).
+    fn_counts: Vec<FnCount>,
+}
+
+/// How often a function's body ran on one evaluator, and what it cost,
+/// when counted. Calls a memo answered are not counted: they cost their
+/// caller next to nothing.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FnCount {
+    pub runs: u64,
+    /// Steps the runs took, those of the functions they called included.
+    pub steps: u64,
+    /// Time the runs took.
+    pub nanos: u64,
 }
 
 /// Results of pure function calls on one resource, by arguments. An
@@ -500,7 +515,20 @@ impl<'p, 'a> Evaluator<'p, 'a> {
             common: ResourceMemo::default(),
             shared: Default::default(),
             foreign: Default::default(),
+            fn_counts: Vec::new(),
         }
+    }
+
+    /// Counts, from now on, how often each function's body runs (calls no
+    /// memo answered), and the steps and time the runs take.
+    pub fn count_calls(&mut self) {
+        self.fn_counts = vec![FnCount::default(); self.prog.fns.len()];
+    }
+
+    /// The counts of [`Evaluator::count_calls`], by function id; empty
+    /// when not counting.
+    pub fn fn_counts(&self) -> &[FnCount] {
+        &self.fn_counts
     }
 
     /// Starts work on a resource: memoised calls of another resource go.
@@ -1351,6 +1379,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
         self.stack
             .resize_with(new_base + f.slots.max(f.params) as usize, Val::default);
         let old = std::mem::replace(&mut self.base, new_base);
+        let counted = (!self.fn_counts.is_empty()).then(|| (self.steps, std::time::Instant::now()));
         let result = (|| {
             for (slot, e) in &f.lets {
                 let v = self.eval(e)?;
@@ -1360,6 +1389,13 @@ impl<'p, 'a> Evaluator<'p, 'a> {
         })();
         self.base = old;
         self.stack.truncate(new_base);
+        if let Some((steps, started)) = counted
+            && let Some(c) = self.fn_counts.get_mut(id as usize)
+        {
+            c.runs += 1;
+            c.steps += self.steps.wrapping_sub(steps);
+            c.nanos += u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        }
         if let (Some(p), Ok(v)) = (place, &result) {
             self.memo_of_mut(f).insert_on_node(id, p, v.clone());
         } else if let (Some(k), Ok(v)) = (key, &result) {
