@@ -3,8 +3,9 @@
 //! is not, so a finding never points into another resource. Calls of
 //! context-free functions on other resources' nodes are remembered across
 //! resources too. Calls that read no param are remembered across the
-//! packs of a run, and only those. Calls on different nodes of one
-//! resource keep their own results.
+//! packs of a run, and only those, including what one pack worked out
+//! about other resources. Calls on different nodes of one resource keep
+//! their own results.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 
@@ -374,4 +375,110 @@ fn results_on_each_node_of_a_resource_are_its_own() {
         steps(&on),
         steps(&off)
     );
+}
+
+/// One pack asks, over the inventory, about other resources with a
+/// function that reads no param; another calls it on each of those
+/// resources in its own turn.
+const ACROSS: &str = r#"package across
+
+/// Reads no param: the same answer in every pack.
+fn spec_of(r) = first([s for s in [r.spec, r.spec] if exists(s)])
+
+control asks {
+  title "asks"
+  severity low
+  match input.kind == "Service"
+  deny when len([p for p in resources(kind: "Pod") if exists(spec_of(p))]) == 2
+    message "two pods"
+}
+
+control own {
+  title "own"
+  severity low
+  match input.kind == "Pod"
+  deny when exists(spec_of(input)) message "own"
+}
+
+pack asking {
+  version "1.0.0"
+  include across.asks
+}
+
+pack owning {
+  version "1.0.0"
+  include across.own
+}
+"#;
+
+#[test]
+fn what_one_pack_asked_about_a_resource_serves_the_others_on_its_turn() {
+    let engine = EngineBuilder::std_only()
+        .policy("across.ward", ACROSS)
+        .build()
+        .expect("the policy checks");
+    let packs: Vec<ward_engine::PackRef> = ["asking", "owning"]
+        .iter()
+        .map(|n| ward_engine::PackRef {
+            name: n.to_string(),
+            version: None,
+        })
+        .collect();
+    let selection = engine
+        .select(&packs, false, &[])
+        .expect("the selection is valid");
+    // The Service comes first, so its query meets the pods before their
+    // own turn.
+    let mut inputs = Inputs::default();
+    inputs.add_text(
+        "a.yaml",
+        "kind: Service\nmetadata:\n  name: s\n  namespace: a\n",
+        &LoadOptions::default(),
+    );
+    for name in ["p0", "p1"] {
+        inputs.add_text(
+            &format!("{name}.yaml"),
+            &format!("kind: Pod\nmetadata:\n  name: {name}\n  namespace: a\nspec:\n  containers:\n    - image: nginx\n"),
+            &LoadOptions::default(),
+        );
+    }
+    // Memos live as long as the pool's piece of the resources; one thread
+    // still cuts the list once, in halves, so the three resources that
+    // matter are the first half of six.
+    for name in ["z0", "z1", "z2"] {
+        inputs.add_text(
+            &format!("{name}.yaml"),
+            &format!("kind: ConfigMap\nmetadata:\n  name: {name}\n  namespace: a\n"),
+            &LoadOptions::default(),
+        );
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .expect("a pool");
+    let opts = EvalOptions {
+        profile: true,
+        ..EvalOptions::default()
+    };
+    let report = pool.install(|| engine.evaluate(&selection, &inputs, &opts));
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    let mut got: Vec<(String, String)> = report
+        .findings
+        .iter()
+        .map(|f| (f.pack.to_string(), f.message.clone()))
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [("asking", "two pods"), ("owning", "own"), ("owning", "own")]
+            .map(|(p, m)| (p.to_string(), m.to_string()))
+    );
+    // `spec_of` ran once per pod, for the Service's query; each pod's own
+    // control in the other pack found the answer.
+    let runs = report
+        .functions
+        .iter()
+        .find(|f| f.function == "across.spec_of")
+        .map(|f| f.runs);
+    assert_eq!(runs, Some(2), "{:?}", report.functions);
 }

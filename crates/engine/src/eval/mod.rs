@@ -166,19 +166,9 @@ pub struct Evaluator<'p, 'a> {
     control: usize,
     /// Results of this unit's pure function calls on this resource.
     memo: ResourceMemo<'a>,
-    /// Results of unit-free calls on this resource, handed from unit to
-    /// unit (see [`Evaluator::swap_common`]).
+    /// Results of unit-free calls, handed from unit to unit (see
+    /// [`Evaluator::swap_common`]).
     common: ResourceMemo<'a>,
-    /// Results of context-free function calls with scalar arguments, kept
-    /// across resources: the same image, environment variable or quantity
-    /// is judged once per thread, not once per resource.
-    shared: rustc_hash::FxHashMap<SharedKey<'a>, Val<'a>>,
-    /// Results of context-free function calls on nodes of other resources
-    /// (what a query over the inventory hands to a function), kept across
-    /// resources: whether a Deployment is a checked workload, or what a
-    /// Role grants, is worked out once per thread, not once for every
-    /// NetworkPolicy or binding that asks.
-    foreign: rustc_hash::FxHashMap<MemoKey, Val<'a>>,
     /// Per function, how its calls went: empty unless counting
     /// ([`Evaluator::count_calls`], for `--profile`).
     fn_counts: Vec<FnCount>,
@@ -214,6 +204,18 @@ pub struct ResourceMemo<'a> {
     stamp: u64,
     /// The resource the results belong to.
     of: Option<(usize, u32)>,
+    /// Results of context-free function calls with scalar arguments, kept
+    /// across resources: the same image, environment variable or quantity
+    /// is judged once per thread, not once per resource.
+    shared: rustc_hash::FxHashMap<SharedKey<'a>, Val<'a>>,
+    /// Results of context-free function calls on nodes of other resources
+    /// (what a query over the inventory hands to a function), kept across
+    /// resources: whether a Deployment is a checked workload, or what a
+    /// Role grants, is worked out once per thread, not once for every
+    /// NetworkPolicy or binding that asks. In the memo the units share,
+    /// what one pack's query worked out (`pod_spec` of a workload) is
+    /// found by the others when the workload's own turn comes.
+    foreign: rustc_hash::FxHashMap<MemoKey, Val<'a>>,
 }
 
 impl<'a> ResourceMemo<'a> {
@@ -513,8 +515,6 @@ impl<'p, 'a> Evaluator<'p, 'a> {
             control: usize::MAX,
             memo: ResourceMemo::default(),
             common: ResourceMemo::default(),
-            shared: Default::default(),
-            foreign: Default::default(),
             fn_counts: Vec::new(),
         }
     }
@@ -1314,8 +1314,8 @@ impl<'p, 'a> Evaluator<'p, 'a> {
                 // of the namespace, before the workload's own controls.
                 if let Some(p) = place
                     && f.context_free
-                    && !self.foreign.is_empty()
-                    && let Some(hit) = self.foreign.get(&node_call(id, n))
+                    && !memo.foreign.is_empty()
+                    && let Some(hit) = memo.foreign.get(&node_call(id, n))
                 {
                     let hit = hit.clone();
                     self.memo_of_mut(f).insert_on_node(id, p, hit.clone());
@@ -1345,7 +1345,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
         // value whichever resource asks.
         let foreign = key.is_some() && f.context_free && foreign_args(given, &self.input);
         let found = match &key {
-            Some(k) if foreign => self.foreign.get(k),
+            Some(k) if foreign => self.memo_of(f).foreign.get(k),
             Some(k) => self.memo_of(f).get(k),
             None => None,
         };
@@ -1358,7 +1358,9 @@ impl<'p, 'a> Evaluator<'p, 'a> {
                 .flatten()
                 .map(|args| SharedKey { function: id, args }),
         };
-        if let Some(v) = found.or_else(|| shared.as_ref().and_then(|k| self.shared.get(k))) {
+        if let Some(v) =
+            found.or_else(|| shared.as_ref().and_then(|k| self.memo_of(f).shared.get(k)))
+        {
             let v = v.clone();
             self.stack.truncate(new_base);
             return Ok(v);
@@ -1400,7 +1402,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
             self.memo_of_mut(f).insert_on_node(id, p, v.clone());
         } else if let (Some(k), Ok(v)) = (key, &result) {
             if foreign {
-                keep_across_resources(&mut self.foreign, k, v.clone());
+                keep_across_resources(&mut self.memo_of_mut(f).foreign, k, v.clone());
             } else {
                 self.memo_of_mut(f).insert(k, v.clone());
             }
@@ -1408,7 +1410,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
         if let (Some(k), Ok(v)) = (shared, &result)
             && portable(v, &docs)
         {
-            keep_across_resources(&mut self.shared, k, v.clone());
+            keep_across_resources(&mut self.memo_of_mut(f).shared, k, v.clone());
         }
         result
     }
