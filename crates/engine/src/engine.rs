@@ -1175,7 +1175,7 @@ impl Engine {
         }
     }
 
-    /// The functions a profiled run called, most steps first.
+    /// The functions whose bodies a profiled run ran, most steps first.
     fn function_outcomes(&self, counts: &[FnCount]) -> Vec<FunctionOutcome> {
         let mut out: Vec<FunctionOutcome> = counts
             .iter()
@@ -1488,7 +1488,7 @@ struct Acc {
     /// Per (unit, control): steps counted and not yet added to the run's
     /// [`Spend`].
     unspent: Vec<u64>,
-    /// Per function, its calls over the units, when profiling (else empty).
+    /// Per function, its runs over the units, when profiling (else empty).
     fn_counts: Vec<FnCount>,
 }
 
@@ -1504,7 +1504,7 @@ impl Acc {
         }
     }
 
-    /// Adds an evaluator's counts of function calls.
+    /// Adds an evaluator's counts of function runs.
     fn count_calls(&mut self, counts: &[FnCount]) {
         if self.fn_counts.len() < counts.len() {
             self.fn_counts.resize(counts.len(), FnCount::default());

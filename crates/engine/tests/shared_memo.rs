@@ -9,7 +9,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 
-use ward_engine::{EngineBuilder, EvalOptions, Inputs, LoadOptions};
+use ward_engine::{Engine, EngineBuilder, EvalOptions, Inputs, LoadOptions, Selection};
 
 const POLICY: &str = r#"package team
 
@@ -129,13 +129,14 @@ pack second {
 }
 "#;
 
-#[test]
-fn packs_share_only_what_reads_no_param() {
+/// An engine with one policy file, and a selection of the packs it
+/// declares.
+fn with_packs(name: &str, policy: &str, packs: &[&str]) -> (Engine, Selection) {
     let engine = EngineBuilder::std_only()
-        .policy("units.ward", UNITS)
+        .policy(name, policy)
         .build()
         .expect("the policy checks");
-    let packs: Vec<ward_engine::PackRef> = ["first", "second"]
+    let packs: Vec<ward_engine::PackRef> = packs
         .iter()
         .map(|n| ward_engine::PackRef {
             name: n.to_string(),
@@ -145,6 +146,12 @@ fn packs_share_only_what_reads_no_param() {
     let selection = engine
         .select(&packs, false, &[])
         .expect("the selection is valid");
+    (engine, selection)
+}
+
+#[test]
+fn packs_share_only_what_reads_no_param() {
+    let (engine, selection) = with_packs("units.ward", UNITS, &["first", "second"]);
     let mut inputs = Inputs::default();
     inputs.add_text(
         "x.yaml",
@@ -413,20 +420,7 @@ pack owning {
 
 #[test]
 fn what_one_pack_asked_about_a_resource_serves_the_others_on_its_turn() {
-    let engine = EngineBuilder::std_only()
-        .policy("across.ward", ACROSS)
-        .build()
-        .expect("the policy checks");
-    let packs: Vec<ward_engine::PackRef> = ["asking", "owning"]
-        .iter()
-        .map(|n| ward_engine::PackRef {
-            name: n.to_string(),
-            version: None,
-        })
-        .collect();
-    let selection = engine
-        .select(&packs, false, &[])
-        .expect("the selection is valid");
+    let (engine, selection) = with_packs("across.ward", ACROSS, &["asking", "owning"]);
     // The Service comes first, so its query meets the pods before their
     // own turn.
     let mut inputs = Inputs::default();

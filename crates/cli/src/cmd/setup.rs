@@ -541,7 +541,7 @@ pub enum Texts {
 
 /// `--profile`: reading and evaluation times, the controls that took the
 /// most evaluation time (summed over threads), and the functions whose
-/// calls took the most steps.
+/// bodies took the most steps.
 fn profile(report: &Report, load: std::time::Duration, eval: std::time::Duration) -> String {
     use std::fmt::Write;
     let mut out = String::new();

@@ -169,8 +169,8 @@ pub struct Evaluator<'p, 'a> {
     /// Results of unit-free calls, handed from unit to unit (see
     /// [`Evaluator::swap_common`]).
     common: ResourceMemo<'a>,
-    /// Per function, how its calls went: empty unless counting
-    /// ([`Evaluator::count_calls`], for `--profile`).
+    /// Per function, how often its body ran and what that cost: empty
+    /// unless counting ([`Evaluator::count_calls`], for `--profile`).
     fn_counts: Vec<FnCount>,
 }
 
@@ -186,11 +186,12 @@ pub struct FnCount {
     pub nanos: u64,
 }
 
-/// Results of pure function calls on one resource, by arguments. An
-/// evaluator keeps one for its unit's functions; the evaluators of a thread
-/// pass one around for the functions whose value is the same in every unit
-/// (see `CFn::unit_free`), so the packs of a run ask `pod_spec` or
-/// `namespace_of` of a resource once between them, not once each.
+/// Results of pure function calls: on one resource, by arguments, and
+/// the context-free ones kept across resources. An evaluator keeps one for
+/// its unit's functions; the evaluators of a thread pass one around for the
+/// functions whose value is the same in every unit (see `CFn::unit_free`),
+/// so the packs of a run ask `pod_spec` or `namespace_of` of a resource
+/// once between them, not once each.
 #[derive(Default, Debug)]
 pub struct ResourceMemo<'a> {
     results: rustc_hash::FxHashMap<MemoKey, Val<'a>>,
