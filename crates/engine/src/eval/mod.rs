@@ -675,7 +675,10 @@ impl<'p, 'a> Evaluator<'p, 'a> {
                     }
                 }
                 CStmtKind::Let(slot, e) => {
-                    let v = self.eval(e)?;
+                    let v = match self.of_input_value(e) {
+                        Some(v) => v,
+                        None => self.eval(e)?,
+                    };
                     self.set(*slot, v);
                 }
                 CStmtKind::For {
@@ -949,8 +952,63 @@ impl<'p, 'a> Evaluator<'p, 'a> {
                 }
                 _ => Ok(self.eval(e)?.is_true()),
             },
+            // `match applies(input)`: the answer is read in the memo's
+            // table, in the two steps `eval` and `call` would count,
+            // without setting up a call or copying the value out.
+            CKind::Call(id, args)
+                if matches!(
+                    args.as_slice(),
+                    [CExpr {
+                        kind: CKind::Input,
+                        ..
+                    }]
+                ) =>
+            {
+                if let Some(holds) = self.of_input_truth(*id) {
+                    self.tick();
+                    self.tick();
+                    return Ok(holds);
+                }
+                Ok(self.eval(e)?.is_true())
+            }
             _ => Ok(self.eval(e)?.is_true()),
         }
+    }
+
+    /// The memo that holds `f(input)` for this resource, when it is
+    /// remembering.
+    fn of_input_memo(&self, f: &CFn) -> Option<&ResourceMemo<'a>> {
+        let memo = self.memo_of(f);
+        let n = self.input.node()?;
+        (self.memoize && Some((std::ptr::from_ref(n.doc) as usize, n.id)) == memo.of)
+            .then_some(memo)
+    }
+
+    /// Whether `f(input)` holds, when the memo has its value.
+    fn of_input_truth(&self, id: u32) -> Option<bool> {
+        let f = self.prog.fns.get(id as usize)?;
+        self.of_input_memo(f)?.of_input(id).map(Val::is_true)
+    }
+
+    /// `let x = f(input)` when the memo has its value, in the two steps
+    /// `eval` and `call` would count, without setting up a call.
+    fn of_input_value(&mut self, e: &CExpr) -> Option<Val<'a>> {
+        let CKind::Call(id, args) = &e.kind else {
+            return None;
+        };
+        let [
+            CExpr {
+                kind: CKind::Input, ..
+            },
+        ] = args.as_slice()
+        else {
+            return None;
+        };
+        let f = self.prog.fns.get(*id as usize)?;
+        let v = self.of_input_memo(f)?.of_input(*id)?.clone();
+        self.tick();
+        self.tick();
+        Some(v)
     }
 
     pub(crate) fn eval(&mut self, e: &CExpr) -> R<Val<'a>> {
@@ -1647,5 +1705,48 @@ mod tests {
         }
         // Both answers occur.
         assert!(held > 100 && held < conditions.len() - 100, "{held}");
+    }
+
+    #[test]
+    fn remembered_calls_on_the_input_answer_in_the_steps_of_a_call() {
+        let (yes, no) = (
+            Doc::from_json(&serde_json::json!({"yes": true})),
+            Doc::from_json(&serde_json::json!({"yes": false})),
+        );
+        // `fn yes(r) = r.yes`
+        let prog = Compiled {
+            fns: vec![CFn {
+                slots: 1,
+                params: 1,
+                lets: Vec::new(),
+                body: x(CKind::Field(Box::new(x(CKind::Local(0))), intern("yes"))),
+                context_free: true,
+                unit_free: false,
+            }],
+            controls: Vec::new(),
+            consts: Vec::new(),
+            param_defaults: Vec::new(),
+        };
+        let env = env();
+        let inv = Inventory::new(std::iter::empty());
+        let mut ev = Evaluator::new(&prog, &env, &inv, None);
+        let call = x(CKind::Call(0, vec![x(CKind::Input)]));
+        for (doc, holds) in [(&yes, true), (&no, false)] {
+            ev.enter(doc.root());
+            // Worked out the first time, on each resource: nothing to read.
+            assert_eq!(ev.of_input_value(&call).map(|v| v.is_true()), None);
+            assert_eq!(ev.eval(&call).map(|v| v.is_true()), Ok(holds));
+            // Then remembered: a condition and a `let` read the answer in
+            // as many steps as `eval` takes to find it.
+            ev.steps = 0;
+            let by_value = ev.eval(&call).map(|v| v.is_true());
+            let value_steps = ev.steps;
+            ev.steps = 0;
+            assert_eq!(ev.truth(&call), by_value);
+            assert_eq!(ev.steps, value_steps);
+            ev.steps = 0;
+            assert_eq!(ev.of_input_value(&call).map(|v| v.is_true()), Some(holds));
+            assert_eq!(ev.steps, value_steps);
+        }
     }
 }
