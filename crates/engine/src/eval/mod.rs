@@ -1236,7 +1236,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
             CKind::Local(slot) => {
                 self.tick();
                 match self.stack.get(self.slot_index(*slot)) {
-                    Some(Val::Node(n)) => n.get(first).ok_or(Val::Missing),
+                    Some(Val::Node(n)) => n.get(first).ok_or_else(Val::default),
                     Some(v) => Err(v.get(first)),
                     None => Err(Val::Missing),
                 }
@@ -1244,12 +1244,12 @@ impl<'p, 'a> Evaluator<'p, 'a> {
             CKind::Input => {
                 self.tick();
                 match &self.input {
-                    Val::Node(n) => n.get(first).ok_or(Val::Missing),
+                    Val::Node(n) => n.get(first).ok_or_else(Val::default),
                     v => Err(v.get(first)),
                 }
             }
             _ => match self.eval(root)? {
-                Val::Node(n) => n.get(first).ok_or(Val::Missing),
+                Val::Node(n) => n.get(first).ok_or_else(Val::default),
                 v => Err(v.get(first)),
             },
         };
