@@ -585,7 +585,8 @@ impl<'p, 'a> Evaluator<'p, 'a> {
         self.steps
     }
 
-    /// How many values are on the stack: a control's frame once it has run.
+    /// How many values are on the stack: the largest control frame so far,
+    /// once a control has run.
     #[cfg(test)]
     pub(crate) fn stack_len(&self) -> usize {
         self.stack.len()
@@ -607,10 +608,13 @@ impl<'p, 'a> Evaluator<'p, 'a> {
         self.base = 0;
         // The control's frame. A slot is always bound (by its `let`, `for`
         // or comprehension) before it is read, so what an earlier control
-        // left in it is overwritten, never seen: only the length is set,
-        // rather than dropping and refilling every slot on every run.
-        self.stack.truncate(c.slots as usize);
-        self.stack.resize_with(c.slots as usize, Val::default);
+        // left in it is overwritten, never seen: the stack only grows, to
+        // the largest frame so far, and no value is dropped and made again
+        // between controls. Calls put their frames after it.
+        let slots = c.slots as usize;
+        if self.stack.len() < slots {
+            self.stack.resize_with(slots, Val::default);
+        }
         self.focus.clear();
         let mark = out.len();
         match self.stmts(control, &c.body, out) {
