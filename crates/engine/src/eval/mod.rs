@@ -537,7 +537,10 @@ impl<'p, 'a> Evaluator<'p, 'a> {
         let key = (std::ptr::from_ref(input.doc) as usize, input.id);
         self.memo.enter(key);
         self.common.enter(key);
-        self.input = Val::Node(input);
+        match &mut self.input {
+            Val::Node(n) => *n = input,
+            other => *other = Val::Node(input),
+        }
     }
 
     /// Exchanges the memo of unit-free calls with `other`: a thread's
@@ -665,7 +668,12 @@ impl<'p, 'a> Evaluator<'p, 'a> {
             self.stack.resize_with(i + 1, Val::default);
         }
         if let Some(s) = self.stack.get_mut(i) {
-            *s = v;
+            // Most slots hold document nodes, which have nothing to free:
+            // those are overwritten without a call into the drop glue.
+            let old = std::mem::replace(s, v);
+            if let Val::Node(_) = old {
+                std::mem::forget(old);
+            }
         }
     }
 
