@@ -2074,6 +2074,32 @@ control images {
     }
 
     #[test]
+    fn resources_filters_by_each_named_argument() {
+        let policy = r#"package queries
+
+control counts {
+  title "counts"
+  severity low
+  match input.kind == "Service"
+  deny message "{len(resources(kind: "Pod"))} {len(resources(kind: "Pod", namespace: "a"))} {len(resources(kind: "Pod", name: "p1"))} {len(resources(kind: "Pod", api_version: "v1"))} {len(resources(kind: "Pod", labels: {app: "db"}))} {len(resources(kind: "Pod", selector: {matchLabels: {app: "web"}}))} {len(resources(kind: "Pod", owner: "u1"))} {len(resources(owner: "u1", name: "p3", kind: "Pod"))}"
+}
+"#;
+        let (engine, sel) = built("queries.ward", policy);
+        let inputs = one_file(
+            "kind: Service\napiVersion: v1\nmetadata: {name: s, namespace: a}\n---\n\
+             kind: Pod\napiVersion: v1\nmetadata: {name: p1, namespace: a, labels: {app: web}, ownerReferences: [{uid: u1, kind: ReplicaSet, name: r}]}\n---\n\
+             kind: Pod\napiVersion: v1\nmetadata: {name: p2, namespace: b, labels: {app: db}}\n---\n\
+             kind: Pod\napiVersion: v9\nmetadata: {name: p3, namespace: a, labels: {app: web}}\n",
+        );
+        let report = engine.evaluate(&sel, &inputs, &EvalOptions::default());
+        assert!(report.errors.is_empty(), "{:?}", report.errors);
+        let messages: Vec<&str> = report.findings.iter().map(|f| f.message.as_str()).collect();
+        // All, in `a`, named p1, of v1, labelled, selected, owned, and
+        // owned and named p3 (none).
+        assert_eq!(messages, ["3 2 1 2 1 2 1 0"]);
+    }
+
+    #[test]
     fn fingerprints_ignore_positions() {
         let id = Identity {
             api_version: "v1".into(),

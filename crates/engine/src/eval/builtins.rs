@@ -400,19 +400,25 @@ impl<'a> Evaluator<'_, 'a> {
                 }
             }
             Builtin::Resources => {
-                let get = |name: &str| {
-                    named
-                        .iter()
-                        .find(|(k, _)| k.as_str() == name)
-                        .map(|(_, v)| v.resolve())
-                };
-                let kind = get("kind");
-                let ns = get("namespace");
-                let name = get("name");
-                let api = get("api_version");
-                let labels = get("labels");
-                let selector = get("selector");
-                let owner = get("owner");
+                // Each named argument's name is read once (a query names
+                // two or three of the seven).
+                let (mut kind, mut ns, mut name, mut api) = (None, None, None, None);
+                let (mut labels, mut selector, mut owner) = (None, None, None);
+                for (k, v) in named {
+                    let slot = match k.as_str() {
+                        "kind" => &mut kind,
+                        "namespace" => &mut ns,
+                        "name" => &mut name,
+                        "api_version" => &mut api,
+                        "labels" => &mut labels,
+                        "selector" => &mut selector,
+                        "owner" => &mut owner,
+                        _ => continue,
+                    };
+                    if slot.is_none() {
+                        *slot = Some(v.resolve());
+                    }
+                }
                 // A filter given as missing selects nothing rather than
                 // everything, except the namespace, where missing means the
                 // default namespace.
