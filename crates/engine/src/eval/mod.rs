@@ -300,6 +300,18 @@ enum Place {
     Node(u32),
 }
 
+/// Whether a call's arguments are `input` alone: `f(input)`.
+#[inline]
+fn on_input(args: &[CExpr]) -> bool {
+    matches!(
+        args,
+        [CExpr {
+            kind: CKind::Input,
+            ..
+        }]
+    )
+}
+
 fn node_key(function: u32, node: u32) -> u64 {
     (u64::from(function) << 32) | u64::from(node)
 }
@@ -967,15 +979,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
             // `match applies(input)`: the answer is read in the memo's
             // table, in the two steps `eval` and `call` would count,
             // without setting up a call or copying the value out.
-            CKind::Call(id, args)
-                if matches!(
-                    args.as_slice(),
-                    [CExpr {
-                        kind: CKind::Input,
-                        ..
-                    }]
-                ) =>
-            {
+            CKind::Call(id, args) if on_input(args) => {
                 if let Some(holds) = self.of_input_truth(*id) {
                     self.tick();
                     self.tick();
@@ -1008,14 +1012,9 @@ impl<'p, 'a> Evaluator<'p, 'a> {
         let CKind::Call(id, args) = &e.kind else {
             return None;
         };
-        let [
-            CExpr {
-                kind: CKind::Input, ..
-            },
-        ] = args.as_slice()
-        else {
+        if !on_input(args) {
             return None;
-        };
+        }
         let f = self.prog.fns.get(*id as usize)?;
         let v = self.of_input_memo(f)?.of_input(*id)?.clone();
         self.tick();
@@ -1342,19 +1341,9 @@ impl<'p, 'a> Evaluator<'p, 'a> {
             return Err(EvalError::new(span, "internal error: unknown function"));
         };
         // `f(input)` on the resource the memo holds: looked up by function.
-        let memo = self.memo_of(f);
-        let of_input = match args {
-            [
-                CExpr {
-                    kind: CKind::Input, ..
-                },
-            ] if self.memoize => self
-                .input
-                .node()
-                .is_some_and(|n| Some((std::ptr::from_ref(n.doc) as usize, n.id)) == memo.of),
-            _ => false,
-        };
-        if of_input && let Some(v) = memo.of_input(id) {
+        if on_input(args)
+            && let Some(v) = self.of_input_memo(f).and_then(|m| m.of_input(id))
+        {
             let v = v.clone();
             self.tick();
             return Ok(v);
