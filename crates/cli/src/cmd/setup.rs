@@ -55,7 +55,8 @@ pub struct Setup {
     #[arg(long, value_name = "STEPS", default_value_t = ward_engine::eval::DEFAULT_RUN_BUDGET)]
     pub run_budget: u64,
     /// Print where the time went (reading, evaluating, the slowest controls,
-    /// and for `check` writing the report) to standard error.
+    /// the functions whose bodies took the most steps, and for `check`
+    /// writing the report) to standard error.
     #[arg(long)]
     pub profile: bool,
     /// Deepest nesting accepted in YAML and JSON inputs.
