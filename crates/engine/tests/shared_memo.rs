@@ -149,6 +149,26 @@ fn with_packs(name: &str, policy: &str, packs: &[&str]) -> (Engine, Selection) {
     (engine, selection)
 }
 
+/// A report's findings as (pack, message), sorted.
+fn by_pack(report: &ward_engine::Report) -> Vec<(String, String)> {
+    let mut got: Vec<(String, String)> = report
+        .findings
+        .iter()
+        .map(|f| (f.pack.to_string(), f.message.clone()))
+        .collect();
+    got.sort();
+    got
+}
+
+/// A pool of one thread, so that one evaluator meets every resource in
+/// turn (the pool still cuts the resources once, in halves).
+fn one_thread() -> rayon::ThreadPool {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .expect("a pool")
+}
+
 #[test]
 fn packs_share_only_what_reads_no_param() {
     let (engine, selection) = with_packs("units.ward", UNITS, &["first", "second"]);
@@ -160,12 +180,7 @@ fn packs_share_only_what_reads_no_param() {
     );
     let report = engine.evaluate(&selection, &inputs, &EvalOptions::default());
     assert!(report.errors.is_empty(), "{:?}", report.errors);
-    let mut got: Vec<(String, String)> = report
-        .findings
-        .iter()
-        .map(|f| (f.pack.to_string(), f.message.clone()))
-        .collect();
-    got.sort();
+    let got = by_pack(&report);
     let want: Vec<(String, String)> = [
         ("first", "call"),
         ("first", "const"),
@@ -272,10 +287,7 @@ fn results_on_other_resources_and_versions_are_remembered() {
         );
     }
     // One thread, so that one evaluator meets every resource in turn.
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(1)
-        .build()
-        .expect("a pool");
+    let pool = one_thread();
     let run = |memoize| {
         let opts = EvalOptions {
             memoize,
@@ -446,22 +458,14 @@ fn what_one_pack_asked_about_a_resource_serves_the_others_on_its_turn() {
             &LoadOptions::default(),
         );
     }
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(1)
-        .build()
-        .expect("a pool");
+    let pool = one_thread();
     let opts = EvalOptions {
         profile: true,
         ..EvalOptions::default()
     };
     let report = pool.install(|| engine.evaluate(&selection, &inputs, &opts));
     assert!(report.errors.is_empty(), "{:?}", report.errors);
-    let mut got: Vec<(String, String)> = report
-        .findings
-        .iter()
-        .map(|f| (f.pack.to_string(), f.message.clone()))
-        .collect();
-    got.sort();
+    let got = by_pack(&report);
     assert_eq!(
         got,
         [("asking", "two pods"), ("owning", "own"), ("owning", "own")]
