@@ -5,7 +5,7 @@
 //! can match so the evaluator only offers it resources of those kinds.
 
 use crate::value::intern::{Sym, intern};
-use crate::value::val::{Str, Val};
+use crate::value::val::Frozen;
 use std::sync::Arc;
 use ward_lang::ast::{BinOp, FindingKind, QuantKind, UnOp};
 use ward_lang::builtins::Builtin;
@@ -31,7 +31,9 @@ pub enum Pattern {
 
 #[derive(Debug)]
 pub enum CKind {
-    Lit(Val<'static>),
+    /// A literal: a scalar, or a list or object of literals made once
+    /// (see [`crate::value::val::Frozen`]).
+    Lit(Frozen),
     Interp(Vec<CPart>),
     Local(Slot),
     Input,
@@ -52,7 +54,8 @@ pub enum CKind {
     Binary(BinOp, Box<CExpr>, Box<CExpr>),
     If(Box<CExpr>, Box<CExpr>, Box<CExpr>),
     List(Vec<CExpr>),
-    Object(Vec<(Arc<str>, CExpr)>),
+    /// An object's keys are interned for the process, and borrowed.
+    Object(Vec<(&'static str, CExpr)>),
     ListComp(Box<CExpr>, Vec<CClause>),
     ObjectComp(Box<CExpr>, Box<CExpr>, Vec<CClause>),
     Quant(QuantKind, Option<Slot>, Slot, Box<CExpr>, Box<CExpr>),
@@ -303,7 +306,7 @@ fn mark_unit_free(fns: &mut [CFn], consts: &[CExpr]) {
 }
 
 /// The values of expressions that are all literals.
-fn literals<'e>(items: impl IntoIterator<Item = &'e CExpr>) -> Option<Vec<Val<'static>>> {
+fn literals<'e>(items: impl IntoIterator<Item = &'e CExpr>) -> Option<Vec<Frozen>> {
     items
         .into_iter()
         .map(|x| match &x.kind {
@@ -479,13 +482,13 @@ impl Compiler<'_> {
 
     pub fn expr(&mut self, e: &HExpr) -> CExpr {
         let kind = match &e.kind {
-            HKind::Null => CKind::Lit(Val::Null),
-            HKind::Bool(b) => CKind::Lit(Val::Bool(*b)),
-            HKind::Num(n) => CKind::Lit(Val::Num(*n)),
+            HKind::Null => CKind::Lit(Frozen::Null),
+            HKind::Bool(b) => CKind::Lit(Frozen::Bool(*b)),
+            HKind::Num(n) => CKind::Lit(Frozen::Num(*n)),
             // A literal string is interned for the process and borrowed,
-            // so using it costs no reference count that threads contend for.
-            HKind::Str(s) => CKind::Lit(Val::Str(Str::Ref(intern(s).as_str()))),
-            HKind::Version(v) => CKind::Lit(Val::Version(*v)),
+            // so using it costs no reference count.
+            HKind::Str(s) => CKind::Lit(Frozen::Interned(intern(s).as_str())),
+            HKind::Version(v) => CKind::Lit(Frozen::Version(*v)),
             HKind::Interp(parts) => CKind::Interp(
                 parts
                     .iter()
@@ -528,19 +531,19 @@ impl Compiler<'_> {
                 // A list of literals is made once, not on every evaluation
                 // (`x in ["a", "b"]`, `c.args ?? []`).
                 match literals(&items) {
-                    Some(vals) => CKind::Lit(Val::list(vals)),
+                    Some(vals) => CKind::Lit(Frozen::List(vals.into())),
                     None => CKind::List(items),
                 }
             }
             HKind::Object(kvs) => {
-                let kvs: Vec<(Arc<str>, CExpr)> = kvs
+                let kvs: Vec<(&'static str, CExpr)> = kvs
                     .iter()
-                    .map(|(k, v)| (Arc::from(k.as_str()), self.expr(v)))
+                    .map(|(k, v)| (intern(k).as_str(), self.expr(v)))
                     .collect();
                 match literals(kvs.iter().map(|(_, v)| v)) {
-                    Some(vals) => CKind::Lit(Val::Obj(Arc::new(
-                        kvs.iter().map(|(k, _)| k.clone()).zip(vals).collect(),
-                    ))),
+                    Some(vals) => CKind::Lit(Frozen::Obj(
+                        kvs.iter().map(|(k, _)| Arc::from(*k)).zip(vals).collect(),
+                    )),
                     None => CKind::Object(kvs),
                 }
             }

@@ -7,10 +7,11 @@ use crate::finding::{
 };
 use crate::input::{Inputs, Resource, Skipped};
 use crate::inventory::Inventory;
-use crate::value::val::Val;
+use crate::value::val::{Frozen, Str, Val};
 use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
+use std::rc::Rc;
 use std::sync::Arc;
 use ward_lang::ast::{FindingKind, Module, Version};
 use ward_lang::hir::{ControlDef, Program};
@@ -766,17 +767,17 @@ impl Engine {
         overrides: &HashMap<u32, Val<'static>>,
     ) -> Result<Env, SelectError> {
         let mut prof = vec![
-            (Arc::from("name"), Val::str(pack)),
-            (Arc::from("level"), Val::str(level)),
+            (Str::Ref("name"), Val::str(pack)),
+            (Str::Ref("level"), Val::str(level)),
         ];
         prof.push((
-            Arc::from("version"),
+            Str::Ref("version"),
             profile.map(Val::Version).unwrap_or_default(),
         ));
         let mut env = Env {
-            params: vec![Val::Missing; self.program.params.len()],
-            consts: vec![Val::Missing; self.program.consts.len()],
-            profile: Val::Obj(Arc::new(prof)),
+            params: vec![Frozen::Missing; self.program.params.len()],
+            consts: vec![Frozen::Missing; self.program.consts.len()],
+            profile: Val::Obj(Rc::new(prof)).freeze(),
             const_sets: Vec::new(),
         };
         let inv = Inventory::default();
@@ -790,7 +791,7 @@ impl Engine {
                 let v = Evaluator::new(&self.compiled, &env, &inv, None)
                     .eval_free(e)
                     .map_err(|e| SelectError(self.eval_error_text(&e)))?
-                    .into_static();
+                    .freeze();
                 if let Some(slot) = env.consts.get_mut(ci as usize) {
                     *slot = v;
                 }
@@ -800,13 +801,13 @@ impl Engine {
             }
             for (pi, def) in self.compiled.param_defaults.iter().enumerate() {
                 let v = match overrides.get(&(pi as u32)) {
-                    Some(v) => v.clone(),
+                    Some(v) => v.freeze(),
                     None => match def {
                         Some(e) => Evaluator::new(&self.compiled, &env, &inv, None)
                             .eval_free(e)
                             .map_err(|e| SelectError(self.eval_error_text(&e)))?
-                            .into_static(),
-                        None => Val::Missing,
+                            .freeze(),
+                        None => Frozen::Missing,
                     },
                 };
                 if let Some(slot) = env.params.get_mut(pi) {
@@ -929,18 +930,18 @@ impl Engine {
                 .collect()
         };
         let spend = Spend::new(nunits * ncontrols, opts.run_budget);
+        // Evaluators count references without atomics (see `Frozen`), so
+        // each stays on the thread that made it: the resources go in
+        // pieces, and a piece's evaluators and memos are made, used and
+        // dropped by the job that takes it.
         let accs = inputs
             .resources
-            .par_iter()
-            .fold(
-                || {
-                    (
-                        Acc::new(nunits * ncontrols, opts.profile),
-                        make(),
-                        ResourceMemo::default(),
-                    )
-                },
-                |(mut acc, mut evs, mut common), r| {
+            .par_chunks(piece_size(inputs.resources.len()))
+            .map(|piece| {
+                let mut acc = Acc::new(nunits * ncontrols, opts.profile);
+                let mut evs = make();
+                let mut common = ResourceMemo::default();
+                for r in piece {
                     self.evaluate_resource(
                         sel,
                         inputs,
@@ -956,10 +957,7 @@ impl Engine {
                     if let Some(p) = &opts.progress {
                         p.evaluated_one();
                     }
-                    (acc, evs, common)
-                },
-            )
-            .map(|(mut acc, evs, _)| {
+                }
                 for ev in &evs {
                     acc.count_calls(ev.fn_counts());
                 }
@@ -1094,15 +1092,15 @@ impl Engine {
         for p in profiles {
             let controls = self.controls_at(unit, &p.level, p.version, by_kind.then_some(kind));
             let mut prof = vec![
-                (Arc::from("name"), Val::str(&unit.pack)),
-                (Arc::from("level"), Val::str(&p.level)),
-                (Arc::from("mode"), Val::str(&p.mode)),
+                (Str::Ref("name"), Val::str(&unit.pack)),
+                (Str::Ref("level"), Val::str(&p.level)),
+                (Str::Ref("mode"), Val::str(&p.mode)),
             ];
             prof.push((
-                Arc::from("version"),
+                Str::Ref("version"),
                 p.version.map(Val::Version).unwrap_or_default(),
             ));
-            ev.set_profile(Some(Val::Obj(Arc::new(prof))));
+            ev.set_profile(Some(Val::Obj(Rc::new(prof))));
             run.mode = Some(p);
             self.run_controls(ev, &mut run, &controls, acc);
         }
@@ -1593,6 +1591,19 @@ pub fn identity(r: &Resource) -> Identity {
 
 pub use crate::finding::fingerprint;
 
+/// How many resources one job evaluates: eight pieces a thread, so that a
+/// thread that finishes early takes over pieces of another's, and at least
+/// [`MIN_PIECE`], so that a small input is one piece whose evaluators
+/// remember what they worked out across all of it.
+fn piece_size(resources: usize) -> usize {
+    resources
+        .div_ceil(rayon::current_num_threads().max(1) * 8)
+        .max(MIN_PIECE)
+}
+
+/// The fewest resources of a piece of evaluation (see [`piece_size`]).
+const MIN_PIECE: usize = 256;
+
 /// A `--set` value: a Ward literal when it reads as one, else a string.
 pub fn parse_set_value(text: &str) -> Val<'static> {
     use ward_lang::ast::ExprKind;
@@ -1605,9 +1616,9 @@ pub fn parse_set_value(text: &str) -> Val<'static> {
             ExprKind::Str(_) | ExprKind::RawStr(_) => Val::string(e.as_plain_str()?),
             ExprKind::Unary(ward_lang::ast::UnOp::Neg, x) => Val::Num(-lit(x)?.as_num()?),
             ExprKind::List(items) => Val::list(items.iter().map(lit).collect::<Option<_>>()?),
-            ExprKind::Object(kvs) => Val::Obj(Arc::new(
+            ExprKind::Object(kvs) => Val::Obj(Rc::new(
                 kvs.iter()
-                    .map(|(k, v)| Some((Arc::from(k.node.as_str()), lit(v)?)))
+                    .map(|(k, v)| Some((Str::Own(Rc::from(k.node.as_str())), lit(v)?)))
                     .collect::<Option<_>>()?,
             )),
             ExprKind::Paren(x) => lit(x)?,

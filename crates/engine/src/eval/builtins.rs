@@ -95,17 +95,17 @@ impl<'a> Evaluator<'_, 'a> {
                 }
             }
             Builtin::Merge => {
-                let mut out: Vec<(Arc<str>, Val<'a>)> = Vec::new();
+                let mut out: Vec<(Str<'a>, Val<'a>)> = Vec::new();
                 for src in args.iter().take(2) {
                     for (k, v) in src.entries() {
-                        let key: Arc<str> = Arc::from(k.as_str().unwrap_or(""));
-                        match out.iter_mut().find(|(x, _)| *x == key) {
+                        let key = k.into_str().unwrap_or(Str::Ref(""));
+                        match out.iter_mut().find(|(x, _)| x.as_str() == key.as_str()) {
                             Some(slot) => slot.1 = v,
                             None => out.push((key, v)),
                         }
                     }
                 }
-                Val::Obj(Arc::new(out))
+                Val::Obj(std::rc::Rc::new(out))
             }
             Builtin::ToJson => Val::string(
                 args.first()

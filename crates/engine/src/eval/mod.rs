@@ -14,8 +14,9 @@ use crate::compile::{CClause, CExpr, CFix, CFn, CKind, CPart, CStmt, CStmtKind, 
 use crate::inventory::Inventory;
 use crate::value::doc::{Doc, NodeRef, Seg, push_pointer};
 use crate::value::intern::Sym;
-use crate::value::val::Val;
+use crate::value::val::{Frozen, Str, Val};
 use smallvec::SmallVec;
+use std::rc::Rc;
 use std::sync::Arc;
 use ward_lang::ast::{BinOp, FindingKind, QuantKind, UnOp};
 use ward_lang::builtins::Builtin;
@@ -58,9 +59,9 @@ pub trait Plugins: Sync {
 /// version): params, constants and the profile.
 #[derive(Debug, Clone)]
 pub struct Env {
-    pub params: Vec<Val<'static>>,
-    pub consts: Vec<Val<'static>>,
-    pub profile: Val<'static>,
+    pub params: Vec<Frozen>,
+    pub consts: Vec<Frozen>,
+    pub profile: Frozen,
     /// For each constant that is a list of strings long enough to be worth
     /// it, the set of them: `x in kinds` is then one lookup, not a scan.
     /// Made by [`Env::index_constants`].
@@ -81,11 +82,11 @@ impl Env {
             .consts
             .iter()
             .map(|c| match c {
-                Val::List(items) if items.len() >= SET_FROM => items
+                Frozen::List(items) if items.len() >= SET_FROM => items
                     .iter()
                     .map(|i| match i {
-                        Val::Str(crate::value::val::Str::Own(s)) => Some(s.clone()),
-                        Val::Str(crate::value::val::Str::Ref(s)) => Some(Arc::from(*s)),
+                        Frozen::Str(s) => Some(s.clone()),
+                        Frozen::Interned(s) => Some(Arc::from(*s)),
                         _ => None,
                     })
                     .collect::<Option<StrSet>>(),
@@ -162,6 +163,15 @@ pub struct Evaluator<'p, 'a> {
     regex_cache: std::collections::HashMap<String, Arc<regex::Regex>>,
     /// A per-resource profile that replaces the unit's.
     profile: Option<Val<'static>>,
+    /// The unit's profile, thawed.
+    unit_profile: Val<'a>,
+    /// The unit's params and constants, thawed (see [`Frozen`]) the first
+    /// time this evaluator reads each.
+    params: Vec<Option<Val<'a>>>,
+    consts: Vec<Option<Val<'a>>>,
+    /// The literal lists and objects this evaluator has thawed, by the
+    /// address of their frozen items, which the copy kept here holds.
+    lits: rustc_hash::FxHashMap<usize, (Frozen, Val<'a>)>,
     /// The control being run, for `at` through `let`s.
     control: usize,
     /// Results of this unit's pure function calls on this resource.
@@ -188,10 +198,10 @@ pub struct FnCount {
 
 /// Results of pure function calls: on one resource, by arguments, and
 /// the context-free ones kept across resources. An evaluator keeps one for
-/// its unit's functions; the evaluators of a thread pass one around for the
-/// functions whose value is the same in every unit (see `CFn::unit_free`),
-/// so the packs of a run ask `pod_spec` or `namespace_of` of a resource
-/// once between them, not once each.
+/// its unit's functions; the evaluators of a piece of work pass one around
+/// for the functions whose value is the same in every unit (see
+/// `CFn::unit_free`), so the packs of a run ask `pod_spec` or
+/// `namespace_of` of a resource once between them, not once each.
 #[derive(Default, Debug)]
 pub struct ResourceMemo<'a> {
     results: rustc_hash::FxHashMap<MemoKey, Val<'a>>,
@@ -207,13 +217,13 @@ pub struct ResourceMemo<'a> {
     of: Option<(usize, u32)>,
     /// Results of context-free function calls with scalar arguments, kept
     /// across resources: the same image, environment variable or quantity
-    /// is judged once per thread, not once per resource.
+    /// is judged once per piece of work, not once per resource.
     shared: rustc_hash::FxHashMap<SharedKey<'a>, Val<'a>>,
     /// Results of context-free function calls on nodes of other resources
     /// (what a query over the inventory hands to a function), kept across
     /// resources: whether a Deployment is a checked workload, or what a
-    /// Role grants, is worked out once per thread, not once for every
-    /// NetworkPolicy or binding that asks. In the memo the units share,
+    /// Role grants, is worked out once per piece of work, not once for
+    /// every NetworkPolicy or binding that asks. In the memo the units share,
     /// what one pack's query worked out (`pod_spec` of a workload) is
     /// found by the others when the workload's own turn comes.
     foreign: rustc_hash::FxHashMap<MemoKey, Val<'a>>,
@@ -442,6 +452,20 @@ fn portable(v: &Val<'_>, docs: &[&Doc]) -> bool {
     }
 }
 
+/// Item `i` of `frozen`, thawed into `cache` the first time it is read.
+fn thawed<'c, 'a>(
+    cache: &'c mut [Option<Val<'a>>],
+    frozen: &[Frozen],
+    i: u32,
+) -> Option<&'c Val<'a>> {
+    let i = i as usize;
+    let slot = cache.get_mut(i)?;
+    if slot.is_none() {
+        *slot = Some(frozen.get(i)?.thaw());
+    }
+    slot.as_ref()
+}
+
 /// Whether a call's arguments include document nodes, none of them of
 /// `input`'s document: nodes another resource can hand to the same
 /// function (through an inventory query) on its own turn.
@@ -525,6 +549,10 @@ impl<'p, 'a> Evaluator<'p, 'a> {
             focus: Vec::new(),
             regex_cache: Default::default(),
             profile: None,
+            unit_profile: env.profile.thaw(),
+            params: vec![None; env.params.len()],
+            consts: vec![None; env.consts.len()],
+            lits: Default::default(),
             control: usize::MAX,
             memo: ResourceMemo::default(),
             common: ResourceMemo::default(),
@@ -555,7 +583,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
         }
     }
 
-    /// Exchanges the memo of unit-free calls with `other`: a thread's
+    /// Exchanges the memo of unit-free calls with `other`: a piece's
     /// evaluators (one per unit) pass one memo along as they take turns on
     /// a resource.
     pub fn swap_common(&mut self, other: &mut ResourceMemo<'a>) {
@@ -565,6 +593,35 @@ impl<'p, 'a> Evaluator<'p, 'a> {
     /// Evaluates with this profile instead of the unit's.
     pub fn set_profile(&mut self, p: Option<Val<'static>>) {
         self.profile = p;
+    }
+
+    /// A param of the unit.
+    fn param(&mut self, i: u32) -> Option<&Val<'a>> {
+        let env = self.env;
+        thawed(&mut self.params, &env.params, i)
+    }
+
+    /// A constant of the unit.
+    fn constant(&mut self, i: u32) -> Option<&Val<'a>> {
+        let env = self.env;
+        thawed(&mut self.consts, &env.consts, i)
+    }
+
+    /// A literal's value: a scalar as it is, a list or object as this
+    /// evaluator thawed it the first time.
+    fn lit(&mut self, v: &Frozen) -> Val<'a> {
+        let key = match v {
+            Frozen::List(l) => l.as_ptr() as usize,
+            Frozen::Obj(o) => o.as_ptr() as usize,
+            Frozen::Range(r) => Arc::as_ptr(r) as usize,
+            Frozen::Str(s) => s.as_ptr() as usize,
+            plain => return plain.thaw(),
+        };
+        self.lits
+            .entry(key)
+            .or_insert_with(|| (v.clone(), v.thaw()))
+            .1
+            .clone()
     }
 
     /// Calls a function of the program with one argument.
@@ -895,7 +952,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
             }
             CKind::Lit(v) => {
                 self.tick();
-                Ok(v.clone())
+                Ok(self.lit(v))
             }
             CKind::Input => {
                 self.tick();
@@ -938,12 +995,16 @@ impl<'p, 'a> Evaluator<'p, 'a> {
                 let env = self.env;
                 let in_place = match &b.kind {
                     // `kind == "Pod"`: only a string equals a string.
-                    CKind::Lit(Val::Str(lit)) if matches!(op, BinOp::Eq | BinOp::Ne) => {
+                    CKind::Lit(Frozen::Interned(lit)) if matches!(op, BinOp::Eq | BinOp::Ne) => {
                         self.tick();
-                        let same = x.as_str() == Some(lit.as_str());
+                        let same = x.as_str() == Some(*lit);
                         return Ok(same == (*op == BinOp::Eq));
                     }
-                    CKind::Lit(y) => Some(y),
+                    CKind::Lit(y) => {
+                        self.tick();
+                        let y = self.lit(y);
+                        return Ok(holds(&y));
+                    }
                     CKind::Const(i) => {
                         if let (BinOp::In | BinOp::NotIn, Some(Some(set))) =
                             (op, env.const_sets.get(*i as usize))
@@ -952,14 +1013,15 @@ impl<'p, 'a> Evaluator<'p, 'a> {
                             let found = x.as_str().is_some_and(|s| set.contains(s));
                             return Ok(found == (*op == BinOp::In));
                         }
-                        env.consts.get(*i as usize)
+                        self.constant(*i)
                     }
-                    CKind::Param(i) => env.params.get(*i as usize),
+                    CKind::Param(i) => self.param(*i),
                     _ => None,
                 };
                 if let Some(y) = in_place {
+                    let holds = holds(y);
                     self.tick();
-                    return Ok(holds(y));
+                    return Ok(holds);
                 }
                 let y = self.operand(b)?;
                 Ok(holds(&y))
@@ -1025,7 +1087,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
     pub(crate) fn eval(&mut self, e: &CExpr) -> R<Val<'a>> {
         self.tick();
         match &e.kind {
-            CKind::Lit(v) => Ok(v.clone()),
+            CKind::Lit(v) => Ok(self.lit(v)),
             CKind::Local(slot) => Ok(self.local(*slot)),
             CKind::Input => Ok(self.input.clone()),
             CKind::Field(base, sym) => self.field(base, *sym),
@@ -1042,7 +1104,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
     #[inline(never)]
     fn eval_rest(&mut self, e: &CExpr) -> R<Val<'a>> {
         match &e.kind {
-            CKind::Lit(v) => Ok(v.clone()),
+            CKind::Lit(v) => Ok(self.lit(v)),
             CKind::Interp(parts) => {
                 // Sized for the text and a short value per hole, and each
                 // value written into it rather than into a string of its own.
@@ -1067,19 +1129,9 @@ impl<'p, 'a> Evaluator<'p, 'a> {
             CKind::Profile => Ok(self
                 .profile
                 .clone()
-                .unwrap_or_else(|| self.env.profile.clone())),
-            CKind::Param(i) => Ok(self
-                .env
-                .params
-                .get(*i as usize)
-                .cloned()
-                .unwrap_or_default()),
-            CKind::Const(i) => Ok(self
-                .env
-                .consts
-                .get(*i as usize)
-                .cloned()
-                .unwrap_or_default()),
+                .unwrap_or_else(|| self.unit_profile.clone())),
+            CKind::Param(i) => Ok(self.param(*i).cloned().unwrap_or_default()),
+            CKind::Const(i) => Ok(self.constant(*i).cloned().unwrap_or_default()),
             CKind::Field(base, sym) => self.field(base, *sym),
             CKind::Index(base, ix) => {
                 let b = self.eval(base)?;
@@ -1157,9 +1209,9 @@ impl<'p, 'a> Evaluator<'p, 'a> {
             CKind::Object(kvs) => {
                 let mut out = Vec::with_capacity(kvs.len());
                 for (k, v) in kvs {
-                    out.push((k.clone(), self.eval(v)?));
+                    out.push((Str::Ref(k), self.eval(v)?));
                 }
-                Ok(Val::Obj(Arc::new(out)))
+                Ok(Val::Obj(Rc::new(out)))
             }
             CKind::ListComp(elem, clauses) => {
                 let mut out = Vec::new();
@@ -1171,24 +1223,25 @@ impl<'p, 'a> Evaluator<'p, 'a> {
                 Ok(Val::list(out))
             }
             CKind::ObjectComp(k, v, clauses) => {
-                let mut out: Vec<(Arc<str>, Val<'a>)> = Vec::new();
+                let mut out: Vec<(Str<'a>, Val<'a>)> = Vec::new();
                 self.comprehend(clauses, &mut |ev| {
                     let key = ev.eval(k)?;
-                    let Some(key) = key.as_str().map(Arc::from) else {
+                    let name = key.type_name();
+                    let Some(key) = key.into_str() else {
                         return Err(EvalError::new(
                             k.span,
-                            format!("an object key must be a string, not a {}", key.type_name()),
+                            format!("an object key must be a string, not a {name}"),
                         ));
                     };
                     let val = ev.eval(v)?;
-                    if let Some(slot) = out.iter_mut().find(|(x, _)| *x == key) {
+                    if let Some(slot) = out.iter_mut().find(|(x, _)| x.as_str() == key.as_str()) {
                         slot.1 = val;
                     } else {
                         out.push((key, val));
                     }
                     Ok(())
                 })?;
-                Ok(Val::Obj(Arc::new(out)))
+                Ok(Val::Obj(Rc::new(out)))
             }
             CKind::Quant(kind, key, value, coll, body) => {
                 let c = self.eval(coll)?;
@@ -1501,7 +1554,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
             BinOp::In => Val::Bool(y.contains(&x)),
             BinOp::NotIn => Val::Bool(!y.contains(&x)),
             BinOp::Range | BinOp::RangeIncl => {
-                Val::Range(Arc::new((x.resolve(), y.resolve(), op == BinOp::RangeIncl)))
+                Val::Range(Rc::new((x.resolve(), y.resolve(), op == BinOp::RangeIncl)))
             }
             BinOp::Add => {
                 let (x, y) = (x.resolve(), y.resolve());
@@ -1575,14 +1628,15 @@ mod tests {
     /// params of [`env`].
     fn leaves() -> Vec<CExpr> {
         let field = |name: &str| x(CKind::Field(Box::new(x(CKind::Input)), intern(name)));
-        let list = Val::list(vec![Val::str("a"), Val::Bool(true)]);
+        let list = Frozen::List(vec![Frozen::Interned("a"), Frozen::Bool(true)].into());
         vec![
-            x(CKind::Lit(Val::Bool(true))),
-            x(CKind::Lit(Val::Bool(false))),
-            x(CKind::Lit(Val::Null)),
-            x(CKind::Lit(Val::Missing)),
-            x(CKind::Lit(Val::str("a"))),
-            x(CKind::Lit(Val::Num(1.0))),
+            x(CKind::Lit(Frozen::Bool(true))),
+            x(CKind::Lit(Frozen::Bool(false))),
+            x(CKind::Lit(Frozen::Null)),
+            x(CKind::Lit(Frozen::Missing)),
+            x(CKind::Lit(Frozen::Interned("a"))),
+            x(CKind::Lit(Frozen::Str(Arc::from("a")))),
+            x(CKind::Lit(Frozen::Num(1.0))),
             x(CKind::Lit(list)),
             field("yes"),
             field("name"),
@@ -1609,9 +1663,14 @@ mod tests {
         let mut mixed = vec![Val::Num(1.0)];
         mixed.extend(["a", "b", "c", "d"].map(Val::str));
         let mut env = Env {
-            params: vec![long.clone(), Val::str("a")],
-            consts: vec![long, strs(&["a", "b"]), Val::list(mixed), Val::str("abc")],
-            profile: Val::Missing,
+            params: vec![long.freeze(), Val::str("a").freeze()],
+            consts: vec![
+                long.freeze(),
+                strs(&["a", "b"]).freeze(),
+                Val::list(mixed).freeze(),
+                Val::str("abc").freeze(),
+            ],
+            profile: Frozen::Missing,
             const_sets: Vec::new(),
         };
         env.index_constants();
@@ -1706,6 +1765,32 @@ mod tests {
         }
         // Both answers occur.
         assert!(held > 100 && held < conditions.len() - 100, "{held}");
+    }
+
+    /// A literal list is thawed once per evaluator and found again by its
+    /// address: a literal dropped and another made in its place must not
+    /// be mistaken for it.
+    #[test]
+    fn a_thawed_literal_is_never_mistaken_for_a_later_one() {
+        let prog = Compiled {
+            fns: Vec::new(),
+            controls: Vec::new(),
+            consts: Vec::new(),
+            param_defaults: Vec::new(),
+        };
+        let env = env();
+        let inv = Inventory::new(std::iter::empty());
+        let mut ev = Evaluator::new(&prog, &env, &inv, None);
+        for i in 0..64 {
+            let e = x(CKind::Lit(Frozen::List(
+                vec![Frozen::Num(f64::from(i))].into(),
+            )));
+            let v = ev.eval(&e).map(|v| v.to_json());
+            assert_eq!(v, Ok(serde_json::json!([i])));
+            // The same literal again: the thawed list itself.
+            let (a, b) = (ev.eval(&e), ev.eval(&e));
+            assert!(matches!((a, b), (Ok(Val::List(a)), Ok(Val::List(b))) if Rc::ptr_eq(&a, &b)));
+        }
     }
 
     #[test]

@@ -5,11 +5,19 @@
 //! variable points at that element's line. Values computed by a policy
 //! (literals, comprehensions, string building) are owned and cheap to clone.
 //! `Missing` is the value of a path that leads nowhere; it is not `null`.
+//!
+//! Owned values count their references without atomic instructions (`Rc`):
+//! a step of evaluation clones or drops one every ten steps or so, and
+//! an atomic count cost a tenth of the evaluation time. So a [`Val`] stays
+//! on the thread that made it. What all threads read (a pack's params and
+//! constants, a policy's literal lists) is kept [`Frozen`], and each
+//! evaluator thaws what it uses once.
 
 use super::doc::{Node, NodeRef, num_json};
 use super::intern::Sym;
 use std::cmp::Ordering;
 use std::fmt::Write as _;
+use std::rc::Rc;
 use std::sync::Arc;
 use ward_lang::ast::Version;
 
@@ -17,7 +25,7 @@ use ward_lang::ast::Version;
 #[derive(Clone, Debug)]
 pub enum Str<'a> {
     Ref(&'a str),
-    Own(Arc<str>),
+    Own(Rc<str>),
 }
 
 impl Str<'_> {
@@ -49,10 +57,10 @@ pub enum Val<'a> {
     Version(Version),
     /// Any node of a loaded document, scalar or container.
     Node(NodeRef<'a>),
-    List(Arc<Vec<Val<'a>>>),
-    Obj(Arc<Vec<(Arc<str>, Val<'a>)>>),
+    List(Rc<Vec<Val<'a>>>),
+    Obj(Rc<Vec<(Str<'a>, Val<'a>)>>),
     /// `a .. b` (exclusive) or `a ..= b` (inclusive).
-    Range(Arc<(Val<'a>, Val<'a>, bool)>),
+    Range(Rc<(Val<'a>, Val<'a>, bool)>),
 }
 
 /// `Missing`: the value of a path that leads nowhere. Code that falls back
@@ -66,15 +74,15 @@ impl Default for Val<'_> {
 
 impl<'a> Val<'a> {
     pub fn str(s: &str) -> Val<'a> {
-        Val::Str(Str::Own(Arc::from(s)))
+        Val::Str(Str::Own(Rc::from(s)))
     }
 
     pub fn string(s: String) -> Val<'a> {
-        Val::Str(Str::Own(Arc::from(s)))
+        Val::Str(Str::Own(Rc::from(s)))
     }
 
     pub fn list(items: Vec<Val<'a>>) -> Val<'a> {
-        Val::List(Arc::new(items))
+        Val::List(Rc::new(items))
     }
 
     /// A document scalar as a plain value; containers stay nodes.
@@ -94,6 +102,15 @@ impl<'a> Val<'a> {
 
     pub fn is_missing(&self) -> bool {
         matches!(self, Val::Missing)
+    }
+
+    /// A string (owned, or a document's) as a string, borrowed where it
+    /// is: the key of an object being built.
+    pub fn into_str(self) -> Option<Str<'a>> {
+        match self.resolve() {
+            Val::Str(s) => Some(s),
+            _ => None,
+        }
     }
 
     /// Missing or null: the two ways a field can be unset.
@@ -200,7 +217,7 @@ impl<'a> Val<'a> {
             Val::Obj(o) => {
                 let k = key.as_str();
                 o.iter()
-                    .find(|(name, _)| &**name == k)
+                    .find(|(name, _)| name.as_str() == k)
                     .map(|(_, v)| v.clone())
                     .unwrap_or_default()
             }
@@ -214,7 +231,7 @@ impl<'a> Val<'a> {
             Val::Node(n) => n.get_str(key).map(Val::Node).unwrap_or_default(),
             Val::Obj(o) => o
                 .iter()
-                .find(|(name, _)| &**name == key)
+                .find(|(name, _)| name.as_str() == key)
                 .map(|(_, v)| v.clone())
                 .unwrap_or_default(),
             _ => Val::Missing,
@@ -321,7 +338,7 @@ impl<'a> Val<'a> {
             Val::Obj(o) => match o.get(i) {
                 Some((k, v)) => (
                     if with_key {
-                        Val::Str(Str::Own(k.clone()))
+                        Val::Str(k.clone())
                     } else {
                         Val::Missing
                     },
@@ -342,7 +359,7 @@ impl<'a> Val<'a> {
                 .collect(),
             Val::Obj(o) => o
                 .iter()
-                .map(|(k, v)| (Val::Str(Str::Own(k.clone())), v.clone()))
+                .map(|(k, v)| (Val::Str(k.clone()), v.clone()))
                 .collect(),
             _ => Vec::new(),
         }
@@ -489,7 +506,7 @@ impl<'a> Val<'a> {
             Val::List(l) => Value::Array(l.iter().map(Val::to_json).collect()),
             Val::Obj(o) => Value::Object(
                 o.iter()
-                    .map(|(k, v)| (k.to_string(), v.to_json()))
+                    .map(|(k, v)| (k.as_str().to_string(), v.to_json()))
                     .collect(),
             ),
             Val::Range(r) => Value::String(format!(
@@ -510,9 +527,9 @@ impl<'a> Val<'a> {
             Value::Number(n) => Val::Num(n.as_f64().unwrap_or(0.0)),
             Value::String(s) => Val::str(s),
             Value::Array(a) => Val::list(a.iter().map(Val::from_json).collect()),
-            Value::Object(o) => Val::Obj(Arc::new(
+            Value::Object(o) => Val::Obj(Rc::new(
                 o.iter()
-                    .map(|(k, v)| (Arc::from(k.as_str()), Val::from_json(v)))
+                    .map(|(k, v)| (Str::Own(Rc::from(k.as_str())), Val::from_json(v)))
                     .collect(),
             )),
         }
@@ -560,16 +577,99 @@ impl<'a> Val<'a> {
             Val::Str(s) => Val::str(s.as_str()),
             Val::Node(n) => Val::from_json(&n.to_json()),
             Val::List(l) => Val::list(l.iter().map(|v| v.clone().into_static()).collect()),
-            Val::Obj(o) => Val::Obj(Arc::new(
+            Val::Obj(o) => Val::Obj(Rc::new(
                 o.iter()
-                    .map(|(k, v)| (k.clone(), v.clone().into_static()))
+                    .map(|(k, v)| (Str::Own(Rc::from(k.as_str())), v.clone().into_static()))
                     .collect(),
             )),
-            Val::Range(r) => Val::Range(Arc::new((
+            Val::Range(r) => Val::Range(Rc::new((
                 r.0.clone().into_static(),
                 r.1.clone().into_static(),
                 r.2,
             ))),
+        }
+    }
+}
+
+/// A value every thread can read: what stays the same for a whole run. See
+/// the module's documentation; [`Frozen::thaw`] makes the [`Val`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum Frozen {
+    Missing,
+    Null,
+    Bool(bool),
+    Num(f64),
+    /// A string interned for the process (a literal), borrowed when thawed.
+    Interned(&'static str),
+    Str(Arc<str>),
+    Version(Version),
+    List(Arc<[Frozen]>),
+    Obj(Arc<[(Arc<str>, Frozen)]>),
+    Range(Arc<(Frozen, Frozen, bool)>),
+}
+
+impl Frozen {
+    /// The value, made on this thread.
+    pub fn thaw<'a>(&self) -> Val<'a> {
+        match self {
+            Frozen::Missing => Val::Missing,
+            Frozen::Null => Val::Null,
+            Frozen::Bool(b) => Val::Bool(*b),
+            Frozen::Num(n) => Val::Num(*n),
+            Frozen::Interned(s) => Val::Str(Str::Ref(s)),
+            Frozen::Str(s) => Val::str(s),
+            Frozen::Version(v) => Val::Version(*v),
+            Frozen::List(l) => Val::list(l.iter().map(Frozen::thaw).collect()),
+            Frozen::Obj(o) => Val::Obj(Rc::new(
+                o.iter()
+                    .map(|(k, v)| (Str::Own(Rc::from(&**k)), v.thaw()))
+                    .collect(),
+            )),
+            Frozen::Range(r) => Val::Range(Rc::new((r.0.thaw(), r.1.thaw(), r.2))),
+        }
+    }
+
+    /// Whether thawing it is only a copy of a few words, with nothing
+    /// allocated: no evaluator needs to keep it thawed.
+    pub fn is_plain(&self) -> bool {
+        !matches!(
+            self,
+            Frozen::Str(_) | Frozen::List(_) | Frozen::Obj(_) | Frozen::Range(_)
+        )
+    }
+
+    pub fn to_json(&self) -> serde_json::Value {
+        self.thaw().to_json()
+    }
+
+    pub fn is_missing(&self) -> bool {
+        matches!(self, Frozen::Missing)
+    }
+
+    pub fn type_name(&self) -> &'static str {
+        self.thaw().type_name()
+    }
+}
+
+impl Val<'_> {
+    /// A copy every thread can read, with no references into documents
+    /// (a node becomes its JSON).
+    pub fn freeze(&self) -> Frozen {
+        match self {
+            Val::Missing => Frozen::Missing,
+            Val::Null => Frozen::Null,
+            Val::Bool(b) => Frozen::Bool(*b),
+            Val::Num(n) => Frozen::Num(*n),
+            Val::Version(v) => Frozen::Version(*v),
+            Val::Str(s) => Frozen::Str(Arc::from(s.as_str())),
+            Val::Node(n) => Val::from_json(&n.to_json()).freeze(),
+            Val::List(l) => Frozen::List(l.iter().map(Val::freeze).collect()),
+            Val::Obj(o) => Frozen::Obj(
+                o.iter()
+                    .map(|(k, v)| (Arc::from(k.as_str()), v.freeze()))
+                    .collect(),
+            ),
+            Val::Range(r) => Frozen::Range(Arc::new((r.0.freeze(), r.1.freeze(), r.2))),
         }
     }
 }
@@ -579,7 +679,7 @@ impl<'a> Val<'a> {
 pub enum Items<'a> {
     Empty,
     Node(&'a super::doc::Doc, NodeRef<'a>, usize, usize),
-    Own(Arc<Vec<Val<'a>>>, usize),
+    Own(Rc<Vec<Val<'a>>>, usize),
 }
 
 impl<'a> Iterator for Items<'a> {
@@ -686,7 +786,7 @@ mod tests {
         let o = Val::from_json(&json!({"k": null}));
         assert!(o.contains(&Val::str("k")));
         assert!(Val::str("hello").contains(&Val::str("ell")));
-        let r = Val::Range(Arc::new((Val::Num(1.0), Val::Num(3.0), false)));
+        let r = Val::Range(Rc::new((Val::Num(1.0), Val::Num(3.0), false)));
         assert!(r.contains(&Val::Num(2.0)));
         assert!(!r.contains(&Val::Num(3.0)));
     }
