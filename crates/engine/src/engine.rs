@@ -1651,6 +1651,20 @@ fn type_fits(t: &ward_lang::types::Ty, v: &Val<'_>) -> bool {
 mod tests {
     use super::*;
 
+    /// Evaluation values stay on the thread that made them (they count
+    /// references with `Rc`); what an embedder holds and shares between
+    /// threads does not hold them. This does not compile if it does.
+    #[test]
+    fn what_an_embedder_shares_can_cross_threads() {
+        fn shared<T: Send + Sync>() {}
+        shared::<Engine>();
+        shared::<Selection>();
+        shared::<Inputs>();
+        shared::<Report>();
+        shared::<Env>();
+        shared::<Compiled>();
+    }
+
     /// A finding told apart by its line.
     fn numbered(line: u32) -> Finding {
         Finding {
