@@ -541,9 +541,9 @@ impl Compiler<'_> {
                     .map(|(k, v)| (intern(k).as_str(), self.expr(v)))
                     .collect();
                 match literals(kvs.iter().map(|(_, v)| v)) {
-                    Some(vals) => CKind::Lit(Frozen::Obj(
-                        kvs.iter().map(|(k, _)| Arc::from(*k)).zip(vals).collect(),
-                    )),
+                    Some(vals) => {
+                        CKind::Lit(Frozen::Obj(kvs.iter().map(|(k, _)| *k).zip(vals).collect()))
+                    }
                     None => CKind::Object(kvs),
                 }
             }

@@ -1731,17 +1731,22 @@ mod tests {
         })
     }
 
+    /// A program with nothing in it, for evaluating expressions alone.
+    fn no_program() -> Compiled {
+        Compiled {
+            fns: Vec::new(),
+            controls: Vec::new(),
+            consts: Vec::new(),
+            param_defaults: Vec::new(),
+        }
+    }
+
     #[test]
     fn conditions_hold_as_their_values_do_in_as_many_steps() {
         let doc = Doc::from_json(&serde_json::json!({
             "yes": true, "name": "a", "none": null, "items": ["a", true]
         }));
-        let prog = Compiled {
-            fns: Vec::new(),
-            controls: Vec::new(),
-            consts: Vec::new(),
-            param_defaults: Vec::new(),
-        };
+        let prog = no_program();
         let env = env();
         assert!(
             matches!(env.const_sets.as_slice(), [Some(_), None, None, None]),
@@ -1772,12 +1777,7 @@ mod tests {
     /// be mistaken for it.
     #[test]
     fn a_thawed_literal_is_never_mistaken_for_a_later_one() {
-        let prog = Compiled {
-            fns: Vec::new(),
-            controls: Vec::new(),
-            consts: Vec::new(),
-            param_defaults: Vec::new(),
-        };
+        let prog = no_program();
         let env = env();
         let inv = Inventory::new(std::iter::empty());
         let mut ev = Evaluator::new(&prog, &env, &inv, None);

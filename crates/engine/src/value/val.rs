@@ -604,7 +604,8 @@ pub enum Frozen {
     Str(Arc<str>),
     Version(Version),
     List(Arc<[Frozen]>),
-    Obj(Arc<[(Arc<str>, Frozen)]>),
+    /// Keys interned for the process, borrowed when thawed.
+    Obj(Arc<[(&'static str, Frozen)]>),
     Range(Arc<(Frozen, Frozen, bool)>),
 }
 
@@ -621,9 +622,7 @@ impl Frozen {
             Frozen::Version(v) => Val::Version(*v),
             Frozen::List(l) => Val::list(l.iter().map(Frozen::thaw).collect()),
             Frozen::Obj(o) => Val::Obj(Rc::new(
-                o.iter()
-                    .map(|(k, v)| (Str::Own(Rc::from(&**k)), v.thaw()))
-                    .collect(),
+                o.iter().map(|(k, v)| (Str::Ref(k), v.thaw())).collect(),
             )),
             Frozen::Range(r) => Val::Range(Rc::new((r.0.thaw(), r.1.thaw(), r.2))),
         }
@@ -666,7 +665,7 @@ impl Val<'_> {
             Val::List(l) => Frozen::List(l.iter().map(Val::freeze).collect()),
             Val::Obj(o) => Frozen::Obj(
                 o.iter()
-                    .map(|(k, v)| (Arc::from(k.as_str()), v.freeze()))
+                    .map(|(k, v)| (super::intern::intern(k.as_str()).as_str(), v.freeze()))
                     .collect(),
             ),
             Val::Range(r) => Frozen::Range(Arc::new((r.0.freeze(), r.1.freeze(), r.2))),
