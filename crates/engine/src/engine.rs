@@ -1418,15 +1418,16 @@ struct Run<'u, 'a> {
 }
 
 /// Steps each (unit, control) took over the run, shared by the threads; a
-/// control past the run budget stops. Each thread counts its steps on its
-/// own and adds them here in batches ([`Acc::spend`]): an addition shared
-/// by the threads on every control run kept the counters' cache lines
-/// moving between the cores.
+/// control past the run budget stops. Each piece of work counts its steps
+/// on its own and adds them here in batches ([`Acc::spend`]): an addition
+/// shared by the threads on every control run kept the counters' cache
+/// lines moving between the cores.
 struct Spend {
     budget: u64,
-    /// Steps a thread counts on its own before adding them here: small
-    /// next to the budget, so a control stops at most that many steps per
-    /// thread past it.
+    /// Steps a piece counts on its own before adding them here: small next
+    /// to the budget, so a control stops less than that many steps per
+    /// piece past it (what a piece has not added yet is added when the
+    /// run ends).
     batch: u64,
     steps: Vec<std::sync::atomic::AtomicU64>,
     stopped: Vec<std::sync::atomic::AtomicBool>,
