@@ -633,7 +633,7 @@ impl Engine {
                     .get(c)
                     .is_some_and(|cd| !replaced.contains(&cd.id))
             });
-            let mut params: HashMap<u32, Val<'static>> = HashMap::new();
+            let mut params: HashMap<u32, Frozen> = HashMap::new();
             for (pid, e) in &pack.sets {
                 let v = self.eval_const_expr(e)?;
                 params.insert(*pid, v);
@@ -742,7 +742,7 @@ impl Engine {
         }
     }
 
-    fn eval_const_expr(&self, e: &ward_lang::hir::HExpr) -> Result<Val<'static>, SelectError> {
+    fn eval_const_expr(&self, e: &ward_lang::hir::HExpr) -> Result<Frozen, SelectError> {
         let c = compile::compile_expr(e).map_err(|e| SelectError(e.message))?;
         let env = self.env("", None, "", &HashMap::new())?;
         let inv = Inventory::default();
@@ -750,7 +750,7 @@ impl Engine {
         let v = ev
             .eval_free(&c)
             .map_err(|e| SelectError(self.eval_error_text(&e)))?;
-        Ok(v.into_static())
+        Ok(v.freeze())
     }
 
     fn eval_error_text(&self, e: &EvalError) -> String {
@@ -764,7 +764,7 @@ impl Engine {
         pack: &str,
         profile: Option<Version>,
         level: &str,
-        overrides: &HashMap<u32, Val<'static>>,
+        overrides: &HashMap<u32, Frozen>,
     ) -> Result<Env, SelectError> {
         let mut prof = vec![
             (Str::Ref("name"), Val::str(pack)),
@@ -801,7 +801,7 @@ impl Engine {
             }
             for (pi, def) in self.compiled.param_defaults.iter().enumerate() {
                 let v = match overrides.get(&(pi as u32)) {
-                    Some(v) => v.freeze(),
+                    Some(v) => v.clone(),
                     None => match def {
                         Some(e) => Evaluator::new(&self.compiled, &env, &inv, None)
                             .eval_free(e)
@@ -824,7 +824,7 @@ impl Engine {
         &self,
         sets: &[(String, SetValue)],
         packages: &HashSet<&str>,
-    ) -> Result<HashMap<u32, Val<'static>>, SelectError> {
+    ) -> Result<HashMap<u32, Frozen>, SelectError> {
         let mut out = HashMap::new();
         for (name, set) in sets {
             let mut matches: Vec<(usize, &ward_lang::hir::ParamDef)> = self
@@ -861,7 +861,7 @@ impl Engine {
                                 value.type_name()
                             )));
                         }
-                        out.insert(*id as u32, value);
+                        out.insert(*id as u32, value.freeze());
                     }
                     continue;
                 }
@@ -902,7 +902,7 @@ impl Engine {
                     value.type_name()
                 )));
             }
-            out.insert(id as u32, value);
+            out.insert(id as u32, value.freeze());
         }
         Ok(out)
     }

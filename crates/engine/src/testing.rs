@@ -11,7 +11,7 @@ use crate::engine::{Engine, EvalOptions, Report, Selection};
 use crate::eval::Evaluator;
 use crate::input::{self, Inputs, LoadOptions};
 use crate::inventory::Inventory;
-use crate::value::val::Val;
+use crate::value::val::{Frozen, Val};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -198,7 +198,7 @@ impl Engine {
             .max_by(|a, b| a.cmp_value(*b))
     }
 
-    fn const_value(&self, e: &ward_lang::hir::HExpr) -> Result<Val<'static>, String> {
+    fn const_value(&self, e: &ward_lang::hir::HExpr) -> Result<Frozen, String> {
         let c = compile::compile_expr(e).map_err(|e| e.message)?;
         let env = self
             .env("test", None, "", &HashMap::new())
@@ -207,14 +207,14 @@ impl Engine {
         let v = Evaluator::new(&self.compiled, &env, &inv, None)
             .eval_free(&c)
             .map_err(|e| e.message)?;
-        Ok(v.into_static())
+        Ok(v.freeze())
     }
 
     fn test_inputs(&self, t: &TestDef) -> Result<Inputs, String> {
         let mut inputs = Inputs::default();
         let base = self.fixture_base(t.file);
         for (i, g) in t.given.iter().enumerate() {
-            let v = self.const_value(g)?;
+            let v = self.const_value(g)?.thaw();
             match &v {
                 Val::Str(s) => {
                     let path = base.join(s.as_str());

@@ -565,30 +565,6 @@ impl<'a> Val<'a> {
             v => out.push_str(&v.to_json().to_string()),
         }
     }
-
-    /// Makes an owned copy with no references into documents.
-    pub fn into_static(self) -> Val<'static> {
-        match self {
-            Val::Missing => Val::Missing,
-            Val::Null => Val::Null,
-            Val::Bool(b) => Val::Bool(b),
-            Val::Num(n) => Val::Num(n),
-            Val::Version(v) => Val::Version(v),
-            Val::Str(s) => Val::str(s.as_str()),
-            Val::Node(n) => Val::from_json(&n.to_json()),
-            Val::List(l) => Val::list(l.iter().map(|v| v.clone().into_static()).collect()),
-            Val::Obj(o) => Val::Obj(Rc::new(
-                o.iter()
-                    .map(|(k, v)| (Str::Own(Rc::from(k.as_str())), v.clone().into_static()))
-                    .collect(),
-            )),
-            Val::Range(r) => Val::Range(Rc::new((
-                r.0.clone().into_static(),
-                r.1.clone().into_static(),
-                r.2,
-            ))),
-        }
-    }
 }
 
 /// A value every thread can read: what stays the same for a whole run. See
