@@ -1062,10 +1062,15 @@ impl<'p, 'a> Evaluator<'p, 'a> {
             .then_some(memo)
     }
 
+    /// The value of `f(input)`, when the memo has it.
+    fn memoised_on_input(&self, id: u32) -> Option<&Val<'a>> {
+        let f = self.prog.fns.get(id as usize)?;
+        self.of_input_memo(f)?.of_input(id)
+    }
+
     /// Whether `f(input)` holds, when the memo has its value.
     fn of_input_truth(&self, id: u32) -> Option<bool> {
-        let f = self.prog.fns.get(id as usize)?;
-        self.of_input_memo(f)?.of_input(id).map(Val::is_true)
+        self.memoised_on_input(id).map(Val::is_true)
     }
 
     /// `let x = f(input)` when the memo has its value, in the two steps
@@ -1077,8 +1082,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
         if !on_input(args) {
             return None;
         }
-        let f = self.prog.fns.get(*id as usize)?;
-        let v = self.of_input_memo(f)?.of_input(*id)?.clone();
+        let v = self.memoised_on_input(*id)?.clone();
         self.tick();
         self.tick();
         Some(v)

@@ -604,25 +604,12 @@ impl Frozen {
         }
     }
 
-    /// Whether thawing it is only a copy of a few words, with nothing
-    /// allocated: no evaluator needs to keep it thawed.
-    pub fn is_plain(&self) -> bool {
-        !matches!(
-            self,
-            Frozen::Str(_) | Frozen::List(_) | Frozen::Obj(_) | Frozen::Range(_)
-        )
-    }
-
     pub fn to_json(&self) -> serde_json::Value {
         self.thaw().to_json()
     }
 
     pub fn is_missing(&self) -> bool {
         matches!(self, Frozen::Missing)
-    }
-
-    pub fn type_name(&self) -> &'static str {
-        self.thaw().type_name()
     }
 }
 
