@@ -331,9 +331,9 @@ impl<'a> Reader<'a> {
     }
 
     /// `metadata` is set when the value is the resource's own `metadata`.
-    fn value_in(
+    fn value_in<S: Sink>(
         &mut self,
-        b: &mut DocBuilder,
+        b: &mut S,
         depth: usize,
         metadata: bool,
     ) -> Result<(), JsonError> {
@@ -365,7 +365,7 @@ impl<'a> Reader<'a> {
                     if resource_metadata && key == "managedFields" {
                         self.skip_value(depth + 1)?;
                     } else {
-                        b.key(intern(&key));
+                        b.key(&key);
                         self.value_in(b, depth + 1, is_root && key == "metadata")?;
                     }
                     self.ws();
@@ -397,7 +397,7 @@ impl<'a> Reader<'a> {
                 }
                 loop {
                     self.ws();
-                    self.value(b, depth + 1)?;
+                    self.value_in(b, depth + 1, false)?;
                     self.ws();
                     match self.peek() {
                         Some(b',') => self.i += 1,
@@ -416,12 +416,7 @@ impl<'a> Reader<'a> {
                 b.end();
                 Ok(())
             }
-            Some(b'"') => {
-                let start = b.text_mut().len();
-                self.string_into(b.text_mut())?;
-                b.str_from(start, pos);
-                Ok(())
-            }
+            Some(b'"') => b.string(self, pos),
             Some(b't') => self.word(b"true", || b.bool(true, pos)),
             Some(b'f') => self.word(b"false", || b.bool(false, pos)),
             Some(b'n') => self.word(b"null", || b.null(pos)),
@@ -434,7 +429,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn word(&mut self, w: &[u8], make: impl FnOnce() -> u32) -> Result<(), JsonError> {
+    fn word(&mut self, w: &[u8], make: impl FnOnce()) -> Result<(), JsonError> {
         if self.s.get(self.i..self.i + w.len()) == Some(w) {
             self.i += w.len();
             make();
@@ -601,13 +596,81 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// Skips a value without building it (still checking it is JSON).
+    /// Skips a value without building it, checking it is JSON all the
+    /// same (the errors `value` gives, at the same places): what is dropped
+    /// costs a scan, not nodes, interned keys and copied strings.
     fn skip_value(&mut self, depth: usize) -> Result<(), JsonError> {
-        let mut scratch = DocBuilder::new();
-        // Skipped values are rare and small relative to the resource; build
-        // into a scratch builder that is dropped.
-        self.value(&mut scratch, depth)
+        self.value_in(&mut Skip, depth, false)
     }
+}
+
+/// Where the reader puts the values it reads: a [`DocBuilder`], or
+/// [`Skip`] for a value that is checked and dropped.
+trait Sink {
+    fn depth(&self) -> usize;
+    fn begin_obj(&mut self, pos: Pos);
+    fn begin_list(&mut self, pos: Pos);
+    fn end(&mut self);
+    fn key(&mut self, key: &str);
+    /// Reads the string at the reader's cursor.
+    fn string(&mut self, r: &mut Reader<'_>, pos: Pos) -> Result<(), JsonError>;
+    fn num(&mut self, n: f64, pos: Pos);
+    fn bool(&mut self, b: bool, pos: Pos);
+    fn null(&mut self, pos: Pos);
+}
+
+impl Sink for DocBuilder {
+    fn depth(&self) -> usize {
+        DocBuilder::depth(self)
+    }
+    fn begin_obj(&mut self, pos: Pos) {
+        DocBuilder::begin_obj(self, pos);
+    }
+    fn begin_list(&mut self, pos: Pos) {
+        DocBuilder::begin_list(self, pos);
+    }
+    fn end(&mut self) {
+        DocBuilder::end(self);
+    }
+    fn key(&mut self, key: &str) {
+        DocBuilder::key(self, intern(key));
+    }
+    /// Unescaped straight into the document's text.
+    fn string(&mut self, r: &mut Reader<'_>, pos: Pos) -> Result<(), JsonError> {
+        let start = self.text_mut().len();
+        r.string_into(self.text_mut())?;
+        self.str_from(start, pos);
+        Ok(())
+    }
+    fn num(&mut self, n: f64, pos: Pos) {
+        DocBuilder::num(self, n, pos);
+    }
+    fn bool(&mut self, b: bool, pos: Pos) {
+        DocBuilder::bool(self, b, pos);
+    }
+    fn null(&mut self, pos: Pos) {
+        DocBuilder::null(self, pos);
+    }
+}
+
+/// Drops what is read.
+struct Skip;
+
+impl Sink for Skip {
+    fn depth(&self) -> usize {
+        0
+    }
+    fn begin_obj(&mut self, _: Pos) {}
+    fn begin_list(&mut self, _: Pos) {}
+    fn end(&mut self) {}
+    fn key(&mut self, _: &str) {}
+    /// Checked, and borrowed rather than copied when it has no escapes.
+    fn string(&mut self, r: &mut Reader<'_>, _: Pos) -> Result<(), JsonError> {
+        r.string().map(drop)
+    }
+    fn num(&mut self, _: f64, _: Pos) {}
+    fn bool(&mut self, _: bool, _: Pos) {}
+    fn null(&mut self, _: Pos) {}
 }
 
 /// Whether any of eight bytes ends a plain run of a JSON string: a quote,
@@ -742,6 +805,33 @@ mod tests {
             }
             JsonFile::One(_) => panic!("not split"),
         }
+    }
+
+    #[test]
+    fn dropped_managed_fields_are_checked_but_not_built() {
+        let text = r#"{"kind": "Pod", "metadata": {"name": "a", "managedFields": [
+  {"fieldsV1": {"f:only-in-dropped-managed-fields": {"x": [1.5e3, true, null, "s\u00e9"]}}}
+]}}"#;
+        let d = one(text);
+        assert_eq!(
+            d.root().to_json(),
+            json!({"kind": "Pod", "metadata": {"name": "a"}})
+        );
+        // Its keys were not interned: nothing of it was built.
+        assert!(crate::value::intern::lookup("f:only-in-dropped-managed-fields").is_none());
+        // A broken value there is the error it is anywhere else.
+        let error = |field: &str| {
+            let text =
+                format!("{{\"kind\": \"Pod\", \"metadata\": {{\"{field}\": [{{\"a\": tru}}]}}}}");
+            parse_value(&text, &JsonOptions::default()).unwrap_err()
+        };
+        let dropped = error("managedFields");
+        assert_eq!(dropped, error("managedFieldz"));
+        assert_eq!((dropped.line, dropped.col), (1, 54));
+        assert!(
+            dropped.message.contains("expected a JSON value"),
+            "{dropped:?}"
+        );
     }
 
     #[test]
