@@ -67,7 +67,96 @@ fn scan_message(info: &str) -> String {
 
 /// Parses every document of a YAML stream. Errors do not stop the documents
 /// after them from being read.
+///
+/// A long stream (`helm template` or `kustomize build` of a whole system)
+/// is cut at its `---` lines and the pieces are parsed on all cores. The
+/// pieces' documents are what one pass over the stream gives whenever no
+/// piece needs the others: when one has an error, an alias (the budget is
+/// the file's), a directive, or the file holds too many documents, the
+/// stream is parsed again in one pass, which says exactly where and why.
 pub fn parse_stream(text: &str, opts: &YamlOptions) -> (Vec<YamlDoc>, Vec<YamlError>) {
+    match parse_pieces(text, opts, PIECE) {
+        Some(docs) => (docs, Vec::new()),
+        None => parse_in_one_pass(text, opts),
+    }
+}
+
+/// The smallest piece of a stream parsed on its own: below it, handing
+/// pieces to other threads costs more than it saves.
+const PIECE: usize = 256 * 1024;
+
+/// The documents of a stream parsed in pieces of at least `piece` bytes;
+/// `None` when it is one piece, or the pieces cannot stand alone (see
+/// [`parse_stream`]).
+fn parse_pieces(text: &str, opts: &YamlOptions, piece: usize) -> Option<Vec<YamlDoc>> {
+    use rayon::prelude::*;
+    let want = text.len() / (rayon::current_num_threads() * 4).max(1);
+    let starts = piece_starts(text, want.max(piece));
+    if starts.len() < 2 || has_directive(text) {
+        return None;
+    }
+    let ends = starts.iter().skip(1).map(|&(b, _)| b).chain([text.len()]);
+    let bounds: Vec<_> = starts.iter().zip(ends).collect();
+    let parsed: Vec<Option<Vec<YamlDoc>>> = bounds
+        .par_iter()
+        .map(|&(&(start, line), end)| {
+            let mut st = State::new(opts, line, 0, opts.max_alias_nodes);
+            let ok = st.run(text.get(start..end)?).is_ok();
+            (ok && st.alias_budget == opts.max_alias_nodes).then_some(st.docs)
+        })
+        .collect();
+    let mut docs: Vec<YamlDoc> = Vec::new();
+    for piece in parsed {
+        let first = docs.len();
+        docs.extend(piece?.into_iter().map(|mut d| {
+            d.index += first;
+            d
+        }));
+    }
+    (docs.len() <= opts.max_documents).then_some(docs)
+}
+
+/// Where the pieces of a stream start: its start, then the first `---`
+/// line at least `size` bytes after the previous start; with the 0-based
+/// line each starts on.
+fn piece_starts(text: &str, size: usize) -> Vec<(usize, usize)> {
+    let bytes = text.as_bytes();
+    let mut starts = vec![(0, 0)];
+    let (mut at, mut line) = (0usize, 0usize);
+    let finder = memchr::memmem::Finder::new(b"\n---");
+    while let Some(from) = at.checked_add(size).filter(|&f| f < bytes.len()) {
+        let mut search = from;
+        let found = loop {
+            let Some(i) = bytes.get(search..).and_then(|b| finder.find(b)) else {
+                break None;
+            };
+            let start = search + i + 1;
+            if matches!(
+                bytes.get(start + 3),
+                None | Some(b'\n' | b'\r' | b' ' | b'\t')
+            ) {
+                break Some(start);
+            }
+            search = start;
+        };
+        let Some(start) = found else {
+            break;
+        };
+        line += memchr::memchr_iter(b'\n', bytes.get(at..start).unwrap_or_default()).count();
+        starts.push((start, line));
+        at = start;
+    }
+    starts
+}
+
+/// Whether a line starts with `%`: a directive, which belongs to the
+/// document after it.
+fn has_directive(text: &str) -> bool {
+    text.starts_with('%') || memchr::memmem::find(text.as_bytes(), b"\n%").is_some()
+}
+
+/// [`parse_stream`] in one pass over the stream.
+fn parse_in_one_pass(text: &str, opts: &YamlOptions) -> (Vec<YamlDoc>, Vec<YamlError>) {
     let mut docs = Vec::new();
     let mut errors = Vec::new();
     let mut offset_bytes = 0usize;
@@ -559,6 +648,113 @@ mod tests {
             errs[0].message.contains("alias expansion"),
             "{}",
             errs[0].message
+        );
+    }
+
+    /// Everything a parse gives, node by node with its position.
+    fn render(docs: &[YamlDoc]) -> Vec<String> {
+        fn walk(n: crate::value::doc::NodeRef<'_>, out: &mut Vec<String>) {
+            let leaf = match n.kind() {
+                crate::value::doc::Node::List { .. } | crate::value::doc::Node::Obj { .. } => {
+                    String::new()
+                }
+                _ => n.to_json().to_string(),
+            };
+            out.push(format!("  {} {:?} {leaf}", n.pointer(), n.pos()));
+            for (_, v) in n.entries() {
+                walk(v, out);
+            }
+            for v in n.items() {
+                walk(v, out);
+            }
+        }
+        let mut out = Vec::new();
+        for d in docs {
+            out.push(format!(
+                "doc {} line {} {:?} {:?}",
+                d.index, d.line, d.duplicates, d.complex_keys
+            ));
+            if let Some(doc) = &d.doc {
+                walk(doc.root(), &mut out);
+            }
+        }
+        out
+    }
+
+    /// The examples' manifests, one stream, with the shapes of separator
+    /// and document a stream can hold.
+    fn long_stream() -> String {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples");
+        let mut files: Vec<_> = walkdir::WalkDir::new(root)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_map(Result::ok)
+            .filter(|e| e.path().extension().is_some_and(|x| x == "yaml"))
+            .map(|e| std::fs::read_to_string(e.path()).unwrap())
+            .collect();
+        assert!(files.len() > 5, "{root}");
+        files.push("---\n# only a comment\n---\n".into());
+        files.push("--- \r\nkind: Crlf\r\nlist:\r\n- a\r\n---\t\nkind: Tab\n".into());
+        files.push("---\nkind: Dup\nkind: Again\n---\n? [a, b]\n: complex\n----: dashes\n".into());
+        files.push("--- {kind: Flow}\n...\n---\nkind: Last\n---\n".into());
+        files.join("\n---\n")
+    }
+
+    #[test]
+    fn pieces_give_what_one_pass_gives() {
+        let text = long_stream();
+        let opts = YamlOptions::default();
+        let (whole, errs) = parse_in_one_pass(&text, &opts);
+        assert!(errs.is_empty(), "{errs:?}");
+        for piece in [1, 64, 1000, 4096] {
+            let pieces = parse_pieces(&text, &opts, piece).expect("cut into pieces");
+            assert_eq!(render(&pieces), render(&whole), "pieces of {piece} bytes");
+        }
+        // Long enough to be cut at the default size too.
+        let long = [text.as_str(); 40].join("\n---\n");
+        assert!(long.len() > 2 * PIECE);
+        assert!(parse_pieces(&long, &opts, PIECE).is_some());
+        assert_eq!(
+            render(&parse_stream(&long, &opts).0),
+            render(&parse_in_one_pass(&long, &opts).0)
+        );
+    }
+
+    #[test]
+    fn a_piece_that_cannot_stand_alone_sends_the_stream_to_one_pass() {
+        let text = long_stream();
+        let opts = YamlOptions::default();
+        let cases = [
+            // A syntax error in one document.
+            text.replacen("kind: Tab", "kind: [Tab", 1),
+            // An alias, which spends the file's budget.
+            text.replacen("kind: Last", "a: &x [1, 2]\nb: *x", 1),
+            // A directive belongs to the document after it.
+            format!("%YAML 1.2\n---\n{text}"),
+        ];
+        for case in &cases {
+            assert!(parse_pieces(case, &opts, 64).is_none());
+        }
+        let (bad_docs, bad_errs) = parse_stream(&cases[0], &opts);
+        let (one_docs, one_errs) = parse_in_one_pass(&cases[0], &opts);
+        assert_eq!(bad_errs.len(), 1);
+        assert_eq!(bad_errs, one_errs);
+        assert_eq!(render(&bad_docs), render(&one_docs));
+        // As many documents as the limit allows still stand alone; one
+        // more, and one pass says where the limit was passed.
+        let n = parse_in_one_pass(&text, &opts).0.len();
+        let limit = |max_documents| YamlOptions {
+            max_documents,
+            ..YamlOptions::default()
+        };
+        assert!(parse_pieces(&text, &limit(n), 64).is_some());
+        assert!(parse_pieces(&text, &limit(n - 1), 64).is_none());
+        let (_, errs) = parse_stream(&text, &limit(n - 1));
+        assert!(
+            errs[0]
+                .message
+                .contains(&format!("more than {} documents", n - 1)),
+            "{errs:?}"
         );
     }
 
