@@ -87,6 +87,43 @@ for n in "${sizes[@]}"; do
       n, mb, sw, sr, pw, pr, cw, cc, cr, fi, cw / sw, cw / pw, cr / mb }'
 done
 
+# Manifests: the same resources as multi-document YAML, once as one stream
+# (the shape of `helm template` or `kustomize build` of a whole system,
+# which Ward cuts at its `---` lines and parses on all cores) and once as a
+# folder of files. The floor is Ward's reader alone (saphyr-parser's
+# events into documents).
+yaml_of() { # size -> "folder stream" (generated once per size, seed 1)
+  local d="$dir/yaml-$1" s="$dir/stream-$1.yaml"
+  if [ ! -s "$s" ]; then
+    rm -rf "$d"
+    python3 scripts/gen-export.py --resources "$1" --seed 1 --format yaml -o "$d" >/dev/null
+    cat "$d"/*.yaml >"$s"
+  fi
+  echo "$d $s"
+}
+echo
+echo "the same resources as multi-document YAML, median of $repeat runs each:"
+echo
+printf '| resources | input | MB | ward parse s (RSS MB) | ward check s, cpu s (RSS MB) | check ÷ ward parse |\n'
+printf '|---:|---|---:|---:|---:|---:|\n'
+for n in "${sizes[@]}"; do
+  read -r d s <<<"$(yaml_of "$n")"
+  for input in stream folder; do
+    [ "$input" = stream ] && f=$s || f=$d
+    mb=$(du -sb "$f" | awk '{printf "%.0f", $1 / 1048576}')
+    pws=() prs=() cws=() ccs=() crs=()
+    for ((r = 0; r < repeat; r++)); do
+      read -r pw pc pr <<<"$(measure "$floor" ward "$f")"
+      read -r cw cc cr <<<"$(measure "$ward" check "${packs[@]}" --format json -o /dev/null "$f")"
+      pws+=("$pw") prs+=("$pr") cws+=("$cw") ccs+=("$cc") crs+=("$cr")
+    done
+    pw=$(median "${pws[@]}") pr=$(median "${prs[@]}")
+    cw=$(median "${cws[@]}") cc=$(median "${ccs[@]}") cr=$(median "${crs[@]}")
+    awk -v n="$n" -v i="$input" -v mb="$mb" -v pw="$pw" -v pr="$pr" -v cw="$cw" -v cc="$cc" -v cr="$cr" 'BEGIN {
+      printf "| %d | %s | %d | %.2f (%d) | %.2f, %.2f (%d) | %.2f |\n", n, i, mb, pw, pr, cw, cc, cr, cw / pw }'
+  done
+done
+
 # Cold start: one small manifest, every built-in pack: the median wall and
 # CPU (user + sys) time of 21 runs, and the fastest run (the least disturbed
 # by whatever else the machine is doing).
