@@ -599,6 +599,23 @@ fn load_text(shown: &str, text: &str, format: Format, opts: &LoadOptions) -> Loa
         },
         Format::Yaml => {
             let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+            let pipeline = ci::pipeline_of(Path::new(shown));
+            // A large `kind: List` (`kubectl get -o yaml`), read item by
+            // item: its items are what splitting the list gives.
+            if pipeline.is_none()
+                && let Some((line, items)) = yaml::parse_list(text, &opts.yaml)
+            {
+                let origin = helm_sources(text)
+                    .into_iter()
+                    .rev()
+                    .find(|(l, _)| *l <= line && *l > 0)
+                    .map(|(_, s)| s);
+                for (i, doc) in items.into_iter().enumerate() {
+                    let line = doc.root().pos().line as usize;
+                    lf.docs.push((i as u32, doc, origin.clone(), line));
+                }
+                return lf;
+            }
             let (docs, errors) = yaml::parse_stream(text, &opts.yaml);
             // Template syntax makes the YAML invalid, or reads as mappings
             // used as keys (`name: {{ .Values.x }}`).
@@ -629,7 +646,6 @@ fn load_text(shown: &str, text: &str, format: Format, opts: &LoadOptions) -> Loa
                     .push(err(e.line, e.col, format!("invalid YAML: {}", e.message)));
             }
             let sources = helm_sources(text);
-            let pipeline = ci::pipeline_of(Path::new(shown));
             let mut prev_line = 0usize;
             for d in docs {
                 for pos in &d.complex_keys {
@@ -801,6 +817,60 @@ mod tests {
                 Some("chart/templates/b.yaml".to_string())
             ]
         );
+    }
+
+    #[test]
+    fn a_long_yaml_list_read_apart_loads_as_the_list_split() {
+        let mut text = String::from("# Source: chart/templates/all.yaml\napiVersion: v1\nitems:\n");
+        let mut i = 0;
+        while text.len() < 800 * 1024 {
+            let kind = ["Pod", "Service", "ConfigMap"][i % 3];
+            text.push_str(&format!(
+                "- apiVersion: v1\n  kind: {kind}\n  metadata:\n    name: n{i}\n    labels:\n      app: a{}\n  spec:\n    containers:\n    - name: c\n      image: \"nginx:1.{i}\"\n      args: [\"--port\", \"{i}\"]\n      command:\n      - |\n        run {i}\n        twice\n",
+                i % 7
+            ));
+            i += 1;
+        }
+        text.push_str("kind: List\nmetadata:\n  resourceVersion: \"\"\n");
+        let opts = LoadOptions::default();
+        assert!(yaml::parse_list(&text, &opts.yaml).is_some());
+        let mut apart = Inputs::default();
+        apart.add_text("all.yaml", &text, &opts);
+        // The list as one document, split when it is accepted.
+        let (docs, errors) = yaml::parse_stream(&text, &opts.yaml);
+        assert!(errors.is_empty());
+        let [list] = docs.try_into().unwrap();
+        let list = list.doc.unwrap();
+        let line = list.root().pos().line as usize;
+        let mut whole = Inputs::default();
+        whole.merge(vec![LoadedFile {
+            file: SourceFile {
+                path: "all.yaml".into(),
+                format: Format::Yaml,
+                text: None,
+            },
+            docs: vec![(0, list, Some("chart/templates/all.yaml".into()), line)],
+            skipped: Vec::new(),
+            errors: Vec::new(),
+        }]);
+        let seen = |inputs: &Inputs| -> Vec<_> {
+            inputs
+                .resources
+                .iter()
+                .map(|r| {
+                    let mut at = Vec::new();
+                    let mut stack = vec![r.root()];
+                    while let Some(n) = stack.pop() {
+                        at.push((n.pointer(), n.pos()));
+                        stack.extend(n.entries().map(|(_, v)| v).chain(n.items()));
+                    }
+                    (r.file, r.index, r.origin.clone(), r.root().to_json(), at)
+                })
+                .collect()
+        };
+        assert_eq!(apart.resources.len(), i);
+        assert_eq!(seen(&apart), seen(&whole));
+        assert!(apart.errors.is_empty() && apart.skipped.is_empty());
     }
 
     #[test]

@@ -155,6 +155,162 @@ fn has_directive(text: &str) -> bool {
     text.starts_with('%') || memchr::memmem::find(text.as_bytes(), b"\n%").is_some()
 }
 
+/// A stream that is one `kind: List` object as `kubectl get -o yaml` writes
+/// it (`items:` at the first column, each item a `- ` entry there), read
+/// item by item on all cores: the line of the list object, and each item
+/// copied into a document of its own, as loading splits a list. The items
+/// are what parsing the whole object gives whenever they stand alone;
+/// `None` when the text has another shape, or anything in it needs the
+/// rest of the object (an error, an alias, a directive, a key given twice,
+/// a mapping used as a key), and the stream is read as usual.
+pub fn parse_list(text: &str, opts: &YamlOptions) -> Option<(usize, Vec<Doc>)> {
+    parse_list_in(text, opts, PIECE)
+}
+
+/// [`parse_list`] in runs of items of at least `piece` bytes.
+fn parse_list_in(text: &str, opts: &YamlOptions, piece: usize) -> Option<(usize, Vec<Doc>)> {
+    use rayon::prelude::*;
+    if text.len() < 2 * piece || has_directive(text) {
+        return None;
+    }
+    let region = list_region(text)?;
+    let frame = format!("{}{}", text.get(..region.start)?, text.get(region.end..)?);
+    let (list, documents) = alone(&frame, 0, opts)?;
+    let root = list.root();
+    if documents != 1 {
+        return None;
+    }
+    let kind = root.get_str("kind").and_then(|k| k.as_str())?;
+    if !kind.ends_with("List") || !root.get_str("items").is_some_and(|i| i.is_null()) {
+        return None;
+    }
+    let pieces = item_pieces(text, region, piece);
+    // An item is a level shallower in its piece than in the list object:
+    // the depth limit is one less, so that a piece fails where the whole
+    // object would.
+    let shallower = YamlOptions {
+        max_depth: opts.max_depth.checked_sub(1)?,
+        ..opts.clone()
+    };
+    let parsed: Vec<Option<Vec<Doc>>> = pieces
+        .par_iter()
+        .map(|p| {
+            let (doc, count) = alone(text.get(p.start..p.end)?, p.line, &shallower)?;
+            let items = doc.root();
+            (matches!(items.kind(), crate::value::doc::Node::List { .. }) && items.len() == p.items)
+                .then(|| {
+                    items
+                        .items()
+                        .map(|item| {
+                            let mut b = DocBuilder::new();
+                            b.copy(item);
+                            b.finish()
+                        })
+                        .collect()
+                })
+                .filter(|_| count == 1)
+        })
+        .collect();
+    let mut items = Vec::new();
+    for p in parsed {
+        items.extend(p?);
+    }
+    Some((root.pos().line as usize, items))
+}
+
+/// The one document of a text that stands alone (see [`parse_list`]),
+/// read with lines counted from `line`, and how many documents it held.
+fn alone(text: &str, line: usize, opts: &YamlOptions) -> Option<(Doc, usize)> {
+    let mut st = State::new(opts, line, 0, opts.max_alias_nodes);
+    st.run(text).ok()?;
+    if st.alias_budget != opts.max_alias_nodes {
+        return None;
+    }
+    let count = st.docs.len();
+    let first = st.docs.into_iter().next()?;
+    if !first.duplicates.is_empty() || !first.complex_keys.is_empty() {
+        return None;
+    }
+    Some((first.doc?, count))
+}
+
+/// The byte range of a list's items: from the line after a first-column
+/// `items:` line while lines are indented, blank, comments or first-column
+/// `- ` entries, the first of them an entry.
+fn list_region(text: &str) -> Option<std::ops::Range<usize>> {
+    let mut at = 0usize;
+    let mut start = None;
+    for line in text.split_inclusive('\n') {
+        let bare = line.trim_end_matches(['\n', '\r']);
+        match start {
+            None if bare.trim_end() == "items:" => start = Some(at + line.len()),
+            None => {}
+            Some(s) if at == s && !is_entry(bare) => return None,
+            Some(s) => {
+                let inside = bare.trim().is_empty()
+                    || bare.starts_with(' ')
+                    || bare.starts_with('#')
+                    || is_entry(bare);
+                if !inside {
+                    return Some(s..at);
+                }
+            }
+        }
+        at += line.len();
+    }
+    start.map(|s| s..text.len())
+}
+
+/// Whether a line starts an entry of a first-column sequence.
+fn is_entry(line: &str) -> bool {
+    line == "-" || line.starts_with("- ")
+}
+
+/// A run of whole items of a list.
+struct ItemPiece {
+    start: usize,
+    end: usize,
+    /// The 0-based line it starts on.
+    line: usize,
+    items: usize,
+}
+
+/// The region's items in runs of at least `size` bytes.
+fn item_pieces(text: &str, region: std::ops::Range<usize>, size: usize) -> Vec<ItemPiece> {
+    let line0 = memchr::memchr_iter(
+        b'\n',
+        text.as_bytes().get(..region.start).unwrap_or_default(),
+    )
+    .count();
+    let mut pieces: Vec<ItemPiece> = Vec::new();
+    let (mut at, mut line) = (region.start, line0);
+    for l in text
+        .get(region.clone())
+        .unwrap_or_default()
+        .split_inclusive('\n')
+    {
+        if is_entry(l.trim_end_matches(['\n', '\r'])) {
+            match pieces.last_mut() {
+                Some(p) if at - p.start < size => p.items += 1,
+                _ => {
+                    if let Some(p) = pieces.last_mut() {
+                        p.end = at;
+                    }
+                    pieces.push(ItemPiece {
+                        start: at,
+                        end: region.end,
+                        line,
+                        items: 1,
+                    });
+                }
+            }
+        }
+        at += l.len();
+        line += 1;
+    }
+    pieces
+}
+
 /// [`parse_stream`] in one pass over the stream.
 fn parse_in_one_pass(text: &str, opts: &YamlOptions) -> (Vec<YamlDoc>, Vec<YamlError>) {
     let mut docs = Vec::new();
@@ -756,6 +912,161 @@ mod tests {
                 .contains(&format!("more than {} documents", n - 1)),
             "{errs:?}"
         );
+    }
+
+    /// The documents of [`long_stream`] as the items of a `kind: List`,
+    /// written as `kubectl get -o yaml` writes one.
+    fn long_list() -> String {
+        let mut text =
+            String::from("# Source: chart/templates/list.yaml\napiVersion: v1\nitems:\n");
+        let stream = long_stream();
+        let items = stream
+            .split("\n---")
+            .map(|d| d.trim_start_matches(['-', ' ', '\t', '\r', '\n', '.']))
+            .filter(|d| {
+                d.lines()
+                    .any(|l| !l.trim().is_empty() && !l.starts_with('#'))
+            })
+            .filter(|d| !d.starts_with('{') && !d.starts_with('?') && !d.contains("Dup"));
+        for item in items {
+            for (i, line) in item.lines().enumerate() {
+                let lead = if i == 0 {
+                    "- "
+                } else if line.is_empty() {
+                    ""
+                } else {
+                    "  "
+                };
+                text.push_str(lead);
+                text.push_str(line.trim_end_matches('\r'));
+                text.push('\n');
+            }
+        }
+        text.push_str("kind: List\nmetadata:\n  resourceVersion: \"\"\n");
+        text
+    }
+
+    /// What loading does with a list: the whole object parsed in one pass,
+    /// and each item copied into a document of its own.
+    fn split_in_one_pass(text: &str, opts: &YamlOptions) -> (usize, Vec<Doc>) {
+        let (docs, errs) = parse_in_one_pass(text, opts);
+        assert!(errs.is_empty(), "{errs:?}");
+        assert_eq!(docs.len(), 1);
+        let list = docs[0].doc.as_ref().unwrap().root();
+        let items = list.get_str("items").unwrap().items().map(|item| {
+            let mut b = DocBuilder::new();
+            b.copy(item);
+            b.finish()
+        });
+        (list.pos().line as usize, items.collect())
+    }
+
+    fn render_items(items: &[Doc]) -> Vec<String> {
+        let docs: Vec<YamlDoc> = items
+            .iter()
+            .enumerate()
+            .map(|(index, d)| YamlDoc {
+                doc: Some(d.clone()),
+                index,
+                line: 0,
+                duplicates: Vec::new(),
+                complex_keys: Vec::new(),
+            })
+            .collect();
+        render(&docs)
+    }
+
+    #[test]
+    fn list_items_read_apart_are_what_splitting_the_list_gives() {
+        let text = long_list();
+        let opts = YamlOptions::default();
+        let (line, whole) = split_in_one_pass(&text, &opts);
+        assert!(whole.len() > 10);
+        for piece in [1, 64, 1000] {
+            let (at, items) = parse_list_in(&text, &opts, piece).expect("read apart");
+            assert_eq!(at, line);
+            assert_eq!(
+                render_items(&items),
+                render_items(&whole),
+                "runs of {piece} bytes"
+            );
+        }
+        // Long enough to be read apart at the default size too.
+        let (head, rest) = text.split_once("items:\n").unwrap();
+        let (body, tail) = rest.split_once("kind: List").unwrap();
+        let long = format!("{head}items:\n{}kind: List{tail}", body.repeat(40));
+        assert!(long.len() > 2 * PIECE);
+        let (_, items) = parse_list(&long, &opts).expect("read apart");
+        assert_eq!(
+            render_items(&items),
+            render_items(&split_in_one_pass(&long, &opts).1)
+        );
+    }
+
+    #[test]
+    fn a_list_that_cannot_be_read_apart_is_read_whole() {
+        let text = long_list();
+        let opts = YamlOptions::default();
+        let item = "- apiVersion: v1\n  kind: ConfigMap\n";
+        let with_item = |extra: &str| text.replacen(item, &format!("{item}{extra}"), 1);
+        assert!(text.contains(item));
+        let cases = [
+            // A syntax error in one item.
+            with_item("- kind: [Broken\n"),
+            // An alias, which spends the object's budget.
+            with_item("- a: &x [1, 2]\n  b: *x\n"),
+            // A key given twice, a mapping as a key.
+            with_item("- kind: A\n  kind: B\n"),
+            with_item("- ? [a, b]\n  : c\n"),
+            // A directive; a second document.
+            format!("%YAML 1.2\n---\n{text}"),
+            format!("{text}---\nkind: Other\n"),
+            // Not a list, or its items not at the first column.
+            text.replacen("kind: List", "kind: Thing", 1),
+            text.replace("\n- ", "\n  - ").replace("\n  ", "\n    "),
+        ];
+        for (i, case) in cases.iter().enumerate() {
+            assert!(parse_list_in(case, &opts, 64).is_none(), "case {i}");
+        }
+        // Nested exactly as deep as the limit allows, and one level deeper.
+        let deepest = |levels: usize| {
+            let mut item = String::from("- kind: Deep\n");
+            for l in 0..levels {
+                item.push_str(&format!("{}x:\n", "  ".repeat(l + 1)));
+            }
+            item.push_str(&format!("{}y: 1\n", "  ".repeat(levels + 1)));
+            text.replacen(
+                item_start(&text),
+                &format!("{item}{}", item_start(&text)),
+                1,
+            )
+        };
+        let within = |max_depth| YamlOptions {
+            max_depth,
+            ..YamlOptions::default()
+        };
+        let needed = (1..100)
+            .find(|&d| parse_in_one_pass(&text, &within(d)).1.is_empty())
+            .unwrap();
+        let limit = within(needed + 2);
+        let fails: Vec<bool> = (1..needed + 4)
+            .map(|levels| {
+                let case = deepest(levels);
+                let whole_fails = !parse_in_one_pass(&case, &limit).1.is_empty();
+                assert_eq!(
+                    parse_list_in(&case, &limit, 64).is_none(),
+                    whole_fails,
+                    "{levels} levels"
+                );
+                whole_fails
+            })
+            .collect();
+        assert!(fails.contains(&true) && fails.contains(&false), "{fails:?}");
+    }
+
+    /// The first line of a list's first item.
+    fn item_start(text: &str) -> &str {
+        text.lines().find(|l| l.starts_with("- ")).unwrap()
     }
 
     #[test]
