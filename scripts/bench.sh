@@ -87,29 +87,35 @@ for n in "${sizes[@]}"; do
       n, mb, sw, sr, pw, pr, cw, cc, cr, fi, cw / sw, cw / pw, cr / mb }'
 done
 
-# Manifests: the same resources as multi-document YAML, once as one stream
-# (the shape of `helm template` or `kustomize build` of a whole system,
-# which Ward cuts at its `---` lines and parses on all cores) and once as a
-# folder of files. The floor is Ward's reader alone (saphyr-parser's
-# events into documents).
-yaml_of() { # size -> "folder stream" (generated once per size, seed 1)
-  local d="$dir/yaml-$1" s="$dir/stream-$1.yaml"
+# The same resources as YAML: one multi-document stream (the shape of
+# `helm template` or `kustomize build` of a whole system, which Ward cuts at
+# its `---` lines and parses on all cores), a folder of such files, and one
+# `kind: List` as `kubectl get -A -o yaml` writes it (read item by item on
+# all cores). The floor is Ward's reader alone (saphyr-parser's events into
+# documents).
+yaml_of() { # size -> "folder stream list" (generated once per size, seed 1)
+  local d="$dir/yaml-$1" s="$dir/stream-$1.yaml" l="$dir/list-$1.yaml"
   if [ ! -s "$s" ]; then
     rm -rf "$d"
     python3 scripts/gen-export.py --resources "$1" --seed 1 --format yaml -o "$d" >/dev/null
     cat "$d"/*.yaml >"$s"
   fi
-  echo "$d $s"
+  [ -s "$l" ] || python3 scripts/gen-export.py --resources "$1" --seed 1 --format yaml-list -o "$l"
+  echo "$d $s $l"
 }
 echo
-echo "the same resources as multi-document YAML, median of $repeat runs each:"
+echo "the same resources as YAML, median of $repeat runs each:"
 echo
 printf '| resources | input | MB | ward parse s (RSS MB) | ward check s, cpu s (RSS MB) | check ÷ ward parse |\n'
 printf '|---:|---|---:|---:|---:|---:|\n'
 for n in "${sizes[@]}"; do
-  read -r d s <<<"$(yaml_of "$n")"
-  for input in stream folder; do
-    [ "$input" = stream ] && f=$s || f=$d
+  read -r d s l <<<"$(yaml_of "$n")"
+  for input in stream folder list; do
+    case $input in
+      stream) f=$s ;;
+      folder) f=$d ;;
+      list) f=$l ;;
+    esac
     mb=$(du -sb "$f" | awk '{printf "%.0f", $1 / 1048576}')
     pws=() prs=() cws=() ccs=() crs=()
     for ((r = 0; r < repeat; r++)); do

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Generate a realistic `kubectl get -A -o json` cluster export, deterministic
-by seed and size, as one JSON List or as a folder of multi-document YAML.
+by seed and size, as one JSON List, as a folder of multi-document YAML, or
+as one YAML List (as `kubectl get -A -o yaml` writes it).
 
 The mix follows real clusters: most objects are Pods (with managedFields and
 status) and their ReplicaSets and Deployments, then Services, ConfigMaps,
@@ -11,6 +12,7 @@ kind (privileged, host namespaces, missing security context, hostPath...).
 
     scripts/gen-export.py --resources 100000 --seed 1 -o export.json
     scripts/gen-export.py --resources 10000 --format yaml -o export-dir/
+    scripts/gen-export.py --resources 10000 --format yaml-list -o export.yaml
 """
 
 import argparse
@@ -247,7 +249,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--resources", type=int, default=1000)
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--format", choices=["json", "yaml"], default="json")
+    p.add_argument("--format", choices=["json", "yaml", "yaml-list"], default="json")
     p.add_argument("-o", "--output", required=True)
     a = p.parse_args()
     items = Gen(a.seed).generate(a.resources)
@@ -259,6 +261,12 @@ def main():
                 f.write("\n".join("        " + line for line in text.split("\n")))
                 f.write(",\n" if i + 1 < len(items) else "\n")
             f.write('    ],\n    "kind": "List",\n    "metadata": {\n        "resourceVersion": ""\n    }\n}\n')
+    elif a.format == "yaml-list":
+        with open(a.output, "w") as f:
+            f.write("apiVersion: v1\nitems:\n")
+            for it in items:
+                f.write(to_yaml([it], 0))
+            f.write('kind: List\nmetadata:\n  resourceVersion: ""\n')
     else:
         os.makedirs(a.output, exist_ok=True)
         per_file = 500
