@@ -91,17 +91,17 @@ const PIECE: usize = 256 * 1024;
 fn parse_pieces(text: &str, opts: &YamlOptions, piece: usize) -> Option<Vec<YamlDoc>> {
     use rayon::prelude::*;
     let want = text.len() / (rayon::current_num_threads() * 4).max(1);
-    let starts = piece_starts(text, want.max(piece));
+    let starts = cuts(text, 0..text.len(), want.max(piece), b"\n---", |after| {
+        matches!(after, None | Some(b'\n' | b'\r' | b' ' | b'\t'))
+    });
     if starts.len() < 2 || has_directive(text) {
         return None;
     }
-    let ends = starts.iter().skip(1).map(|&(b, _)| b).chain([text.len()]);
-    let bounds: Vec<_> = starts.iter().zip(ends).collect();
-    let parsed: Vec<Option<Vec<YamlDoc>>> = bounds
+    let parsed: Vec<Option<Vec<YamlDoc>>> = pieces(text, &starts, text.len(), 0)
         .par_iter()
-        .map(|&(&(start, line), end)| {
-            let mut st = State::new(opts, line, 0, opts.max_alias_nodes);
-            let ok = st.run(text.get(start..end)?).is_ok();
+        .map(|(range, line)| {
+            let mut st = State::new(opts, *line, 0, opts.max_alias_nodes);
+            let ok = st.run(text.get(range.clone())?).is_ok();
             (ok && st.alias_budget == opts.max_alias_nodes).then_some(st.docs)
         })
         .collect();
@@ -116,25 +116,28 @@ fn parse_pieces(text: &str, opts: &YamlOptions, piece: usize) -> Option<Vec<Yaml
     (docs.len() <= opts.max_documents).then_some(docs)
 }
 
-/// Where the pieces of a stream start: its start, then the first `---`
-/// line at least `size` bytes after the previous start; with the 0-based
-/// line each starts on.
-fn piece_starts(text: &str, size: usize) -> Vec<(usize, usize)> {
-    let bytes = text.as_bytes();
-    let mut starts = vec![(0, 0)];
-    let (mut at, mut line) = (0usize, 0usize);
-    let finder = memchr::memmem::Finder::new(b"\n---");
-    while let Some(from) = at.checked_add(size).filter(|&f| f < bytes.len()) {
-        let mut search = from;
+/// Where the pieces of `within` start: its start, then the first line at
+/// least `size` bytes after the start before that begins with `needle`
+/// (after its line break) followed by a byte `after` accepts. Only the
+/// bytes after each jump are searched, not the whole text.
+fn cuts(
+    text: &str,
+    within: std::ops::Range<usize>,
+    size: usize,
+    needle: &[u8],
+    after: impl Fn(Option<u8>) -> bool,
+) -> Vec<usize> {
+    let bytes = text.as_bytes().get(..within.end).unwrap_or_default();
+    let finder = memchr::memmem::Finder::new(needle);
+    let mut starts = vec![within.start];
+    let mut at = within.start;
+    while let Some(mut search) = at.checked_add(size).filter(|&f| f < bytes.len()) {
         let found = loop {
             let Some(i) = bytes.get(search..).and_then(|b| finder.find(b)) else {
                 break None;
             };
             let start = search + i + 1;
-            if matches!(
-                bytes.get(start + 3),
-                None | Some(b'\n' | b'\r' | b' ' | b'\t')
-            ) {
+            if after(bytes.get(start + needle.len() - 1).copied()) {
                 break Some(start);
             }
             search = start;
@@ -142,11 +145,43 @@ fn piece_starts(text: &str, size: usize) -> Vec<(usize, usize)> {
         let Some(start) = found else {
             break;
         };
-        line += memchr::memchr_iter(b'\n', bytes.get(at..start).unwrap_or_default()).count();
-        starts.push((start, line));
+        starts.push(start);
         at = start;
     }
     starts
+}
+
+/// The pieces that start at `starts` and end at the next start (the last
+/// at `end`), each with the 0-based line it starts on, `first_line` being
+/// the first's. Lines are counted on all cores, each piece its own.
+fn pieces(
+    text: &str,
+    starts: &[usize],
+    end: usize,
+    first_line: usize,
+) -> Vec<(std::ops::Range<usize>, usize)> {
+    use rayon::prelude::*;
+    let ranges: Vec<_> = starts
+        .iter()
+        .zip(starts.iter().skip(1).copied().chain([end]))
+        .map(|(&a, b)| a..b)
+        .collect();
+    let counts: Vec<usize> = ranges
+        .par_iter()
+        .map(|r| {
+            memchr::memchr_iter(b'\n', text.as_bytes().get(r.clone()).unwrap_or_default()).count()
+        })
+        .collect();
+    let mut line = first_line;
+    ranges
+        .into_iter()
+        .zip(counts)
+        .map(|(r, n)| {
+            let at = line;
+            line += n;
+            (r, at)
+        })
+        .collect()
 }
 
 /// Whether a line starts with `%`: a directive, which belongs to the
@@ -170,10 +205,15 @@ pub fn parse_list(text: &str, opts: &YamlOptions) -> Option<(usize, Vec<Doc>)> {
 /// [`parse_list`] in runs of items of at least `piece` bytes.
 fn parse_list_in(text: &str, opts: &YamlOptions, piece: usize) -> Option<(usize, Vec<Doc>)> {
     use rayon::prelude::*;
-    if text.len() < 2 * piece || has_directive(text) {
+    if text.len() < 2 * piece {
         return None;
     }
     let region = list_region(text)?;
+    // The rest of the object is read whole: it must be the few lines
+    // around the items.
+    if text.len() - region.end > FRAME || has_directive(text) {
+        return None;
+    }
     let frame = format!("{}{}", text.get(..region.start)?, text.get(region.end..)?);
     let (list, documents) = alone(&frame, 0, opts)?;
     let root = list.root();
@@ -184,7 +224,10 @@ fn parse_list_in(text: &str, opts: &YamlOptions, piece: usize) -> Option<(usize,
     if !kind.ends_with("List") || !root.get_str("items").is_some_and(|i| i.is_null()) {
         return None;
     }
-    let pieces = item_pieces(text, region, piece);
+    let starts = cuts(text, region.clone(), piece, b"\n-", |after| {
+        matches!(after, Some(b' ' | b'\n' | b'\r'))
+    });
+    let first_line = memchr::memchr_iter(b'\n', text.as_bytes().get(..region.start)?).count();
     // An item is a level shallower in its piece than in the list object:
     // the depth limit is one less, so that a piece fails where the whole
     // object would.
@@ -192,13 +235,15 @@ fn parse_list_in(text: &str, opts: &YamlOptions, piece: usize) -> Option<(usize,
         max_depth: opts.max_depth.checked_sub(1)?,
         ..opts.clone()
     };
-    let parsed: Vec<Option<Vec<Doc>>> = pieces
+    let parsed: Vec<Option<Vec<Doc>>> = pieces(text, &starts, region.end, first_line)
         .par_iter()
-        .map(|p| {
-            let (doc, count) = alone(text.get(p.start..p.end)?, p.line, &shallower)?;
+        .map(|(range, line)| {
+            // One document whose root is a sequence: its entries are the
+            // first-column entries of the piece, each an item of the list.
+            let (doc, count) = alone(text.get(range.clone())?, *line, &shallower)?;
             let items = doc.root();
-            (matches!(items.kind(), crate::value::doc::Node::List { .. }) && items.len() == p.items)
-                .then(|| {
+            (count == 1 && matches!(items.kind(), crate::value::doc::Node::List { .. })).then(
+                || {
                     items
                         .items()
                         .map(|item| {
@@ -207,8 +252,8 @@ fn parse_list_in(text: &str, opts: &YamlOptions, piece: usize) -> Option<(usize,
                             b.finish()
                         })
                         .collect()
-                })
-                .filter(|_| count == 1)
+                },
+            )
         })
         .collect();
     let mut items = Vec::new();
@@ -234,81 +279,48 @@ fn alone(text: &str, line: usize, opts: &YamlOptions) -> Option<(Doc, usize)> {
     Some((first.doc?, count))
 }
 
+/// How far from the start a list's `items:`, and from the end its last
+/// item, are looked for: `kubectl` writes a line or two around them.
+const FRAME: usize = 64 * 1024;
+
 /// The byte range of a list's items: from the line after a first-column
-/// `items:` line while lines are indented, blank, comments or first-column
-/// `- ` entries, the first of them an entry.
+/// `items:` line near the start, which a first-column `- ` entry follows,
+/// to the first line after the last such entry that is at the first
+/// column and not an entry, a comment or blank (near the end). Any other
+/// first-column line between them is in some piece, and breaks its parse.
 fn list_region(text: &str) -> Option<std::ops::Range<usize>> {
-    let mut at = 0usize;
-    let mut start = None;
-    for line in text.split_inclusive('\n') {
-        let bare = line.trim_end_matches(['\n', '\r']);
-        match start {
-            None if bare.trim_end() == "items:" => start = Some(at + line.len()),
-            None => {}
-            Some(s) if at == s && !is_entry(bare) => return None,
-            Some(s) => {
-                let inside = bare.trim().is_empty()
-                    || bare.starts_with(' ')
-                    || bare.starts_with('#')
-                    || is_entry(bare);
-                if !inside {
-                    return Some(s..at);
-                }
-            }
-        }
-        at += line.len();
+    let bytes = text.as_bytes();
+    let head = bytes.get(..FRAME.min(bytes.len()))?;
+    let at = if head.starts_with(b"items:") {
+        0
+    } else {
+        memchr::memmem::find(head, b"\nitems:")? + 1
+    };
+    let start = memchr::memchr(b'\n', bytes.get(at..)?).map(|i| at + i + 1)?;
+    if text.get(at..start)?.trim_end() != "items:" || !is_entry(text.get(start..)?) {
+        return None;
     }
-    start.map(|s| s..text.len())
-}
-
-/// Whether a line starts an entry of a first-column sequence.
-fn is_entry(line: &str) -> bool {
-    line == "-" || line.starts_with("- ")
-}
-
-/// A run of whole items of a list.
-struct ItemPiece {
-    start: usize,
-    end: usize,
-    /// The 0-based line it starts on.
-    line: usize,
-    items: usize,
-}
-
-/// The region's items in runs of at least `size` bytes.
-fn item_pieces(text: &str, region: std::ops::Range<usize>, size: usize) -> Vec<ItemPiece> {
-    let line0 = memchr::memchr_iter(
-        b'\n',
-        text.as_bytes().get(..region.start).unwrap_or_default(),
-    )
-    .count();
-    let mut pieces: Vec<ItemPiece> = Vec::new();
-    let (mut at, mut line) = (region.start, line0);
-    for l in text
-        .get(region.clone())
-        .unwrap_or_default()
-        .split_inclusive('\n')
-    {
-        if is_entry(l.trim_end_matches(['\n', '\r'])) {
-            match pieces.last_mut() {
-                Some(p) if at - p.start < size => p.items += 1,
-                _ => {
-                    if let Some(p) = pieces.last_mut() {
-                        p.end = at;
-                    }
-                    pieces.push(ItemPiece {
-                        start: at,
-                        end: region.end,
-                        line,
-                        items: 1,
-                    });
-                }
-            }
+    let tail = bytes.len().saturating_sub(FRAME).max(start);
+    let last = memchr::memmem::rfind_iter(bytes.get(tail..)?, b"\n-")
+        .map(|i| tail + i + 1)
+        .find(|&i| is_entry(text.get(i..).unwrap_or_default()))
+        .unwrap_or(start);
+    let mut end = last;
+    for (k, line) in text.get(last..)?.split_inclusive('\n').enumerate() {
+        let inside =
+            matches!(line.as_bytes().first(), Some(b' ' | b'#' | b'\n' | b'\r')) || is_entry(line);
+        if k > 0 && !inside {
+            return Some(start..end);
         }
-        at += l.len();
-        line += 1;
+        end += line.len();
     }
-    pieces
+    Some(start..text.len())
+}
+
+/// Whether a text starts with an entry of a first-column sequence.
+fn is_entry(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.first() == Some(&b'-') && matches!(b.get(1), None | Some(b' ' | b'\n' | b'\r'))
 }
 
 /// [`parse_stream`] in one pass over the stream.
@@ -1021,6 +1033,7 @@ mod tests {
             // A directive; a second document.
             format!("%YAML 1.2\n---\n{text}"),
             format!("{text}---\nkind: Other\n"),
+            format!("{text}{}", "---\nkind: Other\n".repeat(10_000)),
             // Not a list, or its items not at the first column.
             text.replacen("kind: List", "kind: Thing", 1),
             text.replace("\n- ", "\n  - ").replace("\n  ", "\n    "),
