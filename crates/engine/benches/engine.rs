@@ -1,8 +1,10 @@
 //! Ward's hot paths on a generated 10,000-resource cluster export (Pods with
 //! managedFields, Deployments, Services, NetworkPolicies, PDBs, Namespaces
 //! with Pod Security labels): reading it (parse-only floor: serde_json into
-//! `Value`, and Ward's reader), evaluating the three large packs over it,
-//! and building the engine from the built-in packs (cold start).
+//! `Value`, and Ward's reader; and the same resources as a multi-document
+//! YAML stream and as a YAML `kind: List`), evaluating the three large
+//! packs over it, and building the engine from the built-in packs (cold
+//! start).
 //!
 //! `cargo bench -p ward-engine --bench engine`. The end-to-end figures, on
 //! up to 100,000 resources, come from `scripts/bench.sh` and are recorded in
@@ -87,6 +89,92 @@ fn export() -> &'static std::path::Path {
         std::fs::write(&path, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
         path
     })
+}
+
+/// The export's items as block-style YAML: one `---` document each
+/// (`stream`), or one `kind: List` as `kubectl get -o yaml` writes it.
+fn yaml(list: bool) -> String {
+    let text = std::fs::read_to_string(export()).unwrap();
+    let doc: Value = serde_json::from_str(&text).unwrap();
+    let items = doc["items"].as_array().unwrap();
+    let mut out = String::new();
+    if list {
+        out.push_str("apiVersion: v1\nitems:\n");
+        block(&Value::Array(items.clone()), 0, &mut out);
+        out.push_str("kind: List\nmetadata:\n  resourceVersion: \"\"\n");
+    } else {
+        for item in items {
+            out.push_str("---\n");
+            block(item, 0, &mut out);
+        }
+    }
+    out
+}
+
+/// A JSON value as block-style YAML at an indent; scalars as JSON, which
+/// YAML reads the same.
+fn block(v: &Value, indent: usize, out: &mut String) {
+    let pad = " ".repeat(indent);
+    match v {
+        Value::Object(o) => {
+            for (k, x) in o {
+                match x {
+                    Value::Object(m) if !m.is_empty() => {
+                        out.push_str(&format!("{pad}{k}:\n"));
+                        block(x, indent + 2, out);
+                    }
+                    Value::Array(a) if !a.is_empty() => {
+                        out.push_str(&format!("{pad}{k}:\n"));
+                        block(x, indent, out);
+                    }
+                    _ => out.push_str(&format!("{pad}{k}: {x}\n")),
+                }
+            }
+        }
+        Value::Array(a) => {
+            for x in a {
+                let mut inner = String::new();
+                block(x, indent + 2, &mut inner);
+                match x {
+                    Value::Object(m) if !m.is_empty() => {
+                        out.push_str(&format!("{pad}- {}", inner.trim_start()));
+                    }
+                    _ => out.push_str(&format!("{pad}- {x}\n")),
+                }
+            }
+        }
+        _ => out.push_str(&format!("{pad}{v}\n")),
+    }
+}
+
+/// Ward's reader on the YAML form of the export, as a file.
+fn bench_yaml(b: Bencher, list: bool) {
+    let path = std::env::temp_dir().join(format!(
+        "ward-bench-{RESOURCES}-{}-{}.yaml",
+        std::process::id(),
+        if list { "list" } else { "stream" }
+    ));
+    std::fs::write(&path, yaml(list)).unwrap();
+    let path = path.display().to_string();
+    let loaded = load_paths(std::slice::from_ref(&path), &LoadOptions::default());
+    assert_eq!(loaded.resources.len(), RESOURCES);
+    assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+    b.bench(|| {
+        black_box(load_paths(
+            std::slice::from_ref(&path),
+            &LoadOptions::default(),
+        ))
+    });
+}
+
+#[divan::bench(sample_count = 10)]
+fn parse_ward_yaml_stream(b: Bencher) {
+    bench_yaml(b, false);
+}
+
+#[divan::bench(sample_count = 10)]
+fn parse_ward_yaml_list(b: Bencher) {
+    bench_yaml(b, true);
 }
 
 #[divan::bench(sample_count = 10)]
