@@ -18,7 +18,7 @@ mod repository;
 pub mod stream;
 pub mod yaml;
 
-use crate::value::doc::{Doc, DocBuilder, NodeRef, Pos};
+use crate::value::doc::{Doc, NodeRef, Pos};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -224,16 +224,7 @@ impl Inputs {
             Some(k) if k.ends_with("List") && root.get_str("items").is_some() => {
                 let items: Vec<Doc> = root
                     .get_str("items")
-                    .map(|items| {
-                        items
-                            .items()
-                            .map(|item| {
-                                let mut b = DocBuilder::new();
-                                b.copy(item);
-                                b.finish()
-                            })
-                            .collect()
-                    })
+                    .map(|items| items.items().map(Doc::copy_of).collect())
                     .unwrap_or_default();
                 for (i, d) in items.into_iter().enumerate() {
                     let l = d.root().pos().line as usize;

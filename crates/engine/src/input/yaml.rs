@@ -242,18 +242,8 @@ fn parse_list_in(text: &str, opts: &YamlOptions, piece: usize) -> Option<(usize,
             // first-column entries of the piece, each an item of the list.
             let (doc, count) = alone(text.get(range.clone())?, *line, &shallower)?;
             let items = doc.root();
-            (count == 1 && matches!(items.kind(), crate::value::doc::Node::List { .. })).then(
-                || {
-                    items
-                        .items()
-                        .map(|item| {
-                            let mut b = DocBuilder::new();
-                            b.copy(item);
-                            b.finish()
-                        })
-                        .collect()
-                },
-            )
+            (count == 1 && matches!(items.kind(), crate::value::doc::Node::List { .. }))
+                .then(|| items.items().map(Doc::copy_of).collect())
         })
         .collect();
     let mut items = Vec::new();
@@ -965,11 +955,7 @@ mod tests {
         assert!(errs.is_empty(), "{errs:?}");
         assert_eq!(docs.len(), 1);
         let list = docs[0].doc.as_ref().unwrap().root();
-        let items = list.get_str("items").unwrap().items().map(|item| {
-            let mut b = DocBuilder::new();
-            b.copy(item);
-            b.finish()
-        });
+        let items = list.get_str("items").unwrap().items().map(Doc::copy_of);
         (list.pos().line as usize, items.collect())
     }
 

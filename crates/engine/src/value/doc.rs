@@ -131,6 +131,14 @@ pub struct Doc {
 }
 
 impl Doc {
+    /// A node of another document, with its positions, as a document of
+    /// its own: an item of a list once the list is split.
+    pub fn copy_of(n: NodeRef<'_>) -> Doc {
+        let mut b = DocBuilder::new();
+        b.copy(n);
+        b.finish()
+    }
+
     pub fn root(&self) -> NodeRef<'_> {
         NodeRef { doc: self, id: 0 }
     }
