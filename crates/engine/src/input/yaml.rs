@@ -480,6 +480,10 @@ impl<'o> State<'o> {
                     self.frames.clear();
                     self.anchors.clear();
                     self.recorders.clear();
+                    // A key left without its value (after a mapping used
+                    // as a key) belongs to the document before.
+                    self.key_pos = None;
+                    self.merge_pending = false;
                 }
                 Event::DocumentEnd => self.end_document(),
                 Event::Alias(id) => self.alias(id, pos)?,
@@ -1066,6 +1070,15 @@ mod tests {
     /// The first line of a list's first item.
     fn item_start(text: &str) -> &str {
         text.lines().find(|l| l.starts_with("- ")).unwrap()
+    }
+
+    #[test]
+    fn a_key_left_without_a_value_does_not_move_the_next_document() {
+        // The mapping used as a key leaves `b` a key with no value; the
+        // next document is where it is, not at `b`.
+        let (docs, _) = parse_in_one_pass("? [a]\n: b\n---\nkind: Pod\n", &YamlOptions::default());
+        let pod = docs[1].doc.as_ref().unwrap().root();
+        assert_eq!(pod.pos(), Pos::new(4, 1));
     }
 
     #[test]
