@@ -240,7 +240,18 @@ fn parse_list_in(text: &str, opts: &YamlOptions, piece: usize) -> Option<(usize,
         .map(|(range, line)| {
             // One document whose root is a sequence: its entries are the
             // first-column entries of the piece, each an item of the list.
-            let (doc, count) = alone(text.get(range.clone())?, *line, &shallower)?;
+            // A `...` line would end the list object where it stands, and
+            // ends a piece without a trace.
+            let piece = text.get(range.clone())?;
+            if memchr::memmem::find_iter(piece.as_bytes(), b"\n...").any(|i| {
+                matches!(
+                    piece.as_bytes().get(i + 4),
+                    None | Some(b' ' | b'\t' | b'\r' | b'\n')
+                )
+            }) {
+                return None;
+            }
+            let (doc, count) = alone(piece, *line, &shallower)?;
             let items = doc.root();
             (count == 1 && matches!(items.kind(), crate::value::doc::Node::List { .. }))
                 .then(|| items.items().map(Doc::copy_of).collect())
@@ -1070,6 +1081,107 @@ mod tests {
     /// The first line of a list's first item.
     fn item_start(text: &str) -> &str {
         text.lines().find(|l| l.starts_with("- ")).unwrap()
+    }
+
+    /// Streams and lists put together at random from pieces of YAML, some
+    /// of which sit badly across a cut (separators in scalars, aliases,
+    /// directives, keys given twice, mappings as keys, first-column lines
+    /// that are not entries, line endings): whenever the pieces are taken,
+    /// they give what one pass gives.
+    #[test]
+    fn pieces_agree_with_one_pass_on_streams_put_together_at_random() {
+        const DOCS: &[&str] = &[
+            "---\n",
+            "--- \n",
+            "---\t# c\n",
+            "# comment\n",
+            "\n",
+            "kind: Pod\n",
+            "a: 1\nb: [1, 2]\n",
+            "s: |\n  line\n  ---\n  more\n",
+            "q: \"multi\n  line\"\n",
+            "k: v\r\n",
+            "x: {a: 1,\n b: 2}\n",
+            "t: !!str 5\n",
+            "m:\n  <<: {x: 1}\n",
+            "----: d\n",
+            "-x: 1\n",
+            "l:\n- a\n- b: 1\n  c: 2\n",
+        ];
+        const ITEMS: &[&str] = &[
+            "- a: 1\n  b: 2\n",
+            "- kind: Pod\n  spec:\n    containers:\n    - name: c\n",
+            "- x\n",
+            "-\n  k: v\n",
+            "- s: |\n    text\n    ---\n",
+            "# comment\n",
+            "\n",
+            "- q: \"a\n    b\"\n",
+            "- k: v\r\n",
+            "- - nested\n",
+            "-\n",
+        ];
+        const RISKY: &[&str] = &[
+            "...\n",
+            "q: 'x\n---\ny'\n",
+            "- a: &x [1]\n  b: *x\n",
+            "k: &a 1\nj: *a\n",
+            "%YAML 1.2\n",
+            "dup: 1\ndup: 2\n",
+            "- k: 1\n  k: 2\n",
+            "? [a]\n: b\n",
+            "- ? [a]\n  : b\n",
+            "---\n",
+            "kind: Other\n",
+            "items:\n",
+            "kind: List\n",
+            "  indented: 1\n",
+            "-x: 1\n",
+        ];
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let opts = YamlOptions::default();
+        let (mut streams, mut lists) = (0, 0);
+        for round in 0..4000 {
+            let list = round % 2 == 1;
+            let mut text = String::from(if list { "apiVersion: v1\nitems:\n" } else { "" });
+            for _ in 0..1 + next(40) {
+                let pool = match (next(if list { 60 } else { 12 }), list) {
+                    (0, _) => RISKY,
+                    (_, true) => ITEMS,
+                    (_, false) => DOCS,
+                };
+                text.push_str(pool[next(pool.len())]);
+            }
+            if list {
+                text.push_str(["kind: List\nmetadata: {}\n", "kind: Thing\n"][next(8).min(1)]);
+            }
+            let (whole, errors) = parse_in_one_pass(&text, &opts);
+            for piece in [1, 8, 32] {
+                if let Some(docs) = parse_pieces(&text, &opts, piece) {
+                    streams += 1;
+                    assert!(errors.is_empty(), "{text:?}: {errors:?}");
+                    assert_eq!(render(&docs), render(&whole), "{text:?}");
+                }
+                if let Some((line, items)) = parse_list_in(&text, &opts, piece) {
+                    lists += 1;
+                    assert!(errors.is_empty(), "{text:?}: {errors:?}");
+                    let (at, split) = split_in_one_pass(&text, &opts);
+                    assert_eq!(at, line, "{text:?}");
+                    assert_eq!(render_items(&items), render_items(&split), "{text:?}");
+                }
+            }
+        }
+        // Both ways of reading apart were taken, often.
+        assert!(
+            streams > 1000 && lists > 300,
+            "{streams} streams, {lists} lists"
+        );
     }
 
     #[test]
