@@ -713,20 +713,35 @@ fn normalise_pipeline(
     out.unwrap_or((doc, Vec::new()))
 }
 
-/// Lines `# Source: path` with their 1-based line numbers.
+/// Lines `# Source: path` with their 1-based line numbers. The comment is
+/// looked for, not every line: a rendered chart can be hundreds of
+/// megabytes.
 fn helm_sources(text: &str) -> Vec<(usize, String)> {
-    text.lines()
-        .enumerate()
-        .filter_map(|(i, l)| {
-            l.trim_start()
-                .strip_prefix("# Source:")
-                .map(|s| (i + 1, s.trim().to_string()))
-        })
-        .collect()
+    let bytes = text.as_bytes();
+    let (mut line, mut counted) = (1, 0);
+    let mut out = Vec::new();
+    for at in memchr::memmem::find_iter(bytes, b"# Source:") {
+        let start =
+            memchr::memrchr(b'\n', bytes.get(..at).unwrap_or_default()).map_or(0, |i| i + 1);
+        if !text
+            .get(start..at)
+            .is_some_and(|lead| lead.trim_start().is_empty())
+        {
+            continue;
+        }
+        let end = memchr::memchr(b'\n', bytes.get(at..).unwrap_or_default())
+            .map_or(bytes.len(), |i| at + i);
+        line += memchr::memchr_iter(b'\n', bytes.get(counted..start).unwrap_or_default()).count();
+        counted = start;
+        let path = text.get(at + "# Source:".len()..end).unwrap_or_default();
+        out.push((line, path.trim().to_string()));
+    }
+    out
 }
 
 fn looks_like_template(text: &str) -> bool {
-    text.contains("{{") && text.contains("}}")
+    let has = |s: &[u8]| memchr::memmem::find(text.as_bytes(), s).is_some();
+    has(b"{{") && has(b"}}")
 }
 
 /// The position to report for a finding whose node is unknown.
@@ -862,6 +877,22 @@ mod tests {
         assert_eq!(apart.resources.len(), i);
         assert_eq!(seen(&apart), seen(&whole));
         assert!(apart.errors.is_empty() && apart.skipped.is_empty());
+    }
+
+    #[test]
+    fn helm_sources_are_found_where_they_stand() {
+        let text = "a: 1\r\n# Source: chart/a.yaml\r\n\t  # Source:  chart/b.yaml  \nx: \"# Source: no\"\n#  Source: no\n\n# Source: c # Source: d";
+        let by_lines: Vec<(usize, String)> = text
+            .lines()
+            .enumerate()
+            .filter_map(|(i, l)| {
+                l.trim_start()
+                    .strip_prefix("# Source:")
+                    .map(|s| (i + 1, s.trim().to_string()))
+            })
+            .collect();
+        assert_eq!(by_lines.len(), 3);
+        assert_eq!(helm_sources(text), by_lines);
     }
 
     #[test]
