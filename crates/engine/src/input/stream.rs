@@ -12,6 +12,9 @@ use crate::value::doc::{Doc, DocBuilder};
 use rayon::prelude::*;
 use std::io::Read;
 
+/// The UTF-8 byte-order mark.
+const BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
+
 /// How much to read at a time.
 const BLOCK: usize = 8 * 1024 * 1024;
 
@@ -237,6 +240,11 @@ impl Scanner {
                 self.after_kind_colon = false;
             }
             b' ' | b'\t' | b'\r' => {}
+            // A byte-order mark is not a column of the first line, as the
+            // whole-file reader counts them.
+            _ if at < 3 && BOM.get(at as usize) == Some(&b) && self.line_start == at => {
+                self.line_start = at + 1;
+            }
             _ => {
                 if self.depth == 2 && self.in_items && self.item.is_none() {
                     self.error
@@ -513,6 +521,17 @@ mod tests {
         assert!(stream("{\"kind\": \"List\", \"items\": [{\"kind\": \"Pod\"}, 7]}").is_none());
     }
 
+    #[test]
+    fn a_byte_order_mark_is_not_a_column() {
+        let text = "\u{feff}{\"kind\": \"List\", \"items\": [{\"kind\": \"Pod\"}]}";
+        for size in [1, 2, 64] {
+            let s = read_blocks(&mut text.as_bytes(), &JsonOptions::default(), size)
+                .unwrap()
+                .unwrap();
+            assert_eq!(s.docs[0].root().pos(), crate::value::doc::Pos::new(1, 28));
+        }
+    }
+
     /// Every node of a document with its pointer and position.
     fn nodes(d: &Doc) -> Vec<(String, crate::value::doc::Pos, String)> {
         let mut out = Vec::new();
@@ -576,14 +595,23 @@ mod tests {
                 .collect();
             let sep = [",", ",\n", " ,\r\n  ", ",\t"][next(4)];
             let body = items.join(sep);
-            let text = match next(3) {
+            let text = match next(9) {
                 0 => format!("{{\"apiVersion\": \"v1\", \"items\": [{body}], \"kind\": \"List\"}}"),
                 1 => {
                     format!("{{\n    \"kind\": \"PodList\",\n    \"items\": [\n{body}\n    ]\n}}\n")
                 }
-                _ => {
+                2 => {
                     format!("{{\"items\":[{body}],\"kind\":\"List\",\"metadata\":{{\"x\":\"]\"}}}}")
                 }
+                // Shapes that are not quite a list export.
+                3 => format!("{{\"items\": [{body}], \"items\": [], \"kind\": \"List\"}}"),
+                4 => format!("{{\"kind\": \"List\", \"kind\": \"Pod\", \"items\": [{body}]}}"),
+                5 => format!(
+                    "{{\"metadata\": {{\"items\": [{{}}]}}, \"items\": [{body}], \"kind\": \"List\"}}"
+                ),
+                6 => format!("{{\"kind\": \"Thing\", \"items\": [{body}]}}"),
+                7 => format!("{{\"items\": [{body}]}}"),
+                _ => format!("\u{feff}{{\"kind\": \"List\", \"items\": [{body}]}} "),
             };
             let whole = json::parse(&text, &opts);
             for size in [5, 61] {
