@@ -874,6 +874,145 @@ mod tests {
         }
     }
 
+    /// Texts put together at random from the pieces of JSON the reader
+    /// takes eight bytes at a time (runs of spaces, strings with escapes
+    /// and multi-byte text at every offset) or parses by hand (numbers,
+    /// words), some of them broken: what `serde_json` reads, the reader
+    /// reads the same, and what it rejects, the reader rejects. (A lone
+    /// surrogate escape, which `serde_json` rejects, the reader reads as
+    /// U+FFFD, and it is left out.)
+    #[test]
+    fn agrees_with_serde_json_on_texts_put_together_at_random() {
+        const STRINGS: &[&str] = &[
+            "",
+            "a",
+            "plain text",
+            "exactly8",
+            "\\\"",
+            "\\\\",
+            "\\/",
+            "\\b\\f\\n\\r\\t",
+            "\\u00e9",
+            "\\ud83d\\ude00",
+            "é",
+            "✓",
+            "😀",
+            "\u{7f}",
+            "tab\\there",
+            "\t",
+            "\n",
+            "\\x",
+            "\\u12",
+        ];
+        const NUMBERS: &[&str] = &[
+            "0",
+            "-0",
+            "12",
+            "-3.25",
+            "1e5",
+            "1E-2",
+            "2.5e+3",
+            "12345678901234567890",
+            "123456789012345",
+            "0.1",
+            "-0.0",
+            "1e400",
+            "01",
+            "1.",
+            ".5",
+            "-",
+            "1e",
+            "+1",
+        ];
+        const SPACES: &[&str] = &[
+            "",
+            " ",
+            "  ",
+            "        ",
+            "         ",
+            "\n",
+            "\r\n",
+            "\t",
+            " \n       ",
+        ];
+        let mut seed = 0x1d87_2b41_c3a9_66e5_u64;
+        let mut next = move |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        fn value(next: &mut dyn FnMut(usize) -> usize, depth: usize, out: &mut String) {
+            let ws = |next: &mut dyn FnMut(usize) -> usize, out: &mut String| {
+                out.push_str(SPACES[next(SPACES.len())]);
+            };
+            match next(if depth > 6 { 3 } else { 6 }) {
+                0 => {
+                    out.push('"');
+                    for _ in 0..next(6) {
+                        out.push_str(STRINGS[next(STRINGS.len())]);
+                    }
+                    out.push('"');
+                }
+                1 => out.push_str(NUMBERS[next(NUMBERS.len())]),
+                2 => out.push_str(["true", "false", "null", "tru", "nul"][next(5)]),
+                3 => {
+                    out.push('[');
+                    for i in 0..next(5) {
+                        if i > 0 {
+                            out.push(',');
+                        }
+                        ws(next, out);
+                        value(next, depth + 1, out);
+                        ws(next, out);
+                    }
+                    out.push(']');
+                }
+                _ => {
+                    out.push('{');
+                    for i in 0..next(5) {
+                        if i > 0 {
+                            out.push(',');
+                        }
+                        ws(next, out);
+                        out.push_str(
+                            ["\"k\"", "\"kind\"", "\"a b\"", "\"\\u006b\"", "\"é\""][next(5)],
+                        );
+                        ws(next, out);
+                        out.push(':');
+                        ws(next, out);
+                        value(next, depth + 1, out);
+                    }
+                    out.push('}');
+                }
+            }
+        }
+        let (mut same, mut rejected) = (0, 0);
+        for _ in 0..20_000 {
+            let mut text = String::new();
+            value(&mut next, 0, &mut text);
+            let ours = parse_value(&text, &JsonOptions::default());
+            match serde_json::from_str::<serde_json::Value>(&text) {
+                Ok(theirs) => {
+                    same += 1;
+                    let ours = ours
+                        .unwrap_or_else(|e| panic!("{text:?}: {e:?}"))
+                        .root()
+                        .to_json();
+                    assert_eq!(numbers_as_f64(&ours), numbers_as_f64(&theirs), "{text:?}");
+                }
+                Err(_) => {
+                    rejected += 1;
+                    assert!(ours.is_err(), "{text:?} was read");
+                }
+            }
+        }
+        assert!(
+            same > 5000 && rejected > 5000,
+            "{same} read, {rejected} rejected"
+        );
+    }
+
     #[test]
     fn agrees_with_serde_json() {
         for s in [
