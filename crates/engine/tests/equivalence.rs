@@ -148,6 +148,272 @@ fn fast_paths_find_exactly_what_a_plain_evaluation_finds() {
     assert_eq!(fast.outcomes, slow.outcomes);
 }
 
+/// A small random number generator, the same on every run.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % n as u64) as usize
+    }
+
+    fn pick<'a>(&mut self, from: &[&'a str]) -> &'a str {
+        from[self.below(from.len())]
+    }
+
+    fn chance(&mut self, one_in: usize) -> bool {
+        self.below(one_in) == 0
+    }
+}
+
+/// An export put together at random from what the packs look at, with
+/// few names, namespaces and labels so that selectors, owners, bindings
+/// and policies meet: the cross-resource controls and the memos they share
+/// between resources get many ways to be asked the same thing.
+fn random_export(seed: u64, n: usize) -> serde_json::Value {
+    use serde_json::{Value, json};
+    let mut r = Rng(seed);
+    let namespaces = ["default", "team-a", "team-b", "kube-system"];
+    let apps = ["frontend", "backend", "redis", "ingress-nginx", "worker"];
+    let mut items: Vec<Value> = Vec::new();
+    for ns in namespaces {
+        let mut labels = json!({"kubernetes.io/metadata.name": ns});
+        if !r.chance(3) {
+            labels["pod-security.kubernetes.io/enforce"] =
+                json!(r.pick(&["baseline", "restricted", "privileged", "bogus"]));
+        }
+        if r.chance(2) {
+            labels["pod-security.kubernetes.io/enforce-version"] =
+                json!(r.pick(&["v1.25", "latest", "v1.0", "nope"]));
+        }
+        if !r.chance(4) {
+            items.push(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns, "labels": labels}}));
+        }
+    }
+    let labels_of = |r: &mut Rng| {
+        let mut l = json!({});
+        if !r.chance(5) {
+            l[r.pick(&["app", "app.kubernetes.io/name"])] = json!(r.pick(&apps));
+        }
+        if r.chance(3) {
+            l["tier"] = json!(r.pick(&["web", "db"]));
+        }
+        l
+    };
+    let security = |r: &mut Rng| {
+        let mut sc = json!({});
+        for (field, values) in [
+            ("privileged", json!([true, false])),
+            ("allowPrivilegeEscalation", json!([true, false])),
+            ("runAsNonRoot", json!([true, false])),
+            ("runAsUser", json!([0, 1000, 65534])),
+            ("readOnlyRootFilesystem", json!([true, false])),
+            ("procMount", json!(["Default", "Unmasked"])),
+            (
+                "seccompProfile",
+                json!([{"type": "RuntimeDefault"}, {"type": "Unconfined"}, {"type": "Localhost", "localhostProfile": "p"}]),
+            ),
+            (
+                "capabilities",
+                json!([{"drop": ["ALL"]}, {"add": ["NET_ADMIN", "NET_RAW"]}, {"drop": ["ALL"], "add": ["NET_BIND_SERVICE"]}, {}]),
+            ),
+            (
+                "appArmorProfile",
+                json!([{"type": "RuntimeDefault"}, {"type": "Unconfined"}]),
+            ),
+            (
+                "seLinuxOptions",
+                json!([{"type": "container_t"}, {"user": "root"}]),
+            ),
+        ] {
+            if r.chance(3) {
+                let options = values.as_array().unwrap();
+                sc[field] = options[r.below(options.len())].clone();
+            }
+        }
+        sc
+    };
+    let pod_spec = |r: &mut Rng| {
+        let mut containers = Vec::new();
+        for c in 0..1 + r.below(3) {
+            let mut container = json!({"name": format!("c{c}"), "image": r.pick(&["nginx", "nginx:1.27", "redis@sha256:0123", "registry.example.com/app:2.1"])});
+            if !r.chance(3) {
+                container["securityContext"] = security(r);
+            }
+            if r.chance(2) {
+                container["resources"] = json!({"limits": {"cpu": r.pick(&["500m", "2", "100"]), "memory": r.pick(&["256Mi", "64Gi"])}, "requests": {"cpu": "100m"}});
+            }
+            if r.chance(3) {
+                container["env"] = json!([{"name": r.pick(&["PASSWORD", "DB_HOST", "API_TOKEN"]), "value": r.pick(&["hunter2", "db", "", "$(SECRET)"])}]);
+            }
+            if r.chance(4) {
+                container["ports"] = json!([{"containerPort": 8080, "hostPort": r.pick(&["8080", "0"]).parse::<u32>().unwrap()}]);
+            }
+            if r.chance(3) {
+                container["livenessProbe"] = json!({"httpGet": {"path": "/", "port": 8080}});
+            }
+            containers.push(container);
+        }
+        let mut spec = json!({"containers": containers});
+        for (field, value) in [
+            ("hostNetwork", json!(true)),
+            ("hostPID", json!(true)),
+            ("automountServiceAccountToken", json!(r.chance(2))),
+            (
+                "serviceAccountName",
+                json!(r.pick(&["default", "app", "builder"])),
+            ),
+            ("securityContext", security(r)),
+            (
+                "volumes",
+                json!([{"name": "v", "hostPath": {"path": "/var"}}, {"name": "e", "emptyDir": {}}]),
+            ),
+            (
+                "initContainers",
+                json!([{"name": "init", "image": "busybox", "securityContext": security(r)}]),
+            ),
+        ] {
+            if r.chance(4) {
+                spec[field] = value;
+            }
+        }
+        spec
+    };
+    let mut deployments: Vec<(String, String)> = Vec::new();
+    for i in 0..n {
+        let ns = r.pick(&namespaces).to_string();
+        let meta = |r: &mut Rng, name: String, ns: &str| {
+            let mut m = json!({"name": name, "namespace": ns});
+            if r.chance(2) {
+                m["labels"] = labels_of(r);
+            }
+            if r.chance(6) {
+                m["annotations"] = json!({"container.apparmor.security.beta.kubernetes.io/c0": r.pick(&["runtime/default", "unconfined"]), "note": r.pick(&["AKIAIOSFODNN7EXAMPLE", "plain"])});
+            }
+            m
+        };
+        let item = match r.below(16) {
+            0..=2 => {
+                let name = format!("d{i}");
+                deployments.push((ns.clone(), name.clone()));
+                let l = labels_of(&mut r);
+                json!({"apiVersion": "apps/v1", "kind": r.pick(&["Deployment", "StatefulSet", "DaemonSet"]), "metadata": meta(&mut r, name, &ns),
+                    "spec": {"replicas": r.below(4), "selector": {"matchLabels": l}, "template": {"metadata": {"labels": l}, "spec": pod_spec(&mut r)}}})
+            }
+            3..=5 => {
+                let mut m = meta(&mut r, format!("p{i}"), &ns);
+                if !deployments.is_empty() && r.chance(2) {
+                    let (dns, d) = deployments[r.below(deployments.len())].clone();
+                    m["namespace"] = json!(dns);
+                    m["ownerReferences"] = json!([{"kind": r.pick(&["ReplicaSet", "Deployment"]), "name": d, "controller": true}]);
+                }
+                json!({"apiVersion": "v1", "kind": "Pod", "metadata": m, "spec": pod_spec(&mut r)})
+            }
+            6 => {
+                json!({"apiVersion": "batch/v1", "kind": "CronJob", "metadata": meta(&mut r, format!("cj{i}"), &ns),
+                "spec": {"schedule": "* * * * *", "jobTemplate": {"spec": {"template": {"metadata": {"labels": labels_of(&mut r)}, "spec": pod_spec(&mut r)}}}}})
+            }
+            7 => {
+                json!({"apiVersion": "v1", "kind": "Service", "metadata": meta(&mut r, format!("s{i}"), &ns),
+                "spec": {"type": r.pick(&["ClusterIP", "NodePort", "LoadBalancer"]), "selector": labels_of(&mut r), "ports": [{"port": 80}]}})
+            }
+            8 => {
+                let peer = match r.below(4) {
+                    0 => {
+                        json!({"podSelector": labels_of(&mut r).as_object().map(|l| json!({"matchLabels": l})).unwrap()})
+                    }
+                    1 => {
+                        json!({"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": r.pick(&namespaces)}}})
+                    }
+                    2 => json!({"ipBlock": {"cidr": r.pick(&["0.0.0.0/0", "10.0.0.0/8"])}}),
+                    _ => json!({"namespaceSelector": {}}),
+                };
+                let selector = if r.chance(2) {
+                    json!({})
+                } else {
+                    json!({"matchLabels": labels_of(&mut r)})
+                };
+                json!({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": meta(&mut r, format!("np{i}"), &ns),
+                    "spec": {"podSelector": selector, "policyTypes": if r.chance(2) { json!(["Ingress"]) } else { json!(["Ingress", "Egress"]) },
+                        "ingress": if r.chance(3) { json!([]) } else { json!([{"from": [peer]}]) },
+                        "egress": [{"to": [{"podSelector": {"matchLabels": {"app": r.pick(&apps)}}}]}]}})
+            }
+            9 => {
+                json!({"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": meta(&mut r, format!("pdb{i}"), &ns),
+                "spec": {r.pick(&["maxUnavailable", "minAvailable"]): r.below(3), "selector": {"matchLabels": labels_of(&mut r)}}})
+            }
+            10 => {
+                let role = r.pick(&["reader", "admin", "cluster-admin"]);
+                json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": r.pick(&["Role", "ClusterRole"]), "metadata": meta(&mut r, role.to_string(), &ns),
+                "rules": [{"apiGroups": [r.pick(&["", "*", "apps"])], "resources": [r.pick(&["pods", "secrets", "*", "pods/exec"])], "verbs": [r.pick(&["get", "*", "create", "escalate", "impersonate"])]}]})
+            }
+            11 => {
+                json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": r.pick(&["RoleBinding", "ClusterRoleBinding"]), "metadata": meta(&mut r, format!("rb{i}"), &ns),
+                "roleRef": {"kind": r.pick(&["Role", "ClusterRole"]), "name": r.pick(&["reader", "admin", "cluster-admin"])},
+                "subjects": [{"kind": r.pick(&["ServiceAccount", "Group", "User"]), "name": r.pick(&["default", "app", "system:masters"]), "namespace": ns}]})
+            }
+            12 => {
+                json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta(&mut r, format!("cm{i}"), &ns),
+                "data": {r.pick(&["password", "config", "token"]): r.pick(&["hunter2", "a: 1\npassword: x\n", ""])}})
+            }
+            13 => {
+                let name = r.pick(&["default", "app", "builder"]);
+                json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta(&mut r, name.to_string(), &ns),
+                "automountServiceAccountToken": r.chance(2)})
+            }
+            14 => {
+                json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": meta(&mut r, format!("ing{i}"), &ns),
+                "spec": if r.chance(2) { json!({"tls": [{"hosts": ["a"]}], "rules": [{"host": "a"}]}) } else { json!({"rules": [{"host": "a"}]}) }})
+            }
+            _ => {
+                json!({"apiVersion": "v1", "kind": "Secret", "metadata": meta(&mut r, format!("sec{i}"), &ns), "data": {"k": "djE="}})
+            }
+        };
+        items.push(item);
+    }
+    json!({"apiVersion": "v1", "kind": "List", "items": items})
+}
+
+/// Exports put together at random: the memos, the per-kind control lists
+/// and the threads find exactly what a plain evaluation on one thread
+/// finds, on every seed.
+#[test]
+fn fast_paths_find_what_a_plain_evaluation_finds_on_exports_put_together_at_random() {
+    let engine = EngineBuilder::new().build().unwrap();
+    let sel = engine.select(&packs(&engine), false, &[]).unwrap();
+    let plain = EvalOptions {
+        memoize: false,
+        by_kind: false,
+        ..EvalOptions::default()
+    };
+    let one_thread = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    let mut total = 0;
+    for seed in 1..=6u64 {
+        let mut inputs = ward_engine::Inputs::default();
+        inputs.add_json(
+            "random.json",
+            &random_export(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15), 300),
+        );
+        assert!(inputs.errors.is_empty(), "{:?}", inputs.errors.first());
+        let fast = engine.evaluate(&sel, &inputs, &EvalOptions::default());
+        assert!(
+            fast.errors.is_empty(),
+            "seed {seed}: {:?}",
+            fast.errors.first()
+        );
+        let slow = one_thread.install(|| engine.evaluate(&sel, &inputs, &plain));
+        assert_eq!(findings(&fast), findings(&slow), "seed {seed}");
+        assert_eq!(fast.outcomes, slow.outcomes, "seed {seed}");
+        total += fast.findings.len();
+    }
+    assert!(total > 3000, "only {total} findings");
+}
+
 /// A control that names its kind and one that does not both meet a
 /// resource of that kind (the per-kind control lists once left the second
 /// out).
