@@ -414,6 +414,149 @@ fn fast_paths_find_what_a_plain_evaluation_finds_on_exports_put_together_at_rand
     assert!(total > 3000, "only {total} findings");
 }
 
+/// A value as block-style YAML, strings plain wherever YAML reads them
+/// back as the same string, as people and `kubectl` write them.
+fn yaml(v: &serde_json::Value, indent: usize, out: &mut String) {
+    use serde_json::Value;
+    fn scalar(v: &Value) -> String {
+        let Value::String(s) = v else {
+            return v.to_string();
+        };
+        let special = s.is_empty()
+            || s.trim() != s
+            || s.contains(": ")
+            || s.contains(" #")
+            || s.ends_with(':')
+            || s.chars()
+                .any(|c| c.is_control() || "{}[],&*!|>'\"%@`".contains(c))
+            || s.starts_with(['-', '?', ':', '#', '.'])
+            || s.parse::<f64>().is_ok()
+            || s.starts_with("0x")
+            || s.starts_with("0o")
+            || [
+                "true", "false", "null", "~", "True", "False", "Null", "TRUE", "FALSE", "NULL",
+            ]
+            .contains(&s.as_str());
+        if special { v.to_string() } else { s.clone() }
+    }
+    let pad = " ".repeat(indent);
+    match v {
+        Value::Object(o) => {
+            for (k, x) in o {
+                let key = scalar(&Value::String(k.clone()));
+                match x {
+                    Value::Object(m) if !m.is_empty() => {
+                        out.push_str(&format!("{pad}{key}:\n"));
+                        yaml(x, indent + 2, out);
+                    }
+                    Value::Array(a) if !a.is_empty() => {
+                        out.push_str(&format!("{pad}{key}:\n"));
+                        yaml(x, indent, out);
+                    }
+                    Value::Object(_) => out.push_str(&format!("{pad}{key}: {{}}\n")),
+                    Value::Array(_) => out.push_str(&format!("{pad}{key}: []\n")),
+                    _ => out.push_str(&format!("{pad}{key}: {}\n", scalar(x))),
+                }
+            }
+        }
+        Value::Array(a) => {
+            for x in a {
+                match x {
+                    Value::Object(m) if !m.is_empty() => {
+                        let mut inner = String::new();
+                        yaml(x, indent + 2, &mut inner);
+                        out.push_str(&format!("{pad}- {}", inner.trim_start()));
+                    }
+                    Value::Array(b) if !b.is_empty() => {
+                        let mut inner = String::new();
+                        yaml(x, indent + 2, &mut inner);
+                        out.push_str(&format!("{pad}- {}", inner.trim_start()));
+                    }
+                    Value::Object(_) => out.push_str(&format!("{pad}- {{}}\n")),
+                    Value::Array(_) => out.push_str(&format!("{pad}- []\n")),
+                    _ => out.push_str(&format!("{pad}- {}\n", scalar(x))),
+                }
+            }
+        }
+        _ => out.push_str(&format!("{pad}{}\n", scalar(v))),
+    }
+}
+
+/// What a finding says, without where its file put it.
+fn said(r: &Report) -> Vec<String> {
+    let mut out: Vec<String> = r
+        .findings
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {} {}/{} {} {} {:?}",
+                f.control,
+                f.resource.kind,
+                f.resource.namespace,
+                f.resource.name,
+                f.pointer,
+                f.message,
+                f.fix
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// The same resources as a JSON export, a YAML stream and a YAML list
+/// (`kubectl get -o yaml`) give the same findings: YAML's plain scalars
+/// read as JSON's strings, numbers and booleans do.
+#[test]
+fn json_and_yaml_of_the_same_resources_find_the_same() {
+    let engine = EngineBuilder::new().build().unwrap();
+    let sel = engine.select(&packs(&engine), false, &[]).unwrap();
+    for seed in 1..=3u64 {
+        let export = random_export(seed.wrapping_mul(0x2545_f491_4f6c_dd1d), 300);
+        let items = export["items"].as_array().unwrap();
+        let mut stream = String::new();
+        for item in items {
+            stream.push_str("---\n");
+            yaml(item, 0, &mut stream);
+        }
+        let mut list = String::new();
+        yaml(&export, 0, &mut list);
+        let opts = LoadOptions::default();
+        let mut reports = Vec::new();
+        for (name, text) in [
+            (
+                "export.json",
+                serde_json::to_string_pretty(&export).unwrap(),
+            ),
+            ("stream.yaml", stream),
+            ("list.yaml", list),
+        ] {
+            let mut inputs = ward_engine::Inputs::default();
+            inputs.add_text(name, &text, &opts);
+            assert!(
+                inputs.errors.is_empty(),
+                "{name}: {:?}",
+                inputs.errors.first()
+            );
+            assert_eq!(inputs.resources.len(), items.len(), "{name}");
+            reports.push(said(&engine.evaluate(
+                &sel,
+                &inputs,
+                &EvalOptions::default(),
+            )));
+        }
+        assert!(reports[0].len() > 300, "seed {seed}");
+        assert_eq!(
+            reports[0], reports[1],
+            "seed {seed}: JSON and the YAML stream"
+        );
+        assert_eq!(
+            reports[0], reports[2],
+            "seed {seed}: JSON and the YAML list"
+        );
+    }
+}
+
 /// A control that names its kind and one that does not both meet a
 /// resource of that kind (the per-kind control lists once left the second
 /// out).
