@@ -52,6 +52,9 @@ pub(crate) struct Planner<'a> {
     files: HashMap<&'a str, u32>,
     /// Each file's resources, in load order.
     by_file: HashMap<u32, Vec<&'a Resource>>,
+    /// The ranks in its file of the resources of each document of each
+    /// file: where a finding's resource is looked for.
+    by_document: HashMap<(u32, u32), Vec<usize>>,
 }
 
 impl<'a> Planner<'a> {
@@ -61,20 +64,28 @@ impl<'a> Planner<'a> {
             files.entry(f.path.as_str()).or_insert(i as u32);
         }
         let mut by_file: HashMap<u32, Vec<&'a Resource>> = HashMap::new();
+        let mut by_document: HashMap<(u32, u32), Vec<usize>> = HashMap::new();
         for r in &inputs.resources {
-            by_file.entry(r.file).or_default().push(r);
+            let in_file = by_file.entry(r.file).or_default();
+            by_document
+                .entry((r.file, r.index))
+                .or_default()
+                .push(in_file.len());
+            in_file.push(r);
         }
         Planner {
             sources,
             budget: Cell::new(VERIFY_BUDGET),
             files,
             by_file,
+            by_document,
         }
     }
 
     /// The edits that carry out a finding's fix, if they can be proven.
     pub fn plan(&self, f: &Finding) -> Option<FixPlan> {
-        if f.fix.is_empty() {
+        // A file too large to load again is not looked into.
+        if f.fix.is_empty() || self.sources.get(&f.file)?.text.len() > self.budget.get() {
             return None;
         }
         let (_, rank, r) = self.resource(f)?;
@@ -179,11 +190,12 @@ impl<'a> Planner<'a> {
     pub(crate) fn resource(&self, f: &Finding) -> Option<(u32, usize, &'a Resource)> {
         let fidx = *self.files.get(&*f.file)?;
         let in_file = self.by_file.get(&fidx)?;
-        let matches: Vec<(usize, &Resource)> = in_file
+        let matches: Vec<(usize, &Resource)> = self
+            .by_document
+            .get(&(fidx, f.document))?
             .iter()
-            .enumerate()
-            .filter(|(_, r)| r.index == f.document && crate::engine::identity(r) == *f.resource)
-            .map(|(i, r)| (i, *r))
+            .filter_map(|&i| Some((i, *in_file.get(i)?)))
+            .filter(|(_, r)| crate::engine::identity(r) == *f.resource)
             .collect();
         let (rank, r) = match matches.as_slice() {
             [one] => *one,
