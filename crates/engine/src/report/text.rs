@@ -1,12 +1,12 @@
 //! The report for people: findings grouped by file, each with its place, a
 //! frame of the source lines, the fix and the remedy; then a summary.
 
+use super::common::{Source, Sources};
 use crate::engine::Report;
 use crate::finding::{Finding, Level};
 use crate::input::Inputs;
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::sync::Arc;
 use ward_lang::hir::Severity;
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -54,10 +54,8 @@ impl Paint {
 /// Renders the report.
 pub fn render(report: &Report, inputs: &Inputs, opts: TextOptions) -> String {
     let p = Paint { on: opts.color };
-    let mut texts: HashMap<&str, Option<Arc<str>>> = HashMap::new();
-    for f in &inputs.files {
-        texts.insert(f.path.as_str(), f.text.clone());
-    }
+    // Each file's text, indexed by line once: a frame is a few lines of it.
+    let sources = Sources::new(inputs, report);
     let mut out = String::new();
     let mut order: Vec<&str> = Vec::new();
     let mut groups: HashMap<&str, Vec<&Finding>> = HashMap::new();
@@ -71,12 +69,9 @@ pub fn render(report: &Report, inputs: &Inputs, opts: TextOptions) -> String {
         let mut fs = groups.remove(file).unwrap_or_default();
         fs.sort_by(|a, b| (a.line, a.column, &a.control).cmp(&(b.line, b.column, &b.control)));
         let _ = writeln!(out, "{}", p.bold(file));
-        let text = match texts.get(file) {
-            Some(Some(t)) => Some(t.clone()),
-            _ => std::fs::read_to_string(file).ok().map(Arc::from),
-        };
+        let source = sources.get(file);
         for f in fs {
-            finding(&mut out, &p, f, text.as_deref(), opts.context);
+            finding(&mut out, &p, f, source, opts.context);
         }
         out.push('\n');
     }
@@ -145,7 +140,7 @@ fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
-fn finding(out: &mut String, p: &Paint, f: &Finding, text: Option<&str>, context: usize) {
+fn finding(out: &mut String, p: &Paint, f: &Finding, source: Option<&Source>, context: usize) {
     let who = if f.resource.namespace.is_empty() {
         format!("{} {}", f.resource.kind, f.resource.name)
     } else {
@@ -188,8 +183,8 @@ fn finding(out: &mut String, p: &Paint, f: &Finding, text: Option<&str>, context
             }
         ))
     );
-    if let Some(text) = text {
-        frame(out, p, text, f.line as usize, f.column as usize, context);
+    if let Some(source) = source {
+        frame(out, p, source, f.line as usize, f.column as usize, context);
     }
     for op in &f.fix {
         let v = op
@@ -220,16 +215,15 @@ fn finding(out: &mut String, p: &Paint, f: &Finding, text: Option<&str>, context
 }
 
 /// A few lines around `line`, with a caret under `col`.
-fn frame(out: &mut String, p: &Paint, text: &str, line: usize, col: usize, context: usize) {
+fn frame(out: &mut String, p: &Paint, source: &Source, line: usize, col: usize, context: usize) {
     if line == 0 {
         return;
     }
-    let lines: Vec<&str> = text.lines().collect();
     let first = line.saturating_sub(context).max(1);
-    let last = (line + context).min(lines.len());
+    let last = (line + context).min(source.line_count());
     let width = last.to_string().len();
     for n in first..=last {
-        let Some(l) = lines.get(n - 1) else { break };
+        let Some(l) = source.line(n) else { break };
         let l = l.trim_end_matches('\r');
         let shown: String = if l.chars().count() > 160 {
             l.chars().take(157).chain("...".chars()).collect()
