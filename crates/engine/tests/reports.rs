@@ -246,6 +246,36 @@ fn sarif_snapshots_and_validates() {
     }
 }
 
+/// The log written a window of results at a time is, byte for byte, the
+/// value of the log pretty-printed, on the examples and on the fixture
+/// (fixes, suppressions, escapes), and with no results at all.
+#[test]
+fn sarif_written_in_pieces_is_the_log_printed_whole() {
+    let empty = {
+        let mut r = examples();
+        r.report.findings.clear();
+        r
+    };
+    // Enough results for many tasks and windows of them.
+    let many = {
+        let mut r = fixture();
+        let one = r.report.findings.clone();
+        while r.report.findings.len() < 6_000 {
+            r.report.findings.extend(one.iter().cloned());
+        }
+        r
+    };
+    for r in [examples(), fixture(), empty, many] {
+        let o = sarif::SarifOptions::default();
+        let mut written = Vec::new();
+        sarif::write(&r.report, &r.engine, &r.inputs, &o, &mut written).unwrap();
+        let whole =
+            serde_json::to_string_pretty(&sarif::to_value(&r.report, &r.engine, &r.inputs, &o))
+                .unwrap();
+        assert_eq!(String::from_utf8(written).unwrap(), whole + "\n");
+    }
+}
+
 #[test]
 fn sarif_fixture_has_suppressions_fixes_and_notifications() {
     let run = fixture();

@@ -113,11 +113,19 @@ pub fn run(a: Args, color: bool, ecolor: bool) -> u8 {
             }
             String::new()
         }
+        // Streamed too: its results are most of it.
         Format::Sarif => {
             let o = report::sarif::SarifOptions {
                 srcroot: std::env::current_dir().ok(),
             };
-            report::sarif::render_with(&report, &engine, &inputs, &o) + "\n"
+            let w = output::write_with(a.output.as_deref(), |w| {
+                report::sarif::write(&report, &engine, &inputs, &o, w)
+            });
+            if let Err(e) = w {
+                output::error(ecolor, &e);
+                return exit::ERROR;
+            }
+            String::new()
         }
         Format::Junit => report::junit::render(&report, &engine, &inputs),
         Format::Markdown => {
@@ -134,7 +142,7 @@ pub fn run(a: Args, color: bool, ecolor: bool) -> u8 {
             },
         ),
     };
-    if a.format != Format::Json
+    if !matches!(a.format, Format::Json | Format::Sarif)
         && let Err(e) = output::write(a.output.as_deref(), &text)
     {
         output::error(ecolor, &e);

@@ -32,104 +32,234 @@ pub fn render(report: &Report, engine: &Engine, inputs: &Inputs) -> String {
 }
 
 pub fn render_with(report: &Report, engine: &Engine, inputs: &Inputs, o: &SarifOptions) -> String {
-    let log = to_value(report, engine, inputs, o);
-    serde_json::to_string_pretty(&log).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+    let mut out = Vec::new();
+    match write(report, engine, inputs, o, &mut out) {
+        // What `write` writes is JSON text, and so UTF-8.
+        Ok(()) => String::from_utf8_lossy(&out).trim_end().to_string(),
+        Err(e) => format!("{{\"error\": \"{e}\"}}"),
+    }
 }
 
 /// The SARIF log as a JSON value.
 pub fn to_value(report: &Report, engine: &Engine, inputs: &Inputs, o: &SarifOptions) -> Value {
     let sources = Sources::new(inputs, report);
-    let planner = Planner::new(inputs, &sources);
-    let scores = score::scores(report, engine);
-    let mut rules = Vec::new();
-    let mut index: HashMap<&str, usize> = HashMap::new();
-    for c in &scores.controls {
-        if !index.contains_key(c.id) {
-            let title = c
-                .findings
-                .first()
-                .and_then(|&i| report.findings.get(i))
-                .map(|f| &*f.title)
-                .unwrap_or(c.id);
-            index.insert(c.id, rules.len());
-            rules.push(meta::rule(c.id, c.def, title));
+    let log = Log::new(report, engine, inputs, o, &sources);
+    let results: Vec<Value> = log.results(&report.findings).collect();
+    let mut v = log.frame;
+    v["runs"][0]["results"] = Value::Array(results);
+    v
+}
+
+/// Writes the SARIF log, pretty-printed, and a line break: what
+/// `serde_json` prints for [`to_value`]. The results, nearly all of a large
+/// report, are made and printed a window at a time, on all cores, rather
+/// than held as one tree of values (gigabytes at 100,000 resources).
+pub fn write(
+    report: &Report,
+    engine: &Engine,
+    inputs: &Inputs,
+    o: &SarifOptions,
+    mut w: impl std::io::Write,
+) -> std::io::Result<()> {
+    use rayon::prelude::*;
+    let sources = Sources::new(inputs, report);
+    let log = Log::new(report, engine, inputs, o, &sources);
+    let frame = serde_json::to_vec_pretty(&log.frame)?;
+    // The run's empty `results`, where the results go.
+    const EMPTY: &[u8] = b"\n      \"results\": []";
+    let at = frame
+        .windows(EMPTY.len())
+        .position(|x| x == EMPTY)
+        .ok_or_else(|| std::io::Error::other("the log has no results field"))?;
+    let (head, tail) = frame.split_at(at + EMPTY.len() - 1);
+    w.write_all(head)?;
+    if !report.findings.is_empty() {
+        // Fixes are planned in order (each one proven spends a budget
+        // shared by the report); the rest is the same for every result.
+        let plans: Vec<Option<FixPlan>> = report
+            .findings
+            .iter()
+            .map(|f| log.planner.plan(f))
+            .collect();
+        let shared = log.shared();
+        let window = RESULTS * rayon::current_num_threads().max(1) * 2;
+        let mut first = true;
+        for (findings, plans) in report.findings.chunks(window).zip(plans.chunks(window)) {
+            let texts = findings
+                .par_chunks(RESULTS)
+                .zip(plans.par_chunks(RESULTS))
+                .map(|(fs, ps)| {
+                    let mut out = Vec::new();
+                    for (f, plan) in fs.iter().zip(ps) {
+                        let v = result(f, &shared.ctx(f, plan.clone()));
+                        out.extend_from_slice(b",\n        ");
+                        // Printed alone, then indented to its place.
+                        let text = serde_json::to_vec_pretty(&v)?;
+                        for (i, line) in text.split(|b| *b == b'\n').enumerate() {
+                            if i > 0 {
+                                out.extend_from_slice(b"\n        ");
+                            }
+                            out.extend_from_slice(line);
+                        }
+                    }
+                    Ok(out)
+                })
+                .collect::<std::io::Result<Vec<Vec<u8>>>>()?;
+            for t in texts {
+                // The first result follows the `[` without a comma.
+                let skip = if std::mem::take(&mut first) { 1 } else { 0 };
+                w.write_all(t.get(skip..).unwrap_or_default())?;
+            }
+        }
+        // The closing `]` is the first byte of the rest.
+        w.write_all(b"\n      ")?;
+    }
+    w.write_all(tail)?;
+    w.write_all(b"\n")?;
+    w.flush()
+}
+
+/// Results printed by one task.
+const RESULTS: usize = 1024;
+
+/// The log around its results, and what making a result needs.
+struct Log<'a> {
+    /// The log with an empty `results`.
+    frame: Value,
+    sources: &'a Sources,
+    planner: Planner<'a>,
+    rules: HashMap<&'a str, usize>,
+    artifacts: HashMap<&'a str, usize>,
+}
+
+/// What every result needs, shared by the threads that make them.
+struct Shared<'s, 'a> {
+    sources: &'s Sources,
+    rules: &'s HashMap<&'a str, usize>,
+    artifacts: &'s HashMap<&'a str, usize>,
+}
+
+impl<'s> Shared<'s, '_> {
+    fn ctx(&self, f: &Finding, plan: Option<FixPlan>) -> ResultCtx<'s> {
+        ResultCtx {
+            rule_index: self.rules.get(&*f.control).copied(),
+            artifact: self.artifacts.get(&*f.file).copied(),
+            source: self.sources.get(&f.file),
+            plan,
         }
     }
-    let artifacts: Vec<Value> = inputs
-        .files
-        .iter()
-        .map(|f| {
-            let mut a = json!({"location": artifact_location(&f.path)});
-            // The loader's name for the format: yaml, json, dockerfile...
-            let lang = serde_json::to_value(f.format).unwrap_or(Value::Null);
-            let lang = lang.as_str().filter(|l| *l != "folder");
-            if let (Some(l), Some(obj)) = (lang, a.as_object_mut()) {
-                obj.insert("sourceLanguage".into(), json!(l));
+}
+
+impl<'a> Log<'a> {
+    fn new(
+        report: &'a Report,
+        engine: &'a Engine,
+        inputs: &'a Inputs,
+        o: &SarifOptions,
+        sources: &'a Sources,
+    ) -> Log<'a> {
+        let planner = Planner::new(inputs, sources);
+        let scores = score::scores(report, engine);
+        let mut rules = Vec::new();
+        let mut index: HashMap<&'a str, usize> = HashMap::new();
+        for c in &scores.controls {
+            if !index.contains_key(c.id) {
+                let title = c
+                    .findings
+                    .first()
+                    .and_then(|&i| report.findings.get(i))
+                    .map(|f| &*f.title)
+                    .unwrap_or(c.id);
+                index.insert(c.id, rules.len());
+                rules.push(meta::rule(c.id, c.def, title));
             }
-            a
-        })
-        .collect();
-    let artifact_index: HashMap<&str, usize> = inputs
-        .files
-        .iter()
-        .enumerate()
-        .map(|(i, f)| (f.path.as_str(), i))
-        .collect();
-    let results: Vec<Value> = report
-        .findings
-        .iter()
-        .map(|f| {
-            let ctx = ResultCtx {
-                rule_index: index.get(&*f.control).copied(),
-                artifact: artifact_index.get(&*f.file).copied(),
-                source: sources.get(&f.file),
-                plan: planner.plan(f),
-            };
-            result(f, &ctx)
-        })
-        .collect();
-    let lookup = |id: &str| index.get(id).copied();
-    let notes = meta::notifications(report, &sources, &lookup);
-    let root = match &o.srcroot {
-        Some(p) => {
-            let mut uri = artifact_location(&p.display().to_string())["uri"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string();
-            if !uri.ends_with('/') {
-                uri.push('/');
-            }
-            json!({"uri": uri})
         }
-        None => json!({"description": {"text": "The folder Ward was run in."}}),
-    };
-    let packs: Vec<Value> = scores
-        .packs
-        .iter()
-        .map(|p| json!({"name": p.name, "version": p.version, "profile": p.profile}))
-        .collect();
-    json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "ward",
-                "version": common::VERSION,
-                "semanticVersion": common::VERSION,
-                "informationUri": env!("CARGO_PKG_REPOSITORY"),
-                "rules": rules,
-            }},
-            "invocations": [{
-                "executionSuccessful": report.errors.is_empty(),
-                "toolExecutionNotifications": notes,
+        let artifacts: Vec<Value> = inputs
+            .files
+            .iter()
+            .map(|f| {
+                let mut a = json!({"location": artifact_location(&f.path)});
+                // The loader's name for the format: yaml, json, dockerfile...
+                let lang = serde_json::to_value(f.format).unwrap_or(Value::Null);
+                let lang = lang.as_str().filter(|l| *l != "folder");
+                if let (Some(l), Some(obj)) = (lang, a.as_object_mut()) {
+                    obj.insert("sourceLanguage".into(), json!(l));
+                }
+                a
+            })
+            .collect();
+        let artifact_index: HashMap<&'a str, usize> = inputs
+            .files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.path.as_str(), i))
+            .collect();
+        let lookup = |id: &str| index.get(id).copied();
+        let notes = meta::notifications(report, sources, &lookup);
+        let root = match &o.srcroot {
+            Some(p) => {
+                let mut uri = artifact_location(&p.display().to_string())["uri"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string();
+                if !uri.ends_with('/') {
+                    uri.push('/');
+                }
+                json!({"uri": uri})
+            }
+            None => json!({"description": {"text": "The folder Ward was run in."}}),
+        };
+        let packs: Vec<Value> = scores
+            .packs
+            .iter()
+            .map(|p| json!({"name": p.name, "version": p.version, "profile": p.profile}))
+            .collect();
+        let frame = json!({
+            "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+            "version": "2.1.0",
+            "runs": [{
+                "tool": {"driver": {
+                    "name": "ward",
+                    "version": common::VERSION,
+                    "semanticVersion": common::VERSION,
+                    "informationUri": env!("CARGO_PKG_REPOSITORY"),
+                    "rules": rules,
+                }},
+                "invocations": [{
+                    "executionSuccessful": report.errors.is_empty(),
+                    "toolExecutionNotifications": notes,
+                }],
+                "originalUriBaseIds": {"%SRCROOT%": root},
+                "artifacts": artifacts,
+                "columnKind": "unicodeCodePoints",
+                "results": [],
+                "properties": {"packs": packs, "resources": report.resources},
             }],
-            "originalUriBaseIds": {"%SRCROOT%": root},
-            "artifacts": artifacts,
-            "columnKind": "unicodeCodePoints",
-            "results": results,
-            "properties": {"packs": packs, "resources": report.resources},
-        }],
-    })
+        });
+        Log {
+            frame,
+            sources,
+            planner,
+            rules: index,
+            artifacts: artifact_index,
+        }
+    }
+
+    fn shared(&self) -> Shared<'_, 'a> {
+        Shared {
+            sources: self.sources,
+            rules: &self.rules,
+            artifacts: &self.artifacts,
+        }
+    }
+
+    /// The results of the findings, in order.
+    fn results<'f>(&'f self, findings: &'f [Finding]) -> impl Iterator<Item = Value> + 'f {
+        let shared = self.shared();
+        findings
+            .iter()
+            .map(move |f| result(f, &shared.ctx(f, self.planner.plan(f))))
+    }
 }
 
 struct ResultCtx<'a> {
