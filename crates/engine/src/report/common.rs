@@ -23,12 +23,7 @@ pub(crate) struct Source {
 impl Source {
     pub fn new(text: Arc<str>, format: Format) -> Source {
         let mut starts = vec![0];
-        starts.extend(
-            text.bytes()
-                .enumerate()
-                .filter(|(_, b)| *b == b'\n')
-                .map(|(i, _)| i + 1),
-        );
+        starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
         let char_starts = (!text.is_ascii()).then(|| {
             let mut n = 0;
             let mut out = Vec::with_capacity(starts.len());
