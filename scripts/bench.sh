@@ -130,6 +130,27 @@ for n in "${sizes[@]}"; do
   done
 done
 
+# Every report format on the largest export: a code-scanning upload (SARIF)
+# or a person (text) meets the same findings as the JSON table above.
+big=${sizes[-1]}
+f=$(export_of "$big")
+echo
+echo "report formats, ${big} resources, median of $repeat runs each:"
+echo
+printf '| format | ward check s, cpu s (RSS MB) | report MB |\n'
+printf '|---|---:|---:|\n'
+for format in json sarif text junit markdown html; do
+  ws=() cs=() rs=()
+  for ((r = 0; r < repeat; r++)); do
+    read -r w c m <<<"$(measure "$ward" check "${packs[@]}" --format "$format" -o "$dir/report-$big.$format" "$f")"
+    ws+=("$w") cs+=("$c") rs+=("$m")
+  done
+  size=$(stat -c %s "$dir/report-$big.$format")
+  awk -v f="$format" -v w="$(median "${ws[@]}")" -v c="$(median "${cs[@]}")" -v m="$(median "${rs[@]}")" -v s="$size" 'BEGIN {
+    printf "| %s | %.2f, %.2f (%d) | %.0f |\n", f, w, c, m, s / 1048576 }'
+  rm -f "$dir/report-$big.$format"
+done
+
 # Cold start: one small manifest, every built-in pack: the median wall and
 # CPU (user + sys) time of 21 runs, and the fastest run (the least disturbed
 # by whatever else the machine is doing).
