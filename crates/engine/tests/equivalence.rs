@@ -92,6 +92,25 @@ fn packs(engine: &ward_engine::Engine) -> Vec<PackRef> {
         .collect()
 }
 
+/// The report of a plain evaluation: no memos, every control offered every
+/// resource, on one thread.
+fn plainly(
+    engine: &ward_engine::Engine,
+    sel: &ward_engine::Selection,
+    inputs: &ward_engine::Inputs,
+) -> Report {
+    let plain = EvalOptions {
+        memoize: false,
+        by_kind: false,
+        ..EvalOptions::default()
+    };
+    let one_thread = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    one_thread.install(|| engine.evaluate(sel, inputs, &plain))
+}
+
 fn findings(r: &Report) -> Vec<String> {
     r.findings
         .iter()
@@ -123,16 +142,7 @@ fn fast_paths_find_exactly_what_a_plain_evaluation_finds() {
         fast.findings.len()
     );
 
-    let plain = EvalOptions {
-        memoize: false,
-        by_kind: false,
-        ..EvalOptions::default()
-    };
-    let one_thread = rayon::ThreadPoolBuilder::new()
-        .num_threads(1)
-        .build()
-        .unwrap();
-    let slow = one_thread.install(|| engine.evaluate(&sel, &whole, &plain));
+    let slow = plainly(&engine, &sel, &whole);
     assert_eq!(
         findings(&fast),
         findings(&slow),
@@ -383,15 +393,6 @@ fn random_export(seed: u64, n: usize) -> serde_json::Value {
 fn fast_paths_find_what_a_plain_evaluation_finds_on_exports_put_together_at_random() {
     let engine = EngineBuilder::new().build().unwrap();
     let sel = engine.select(&packs(&engine), false, &[]).unwrap();
-    let plain = EvalOptions {
-        memoize: false,
-        by_kind: false,
-        ..EvalOptions::default()
-    };
-    let one_thread = rayon::ThreadPoolBuilder::new()
-        .num_threads(1)
-        .build()
-        .unwrap();
     let mut total = 0;
     for seed in 1..=6u64 {
         let mut inputs = ward_engine::Inputs::default();
@@ -406,7 +407,7 @@ fn fast_paths_find_what_a_plain_evaluation_finds_on_exports_put_together_at_rand
             "seed {seed}: {:?}",
             fast.errors.first()
         );
-        let slow = one_thread.install(|| engine.evaluate(&sel, &inputs, &plain));
+        let slow = plainly(&engine, &sel, &inputs);
         assert_eq!(findings(&fast), findings(&slow), "seed {seed}");
         assert_eq!(fast.outcomes, slow.outcomes, "seed {seed}");
         total += fast.findings.len();

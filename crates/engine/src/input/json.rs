@@ -935,13 +935,7 @@ mod tests {
             "\t",
             " \n       ",
         ];
-        let mut seed = 0x1d87_2b41_c3a9_66e5_u64;
-        let mut next = move |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        };
+        let mut next = crate::input::picker(0x1d87_2b41_c3a9_66e5_u64);
         fn value(next: &mut dyn FnMut(usize) -> usize, depth: usize, out: &mut String) {
             let ws = |next: &mut dyn FnMut(usize) -> usize, out: &mut String| {
                 out.push_str(SPACES[next(SPACES.len())]);

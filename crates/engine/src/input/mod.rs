@@ -749,6 +749,18 @@ pub fn fallback_pos() -> Pos {
     Pos::new(1, 1)
 }
 
+/// Numbers for tests that put inputs together at random: the same on every
+/// run for a seed.
+#[cfg(test)]
+pub(crate) fn picker(mut seed: u64) -> impl FnMut(usize) -> usize {
+    move |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

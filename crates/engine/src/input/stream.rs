@@ -577,13 +577,7 @@ mod tests {
             "{\"kind\": \"Pod\", \"x\": 01}",
             "{\"kind\": \"Pod\", \"x\": \"\\q\"}",
         ];
-        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
-        let mut next = move |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        };
+        let mut next = crate::input::picker(0x2545_f491_4f6c_dd1d_u64);
         let opts = JsonOptions::default();
         let (mut same, mut rejected) = (0, 0);
         for _ in 0..3000 {

@@ -1158,13 +1158,7 @@ mod tests {
             "f: [a,\nb]\n",
             "-x: 1\n",
         ];
-        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut next = move |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        };
+        let mut next = crate::input::picker(0x9e37_79b9_7f4a_7c15_u64);
         let opts = YamlOptions::default();
         let (mut streams, mut lists) = (0, 0);
         let rounds = std::env::var("WARD_YAML_ROUNDS")
