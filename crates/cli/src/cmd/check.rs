@@ -132,7 +132,16 @@ pub fn run(a: Args, color: bool, ecolor: bool) -> u8 {
             let o = report::markdown::MarkdownOptions::from_env();
             report::markdown::render_with(&report, &engine, &inputs, &o)
         }
-        Format::Html => report::html::render(&report, &engine, &inputs),
+        Format::Html => {
+            let w = output::write_with(a.output.as_deref(), |w| {
+                report::html::write(&report, &engine, &inputs, w)
+            });
+            if let Err(e) = w {
+                output::error(ecolor, &e);
+                return exit::ERROR;
+            }
+            String::new()
+        }
         Format::Text => report::text::render(
             &report,
             &inputs,
@@ -142,7 +151,7 @@ pub fn run(a: Args, color: bool, ecolor: bool) -> u8 {
             },
         ),
     };
-    if !matches!(a.format, Format::Json | Format::Sarif)
+    if !matches!(a.format, Format::Json | Format::Sarif | Format::Html)
         && let Err(e) = output::write(a.output.as_deref(), &text)
     {
         output::error(ecolor, &e);

@@ -13,6 +13,8 @@
 
 mod model;
 
+use super::common::Sources;
+use super::edit::{FixPlan, Planner};
 use crate::engine::{Engine, Report};
 use crate::input::Inputs;
 use std::fmt::Write as _;
@@ -25,8 +27,36 @@ pub const DATA_ID: &str = "ward-data";
 
 /// The report as one HTML page.
 pub fn render(report: &Report, engine: &Engine, inputs: &Inputs) -> String {
-    let data = model::build(report, engine, inputs);
-    let json = serde_json::to_string(&data).unwrap_or_else(|_| "{}".into());
+    let mut out = Vec::new();
+    match write(report, engine, inputs, &mut out) {
+        // The page is text throughout.
+        Ok(()) => String::from_utf8_lossy(&out).into_owned(),
+        Err(e) => format!("<!-- {} -->", escape(&e.to_string())),
+    }
+}
+
+/// Writes the page. Its findings, nearly all of a large report's data, are
+/// made and printed a window at a time on all cores rather than held as one
+/// value; the data is the same text as printing the whole value gives.
+pub fn write(
+    report: &Report,
+    engine: &Engine,
+    inputs: &Inputs,
+    mut w: impl std::io::Write,
+) -> std::io::Result<()> {
+    use rayon::prelude::*;
+    let sources = Sources::new(inputs, report);
+    let (before, after) = model::around(report, engine, inputs);
+    // Fixes are planned in order: each one proven spends a budget shared
+    // by the report.
+    let planner = Planner::new(inputs, &sources);
+    let plans: Vec<Option<FixPlan>> = report
+        .findings
+        .iter()
+        .take(model::DIFFS)
+        .enumerate()
+        .map(|(i, f)| model::planned(&planner, f, i))
+        .collect();
     let s = super::json::summary(report);
     let title = format!(
         "Ward report: {} finding{} in {} resource{}",
@@ -35,7 +65,7 @@ pub fn render(report: &Report, engine: &Engine, inputs: &Inputs) -> String {
         s.resources,
         if s.resources == 1 { "" } else { "s" }
     );
-    let mut out = String::with_capacity(json.len() + CSS.len() + JS.len() + 4096);
+    let mut out = String::with_capacity(CSS.len() + 4096);
     out.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
     out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
     out.push_str(
@@ -48,14 +78,45 @@ pub fn render(report: &Report, engine: &Engine, inputs: &Inputs) -> String {
     let _ = writeln!(out, "<style>\n{CSS}</style>\n</head>\n<body>");
     noscript(&mut out, report, &title);
     out.push_str("<div id=\"app\"></div>\n");
-    let _ = writeln!(
-        out,
-        "<script type=\"application/json\" id=\"{DATA_ID}\">{}</script>",
-        island(&json)
-    );
-    let _ = write!(out, "<script>\n{JS}</script>\n</body>\n</html>\n");
-    out
+    let _ = write!(out, "<script type=\"application/json\" id=\"{DATA_ID}\">");
+    w.write_all(out.as_bytes())?;
+    // The data: the fields before `findings` without the closing brace,
+    // the findings, then the fields after them without the opening one.
+    let before = island(&serde_json::to_string(&before)?);
+    let after = island(&serde_json::to_string(&after)?);
+    w.write_all(before.strip_suffix('}').unwrap_or(&before).as_bytes())?;
+    w.write_all(b",\"findings\":[")?;
+    let window = FINDINGS * rayon::current_num_threads().max(1) * 2;
+    for (n, part) in report.findings.chunks(window).enumerate() {
+        let texts = part
+            .par_chunks(FINDINGS)
+            .enumerate()
+            .map(|(k, fs)| {
+                let mut text = String::new();
+                for (j, f) in fs.iter().enumerate() {
+                    let i = n * window + k * FINDINGS + j;
+                    let plan = plans.get(i).cloned().flatten();
+                    let v = model::finding(f, sources.get(&f.file), i, plan);
+                    if i > 0 {
+                        text.push(',');
+                    }
+                    text.push_str(&island(&serde_json::to_string(&v)?));
+                }
+                Ok(text)
+            })
+            .collect::<std::io::Result<Vec<String>>>()?;
+        for t in texts {
+            w.write_all(t.as_bytes())?;
+        }
+    }
+    w.write_all(b"],")?;
+    w.write_all(after.strip_prefix('{').unwrap_or(&after).as_bytes())?;
+    write!(w, "</script>\n<script>\n{JS}</script>\n</body>\n</html>\n")?;
+    w.flush()
 }
+
+/// Findings made and printed by one task.
+const FINDINGS: usize = 1024;
 
 /// What the page says without JavaScript: the counts and the failing
 /// controls.
@@ -121,6 +182,38 @@ mod tests {
         assert!(!s.contains('<') && !s.contains('>') && !s.contains('&'));
         let back: serde_json::Value = serde_json::from_str(&s).unwrap();
         assert_eq!(back, v);
+    }
+
+    /// The data written a window of findings at a time is the value of the
+    /// whole, on the examples and with findings enough for many windows.
+    #[test]
+    fn data_written_in_pieces_is_the_data_whole() {
+        let engine = crate::EngineBuilder::new().build().unwrap();
+        let sel = engine.select(&engine.default_packs(), false, &[]).unwrap();
+        let root = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../examples/microservices-insecure"
+        );
+        let inputs = crate::input::load_paths(&[root.to_string()], &Default::default());
+        let mut report = engine.evaluate(&sel, &inputs, &Default::default());
+        let one = report.findings.clone();
+        assert!(!one.is_empty());
+        for _ in 0..2 {
+            let page = render(&report, &engine, &inputs);
+            let open = format!("<script type=\"application/json\" id=\"{DATA_ID}\">");
+            let data = page
+                .split_once(&open)
+                .unwrap()
+                .1
+                .split_once("</script>")
+                .unwrap()
+                .0;
+            let data: serde_json::Value = serde_json::from_str(data).unwrap();
+            assert_eq!(data, model::build(&report, &engine, &inputs));
+            while report.findings.len() < 5_000 {
+                report.findings.extend(one.iter().cloned());
+            }
+        }
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use crate::engine::{Engine, Report};
 use crate::finding::Finding;
 use crate::input::Inputs;
-use crate::report::common::{self, Source, Sources, resource_name};
+use crate::report::common::{self, Source, resource_name};
 use crate::report::edit::{self, Planner};
 use crate::report::score::{self, Scores};
 use serde_json::{Value, json};
@@ -17,18 +17,32 @@ const CONTEXT: usize = 3;
 /// Characters of one line shown in a frame.
 const LINE_CHARS: usize = 300;
 
+/// The page's data as one value: what the page holds, for tests.
+#[cfg(test)]
 pub(crate) fn build(report: &Report, engine: &Engine, inputs: &Inputs) -> Value {
-    let sources = Sources::new(inputs, report);
+    let sources = crate::report::common::Sources::new(inputs, report);
+    let (before, after) = around(report, engine, inputs);
     let planner = Planner::new(inputs, &sources);
-    let scores = score::scores(report, engine);
-    let summary = super::super::json::summary(report);
     let findings: Vec<Value> = report
         .findings
         .iter()
         .enumerate()
-        .map(|(i, f)| finding(f, sources.get(&f.file), i, &planner))
+        .map(|(i, f)| finding(f, sources.get(&f.file), i, planned(&planner, f, i)))
         .collect();
-    json!({
+    let mut data = before;
+    if let Some(o) = data.as_object_mut() {
+        o.insert("findings".into(), Value::Array(findings));
+        o.extend(after.as_object().cloned().unwrap_or_default());
+    }
+    data
+}
+
+/// The page's data before its findings and after them: two objects whose
+/// fields, with `findings` between them, are the data in order.
+pub(crate) fn around(report: &Report, engine: &Engine, inputs: &Inputs) -> (Value, Value) {
+    let scores = score::scores(report, engine);
+    let summary = super::super::json::summary(report);
+    let before = json!({
         "ward": common::VERSION,
         "run": {
             "files": report.files,
@@ -39,12 +53,24 @@ pub(crate) fn build(report: &Report, engine: &Engine, inputs: &Inputs) -> Value 
         "packs": packs(engine, &scores),
         "frameworks": frameworks(&scores),
         "controls": controls(&scores),
-        "findings": findings,
+    });
+    let after = json!({
         "errors": report.errors,
         "skipped": report.skipped,
         "limits": {"frames": MAX_FRAMES, "diffs": MAX_DIFFS},
-    })
+    });
+    (before, after)
 }
+
+/// The fix of the `i`th finding as edits, for those that get a diff.
+pub(crate) fn planned(planner: &Planner<'_>, f: &Finding, i: usize) -> Option<edit::FixPlan> {
+    (i < MAX_DIFFS && !f.fix.is_empty())
+        .then(|| planner.plan(f))
+        .flatten()
+}
+
+/// How many findings get a diff: their fixes are planned first, in order.
+pub(crate) const DIFFS: usize = MAX_DIFFS;
 
 fn packs(engine: &Engine, s: &Scores<'_>) -> Vec<Value> {
     s.packs
@@ -114,23 +140,25 @@ fn controls(s: &Scores<'_>) -> Vec<Value> {
         .collect()
 }
 
-fn finding(f: &Finding, src: Option<&Source>, i: usize, planner: &Planner<'_>) -> Value {
+/// One finding's data; `plan` is its fix as edits when it gets a diff.
+pub(crate) fn finding(
+    f: &Finding,
+    src: Option<&Source>,
+    i: usize,
+    plan: Option<edit::FixPlan>,
+) -> Value {
     let frame = if i < MAX_FRAMES {
         src.and_then(|s| frame(s, f))
     } else {
         None
     };
-    let diff = if i < MAX_DIFFS && !f.fix.is_empty() {
-        src.zip(planner.plan(f)).map(|(s, plan)| {
-            similar::TextDiff::from_lines(&*s.text, &plan.fixed)
-                .unified_diff()
-                .context_radius(2)
-                .header(&f.file, &f.file)
-                .to_string()
-        })
-    } else {
-        None
-    };
+    let diff = src.zip(plan).map(|(s, plan)| {
+        similar::TextDiff::from_lines(&*s.text, &plan.fixed)
+            .unified_diff()
+            .context_radius(2)
+            .header(&f.file, &f.file)
+            .to_string()
+    });
     json!({
         "control": f.control,
         "pack": f.pack,
