@@ -103,57 +103,43 @@ pub fn run(a: Args, color: bool, ecolor: bool) -> u8 {
     }
     let engine = ready.engine;
     let started = std::time::Instant::now();
-    let text = match a.format {
-        // Streamed: the report of a large export is hundreds of megabytes.
-        Format::Json => {
-            let w = output::write_with(a.output.as_deref(), |w| report::json::write(&report, w));
-            if let Err(e) = w {
-                output::error(ecolor, &e);
-                return exit::ERROR;
-            }
-            String::new()
-        }
-        // Streamed too: its results are most of it.
+    let out = a.output.as_deref();
+    // JSON, SARIF and HTML are streamed: their findings are hundreds of
+    // megabytes for a large export. The others are made whole.
+    let written = match a.format {
+        Format::Json => output::write_with(out, |w| report::json::write(&report, w)),
         Format::Sarif => {
             let o = report::sarif::SarifOptions {
                 srcroot: std::env::current_dir().ok(),
             };
-            let w = output::write_with(a.output.as_deref(), |w| {
+            output::write_with(out, |w| {
                 report::sarif::write(&report, &engine, &inputs, &o, w)
-            });
-            if let Err(e) = w {
-                output::error(ecolor, &e);
-                return exit::ERROR;
-            }
-            String::new()
-        }
-        Format::Junit => report::junit::render(&report, &engine, &inputs),
-        Format::Markdown => {
-            let o = report::markdown::MarkdownOptions::from_env();
-            report::markdown::render_with(&report, &engine, &inputs, &o)
+            })
         }
         Format::Html => {
-            let w = output::write_with(a.output.as_deref(), |w| {
-                report::html::write(&report, &engine, &inputs, w)
-            });
-            if let Err(e) = w {
-                output::error(ecolor, &e);
-                return exit::ERROR;
-            }
-            String::new()
+            output::write_with(out, |w| report::html::write(&report, &engine, &inputs, w))
         }
-        Format::Text => report::text::render(
-            &report,
-            &inputs,
-            report::text::TextOptions {
-                color: color && a.output.is_none(),
-                context: 1,
-            },
+        Format::Junit => output::write(out, &report::junit::render(&report, &engine, &inputs)),
+        Format::Markdown => {
+            let o = report::markdown::MarkdownOptions::from_env();
+            output::write(
+                out,
+                &report::markdown::render_with(&report, &engine, &inputs, &o),
+            )
+        }
+        Format::Text => output::write(
+            out,
+            &report::text::render(
+                &report,
+                &inputs,
+                report::text::TextOptions {
+                    color: color && a.output.is_none(),
+                    context: 1,
+                },
+            ),
         ),
     };
-    if !matches!(a.format, Format::Json | Format::Sarif | Format::Html)
-        && let Err(e) = output::write(a.output.as_deref(), &text)
-    {
+    if let Err(e) = written {
         output::error(ecolor, &e);
         return exit::ERROR;
     }

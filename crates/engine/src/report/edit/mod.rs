@@ -92,6 +92,13 @@ impl<'a> Planner<'a> {
         self.plan_ops(&f.file, rank, r, &f.fix)
     }
 
+    /// The plans of the first `n` findings, in order: each fix proven
+    /// spends the budget the report shares, so they are not made in
+    /// parallel.
+    pub fn plan_in_order(&self, findings: &[Finding], n: usize) -> Vec<Option<FixPlan>> {
+        findings.iter().take(n).map(|f| self.plan(f)).collect()
+    }
+
     /// The edits that carry out `ops` on the resource at `rank` among the
     /// resources of file `path`, if they can be proven.
     pub fn plan_at(&self, path: &str, rank: usize, ops: &[FixOp]) -> Option<FixPlan> {

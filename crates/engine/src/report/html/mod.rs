@@ -14,7 +14,7 @@
 mod model;
 
 use super::common::Sources;
-use super::edit::{FixPlan, Planner};
+use super::edit::Planner;
 use crate::engine::{Engine, Report};
 use crate::input::Inputs;
 use std::fmt::Write as _;
@@ -47,16 +47,8 @@ pub fn write(
     use rayon::prelude::*;
     let sources = Sources::new(inputs, report);
     let (before, after) = model::around(report, engine, inputs);
-    // Fixes are planned in order: each one proven spends a budget shared
-    // by the report.
-    let planner = Planner::new(inputs, &sources);
-    let plans: Vec<Option<FixPlan>> = report
-        .findings
-        .iter()
-        .take(model::DIFFS)
-        .enumerate()
-        .map(|(i, f)| model::planned(&planner, f, i))
-        .collect();
+    // The findings that get a diff have their fixes planned first.
+    let plans = Planner::new(inputs, &sources).plan_in_order(&report.findings, model::MAX_DIFFS);
     let s = super::json::summary(report);
     let title = format!(
         "Ward report: {} finding{} in {} resource{}",
@@ -95,7 +87,7 @@ pub fn write(
                 let mut text = String::new();
                 for (j, f) in fs.iter().enumerate() {
                     let i = n * window + k * FINDINGS + j;
-                    let plan = plans.get(i).cloned().flatten();
+                    let plan = plans.get(i).and_then(Option::as_ref);
                     let v = model::finding(f, sources.get(&f.file), i, plan);
                     if i > 0 {
                         text.push(',');

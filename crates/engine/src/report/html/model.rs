@@ -4,14 +4,14 @@ use crate::engine::{Engine, Report};
 use crate::finding::Finding;
 use crate::input::Inputs;
 use crate::report::common::{self, Source, resource_name};
-use crate::report::edit::{self, Planner};
+use crate::report::edit;
 use crate::report::score::{self, Scores};
 use serde_json::{Value, json};
 
 /// Findings that get a code frame; past this the page shows places only.
 const MAX_FRAMES: usize = 5000;
 /// Findings whose fix is worked out as a diff.
-const MAX_DIFFS: usize = 1000;
+pub(crate) const MAX_DIFFS: usize = 1000;
 /// Lines shown above and below the offending line.
 const CONTEXT: usize = 3;
 /// Characters of one line shown in a frame.
@@ -22,12 +22,19 @@ const LINE_CHARS: usize = 300;
 pub(crate) fn build(report: &Report, engine: &Engine, inputs: &Inputs) -> Value {
     let sources = crate::report::common::Sources::new(inputs, report);
     let (before, after) = around(report, engine, inputs);
-    let planner = Planner::new(inputs, &sources);
+    let plans = edit::Planner::new(inputs, &sources).plan_in_order(&report.findings, MAX_DIFFS);
     let findings: Vec<Value> = report
         .findings
         .iter()
         .enumerate()
-        .map(|(i, f)| finding(f, sources.get(&f.file), i, planned(&planner, f, i)))
+        .map(|(i, f)| {
+            finding(
+                f,
+                sources.get(&f.file),
+                i,
+                plans.get(i).and_then(Option::as_ref),
+            )
+        })
         .collect();
     let mut data = before;
     if let Some(o) = data.as_object_mut() {
@@ -61,16 +68,6 @@ pub(crate) fn around(report: &Report, engine: &Engine, inputs: &Inputs) -> (Valu
     });
     (before, after)
 }
-
-/// The fix of the `i`th finding as edits, for those that get a diff.
-pub(crate) fn planned(planner: &Planner<'_>, f: &Finding, i: usize) -> Option<edit::FixPlan> {
-    (i < MAX_DIFFS && !f.fix.is_empty())
-        .then(|| planner.plan(f))
-        .flatten()
-}
-
-/// How many findings get a diff: their fixes are planned first, in order.
-pub(crate) const DIFFS: usize = MAX_DIFFS;
 
 fn packs(engine: &Engine, s: &Scores<'_>) -> Vec<Value> {
     s.packs
@@ -145,7 +142,7 @@ pub(crate) fn finding(
     f: &Finding,
     src: Option<&Source>,
     i: usize,
-    plan: Option<edit::FixPlan>,
+    plan: Option<&edit::FixPlan>,
 ) -> Value {
     let frame = if i < MAX_FRAMES {
         src.and_then(|s| frame(s, f))

@@ -44,7 +44,7 @@ pub fn render_with(report: &Report, engine: &Engine, inputs: &Inputs, o: &SarifO
 pub fn to_value(report: &Report, engine: &Engine, inputs: &Inputs, o: &SarifOptions) -> Value {
     let sources = Sources::new(inputs, report);
     let log = Log::new(report, engine, inputs, o, &sources);
-    let results: Vec<Value> = log.results(&report.findings).collect();
+    let results = log.results(&report.findings);
     let mut v = log.frame;
     v["runs"][0]["results"] = Value::Array(results);
     v
@@ -74,13 +74,7 @@ pub fn write(
     let (head, tail) = frame.split_at(at + EMPTY.len() - 1);
     w.write_all(head)?;
     if !report.findings.is_empty() {
-        // Fixes are planned in order (each one proven spends a budget
-        // shared by the report); the rest is the same for every result.
-        let plans: Vec<Option<FixPlan>> = report
-            .findings
-            .iter()
-            .map(|f| log.planner.plan(f))
-            .collect();
+        let plans = log.planner.plan_in_order(&report.findings, usize::MAX);
         let shared = log.shared();
         let window = RESULTS * rayon::current_num_threads().max(1) * 2;
         let mut first = true;
@@ -91,7 +85,7 @@ pub fn write(
                 .map(|(fs, ps)| {
                     let mut out = Vec::new();
                     for (f, plan) in fs.iter().zip(ps) {
-                        let v = result(f, &shared.ctx(f, plan.clone()));
+                        let v = result(f, &shared.ctx(f, plan.as_ref()));
                         out.extend_from_slice(b",\n        ");
                         // Printed alone, then indented to its place.
                         let text = serde_json::to_vec_pretty(&v)?;
@@ -140,7 +134,7 @@ struct Shared<'s, 'a> {
 }
 
 impl<'s> Shared<'s, '_> {
-    fn ctx(&self, f: &Finding, plan: Option<FixPlan>) -> ResultCtx<'s> {
+    fn ctx<'p>(&self, f: &Finding, plan: Option<&'p FixPlan>) -> ResultCtx<'s, 'p> {
         ResultCtx {
             rule_index: self.rules.get(&*f.control).copied(),
             artifact: self.artifacts.get(&*f.file).copied(),
@@ -254,22 +248,25 @@ impl<'a> Log<'a> {
     }
 
     /// The results of the findings, in order.
-    fn results<'f>(&'f self, findings: &'f [Finding]) -> impl Iterator<Item = Value> + 'f {
+    fn results(&self, findings: &[Finding]) -> Vec<Value> {
         let shared = self.shared();
+        let plans = self.planner.plan_in_order(findings, usize::MAX);
         findings
             .iter()
-            .map(move |f| result(f, &shared.ctx(f, self.planner.plan(f))))
+            .zip(&plans)
+            .map(|(f, plan)| result(f, &shared.ctx(f, plan.as_ref())))
+            .collect()
     }
 }
 
-struct ResultCtx<'a> {
+struct ResultCtx<'a, 'p> {
     rule_index: Option<usize>,
     artifact: Option<usize>,
     source: Option<&'a Source>,
-    plan: Option<FixPlan>,
+    plan: Option<&'p FixPlan>,
 }
 
-fn result(f: &Finding, ctx: &ResultCtx<'_>) -> Value {
+fn result(f: &Finding, ctx: &ResultCtx<'_, '_>) -> Value {
     let mut lvl = meta::level(f.severity);
     if f.level == Level::Warn && lvl == "error" {
         lvl = "warning";
@@ -320,13 +317,13 @@ fn result(f: &Finding, ctx: &ResultCtx<'_>) -> Value {
             }]),
         );
     }
-    if let (Some(plan), Some(src)) = (&ctx.plan, ctx.source) {
+    if let (Some(plan), Some(src)) = (ctx.plan, ctx.source) {
         obj.insert("fixes".into(), json!([fix(f, plan, src, ctx.artifact)]));
     }
     r
 }
 
-fn physical(f: &Finding, ctx: &ResultCtx<'_>) -> Value {
+fn physical(f: &Finding, ctx: &ResultCtx<'_, '_>) -> Value {
     let mut loc = artifact_location(&f.file);
     if let (Some(i), Some(obj)) = (ctx.artifact, loc.as_object_mut()) {
         obj.insert("index".into(), json!(i));
