@@ -129,6 +129,31 @@ impl Source {
     }
 }
 
+/// Writes items as text a window at a time: the window's tasks, `per_task`
+/// items each, run on all cores, and `text` is given the index of a task's
+/// first item; their texts are written in order. A report's findings are
+/// most of it, and this holds two windows' text, not the whole report.
+pub(crate) fn write_windows<T: Sync>(
+    items: &[T],
+    per_task: usize,
+    w: &mut impl std::io::Write,
+    text: impl Fn(usize, &[T]) -> std::io::Result<Vec<u8>> + Sync,
+) -> std::io::Result<()> {
+    use rayon::prelude::*;
+    let window = per_task * rayon::current_num_threads().max(1) * 2;
+    for (n, part) in items.chunks(window).enumerate() {
+        let texts = part
+            .par_chunks(per_task)
+            .enumerate()
+            .map(|(k, chunk)| text(n * window + k * per_task, chunk))
+            .collect::<std::io::Result<Vec<Vec<u8>>>>()?;
+        for t in texts {
+            w.write_all(&t)?;
+        }
+    }
+    Ok(())
+}
+
 /// The text of every input file that has one.
 #[derive(Debug, Default)]
 pub(crate) struct Sources {

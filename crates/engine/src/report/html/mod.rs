@@ -44,7 +44,6 @@ pub fn write(
     inputs: &Inputs,
     mut w: impl std::io::Write,
 ) -> std::io::Result<()> {
-    use rayon::prelude::*;
     let sources = Sources::new(inputs, report);
     let (before, after) = model::around(report, engine, inputs);
     // The findings that get a diff have their fixes planned first.
@@ -78,29 +77,19 @@ pub fn write(
     let after = island(&serde_json::to_string(&after)?);
     w.write_all(before.strip_suffix('}').unwrap_or(&before).as_bytes())?;
     w.write_all(b",\"findings\":[")?;
-    let window = FINDINGS * rayon::current_num_threads().max(1) * 2;
-    for (n, part) in report.findings.chunks(window).enumerate() {
-        let texts = part
-            .par_chunks(FINDINGS)
-            .enumerate()
-            .map(|(k, fs)| {
-                let mut text = String::new();
-                for (j, f) in fs.iter().enumerate() {
-                    let i = n * window + k * FINDINGS + j;
-                    let plan = plans.get(i).and_then(Option::as_ref);
-                    let v = model::finding(f, sources.get(&f.file), i, plan);
-                    if i > 0 {
-                        text.push(',');
-                    }
-                    text.push_str(&island(&serde_json::to_string(&v)?));
-                }
-                Ok(text)
-            })
-            .collect::<std::io::Result<Vec<String>>>()?;
-        for t in texts {
-            w.write_all(t.as_bytes())?;
+    super::common::write_windows(&report.findings, FINDINGS, &mut w, |first, fs| {
+        let mut text = String::new();
+        for (j, f) in fs.iter().enumerate() {
+            let i = first + j;
+            let plan = plans.get(i).and_then(Option::as_ref);
+            let v = model::finding(f, sources.get(&f.file), i, plan);
+            if i > 0 {
+                text.push(',');
+            }
+            text.push_str(&island(&serde_json::to_string(&v)?));
         }
-    }
+        Ok(text.into_bytes())
+    })?;
     w.write_all(b"],")?;
     w.write_all(after.strip_prefix('{').unwrap_or(&after).as_bytes())?;
     write!(w, "</script>\n<script>\n{JS}</script>\n</body>\n</html>\n")?;

@@ -61,7 +61,6 @@ pub fn write(
     o: &SarifOptions,
     mut w: impl std::io::Write,
 ) -> std::io::Result<()> {
-    use rayon::prelude::*;
     let sources = Sources::new(inputs, report);
     let log = Log::new(report, engine, inputs, o, &sources);
     let frame = serde_json::to_vec_pretty(&log.frame)?;
@@ -76,35 +75,28 @@ pub fn write(
     if !report.findings.is_empty() {
         let plans = log.planner.plan_in_order(&report.findings, usize::MAX);
         let shared = log.shared();
-        let window = RESULTS * rayon::current_num_threads().max(1) * 2;
-        let mut first = true;
-        for (findings, plans) in report.findings.chunks(window).zip(plans.chunks(window)) {
-            let texts = findings
-                .par_chunks(RESULTS)
-                .zip(plans.par_chunks(RESULTS))
-                .map(|(fs, ps)| {
-                    let mut out = Vec::new();
-                    for (f, plan) in fs.iter().zip(ps) {
-                        let v = result(f, &shared.ctx(f, plan.as_ref()));
-                        out.extend_from_slice(b",\n        ");
-                        // Printed alone, then indented to its place.
-                        let text = serde_json::to_vec_pretty(&v)?;
-                        for (i, line) in text.split(|b| *b == b'\n').enumerate() {
-                            if i > 0 {
-                                out.extend_from_slice(b"\n        ");
-                            }
-                            out.extend_from_slice(line);
-                        }
-                    }
-                    Ok(out)
-                })
-                .collect::<std::io::Result<Vec<Vec<u8>>>>()?;
-            for t in texts {
+        common::write_windows(&report.findings, RESULTS, &mut w, |first, fs| {
+            let mut out = Vec::new();
+            for (j, f) in fs.iter().enumerate() {
+                let i = first + j;
+                let plan = plans.get(i).and_then(Option::as_ref);
+                let v = result(f, &shared.ctx(f, plan));
                 // The first result follows the `[` without a comma.
-                let skip = if std::mem::take(&mut first) { 1 } else { 0 };
-                w.write_all(t.get(skip..).unwrap_or_default())?;
+                if i > 0 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(b"\n        ");
+                // Printed alone, then indented to its place.
+                let text = serde_json::to_vec_pretty(&v)?;
+                for (k, line) in text.split(|b| *b == b'\n').enumerate() {
+                    if k > 0 {
+                        out.extend_from_slice(b"\n        ");
+                    }
+                    out.extend_from_slice(line);
+                }
             }
-        }
+            Ok(out)
+        })?;
         // The closing `]` is the first byte of the rest.
         w.write_all(b"\n      ")?;
     }
