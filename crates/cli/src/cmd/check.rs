@@ -104,8 +104,8 @@ pub fn run(a: Args, color: bool, ecolor: bool) -> u8 {
     let engine = ready.engine;
     let started = std::time::Instant::now();
     let out = a.output.as_deref();
-    // JSON, SARIF and HTML are streamed: their findings are hundreds of
-    // megabytes for a large export. The others are made whole.
+    // JSON, SARIF, HTML and text are streamed: their findings are hundreds
+    // of megabytes for a large export. The others are made whole.
     let written = match a.format {
         Format::Json => output::write_with(out, |w| report::json::write(&report, w)),
         Format::Sarif => {
@@ -127,17 +127,13 @@ pub fn run(a: Args, color: bool, ecolor: bool) -> u8 {
                 &report::markdown::render_with(&report, &engine, &inputs, &o),
             )
         }
-        Format::Text => output::write(
-            out,
-            &report::text::render(
-                &report,
-                &inputs,
-                report::text::TextOptions {
-                    color: color && a.output.is_none(),
-                    context: 1,
-                },
-            ),
-        ),
+        Format::Text => {
+            let o = report::text::TextOptions {
+                color: color && a.output.is_none(),
+                context: 1,
+            };
+            output::write_with(out, |w| report::text::write(&report, &inputs, o, w))
+        }
     };
     if let Err(e) = written {
         output::error(ecolor, &e);

@@ -140,7 +140,7 @@ pub(crate) fn write_windows<T: Sync>(
     text: impl Fn(usize, &[T]) -> std::io::Result<Vec<u8>> + Sync,
 ) -> std::io::Result<()> {
     use rayon::prelude::*;
-    let window = per_task * rayon::current_num_threads().max(1) * 2;
+    let window = per_task.saturating_mul(rayon::current_num_threads().max(1) * 2);
     for (n, part) in items.chunks(window).enumerate() {
         let texts = part
             .par_chunks(per_task)

@@ -53,10 +53,40 @@ impl Paint {
 
 /// Renders the report.
 pub fn render(report: &Report, inputs: &Inputs, opts: TextOptions) -> String {
+    let mut out = Vec::new();
+    // Writing into memory cannot fail, and what is written is text.
+    let _ = write(report, inputs, opts, &mut out);
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// Findings rendered by one task.
+const FINDINGS: usize = 512;
+
+/// Writes the report: what [`render`] returns. The findings, nearly all of
+/// a large report, are rendered a window at a time on all cores rather
+/// than gathered into one string.
+pub fn write(
+    report: &Report,
+    inputs: &Inputs,
+    opts: TextOptions,
+    w: impl std::io::Write,
+) -> std::io::Result<()> {
+    write_in(report, inputs, opts, w, FINDINGS)
+}
+
+fn write_in(
+    report: &Report,
+    inputs: &Inputs,
+    opts: TextOptions,
+    w: impl std::io::Write,
+    per_task: usize,
+) -> std::io::Result<()> {
+    use rayon::slice::ParallelSliceMut;
+    use std::io::Write as _;
+    let mut w = std::io::BufWriter::with_capacity(1 << 16, w);
     let p = Paint { on: opts.color };
     // Each file's text, indexed by line once: a frame is a few lines of it.
     let sources = Sources::new(inputs, report);
-    let mut out = String::new();
     let mut order: Vec<&str> = Vec::new();
     let mut groups: HashMap<&str, Vec<&Finding>> = HashMap::new();
     for f in &report.findings {
@@ -67,14 +97,20 @@ pub fn render(report: &Report, inputs: &Inputs, opts: TextOptions) -> String {
     }
     for file in order {
         let mut fs = groups.remove(file).unwrap_or_default();
-        fs.sort_by(|a, b| (a.line, a.column, &a.control).cmp(&(b.line, b.column, &b.control)));
-        let _ = writeln!(out, "{}", p.bold(file));
+        // Stable, as a sort of one thread.
+        fs.par_sort_by(|a, b| (a.line, a.column, &a.control).cmp(&(b.line, b.column, &b.control)));
+        writeln!(w, "{}", p.bold(file))?;
         let source = sources.get(file);
-        for f in fs {
-            finding(&mut out, &p, f, source, opts.context);
-        }
-        out.push('\n');
+        super::common::write_windows(&fs, per_task, &mut w, |_, chunk| {
+            let mut out = String::new();
+            for f in chunk {
+                finding(&mut out, &p, f, source, opts.context);
+            }
+            Ok(out.into_bytes())
+        })?;
+        w.write_all(b"\n")?;
     }
+    let mut out = String::new();
     for e in &report.errors {
         let place = match (&e.file, &e.policy) {
             (Some(file), Some(policy)) => {
@@ -133,7 +169,8 @@ pub fn render(report: &Report, inputs: &Inputs, opts: TextOptions) -> String {
             .map(|(n, what)| format!(", {n} {what}"))
             .collect::<String>()
     );
-    out
+    w.write_all(out.as_bytes())?;
+    w.flush()
 }
 
 fn plural(n: usize) -> &'static str {
@@ -250,6 +287,52 @@ fn frame(out: &mut String, p: &Paint, source: &Source, line: usize, col: usize, 
                 " ".repeat(start.min(160)),
                 p.wrap("1;31", &"^".repeat(len))
             );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn written(report: &Report, inputs: &Inputs, opts: TextOptions, per_task: usize) -> String {
+        let mut out = Vec::new();
+        write_in(report, inputs, opts, &mut out, per_task).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    /// The report written a window of findings at a time, in tasks of any
+    /// size, is the report written in one task, on the examples and with
+    /// findings enough for many windows over several files.
+    #[test]
+    fn findings_written_in_windows_are_the_report_of_one_task() {
+        let engine = crate::EngineBuilder::new().build().unwrap();
+        let sel = engine.select(&engine.default_packs(), false, &[]).unwrap();
+        let root = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../examples/microservices-insecure"
+        );
+        let inputs = crate::input::load_paths(&[root.to_string()], &Default::default());
+        let mut report = engine.evaluate(&sel, &inputs, &Default::default());
+        let one = report.findings.clone();
+        let files: std::collections::HashSet<&str> = one.iter().map(|f| &*f.file).collect();
+        assert!(files.len() > 1, "the findings are in several files");
+        for round in 0..2 {
+            for color in [false, true] {
+                let opts = TextOptions { color, context: 1 };
+                let whole = written(&report, &inputs, opts, usize::MAX);
+                assert_eq!(whole.matches("-->").count(), report.findings.len());
+                for per_task in [1, 3, 7, 100, FINDINGS] {
+                    let pieces = written(&report, &inputs, opts, per_task);
+                    assert!(
+                        pieces == whole,
+                        "round {round}, color {color}, {per_task} a task"
+                    );
+                }
+            }
+            while report.findings.len() < 5_000 {
+                report.findings.extend(one.iter().cloned());
+            }
         }
     }
 }
