@@ -331,13 +331,14 @@ impl State<'_> {
                 }
                 continue;
             }
+            let text = src.text.shared();
             self.originals
                 .entry(path.to_string())
-                .or_insert_with(|| src.text.clone());
+                .or_insert_with(|| text.clone());
             let mut w = Working {
                 path: path.to_string(),
                 format: src.format,
-                text: src.text.clone(),
+                text,
                 edited: None,
                 changed: false,
                 touched: HashMap::new(),

@@ -8,10 +8,87 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use ward_lang::hir::{ControlDef, Severity};
 
+/// An input file's text: the loader's, or read again for the report alone.
+/// A file read again is kept as it was read, since making it shared would
+/// copy it (hundreds of megabytes for a large export).
+#[derive(Debug)]
+pub(crate) enum Text {
+    Shared(Arc<str>),
+    Read(String),
+}
+
+impl std::ops::Deref for Text {
+    type Target = str;
+    fn deref(&self) -> &str {
+        match self {
+            Text::Shared(t) => t,
+            Text::Read(t) => t,
+        }
+    }
+}
+
+impl Text {
+    /// The text as a shared string: the loader's, or a copy of one read
+    /// again.
+    pub fn shared(&self) -> Arc<str> {
+        match self {
+            Text::Shared(t) => t.clone(),
+            Text::Read(t) => Arc::from(t.as_str()),
+        }
+    }
+}
+
+impl From<Arc<str>> for Text {
+    fn from(t: Arc<str>) -> Text {
+        Text::Shared(t)
+    }
+}
+
+impl From<String> for Text {
+    fn from(t: String) -> Text {
+        Text::Read(t)
+    }
+}
+
+/// The size of the pieces a long text's lines are found in, in parallel.
+const LINES_PIECE: usize = 8 << 20;
+
+/// The byte offset of the start of each line, and whether the text is
+/// ASCII; a long text is searched in pieces on all cores.
+fn line_starts(text: &str) -> (Vec<usize>, bool) {
+    line_starts_in(text, LINES_PIECE)
+}
+
+fn line_starts_in(text: &str, size: usize) -> (Vec<usize>, bool) {
+    use rayon::prelude::*;
+    let bytes = text.as_bytes();
+    let piece = |at: usize, b: &[u8]| -> (Vec<usize>, bool) {
+        let starts = memchr::memchr_iter(b'\n', b).map(|i| at + i + 1).collect();
+        (starts, b.is_ascii())
+    };
+    let pieces: Vec<(Vec<usize>, bool)> = if bytes.len() <= size {
+        vec![piece(0, bytes)]
+    } else {
+        bytes
+            .par_chunks(size)
+            .enumerate()
+            .map(|(k, b)| piece(k * size, b))
+            .collect()
+    };
+    let mut starts = Vec::with_capacity(1 + pieces.iter().map(|(s, _)| s.len()).sum::<usize>());
+    starts.push(0);
+    let mut ascii = true;
+    for (s, a) in pieces {
+        starts.extend_from_slice(&s);
+        ascii &= a;
+    }
+    (starts, ascii)
+}
+
 /// One input file's text with its line starts.
 #[derive(Debug)]
 pub(crate) struct Source {
-    pub text: Arc<str>,
+    pub text: Text,
     pub format: Format,
     /// Byte offset of the start of each line.
     starts: Vec<usize>,
@@ -21,10 +98,10 @@ pub(crate) struct Source {
 }
 
 impl Source {
-    pub fn new(text: Arc<str>, format: Format) -> Source {
-        let mut starts = vec![0];
-        starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
-        let char_starts = (!text.is_ascii()).then(|| {
+    pub fn new(text: impl Into<Text>, format: Format) -> Source {
+        let text = text.into();
+        let (starts, ascii) = line_starts(&text);
+        let char_starts = (!ascii).then(|| {
             let mut n = 0;
             let mut out = Vec::with_capacity(starts.len());
             let mut prev = 0;
@@ -180,7 +257,7 @@ impl Sources {
                 continue;
             }
             if let Ok(t) = std::fs::read_to_string(&f.path) {
-                files.insert(f.path.clone(), Source::new(Arc::from(t), f.format));
+                files.insert(f.path.clone(), Source::new(t, f.format));
             }
         }
         Sources { files }
@@ -302,6 +379,23 @@ mod tests {
         let j = Source::new(Arc::from("{\"é\": 1}"), Format::Json);
         // The byte column of `1` is 8; in characters it is 7.
         assert_eq!(j.char_col(1, 8), 7);
+    }
+
+    /// Lines found in pieces are those found in one pass, wherever the
+    /// pieces cut (at a line break, in a character, at either end).
+    #[test]
+    fn lines_found_in_pieces_are_the_lines_of_one_pass() {
+        let text = "a: 1\n\nbé: \"x\"\r\n  - y\n\n\nlast line é\n";
+        let one = line_starts_in(text, usize::MAX);
+        assert_eq!(one.0, [0, 5, 6, 16, 22, 23, 24, 37]);
+        assert!(!one.1);
+        for size in 1..=text.len() {
+            assert_eq!(line_starts_in(text, size), one, "pieces of {size} bytes");
+        }
+        let ascii = "k: v\nl: w";
+        for size in 1..=ascii.len() {
+            assert_eq!(line_starts_in(ascii, size), (vec![0, 5], true));
+        }
     }
 
     #[test]
