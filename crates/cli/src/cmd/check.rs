@@ -104,8 +104,8 @@ pub fn run(a: Args, color: bool, ecolor: bool) -> u8 {
     let engine = ready.engine;
     let started = std::time::Instant::now();
     let out = a.output.as_deref();
-    // JSON, SARIF, HTML and text are streamed: their findings are hundreds
-    // of megabytes for a large export. The others are made whole.
+    // Every format but Markdown, a summary, is streamed: the findings are
+    // hundreds of megabytes for a large export.
     let written = match a.format {
         Format::Json => output::write_with(out, |w| report::json::write(&report, w)),
         Format::Sarif => {
@@ -119,7 +119,9 @@ pub fn run(a: Args, color: bool, ecolor: bool) -> u8 {
         Format::Html => {
             output::write_with(out, |w| report::html::write(&report, &engine, &inputs, w))
         }
-        Format::Junit => output::write(out, &report::junit::render(&report, &engine, &inputs)),
+        Format::Junit => {
+            output::write_with(out, |w| report::junit::write(&report, &engine, &inputs, w))
+        }
         Format::Markdown => {
             let o = report::markdown::MarkdownOptions::from_env();
             output::write(

@@ -13,9 +13,37 @@ use crate::engine::{Engine, Report};
 use crate::finding::{Error, Finding, Level};
 use crate::input::Inputs;
 use std::fmt::Write as _;
+use std::io::Write as _;
 
 /// The report as JUnit XML.
-pub fn render(report: &Report, engine: &Engine, _inputs: &Inputs) -> String {
+pub fn render(report: &Report, engine: &Engine, inputs: &Inputs) -> String {
+    let mut out = Vec::new();
+    // Writing into memory cannot fail, and what is written is text.
+    let _ = write(report, engine, inputs, &mut out);
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// Finding cases made and written by one task.
+const CASES: usize = 1024;
+
+/// Writes the report as JUnit XML: what [`render`] returns. A finding's
+/// case is made as it is written, a window of findings at a time on all
+/// cores, rather than all of them held before the first is written.
+pub fn write(
+    report: &Report,
+    engine: &Engine,
+    _inputs: &Inputs,
+    w: impl std::io::Write,
+) -> std::io::Result<()> {
+    write_in(report, engine, w, CASES)
+}
+
+fn write_in(
+    report: &Report,
+    engine: &Engine,
+    w: impl std::io::Write,
+    per_task: usize,
+) -> std::io::Result<()> {
     let scores = score::scores(report, engine);
     let mut suites: Vec<Suite> = Vec::new();
     for p in &scores.packs {
@@ -25,10 +53,13 @@ pub fn render(report: &Report, engine: &Engine, _inputs: &Inputs) -> String {
             s.props.push(("pack.profile", v.clone()));
         }
         for c in scores.controls.iter().filter(|c| c.pack == p.name) {
-            s.cases.push(control_case(c));
-            for f in c.findings.iter().filter_map(|&i| report.findings.get(i)) {
-                s.cases.push(finding_case(f));
-            }
+            s.parts.push(Part::Case(control_case(c)));
+            s.parts.push(Part::Findings(
+                c.findings
+                    .iter()
+                    .filter_map(|&i| report.findings.get(i))
+                    .collect(),
+            ));
         }
         suites.push(s);
     }
@@ -39,11 +70,14 @@ pub fn render(report: &Report, engine: &Engine, _inputs: &Inputs) -> String {
         .iter()
         .filter(|c| c.pack == crate::waivers::PACK)
     {
-        for f in c.findings.iter().filter_map(|&i| report.findings.get(i)) {
-            notices.cases.push(finding_case(f));
-        }
+        notices.parts.push(Part::Findings(
+            c.findings
+                .iter()
+                .filter_map(|&i| report.findings.get(i))
+                .collect(),
+        ));
     }
-    if !notices.cases.is_empty() {
+    if !notices.is_empty() {
         suites.push(notices);
     }
     let mut loose = Suite::new("ward");
@@ -53,41 +87,44 @@ pub fn render(report: &Report, engine: &Engine, _inputs: &Inputs) -> String {
             .as_deref()
             .and_then(|c| scores.controls.iter().find(|s| s.id == c))
             .map(|c| c.pack);
-        let case = error_case(e);
+        let case = Part::Case(error_case(e));
         match pack.and_then(|p| suites.iter_mut().find(|s| s.name == p)) {
-            Some(s) => s.cases.push(case),
-            None => loose.cases.push(case),
+            Some(s) => s.parts.push(case),
+            None => loose.parts.push(case),
         }
     }
-    if !loose.cases.is_empty() {
+    if !loose.is_empty() {
         suites.push(loose);
     }
-    let count = |f: fn(&Case) -> bool| -> usize {
-        suites
-            .iter()
-            .map(|s| s.cases.iter().filter(|c| f(c)).count())
-            .sum()
-    };
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let _ = writeln!(
-        out,
+    let count = |k: Kind| -> usize { suites.iter().map(|s| s.count(k)).sum() };
+    let mut w = std::io::BufWriter::with_capacity(1 << 16, w);
+    w.write_all(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n")?;
+    writeln!(
+        w,
         "<testsuites name=\"ward\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\">",
-        count(|_| true),
-        count(|c| matches!(c.outcome, Outcome::Failure { .. })),
-        count(|c| matches!(c.outcome, Outcome::Error { .. })),
-        count(|c| matches!(c.outcome, Outcome::Skipped(_))),
-    );
+        suites.iter().map(Suite::len).sum::<usize>(),
+        count(Kind::Failure),
+        count(Kind::Error),
+        count(Kind::Skipped),
+    )?;
     for s in &suites {
-        s.write(&mut out);
+        s.write(&mut w, per_task)?;
     }
-    out.push_str("</testsuites>\n");
-    out
+    w.write_all(b"</testsuites>\n")?;
+    w.flush()
 }
 
-struct Suite {
+struct Suite<'r> {
     name: String,
     props: Vec<(&'static str, String)>,
-    cases: Vec<Case>,
+    parts: Vec<Part<'r>>,
+}
+
+/// Test cases of a suite: one made up front, or a control's findings,
+/// whose cases are made as they are written.
+enum Part<'r> {
+    Case(Case),
+    Findings(Vec<&'r Finding>),
 }
 
 struct Case {
@@ -112,25 +149,79 @@ enum Outcome {
     },
 }
 
-impl Suite {
-    fn new(name: &str) -> Suite {
+/// What a case's outcome is, for the counts.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Pass,
+    Skipped,
+    Failure,
+    Error,
+}
+
+impl Outcome {
+    fn kind(&self) -> Kind {
+        match self {
+            Outcome::Pass => Kind::Pass,
+            Outcome::Skipped(_) => Kind::Skipped,
+            Outcome::Failure { .. } => Kind::Failure,
+            Outcome::Error { .. } => Kind::Error,
+        }
+    }
+}
+
+/// The outcome of a finding's case (see [`finding_case`]).
+fn finding_kind(f: &Finding) -> Kind {
+    match (&f.waived, f.level) {
+        (Some(_), _) | (None, Level::Warn) => Kind::Skipped,
+        (None, Level::Deny) => Kind::Failure,
+    }
+}
+
+impl<'r> Suite<'r> {
+    fn new(name: &str) -> Suite<'r> {
         Suite {
             name: name.to_string(),
             props: Vec::new(),
-            cases: Vec::new(),
+            parts: Vec::new(),
         }
     }
 
-    fn write(&self, out: &mut String) {
-        let n = |f: fn(&Outcome) -> bool| self.cases.iter().filter(|c| f(&c.outcome)).count();
+    /// How many test cases it has.
+    fn len(&self) -> usize {
+        self.parts
+            .iter()
+            .map(|p| match p {
+                Part::Case(_) => 1,
+                Part::Findings(fs) => fs.len(),
+            })
+            .sum()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// How many of its test cases have an outcome of this kind.
+    fn count(&self, k: Kind) -> usize {
+        self.parts
+            .iter()
+            .map(|p| match p {
+                Part::Case(c) => usize::from(c.outcome.kind() == k),
+                Part::Findings(fs) => fs.iter().filter(|f| finding_kind(f) == k).count(),
+            })
+            .sum()
+    }
+
+    fn write(&self, w: &mut impl std::io::Write, per_task: usize) -> std::io::Result<()> {
+        let mut out = String::new();
         let _ = writeln!(
             out,
             "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\">",
             attr(&self.name),
-            self.cases.len(),
-            n(|o| matches!(o, Outcome::Failure { .. })),
-            n(|o| matches!(o, Outcome::Error { .. })),
-            n(|o| matches!(o, Outcome::Skipped(_))),
+            self.len(),
+            self.count(Kind::Failure),
+            self.count(Kind::Error),
+            self.count(Kind::Skipped),
         );
         if !self.props.is_empty() {
             out.push_str("    <properties>\n");
@@ -144,10 +235,24 @@ impl Suite {
             }
             out.push_str("    </properties>\n");
         }
-        for c in &self.cases {
-            c.write(out);
+        for p in &self.parts {
+            match p {
+                Part::Case(c) => c.write(&mut out),
+                Part::Findings(fs) => {
+                    w.write_all(out.as_bytes())?;
+                    out.clear();
+                    common::write_windows(fs, per_task, w, |_, chunk| {
+                        let mut text = String::new();
+                        for f in chunk {
+                            finding_case(f).write(&mut text);
+                        }
+                        Ok(text.into_bytes())
+                    })?;
+                }
+            }
         }
         out.push_str("  </testsuite>\n");
+        w.write_all(out.as_bytes())
     }
 }
 
@@ -352,6 +457,41 @@ fn xml_char(c: char) -> char {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The XML written a window of finding cases at a time, in tasks of any
+    /// size, is the XML written in one task, on an example and with
+    /// findings enough for many windows.
+    #[test]
+    fn cases_written_in_windows_are_the_report_of_one_task() {
+        let engine = crate::EngineBuilder::new().build().unwrap();
+        let sel = engine.select(&engine.default_packs(), false, &[]).unwrap();
+        let root = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../examples/microservices-insecure"
+        );
+        let inputs = crate::input::load_paths(&[root.to_string()], &Default::default());
+        let mut report = engine.evaluate(&sel, &inputs, &Default::default());
+        let one = report.findings.clone();
+        assert!(!one.is_empty());
+        let written = |report: &Report, per_task: usize| {
+            let mut out = Vec::new();
+            write_in(report, &engine, &mut out, per_task).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        for round in 0..2 {
+            let whole = written(&report, usize::MAX);
+            assert!(whole.matches("<testcase ").count() > report.findings.len());
+            for per_task in [1, 3, 7, 100, CASES] {
+                assert!(
+                    written(&report, per_task) == whole,
+                    "round {round}, {per_task} a task"
+                );
+            }
+            while report.findings.len() < 5_000 {
+                report.findings.extend(one.iter().cloned());
+            }
+        }
+    }
 
     #[test]
     fn escapes() {
