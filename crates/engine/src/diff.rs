@@ -105,10 +105,64 @@ pub struct ReadReport {
     pub errors: usize,
 }
 
+/// A JSON report as `ward diff` reads it in one pass, straight into its
+/// findings.
+#[derive(Deserialize)]
+struct ReportDoc {
+    ward: String,
+    findings: Vec<ReportFinding>,
+    #[serde(rename = "summary")]
+    _summary: serde_json::Map<String, serde_json::Value>,
+    #[serde(default)]
+    errors: Option<Vec<serde::de::IgnoredAny>>,
+}
+
 /// Reads `text` as a Ward JSON report (`docs/report.schema.json`): `None`
 /// when it is not one (no top-level `ward`, `findings` and `summary`), an
 /// error when it claims to be one and a finding does not read.
+///
+/// A report is read straight into its findings; only text that does not
+/// read that way (not a report, or a finding that does not read) is read
+/// again as a JSON value, to tell which and to name the finding. Reading a
+/// large report as a value first took four times its size in memory.
 pub fn read_report(text: &str) -> Option<Result<ReadReport, String>> {
+    match serde_json::from_str::<ReportDoc>(text) {
+        Ok(doc) => Some(Ok(ReadReport {
+            version: doc.ward,
+            entries: doc
+                .findings
+                .into_iter()
+                .filter_map(ReportFinding::entry)
+                .collect(),
+            errors: doc.errors.map_or(0, |e| e.len()),
+        })),
+        Err(_) => read_report_value(text),
+    }
+}
+
+impl ReportFinding {
+    /// The entry of a finding no waiver covers.
+    fn entry(self) -> Option<Entry> {
+        if self.waived.as_ref().is_some_and(|w| !w.is_null()) {
+            return None;
+        }
+        Some(Entry {
+            fingerprint: fingerprint(&self.control, &self.resource, &self.pointer),
+            control: self.control,
+            severity: self.severity,
+            level: self.level,
+            title: self.title,
+            message: self.message,
+            resource: self.resource,
+            file: self.file,
+            line: self.line,
+            pointer: self.pointer,
+        })
+    }
+}
+
+/// [`read_report`] through a JSON value.
+fn read_report_value(text: &str) -> Option<Result<ReadReport, String>> {
     let v: serde_json::Value = serde_json::from_str(text).ok()?;
     let obj = v.as_object()?;
     let version = obj.get("ward")?.as_str()?.to_string();
@@ -120,21 +174,7 @@ pub fn read_report(text: &str) -> Option<Result<ReadReport, String>> {
             Ok(f) => f,
             Err(e) => return Some(Err(format!("finding {i} of the report: {e}"))),
         };
-        if f.waived.as_ref().is_some_and(|w| !w.is_null()) {
-            continue;
-        }
-        entries.push(Entry {
-            fingerprint: fingerprint(&f.control, &f.resource, &f.pointer),
-            control: f.control,
-            severity: f.severity,
-            level: f.level,
-            title: f.title,
-            message: f.message,
-            resource: f.resource,
-            file: f.file,
-            line: f.line,
-            pointer: f.pointer,
-        });
+        entries.extend(f.entry());
     }
     let errors = obj
         .get("errors")
@@ -160,22 +200,44 @@ pub struct Drift {
 
 /// Compares two runs' entries by fingerprint. A fingerprint reported `n`
 /// times before and `m` times after is `min(n, m)` times still open and the
-/// rest new or fixed.
+/// rest new or fixed; the fixed ones are the first it had before.
 pub fn compare(old: Vec<Entry>, new: Vec<Entry>) -> Drift {
-    let mut before: HashMap<String, Vec<Entry>> = HashMap::new();
-    for e in old {
-        before.entry(e.fingerprint.clone()).or_default().push(e);
-    }
+    use rayon::slice::ParallelSliceMut;
     let mut d = Drift::default();
-    for e in new {
-        match before.get_mut(&e.fingerprint).and_then(Vec::pop) {
-            Some(_) => d.open.push(e),
-            None => d.new.push(e),
+    // How many old entries each fingerprint has, then how many of them no
+    // new entry matched: the map holds counts and borrows the old entries'
+    // fingerprints, not a list of entries per fingerprint.
+    let keep = {
+        let mut left: HashMap<&str, usize> = HashMap::with_capacity(old.len());
+        for e in &old {
+            *left.entry(e.fingerprint.as_str()).or_default() += 1;
         }
-    }
-    d.fixed = before.into_values().flatten().collect();
+        for e in new {
+            match left.get_mut(e.fingerprint.as_str()) {
+                Some(n) if *n > 0 => {
+                    *n -= 1;
+                    d.open.push(e);
+                }
+                _ => d.new.push(e),
+            }
+        }
+        old.iter()
+            .map(|e| match left.get_mut(e.fingerprint.as_str()) {
+                Some(n) if *n > 0 => {
+                    *n -= 1;
+                    true
+                }
+                _ => false,
+            })
+            .collect::<Vec<bool>>()
+    };
+    d.fixed = old
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(e, k)| k.then_some(e))
+        .collect();
     for list in [&mut d.new, &mut d.fixed, &mut d.open] {
-        list.sort_by(|a, b| {
+        list.par_sort_by(|a, b| {
             b.severity.cmp(&a.severity).then_with(|| {
                 (&a.control, &a.resource, &a.pointer, &a.file, a.line).cmp(&(
                     &b.control,
@@ -351,6 +413,57 @@ mod tests {
         let new = vec![entry("a", "p", "/x", 1), entry("a", "p", "/x", 2)];
         let d = compare(old, new);
         assert_eq!((d.new.len(), d.fixed.len(), d.open.len()), (1, 0, 1));
+    }
+
+    /// Counting is what a list of entries per fingerprint, popped from the
+    /// end, did: on random runs with fingerprints repeated, the same new,
+    /// fixed and open entries (told apart by their lines).
+    #[test]
+    fn counting_is_matching_entries_one_by_one() {
+        fn by_lists(old: Vec<Entry>, new: Vec<Entry>) -> Drift {
+            let mut before: HashMap<String, Vec<Entry>> = HashMap::new();
+            for e in old {
+                before.entry(e.fingerprint.clone()).or_default().push(e);
+            }
+            let mut d = Drift::default();
+            for e in new {
+                match before.get_mut(&e.fingerprint).and_then(Vec::pop) {
+                    Some(_) => d.open.push(e),
+                    None => d.new.push(e),
+                }
+            }
+            d.fixed = before.into_values().flatten().collect();
+            for list in [&mut d.new, &mut d.fixed, &mut d.open] {
+                list.sort_by(|a, b| (&a.fingerprint, a.line).cmp(&(&b.fingerprint, b.line)));
+            }
+            d
+        }
+        let mut seed = 7u64;
+        let mut next = |n: u64| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) % n
+        };
+        for round in 0..300 {
+            let mut line = 0;
+            let mut run = |len: u64, next: &mut dyn FnMut(u64) -> u64| -> Vec<Entry> {
+                (0..len)
+                    .map(|_| {
+                        line += 1;
+                        let c = ["a", "b", "c"][next(3) as usize];
+                        entry(c, &format!("p{}", next(4)), "/x", line)
+                    })
+                    .collect()
+            };
+            let old = run(next(12), &mut next);
+            let new = run(next(12), &mut next);
+            let mut got = compare(old.clone(), new.clone());
+            for list in [&mut got.new, &mut got.fixed, &mut got.open] {
+                list.sort_by(|a, b| (&a.fingerprint, a.line).cmp(&(&b.fingerprint, b.line)));
+            }
+            assert_eq!(got, by_lists(old, new), "round {round}");
+        }
     }
 
     #[test]
