@@ -56,10 +56,16 @@ struct Side {
 
 pub fn run(a: Args, ecolor: bool) -> u8 {
     let mut ready = None;
-    let Some(old) = side(&a.old, &a.setup, &mut ready, ecolor) else {
+    // Two reports are read at once, each on a core of its own.
+    let (old_report, new_report) = std::thread::scope(|s| {
+        let old = s.spawn(|| read_report(&a.old));
+        let new = read_report(&a.new);
+        (old.join().ok().flatten(), new)
+    });
+    let Some(old) = side(&a.old, old_report, &a.setup, &mut ready, ecolor) else {
         return exit::ERROR;
     };
-    let Some(new) = side(&a.new, &a.setup, &mut ready, ecolor) else {
+    let Some(new) = side(&a.new, new_report, &a.setup, &mut ready, ecolor) else {
         return exit::ERROR;
     };
     let d = diff::compare(old.entries, new.entries);
@@ -83,14 +89,16 @@ pub fn run(a: Args, ecolor: bool) -> u8 {
     if failing { exit::FINDINGS } else { exit::OK }
 }
 
-/// Reads a report, or evaluates a path (building the engine on first use).
+/// A report read (`report`, from [`read_report`]), or else a path
+/// evaluated (building the engine on first use).
 fn side(
     path: &str,
+    report: Option<Result<diff::ReadReport, String>>,
     setup: &Setup,
     ready: &mut Option<super::check::Ready>,
     ecolor: bool,
 ) -> Option<Side> {
-    if let Some(r) = read_report(path) {
+    if let Some(r) = report {
         return match r {
             Ok(r) => {
                 if r.errors > 0 {
