@@ -269,6 +269,22 @@ struct LoadedFile {
     errors: Vec<InputError>,
 }
 
+impl LoadedFile {
+    /// A file with nothing read from it (yet).
+    fn empty(shown: &str) -> LoadedFile {
+        LoadedFile {
+            file: SourceFile {
+                path: shown.to_string(),
+                format: Format::Yaml,
+                text: None,
+            },
+            docs: Vec::new(),
+            skipped: Vec::new(),
+            errors: Vec::new(),
+        }
+    }
+}
+
 /// Loads paths (files, folders, or `-` for stdin) in parallel.
 pub fn load_paths(paths: &[String], opts: &LoadOptions) -> Inputs {
     load_paths_over(paths, opts, &HashMap::new())
@@ -293,21 +309,7 @@ pub fn load_paths_over(
             continue;
         }
         if p == "-" {
-            let mut text = String::new();
-            use std::io::Read;
-            match std::io::stdin().read_to_string(&mut text) {
-                Ok(_) => {
-                    let format = detect_format(Path::new("-"), &text);
-                    let lf = load_text("-", &text, format, opts);
-                    inputs.merge(vec![lf]);
-                }
-                Err(e) => inputs.errors.push(InputError {
-                    file: "-".into(),
-                    line: 0,
-                    column: 0,
-                    message: format!("cannot read standard input: {e}"),
-                }),
-            }
+            inputs.merge(vec![load_reader("-", &mut std::io::stdin(), opts)]);
             continue;
         }
         let path = Path::new(p);
@@ -461,31 +463,166 @@ fn load_file(shown: &str, path: &Path, opts: &LoadOptions) -> LoadedFile {
     if let Some(p) = &opts.progress {
         p.read(bytes.len() as u64);
     }
-    let text = match String::from_utf8(bytes) {
-        Ok(t) => t,
-        Err(e) => {
-            let good = e.utf8_error().valid_up_to();
-            let prefix =
-                String::from_utf8_lossy(e.as_bytes().get(..good).unwrap_or(&[])).into_owned();
-            let line = prefix.matches('\n').count() + 1;
-            let col = prefix
-                .rsplit('\n')
-                .next()
-                .map(|l| l.chars().count() + 1)
-                .unwrap_or(1);
-            let bytes = e.as_bytes();
-            let message = if bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]) {
-                "the file is UTF-16 text; Ward reads UTF-8: convert it (e.g. `iconv -f UTF-16 -t UTF-8`)"
-            } else if bytes.contains(&0) {
-                "the file is binary, not text"
-            } else {
-                "the file is not valid UTF-8 text"
-            };
-            return fail(message.to_string(), line, col);
-        }
+    match text_of(bytes) {
+        Ok(text) => load_text(shown, &text, detect_format(path, &text), opts),
+        Err((message, line, col)) => fail(message.to_string(), line, col),
+    }
+}
+
+/// Bytes read as UTF-8 text; else what they are instead, and the line and
+/// column where they stop being UTF-8.
+fn text_of(bytes: Vec<u8>) -> Result<String, (&'static str, usize, usize)> {
+    String::from_utf8(bytes).map_err(|e| {
+        let good = e.utf8_error().valid_up_to();
+        let prefix = String::from_utf8_lossy(e.as_bytes().get(..good).unwrap_or(&[])).into_owned();
+        let line = prefix.matches('\n').count() + 1;
+        let col = prefix
+            .rsplit('\n')
+            .next()
+            .map(|l| l.chars().count() + 1)
+            .unwrap_or(1);
+        let bytes = e.as_bytes();
+        let message = if bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]) {
+            "the file is UTF-16 text; Ward reads UTF-8: convert it (e.g. `iconv -f UTF-16 -t UTF-8`)"
+        } else if bytes.contains(&0) {
+            "the file is binary, not text"
+        } else {
+            "the file is not valid UTF-8 text"
+        };
+        (message, line, col)
+    })
+}
+
+/// Input that cannot be read twice (standard input). A large JSON list
+/// export is read as a large file is, block by block on all cores (see
+/// [`stream`]); what it read is kept as it goes, for a report that quotes
+/// it and for reading it whole should it turn out not to be a list. Other
+/// input, and input smaller than [`LoadOptions::keep_text_below`], is read
+/// whole, as a file is.
+fn load_reader(
+    shown: &str,
+    input: &mut (impl std::io::Read + Send),
+    opts: &LoadOptions,
+) -> LoadedFile {
+    use std::io::Read;
+    let fail = |e: std::io::Error| LoadedFile {
+        errors: vec![InputError {
+            file: shown.to_string(),
+            line: 0,
+            column: 0,
+            message: format!("cannot read: {e}"),
+        }],
+        ..LoadedFile::empty(shown)
     };
-    let format = detect_format(path, &text);
-    load_text(shown, &text, format, opts)
+    let mut head = Vec::new();
+    if let Err(e) = input
+        .by_ref()
+        .take(opts.keep_text_below)
+        .read_to_end(&mut head)
+    {
+        return fail(e);
+    }
+    if let Some(p) = &opts.progress {
+        p.read(head.len() as u64);
+    }
+    let mut bytes = head;
+    if bytes.len() as u64 >= opts.keep_text_below
+        && stream::looks_like_list(bytes.get(..64 * 1024).unwrap_or(&bytes))
+    {
+        let mut kept = Kept {
+            inner: Read::chain(
+                std::io::Cursor::new(std::mem::take(&mut bytes)),
+                crate::progress::Counting {
+                    inner: &mut *input,
+                    progress: opts.progress.as_deref(),
+                },
+            ),
+            read: Vec::new(),
+        };
+        match stream::read_list(&mut kept, &opts.json) {
+            Ok(Some(streamed)) => {
+                let text = opts
+                    .keep_text
+                    .then(|| kept.text())
+                    .and_then(|t| String::from_utf8(t).ok())
+                    .map(Arc::from);
+                let mut lf = streamed_file(shown, streamed);
+                lf.file.text = text;
+                return lf;
+            }
+            Ok(None) => {
+                // Not a list after all: read it whole, from what was read.
+                bytes = kept.text();
+                let (head, mut rest) = kept.inner.into_inner();
+                let at = usize::try_from(head.position()).unwrap_or(usize::MAX);
+                bytes.extend_from_slice(head.get_ref().get(at..).unwrap_or(&[]));
+                if let Err(e) = rest.read_to_end(&mut bytes) {
+                    return fail(e);
+                }
+            }
+            Err(e) => return fail(e),
+        }
+    } else {
+        let mut counted = crate::progress::Counting {
+            inner: input,
+            progress: opts.progress.as_deref(),
+        };
+        if let Err(e) = counted.read_to_end(&mut bytes) {
+            return fail(e);
+        }
+    }
+    match text_of(bytes) {
+        Ok(text) => load_text(shown, &text, detect_format(Path::new(shown), &text), opts),
+        Err((message, line, column)) => LoadedFile {
+            errors: vec![InputError {
+                file: shown.to_string(),
+                line,
+                column,
+                message: message.to_string(),
+            }],
+            ..LoadedFile::empty(shown)
+        },
+    }
+}
+
+/// A reader that keeps what it reads, in pieces of [`Kept::PIECE`] bytes
+/// that never move as it grows.
+struct Kept<R> {
+    inner: R,
+    read: Vec<Vec<u8>>,
+}
+
+impl<R> Kept<R> {
+    const PIECE: usize = 8 << 20;
+
+    /// What was read, in one piece.
+    fn text(&mut self) -> Vec<u8> {
+        let mut all = Vec::with_capacity(self.read.iter().map(Vec::len).sum());
+        for piece in self.read.drain(..) {
+            all.extend_from_slice(&piece);
+        }
+        all
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for Kept<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let mut got = buf.get(..n).unwrap_or(&[]);
+        while !got.is_empty() {
+            if self.read.last().is_none_or(|p| p.len() == p.capacity()) {
+                self.read.push(Vec::with_capacity(Self::PIECE));
+            }
+            let Some(piece) = self.read.last_mut() else {
+                break;
+            };
+            let room = piece.capacity() - piece.len();
+            let (now, later) = got.split_at(room.min(got.len()));
+            piece.extend_from_slice(now);
+            got = later;
+        }
+        Ok(n)
+    }
 }
 
 /// A large JSON list export, read block by block without holding the whole
@@ -513,6 +650,11 @@ fn stream_large_json(shown: &str, path: &Path, opts: &LoadOptions) -> Option<Loa
         },
     );
     let streamed = stream::read_list(&mut reader, &opts.json).ok()??;
+    Some(streamed_file(shown, streamed))
+}
+
+/// The file of a list export read block by block.
+fn streamed_file(shown: &str, streamed: stream::Streamed) -> LoadedFile {
     let mut lf = LoadedFile {
         file: SourceFile {
             path: shown.to_string(),
@@ -535,7 +677,7 @@ fn stream_large_json(shown: &str, path: &Path, opts: &LoadOptions) -> Option<Loa
         let line = doc.root().pos().line as usize;
         lf.docs.push((i as u32, doc, None, line));
     }
-    Some(lf)
+    lf
 }
 
 fn load_text(shown: &str, text: &str, format: Format, opts: &LoadOptions) -> LoadedFile {
@@ -889,6 +1031,71 @@ mod tests {
         assert_eq!(apart.resources.len(), i);
         assert_eq!(seen(&apart), seen(&whole));
         assert!(apart.errors.is_empty() && apart.skipped.is_empty());
+    }
+
+    /// Input read once (standard input) loads as the same text read whole:
+    /// a list export streamed, an object that is not a list after all, and
+    /// one whose first item stops the stream while part of what was read
+    /// ahead is still unread.
+    #[test]
+    fn input_read_once_loads_as_the_text_whole() {
+        let seen = |lf: &LoadedFile| {
+            let docs: Vec<_> = lf
+                .docs
+                .iter()
+                .map(|(i, d, origin, line)| {
+                    let mut at = Vec::new();
+                    let mut stack = vec![d.root()];
+                    while let Some(n) = stack.pop() {
+                        at.push((n.pointer(), n.pos()));
+                        stack.extend(n.entries().map(|(_, v)| v).chain(n.items()));
+                    }
+                    (*i, origin.clone(), *line, d.root().to_json(), at)
+                })
+                .collect();
+            let errors: Vec<_> = lf
+                .errors
+                .iter()
+                .map(|e| (e.line, e.column, e.message.clone()))
+                .collect();
+            (docs, errors, lf.skipped.len())
+        };
+        let list = |kind: &str, first: &str, items: usize, pad: usize| {
+            let mut text = format!("{{\n  \"apiVersion\": \"v1\",\n  \"items\": [{first}\n");
+            for i in 0..items {
+                text.push_str(&format!(
+                    "    {{\"kind\": \"Pod\", \"metadata\": {{\"name\": \"p{i}\"}}, \"data\": \"{}\"}}{}\n",
+                    "x".repeat(pad),
+                    if i + 1 < items { "," } else { "" }
+                ));
+            }
+            text.push_str(&format!("  ],\n  \"kind\": \"{kind}\"\n}}\n"));
+            text
+        };
+        let cases = [
+            ("a list", list("List", "", 300, 40), 4096),
+            ("not a list", list("Thing", "", 300, 40), 4096),
+            (
+                "an item that is not an object",
+                list("List", "\"x\",", 180, 120_000),
+                20 << 20,
+            ),
+        ];
+        for (what, text, below) in cases {
+            assert!(text.len() > below, "{what}");
+            let opts = LoadOptions {
+                keep_text: true,
+                keep_text_below: below as u64,
+                ..LoadOptions::default()
+            };
+            let once = load_reader("-", &mut text.as_bytes(), &opts);
+            let whole = load_text("-", &text, Format::Json, &opts);
+            assert!(seen(&once) == seen(&whole), "{what}");
+            assert!(!once.docs.is_empty(), "{what}");
+            if what == "a list" {
+                assert_eq!(once.file.text.as_deref(), Some(text.as_str()));
+            }
+        }
     }
 
     #[test]
