@@ -151,6 +151,30 @@ for format in json sarif text junit markdown html; do
   rm -f "$dir/report-$big.$format"
 done
 
+# The export piped in, as from `kubectl get -A -o json`, and `ward diff` of
+# two reports of it: the same work reached another way.
+row() { # label, then a command printing "wall cpu rss_mb" -> a table row of medians
+  local label=$1 ws=() cs=() rs=() w c m
+  shift
+  for ((r = 0; r < repeat; r++)); do
+    read -r w c m <<<"$("$@")"
+    ws+=("$w") cs+=("$c") rs+=("$m")
+  done
+  awk -v l="$label" -v w="$(median "${ws[@]}")" -v c="$(median "${cs[@]}")" -v m="$(median "${rs[@]}")" 'BEGIN {
+    printf "| %s | %.2f, %.2f (%d) |\n", l, w, c, m }'
+}
+piped_check() { cat "$f" | measure "$ward" check "${packs[@]}" --format json -o /dev/null -; }
+diff_reports() { measure "$ward" diff "$dir/diff-$big.json" "$dir/diff-$big.json" --format json -o /dev/null; }
+echo
+echo "other ways in and out, ${big} resources, median of $repeat runs each:"
+echo
+printf '| run | wall s, cpu s (RSS MB) |\n'
+printf '|---|---:|\n'
+row "\`ward check -\`, the export piped in (json)" piped_check
+$ward check "${packs[@]}" --format json -o "$dir/diff-$big.json" "$f" >/dev/null 2>&1 || true
+row "\`ward diff\` of two reports of it (json)" diff_reports
+rm -f "$dir/diff-$big.json"
+
 # Cold start: one small manifest, every built-in pack: the median wall and
 # CPU (user + sys) time of 21 runs, and the fastest run (the least disturbed
 # by whatever else the machine is doing).
