@@ -270,8 +270,8 @@ struct LoadedFile {
 }
 
 impl LoadedFile {
-    /// A file with nothing read from it (yet).
-    fn empty(shown: &str) -> LoadedFile {
+    /// A file that could not be read, with the error that says why.
+    fn failed(shown: &str, message: String, line: usize, column: usize) -> LoadedFile {
         LoadedFile {
             file: SourceFile {
                 path: shown.to_string(),
@@ -280,7 +280,12 @@ impl LoadedFile {
             },
             docs: Vec::new(),
             skipped: Vec::new(),
-            errors: Vec::new(),
+            errors: vec![InputError {
+                file: shown.to_string(),
+                line,
+                column,
+                message,
+            }],
         }
     }
 }
@@ -423,20 +428,8 @@ fn detect_format(p: &Path, text: &str) -> Format {
 }
 
 fn load_file(shown: &str, path: &Path, opts: &LoadOptions) -> LoadedFile {
-    let fail = |message: String, line: usize, column: usize| LoadedFile {
-        file: SourceFile {
-            path: shown.to_string(),
-            format: Format::Yaml,
-            text: None,
-        },
-        docs: Vec::new(),
-        skipped: Vec::new(),
-        errors: vec![InputError {
-            file: shown.to_string(),
-            line,
-            column,
-            message,
-        }],
+    let fail = |message: String, line: usize, column: usize| {
+        LoadedFile::failed(shown, message, line, column)
     };
     match std::fs::metadata(path) {
         Ok(m) if m.len() > opts.max_file_size => {
@@ -505,15 +498,7 @@ fn load_reader(
     opts: &LoadOptions,
 ) -> LoadedFile {
     use std::io::Read;
-    let fail = |e: std::io::Error| LoadedFile {
-        errors: vec![InputError {
-            file: shown.to_string(),
-            line: 0,
-            column: 0,
-            message: format!("cannot read: {e}"),
-        }],
-        ..LoadedFile::empty(shown)
-    };
+    let fail = |e: std::io::Error| LoadedFile::failed(shown, format!("cannot read: {e}"), 0, 0);
     let mut head = Vec::new();
     if let Err(e) = input
         .by_ref()
@@ -573,15 +558,9 @@ fn load_reader(
     }
     match text_of(bytes) {
         Ok(text) => load_text(shown, &text, detect_format(Path::new(shown), &text), opts),
-        Err((message, line, column)) => LoadedFile {
-            errors: vec![InputError {
-                file: shown.to_string(),
-                line,
-                column,
-                message: message.to_string(),
-            }],
-            ..LoadedFile::empty(shown)
-        },
+        Err((message, line, column)) => {
+            LoadedFile::failed(shown, message.to_string(), line, column)
+        }
     }
 }
 

@@ -231,6 +231,40 @@ pub(crate) fn write_windows<T: Sync>(
     Ok(())
 }
 
+/// What a writer of a report writes into memory, as a string: writing
+/// into memory cannot fail, and the reports write text.
+pub(crate) fn written(write: impl FnOnce(&mut Vec<u8>) -> std::io::Result<()>) -> String {
+    let mut out = Vec::new();
+    let _ = write(&mut out);
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// The built-in packs run over `examples/microservices-insecure`, for the
+/// reports' tests.
+#[cfg(test)]
+pub(crate) fn example_run() -> (Engine, Inputs, Report) {
+    let engine = crate::EngineBuilder::new().build().unwrap();
+    let sel = engine.select(&engine.default_packs(), false, &[]).unwrap();
+    let root = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/microservices-insecure"
+    );
+    let inputs = crate::input::load_paths(&[root.to_string()], &Default::default());
+    let report = engine.evaluate(&sel, &inputs, &Default::default());
+    assert!(!report.findings.is_empty());
+    (engine, inputs, report)
+}
+
+/// The report's findings repeated until there are at least `n`: enough
+/// for many windows.
+#[cfg(test)]
+pub(crate) fn repeat_findings(report: &mut Report, n: usize) {
+    let one = report.findings.clone();
+    while report.findings.len() < n {
+        report.findings.extend(one.iter().cloned());
+    }
+}
+
 /// The text of every input file that has one.
 #[derive(Debug, Default)]
 pub(crate) struct Sources {

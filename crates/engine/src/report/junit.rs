@@ -17,10 +17,7 @@ use std::io::Write as _;
 
 /// The report as JUnit XML.
 pub fn render(report: &Report, engine: &Engine, inputs: &Inputs) -> String {
-    let mut out = Vec::new();
-    // Writing into memory cannot fail, and what is written is text.
-    let _ = write(report, engine, inputs, &mut out);
-    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    common::written(|out| write(report, engine, inputs, out))
 }
 
 /// Finding cases made and written by one task.
@@ -463,20 +460,9 @@ mod tests {
     /// findings enough for many windows.
     #[test]
     fn cases_written_in_windows_are_the_report_of_one_task() {
-        let engine = crate::EngineBuilder::new().build().unwrap();
-        let sel = engine.select(&engine.default_packs(), false, &[]).unwrap();
-        let root = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../examples/microservices-insecure"
-        );
-        let inputs = crate::input::load_paths(&[root.to_string()], &Default::default());
-        let mut report = engine.evaluate(&sel, &inputs, &Default::default());
-        let one = report.findings.clone();
-        assert!(!one.is_empty());
+        let (engine, _, mut report) = common::example_run();
         let written = |report: &Report, per_task: usize| {
-            let mut out = Vec::new();
-            write_in(report, &engine, &mut out, per_task).unwrap();
-            String::from_utf8(out).unwrap()
+            common::written(|out| write_in(report, &engine, out, per_task))
         };
         for round in 0..2 {
             let whole = written(&report, usize::MAX);
@@ -487,9 +473,7 @@ mod tests {
                     "round {round}, {per_task} a task"
                 );
             }
-            while report.findings.len() < 5_000 {
-                report.findings.extend(one.iter().cloned());
-            }
+            common::repeat_findings(&mut report, 5_000);
         }
     }
 

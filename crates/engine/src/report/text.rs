@@ -53,10 +53,7 @@ impl Paint {
 
 /// Renders the report.
 pub fn render(report: &Report, inputs: &Inputs, opts: TextOptions) -> String {
-    let mut out = Vec::new();
-    // Writing into memory cannot fail, and what is written is text.
-    let _ = write(report, inputs, opts, &mut out);
-    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    super::common::written(|out| write(report, inputs, opts, out))
 }
 
 /// Findings rendered by one task.
@@ -296,9 +293,7 @@ mod tests {
     use super::*;
 
     fn written(report: &Report, inputs: &Inputs, opts: TextOptions, per_task: usize) -> String {
-        let mut out = Vec::new();
-        write_in(report, inputs, opts, &mut out, per_task).unwrap();
-        String::from_utf8(out).unwrap()
+        crate::report::common::written(|out| write_in(report, inputs, opts, out, per_task))
     }
 
     /// The report written a window of findings at a time, in tasks of any
@@ -306,16 +301,9 @@ mod tests {
     /// findings enough for many windows over several files.
     #[test]
     fn findings_written_in_windows_are_the_report_of_one_task() {
-        let engine = crate::EngineBuilder::new().build().unwrap();
-        let sel = engine.select(&engine.default_packs(), false, &[]).unwrap();
-        let root = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../examples/microservices-insecure"
-        );
-        let inputs = crate::input::load_paths(&[root.to_string()], &Default::default());
-        let mut report = engine.evaluate(&sel, &inputs, &Default::default());
-        let one = report.findings.clone();
-        let files: std::collections::HashSet<&str> = one.iter().map(|f| &*f.file).collect();
+        let (_, inputs, mut report) = crate::report::common::example_run();
+        let files: std::collections::HashSet<&str> =
+            report.findings.iter().map(|f| &*f.file).collect();
         assert!(files.len() > 1, "the findings are in several files");
         for round in 0..2 {
             for color in [false, true] {
@@ -330,9 +318,7 @@ mod tests {
                     );
                 }
             }
-            while report.findings.len() < 5_000 {
-                report.findings.extend(one.iter().cloned());
-            }
+            crate::report::common::repeat_findings(&mut report, 5_000);
         }
     }
 }

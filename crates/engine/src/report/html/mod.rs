@@ -169,16 +169,7 @@ mod tests {
     /// whole, on the examples and with findings enough for many windows.
     #[test]
     fn data_written_in_pieces_is_the_data_whole() {
-        let engine = crate::EngineBuilder::new().build().unwrap();
-        let sel = engine.select(&engine.default_packs(), false, &[]).unwrap();
-        let root = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../examples/microservices-insecure"
-        );
-        let inputs = crate::input::load_paths(&[root.to_string()], &Default::default());
-        let mut report = engine.evaluate(&sel, &inputs, &Default::default());
-        let one = report.findings.clone();
-        assert!(!one.is_empty());
+        let (engine, inputs, mut report) = crate::report::common::example_run();
         for _ in 0..2 {
             let page = render(&report, &engine, &inputs);
             let open = format!("<script type=\"application/json\" id=\"{DATA_ID}\">");
@@ -191,9 +182,7 @@ mod tests {
                 .0;
             let data: serde_json::Value = serde_json::from_str(data).unwrap();
             assert_eq!(data, model::build(&report, &engine, &inputs));
-            while report.findings.len() < 5_000 {
-                report.findings.extend(one.iter().cloned());
-            }
+            crate::report::common::repeat_findings(&mut report, 5_000);
         }
     }
 
