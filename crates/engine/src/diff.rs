@@ -117,14 +117,27 @@ struct ReportDoc {
     errors: Option<Vec<serde::de::IgnoredAny>>,
 }
 
+/// What makes a JSON value a report, its findings left unread.
+#[derive(Deserialize)]
+struct ReportShape {
+    #[serde(rename = "ward")]
+    _ward: String,
+    #[serde(rename = "findings")]
+    _findings: Vec<serde::de::IgnoredAny>,
+    #[serde(rename = "summary")]
+    _summary: std::collections::BTreeMap<String, serde::de::IgnoredAny>,
+}
+
 /// Reads `text` as a Ward JSON report (`docs/report.schema.json`): `None`
 /// when it is not one (no top-level `ward`, `findings` and `summary`), an
 /// error when it claims to be one and a finding does not read.
 ///
-/// A report is read straight into its findings; only text that does not
-/// read that way (not a report, or a finding that does not read) is read
-/// again as a JSON value, to tell which and to name the finding. Reading a
-/// large report as a value first took four times its size in memory.
+/// A report is read straight into its findings. Text that does not read
+/// that way is looked at for the shape of a report, without keeping
+/// anything, and only a report with a finding that does not read is read
+/// again as a JSON value, to name the finding. Reading every file as a
+/// value first took four times its size in memory, and `ward diff` is
+/// often given two cluster exports, which are not reports.
 pub fn read_report(text: &str) -> Option<Result<ReadReport, String>> {
     match serde_json::from_str::<ReportDoc>(text) {
         Ok(doc) => Some(Ok(ReadReport {
@@ -136,6 +149,7 @@ pub fn read_report(text: &str) -> Option<Result<ReadReport, String>> {
                 .collect(),
             errors: doc.errors.map_or(0, |e| e.len()),
         })),
+        Err(_) if serde_json::from_str::<ReportShape>(text).is_err() => None,
         Err(_) => read_report_value(text),
     }
 }
@@ -485,6 +499,21 @@ mod tests {
         );
         assert!(read_report("not json").is_none());
         let bad = read_report(r#"{"ward": "0", "findings": [{"control": 1}], "summary": {}}"#);
-        assert!(matches!(bad, Some(Err(_))));
+        assert!(matches!(bad, Some(Err(e)) if e.starts_with("finding 0 of the report")));
+        // The shape of a report: `summary` an object, `findings` a list.
+        assert!(read_report(r#"{"ward": "0", "findings": [], "summary": 1}"#).is_none());
+        assert!(read_report(r#"{"ward": "0", "findings": {}, "summary": {}}"#).is_none());
+        // Keys in any order, and fields Ward does not read, are a report.
+        let good = read_report(
+            r#"{"summary": {"findings": 1}, "errors": [{}], "findings": [{"control": "a",
+            "severity": "high", "level": "deny", "resource": {"apiVersion": "v1",
+            "kind": "Pod", "namespace": "ns", "name": "p"}, "file": "p.yaml", "line": 3,
+            "pointer": "/spec", "extra": [1]}], "ward": "0.1.0"}"#,
+        );
+        let Some(Ok(good)) = good else {
+            panic!("not read: {good:?}")
+        };
+        assert_eq!((good.version.as_str(), good.errors), ("0.1.0", 1));
+        assert_eq!(good.entries, vec![entry("a", "p", "/spec", 3)]);
     }
 }
