@@ -194,7 +194,7 @@ fn fixes(out: &mut Vec<u8>, fixes: &[crate::eval::FixOp]) {
 /// Any JSON value as `serde_json`'s pretty printer writes it, nested
 /// `depth` levels deep (two spaces a level): a fix's value, most often a
 /// `bool` or a small object, written without a buffer of its own per value.
-fn value(out: &mut Vec<u8>, v: &serde_json::Value, depth: usize) {
+pub(crate) fn value(out: &mut Vec<u8>, v: &serde_json::Value, depth: usize) {
     use serde_json::Value;
     fn line(out: &mut Vec<u8>, depth: usize) {
         out.push(b'\n');
@@ -240,7 +240,7 @@ fn value(out: &mut Vec<u8>, v: &serde_json::Value, depth: usize) {
 
 /// A JSON string, escaped as `serde_json` escapes it: quotes, backslashes
 /// and control characters; everything else, non-ASCII included, as is.
-fn string(out: &mut Vec<u8>, s: &str) {
+pub(crate) fn string(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
     let bytes = s.as_bytes();
     let mut start = 0;

@@ -200,20 +200,31 @@ fn location(file: &str, at: Option<(usize, usize)>, sources: &Sources) -> Value 
 /// A path as Ward shows it, as a SARIF artifact location: relative paths
 /// against `%SRCROOT%` (the folder Ward ran in), others as `file:` URIs.
 pub(crate) fn artifact_location(path: &str) -> Value {
+    match artifact_uri(path) {
+        (uri, true) => json!({"uri": uri, "uriBaseId": SRCROOT}),
+        (uri, false) => json!({"uri": uri}),
+    }
+}
+
+/// The base of relative artifact URIs.
+pub(crate) const SRCROOT: &str = "%SRCROOT%";
+
+/// A path's URI, and whether it is relative to [`SRCROOT`].
+pub(crate) fn artifact_uri(path: &str) -> (String, bool) {
     let p = path.replace('\\', "/");
     if p == "-" {
-        return json!({"uri": "stdin"});
+        return ("stdin".to_string(), false);
     }
     let absolute = p.starts_with('/') || p.get(1..3) == Some(":/");
     if absolute {
         let lead = if p.starts_with('/') { "" } else { "/" };
-        return json!({"uri": format!("file://{lead}{}", encode(&p))});
+        return (format!("file://{lead}{}", encode(&p)), false);
     }
     let mut rel = p.as_str();
     while let Some(r) = rel.strip_prefix("./") {
         rel = r;
     }
-    json!({"uri": encode(rel), "uriBaseId": "%SRCROOT%"})
+    (encode(rel), true)
 }
 
 /// Percent-encodes what a URI path cannot hold.

@@ -7,6 +7,7 @@
 //! Columns count Unicode code points (`columnKind`), as Ward's do.
 
 mod meta;
+mod results;
 
 use super::common::{self, Source, Sources};
 use super::edit::{self, FixPlan, Planner};
@@ -80,20 +81,17 @@ pub fn write(
             for (j, f) in fs.iter().enumerate() {
                 let i = first + j;
                 let plan = plans.get(i).and_then(Option::as_ref);
-                let v = result(f, &shared.ctx(f, plan));
                 // The first result follows the `[` without a comma.
                 if i > 0 {
                     out.push(b',');
                 }
                 out.extend_from_slice(b"\n        ");
-                // Printed alone, then indented to its place.
-                let text = serde_json::to_vec_pretty(&v)?;
-                for (k, line) in text.split(|b| *b == b'\n').enumerate() {
-                    if k > 0 {
-                        out.extend_from_slice(b"\n        ");
-                    }
-                    out.extend_from_slice(line);
-                }
+                // Written by hand at its place, four levels in.
+                results::result(
+                    &mut results::Pretty::new(&mut out, 4),
+                    f,
+                    &shared.ctx(f, plan),
+                );
             }
             Ok(out)
         })?;
@@ -294,25 +292,27 @@ fn result(f: &Finding, ctx: &ResultCtx<'_, '_>) -> Value {
         obj.insert("ruleIndex".into(), json!(i));
     }
     if let Some(w) = &f.waived {
-        let kind = if w.source == "annotation" {
-            "inSource"
-        } else {
-            "external"
-        };
-        obj.insert(
-            "suppressions".into(),
-            json!([{
-                "kind": kind,
-                "status": "accepted",
-                "justification": w.reason,
-                "properties": serde_json::to_value(w).unwrap_or_default(),
-            }]),
-        );
+        obj.insert("suppressions".into(), suppressions(w));
     }
     if let (Some(plan), Some(src)) = (ctx.plan, ctx.source) {
         obj.insert("fixes".into(), json!([fix(f, plan, src, ctx.artifact)]));
     }
     r
+}
+
+/// The `suppressions` of a waived finding's result.
+fn suppressions(w: &crate::finding::Suppression) -> Value {
+    let kind = if w.source == "annotation" {
+        "inSource"
+    } else {
+        "external"
+    };
+    json!([{
+        "kind": kind,
+        "status": "accepted",
+        "justification": w.reason,
+        "properties": serde_json::to_value(w).unwrap_or_default(),
+    }])
 }
 
 fn physical(f: &Finding, ctx: &ResultCtx<'_, '_>) -> Value {
