@@ -406,8 +406,28 @@ fn error_case(e: &Error) -> Case {
     }
 }
 
+/// Whether text holds nothing XML escapes or replaces: most messages,
+/// names and paths, which are then copied as they are.
+fn plain_xml(s: &str, line_breaks_plain: bool) -> bool {
+    let b = s.as_bytes();
+    // U+FFFE and U+FFFF are the only characters above ASCII that change,
+    // and both are EF BF BE/BF in UTF-8.
+    !b.iter().any(|&c| {
+        matches!(c, b'&' | b'<' | b'>' | b'"' | b'\'' | 0xEF)
+            || (c < 0x20 && !(line_breaks_plain && matches!(c, b'\n' | b'\t')))
+    })
+}
+
 /// Escapes text for an attribute value (line breaks kept as references).
 fn attr(s: &str) -> String {
+    if plain_xml(s, false) {
+        s.to_string()
+    } else {
+        escape_attr(s)
+    }
+}
+
+fn escape_attr(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -427,6 +447,16 @@ fn attr(s: &str) -> String {
 
 /// Escapes text for element content.
 fn text_node(s: &str) -> String {
+    // `"` and `'` stay as they are in content; text with them only goes
+    // the long way, which leaves them.
+    if plain_xml(s, true) {
+        s.to_string()
+    } else {
+        escape_text(s)
+    }
+}
+
+fn escape_text(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -484,5 +514,38 @@ mod tests {
             "a&lt;&quot;b&quot;&gt;&amp;&apos;&#10;"
         );
         assert_eq!(text_node("x]]>\u{1}y"), "x]]&gt;\u{fffd}y");
+    }
+
+    /// Text taken as it is escapes to itself: every ASCII character and the
+    /// characters near the two XML cannot hold, alone and among others.
+    #[test]
+    fn plain_text_is_its_own_escape() {
+        let mut chars: Vec<char> = (0u8..0x80).map(char::from).collect();
+        chars.extend([
+            'é',
+            '\u{fffd}',
+            '\u{fffe}',
+            '\u{ffff}',
+            '\u{efbf}',
+            '\u{10000}',
+        ]);
+        let mut plain = 0;
+        for c in &chars {
+            for s in [c.to_string(), format!("a{c}b"), format!("{c}{c}")] {
+                for (breaks, escape) in [
+                    (false, escape_attr as fn(&str) -> String),
+                    (true, escape_text),
+                ] {
+                    if plain_xml(&s, breaks) {
+                        assert_eq!(escape(&s), s, "{s:?}");
+                        plain += 1;
+                    }
+                }
+            }
+        }
+        assert!(plain > 300);
+        assert!(plain_xml("a message: `x` at /spec/0 (Pod ns/p)", false));
+        assert!(plain_xml("two\nlines\tand a tab", true));
+        assert!(!plain_xml("two\nlines", false));
     }
 }
