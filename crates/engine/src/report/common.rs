@@ -5,6 +5,7 @@ use crate::engine::{Engine, Report};
 use crate::finding::{Finding, Identity};
 use crate::input::{Format, Inputs};
 use std::collections::HashMap;
+use std::path::Path;
 use std::sync::Arc;
 use ward_lang::hir::{ControlDef, Severity};
 
@@ -265,6 +266,40 @@ pub(crate) fn repeat_findings(report: &mut Report, n: usize) {
     }
 }
 
+/// The size of the pieces a large file is read again in, at once.
+const READ_PIECE: usize = 16 << 20;
+
+/// A file's text, read again for a report: a large file in pieces on all
+/// cores, each into its own part of one buffer, since copying hundreds of
+/// megabytes out of the page cache (and touching the memory it goes to)
+/// took a third of a second on one core at 100k resources.
+fn read_text(path: &Path) -> std::io::Result<String> {
+    read_text_in(path, READ_PIECE)
+}
+
+fn read_text_in(path: &Path, size: usize) -> std::io::Result<String> {
+    #[cfg(unix)]
+    {
+        use rayon::prelude::*;
+        use std::os::unix::fs::FileExt;
+        let file = std::fs::File::open(path)?;
+        let len = usize::try_from(file.metadata()?.len()).unwrap_or(usize::MAX);
+        if len > size && len < isize::MAX as usize {
+            let mut buf = vec![0u8; len];
+            let read = buf
+                .par_chunks_mut(size)
+                .enumerate()
+                .try_for_each(|(i, piece)| file.read_exact_at(piece, (i * size) as u64));
+            // A file that changed since it was measured is read as usual.
+            let mut rest = [0u8; 1];
+            if read.is_ok() && matches!(file.read_at(&mut rest, len as u64), Ok(0)) {
+                return String::from_utf8(buf).map_err(std::io::Error::other);
+            }
+        }
+    }
+    std::fs::read_to_string(path)
+}
+
 /// The text of every input file that has one.
 #[derive(Debug, Default)]
 pub(crate) struct Sources {
@@ -290,7 +325,7 @@ impl Sources {
             {
                 continue;
             }
-            if let Ok(t) = std::fs::read_to_string(&f.path) {
+            if let Ok(t) = read_text(Path::new(&f.path)) {
                 files.insert(f.path.clone(), Source::new(t, f.format));
             }
         }
@@ -430,6 +465,25 @@ mod tests {
         for size in 1..=ascii.len() {
             assert_eq!(line_starts_in(ascii, size), (vec![0, 5], true));
         }
+    }
+
+    /// A file read in pieces is the file read whole, wherever the pieces
+    /// cut; text that is not UTF-8 is refused either way.
+    #[test]
+    fn files_read_in_pieces_are_read_whole() {
+        let dir = std::env::temp_dir().join(format!("ward-read-text-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("export.json");
+        let text: String = (0..200)
+            .map(|i| format!("{{\"n\": {i}, \"é\": \"✓ line\"}}\n"))
+            .collect();
+        std::fs::write(&path, &text).unwrap();
+        for size in [1, 2, 3, 7, 64, 1000, text.len() - 1, text.len()] {
+            assert_eq!(read_text_in(&path, size).unwrap(), text, "pieces of {size}");
+        }
+        std::fs::write(&path, b"ok\n\xff\xfe not text").unwrap();
+        assert!(read_text_in(&path, 2).is_err());
+        std::fs::remove_dir_all(&dir).ok();
     }
 
     #[test]
