@@ -16,6 +16,7 @@ mod model;
 use super::common::Sources;
 use super::edit::Planner;
 use crate::engine::{Engine, Report};
+use crate::finding::Finding;
 use crate::input::Inputs;
 use std::fmt::Write as _;
 
@@ -67,10 +68,12 @@ pub fn write(
     out.push_str("<meta name=\"generator\" content=\"Ward\">\n");
     let _ = writeln!(out, "<title>{}</title>", escape(&title));
     let _ = writeln!(out, "<style>\n{CSS}</style>\n</head>\n<body>");
-    noscript(&mut out, report, &title);
-    out.push_str("<div id=\"app\"></div>\n");
-    let _ = write!(out, "<script type=\"application/json\" id=\"{DATA_ID}\">");
     w.write_all(out.as_bytes())?;
+    noscript(&mut w, report, &title)?;
+    write!(
+        w,
+        "<div id=\"app\"></div>\n<script type=\"application/json\" id=\"{DATA_ID}\">"
+    )?;
     // The data: the fields before `findings` without the closing brace,
     // the findings, then the fields after them without the opening one.
     let before = island(&serde_json::to_string(&before)?);
@@ -101,9 +104,9 @@ const FINDINGS: usize = 1024;
 
 /// What the page says without JavaScript: the counts and the failing
 /// controls.
-fn noscript(out: &mut String, report: &Report, title: &str) {
+fn noscript(w: &mut impl std::io::Write, report: &Report, title: &str) -> std::io::Result<()> {
     let s = super::json::summary(report);
-    out.push_str("<noscript><main class=\"plain\">\n");
+    let mut out = String::from("<noscript><main class=\"plain\">\n");
     let _ = writeln!(out, "<h1>{}</h1>", escape(title));
     let _ = writeln!(
         out,
@@ -112,23 +115,42 @@ fn noscript(out: &mut String, report: &Report, title: &str) {
         s.deny, s.warn, s.waived, s.errors, s.skipped
     );
     out.push_str("<ul>\n");
-    for f in report.findings.iter().filter(|f| f.waived.is_none()) {
-        let _ = writeln!(
-            out,
-            "<li>{} {}:{} <code>{}</code> {}</li>",
-            escape(f.severity.as_str()),
-            escape(&f.file),
-            f.line,
-            escape(&f.control),
-            escape(&f.message)
-        );
-    }
-    out.push_str("</ul>\n</main></noscript>\n");
+    w.write_all(out.as_bytes())?;
+    // A line a finding: on a large export, as many as the data has.
+    let open: Vec<&Finding> = report
+        .findings
+        .iter()
+        .filter(|f| f.waived.is_none())
+        .collect();
+    super::common::write_windows(&open, FINDINGS, w, |_, fs| {
+        let mut text = String::new();
+        for f in fs {
+            let _ = writeln!(
+                text,
+                "<li>{} {}:{} <code>{}</code> {}</li>",
+                escape(f.severity.as_str()),
+                escape(&f.file),
+                f.line,
+                escape(&f.control),
+                escape(&f.message)
+            );
+        }
+        Ok(text.into_bytes())
+    })?;
+    w.write_all(b"</ul>\n</main></noscript>\n")
 }
 
 /// JSON made safe inside a `<script>` element: no `<`, `>` or `&` (so no
 /// `</script>` or `<!--`), and no line separators.
 fn island(json: &str) -> String {
+    // Most findings hold none of them (U+2028 and U+2029 are E2 80 A8/A9).
+    if !json.bytes().any(|b| matches!(b, b'<' | b'>' | b'&' | 0xE2)) {
+        return json.to_string();
+    }
+    island_all(json)
+}
+
+fn island_all(json: &str) -> String {
     json.replace('<', "\\u003c")
         .replace('>', "\\u003e")
         .replace('&', "\\u0026")
@@ -138,6 +160,16 @@ fn island(json: &str) -> String {
 
 /// Escapes text for HTML content and attribute values.
 pub(crate) fn escape(s: &str) -> String {
+    if !s
+        .bytes()
+        .any(|b| matches!(b, b'&' | b'<' | b'>' | b'"' | b'\''))
+    {
+        return s.to_string();
+    }
+    escape_all(s)
+}
+
+fn escape_all(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -183,6 +215,21 @@ mod tests {
             let data: serde_json::Value = serde_json::from_str(data).unwrap();
             assert_eq!(data, model::build(&report, &engine, &inputs));
             crate::report::common::repeat_findings(&mut report, 5_000);
+        }
+    }
+
+    /// Text copied as it is is what escaping it character by character
+    /// gives: every ASCII character and the line separators, alone and
+    /// among others.
+    #[test]
+    fn text_with_nothing_to_escape_is_copied() {
+        let mut chars: Vec<char> = (0u8..0x80).map(char::from).collect();
+        chars.extend(['é', '\u{2028}', '\u{2029}', '\u{2027}', '\u{20ac}']);
+        for c in &chars {
+            for s in [c.to_string(), format!("a{c}b"), format!("{c}{c}")] {
+                assert_eq!(escape(&s), escape_all(&s), "{s:?}");
+                assert_eq!(island(&s), island_all(&s), "{s:?}");
+            }
         }
     }
 
