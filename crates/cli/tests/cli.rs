@@ -545,6 +545,30 @@ fn check_writes_over_a_longer_report() {
         assert!(fresh.len() > 100 && fresh.len() < 1 << 20, "{format}");
         assert_eq!(fresh, over, "{format}");
     }
+    // A baseline too.
+    let fresh = dir.join("fresh-baseline.json");
+    let over = dir.join("over-baseline.json");
+    std::fs::write(&over, "x".repeat(1 << 20)).unwrap();
+    for file in [&fresh, &over] {
+        ward()
+            .args([
+                "check",
+                "examples/quickstart",
+                "-o",
+                "/dev/null",
+                "--write-baseline",
+            ])
+            .arg(file)
+            .assert()
+            .code(1);
+    }
+    let (fresh, over) = (
+        std::fs::read_to_string(&fresh).unwrap(),
+        std::fs::read_to_string(&over).unwrap(),
+    );
+    assert!(fresh.len() > 100 && fresh.len() < 1 << 20);
+    assert_eq!(fresh, over);
+    assert!(serde_json::from_str::<serde_json::Value>(&over).is_ok());
 }
 
 #[test]

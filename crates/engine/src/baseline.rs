@@ -102,7 +102,20 @@ impl Baseline {
     }
 
     pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(self).unwrap_or_default() + "\n"
+        let mut out = Vec::new();
+        // Writing into memory cannot fail, and JSON is text.
+        let _ = self.write(&mut out);
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    /// Writes what [`Baseline::to_json`] returns, as it is made: a
+    /// baseline of a large export is tens of megabytes.
+    pub fn write(&self, w: impl std::io::Write) -> std::io::Result<()> {
+        use std::io::Write as _;
+        let mut w = std::io::BufWriter::with_capacity(1 << 16, w);
+        serde_json::to_writer_pretty(&mut w, self)?;
+        w.write_all(b"\n")?;
+        w.flush()
     }
 
     /// Moves the findings the baseline holds out of the report's findings

@@ -95,9 +95,9 @@ pub fn run(a: Args, color: bool, ecolor: bool) -> u8 {
     };
     let (inputs, report) = ready.evaluate(&ready.paths(&a.paths), &a.setup, a.format.texts());
     if let Some(path) = &a.write_baseline {
-        let text = Baseline::from_report(&report).to_json();
-        if let Err(e) = std::fs::write(path, text) {
-            output::error(ecolor, &format!("cannot write {}: {e}", path.display()));
+        let baseline = Baseline::from_report(&report);
+        if let Err(e) = output::write_file(path, |w| baseline.write(w)) {
+            output::error(ecolor, &e);
             return exit::ERROR;
         }
     }
