@@ -100,6 +100,9 @@ impl std::fmt::Display for Date {
 pub struct Pattern {
     pub text: String,
     glob: GlobMatcher,
+    /// Whether the text has no wildcard, class, alternative or escape, and
+    /// so matches itself alone: compared as text, not run as a matcher.
+    literal: bool,
 }
 
 impl Pattern {
@@ -112,10 +115,14 @@ impl Pattern {
         Ok(Pattern {
             text: text.to_string(),
             glob: glob.compile_matcher(),
+            literal: !text.contains(['*', '?', '[', ']', '{', '}', '\\']),
         })
     }
 
     pub fn is_match(&self, s: &str) -> bool {
+        if self.literal {
+            return self.text == s;
+        }
         self.glob.is_match(s)
     }
 }
@@ -141,11 +148,13 @@ pub struct Waiver {
 }
 
 impl Waiver {
-    fn matches(&self, f: &Finding, container: Option<&str>) -> bool {
+    /// Whether it covers a finding of a control it names (its `control`
+    /// is matched apart, once per control: see [`apply`]). The finding's
+    /// container is only looked for when a waiver names one.
+    fn covers<'r>(&self, f: &Finding, container: &mut impl FnMut() -> Option<&'r str>) -> bool {
         let opt = |p: &Option<Pattern>, s: &str| p.as_ref().is_none_or(|p| p.is_match(s));
         let ns = &f.resource.namespace;
-        self.control.is_match(&f.control)
-            && (opt(&self.namespace, ns) || (ns.is_empty() && opt(&self.namespace, "default")))
+        (opt(&self.namespace, ns) || (ns.is_empty() && opt(&self.namespace, "default")))
             && opt(&self.kind, &f.resource.kind)
             && opt(&self.name, &f.resource.name)
             && opt(&self.pointer, &f.pointer)
@@ -153,7 +162,7 @@ impl Waiver {
             && self
                 .container
                 .as_ref()
-                .is_none_or(|p| container.is_some_and(|c| p.is_match(c)))
+                .is_none_or(|p| container().is_some_and(|c| p.is_match(c)))
     }
 
     fn expired(&self, today: Date) -> bool {
@@ -231,9 +240,9 @@ pub fn apply(
 ) -> Vec<Finding> {
     report.errors.extend(waivers.errors.iter().cloned());
     // Resources by key, for the container a file waiver names; only built
-    // when there are file waivers.
+    // when a waiver names one.
     let mut resources: HashMap<ResKey<'_>, &Resource> = HashMap::new();
-    if !waivers.entries.is_empty() {
+    if waivers.entries.iter().any(|w| w.container.is_some()) {
         for r in &inputs.resources {
             let path = inputs.file(r).path.as_str();
             resources.insert((path, r.index, r.kind(), r.namespace(), r.name()), r);
@@ -314,23 +323,76 @@ pub fn apply(
         .filter(|c| !c.waivable)
         .map(|c| c.id.as_str())
         .collect();
+    // The waivers of the file that name each control, in the file's order:
+    // a finding is held to those alone.
+    let mut by_control: HashMap<&str, Vec<usize>> = HashMap::new();
+    if !waivers.entries.is_empty() {
+        for f in &report.findings {
+            by_control.entry(&*f.control).or_insert_with(|| {
+                waivers
+                    .entries
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, w)| w.control.is_match(&f.control))
+                    .map(|(i, _)| i)
+                    .collect()
+            });
+        }
+    }
+    let expired: Vec<bool> = waivers
+        .entries
+        .iter()
+        .map(|w| w.expired(opts.today))
+        .collect();
+    // Which waivers of the file cover each finding, worked out on all cores:
+    // the expired ones the search passes on the way, and the first that is
+    // not. Findings an annotation or nothing can waive are looked at again
+    // below, in order, where what is used is counted.
+    let matched: Vec<(Vec<usize>, Option<usize>)> = if by_control.values().all(Vec::is_empty) {
+        Vec::new()
+    } else {
+        report
+            .findings
+            .par_iter()
+            .map(|f| {
+                let mut lapsed = Vec::new();
+                if f.waived.is_some() || unwaivable.contains(&*f.control) {
+                    return (lapsed, None);
+                }
+                let mut found = None;
+                let mut container = || {
+                    *found.get_or_insert_with(|| {
+                        resources
+                            .get(&finding_key(f))
+                            .and_then(|r| container_name(r, &f.pointer))
+                    })
+                };
+                for &i in by_control.get(&*f.control).map_or(&[][..], Vec::as_slice) {
+                    let Some(w) = waivers.entries.get(i) else {
+                        continue;
+                    };
+                    if w.covers(f, &mut container) {
+                        if expired.get(i).copied().unwrap_or(false) {
+                            lapsed.push(i);
+                        } else {
+                            return (lapsed, Some(i));
+                        }
+                    }
+                }
+                (lapsed, None)
+            })
+            .collect()
+    };
     // With no waiver of either kind, no finding is looked at.
-    let findings: &mut [Finding] = if waivers.entries.is_empty() && inline.is_empty() {
+    let findings: &mut [Finding] = if matched.is_empty() && inline.is_empty() {
         &mut []
     } else {
         &mut report.findings
     };
-    for f in findings {
+    for (k, f) in findings.iter_mut().enumerate() {
         if f.waived.is_some() || unwaivable.contains(&*f.control) {
             continue;
         }
-        let container = if waivers.entries.is_empty() {
-            None
-        } else {
-            resources
-                .get(&finding_key(f))
-                .and_then(|r| container_name(r, &f.pointer))
-        };
         // An annotation, the closest to the resource, comes first.
         let key = finding_key(f);
         if let Some(ix) = by_resource.get(&key) {
@@ -353,21 +415,19 @@ pub fn apply(
         if f.waived.is_some() {
             continue;
         }
-        for (i, w) in waivers.entries.iter().enumerate() {
-            if !w.matches(f, container) {
-                continue;
+        let Some((lapses, applied)) = matched.get(k) else {
+            continue;
+        };
+        for &i in lapses {
+            if let Some(n) = lapsed.get_mut(i) {
+                *n += 1;
             }
-            if w.expired(opts.today) {
-                if let Some(n) = lapsed.get_mut(i) {
-                    *n += 1;
-                }
-                continue;
-            }
-            if let Some(n) = used.get_mut(i) {
+        }
+        if let Some(w) = applied.and_then(|i| waivers.entries.get(i)) {
+            if let Some(n) = applied.and_then(|i| used.get_mut(i)) {
                 *n += 1;
             }
             f.waived = Some(Box::new(w.suppression()));
-            break;
         }
     }
     recount(report);

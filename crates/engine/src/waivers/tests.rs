@@ -482,3 +482,184 @@ fn dates() {
     assert_eq!(Date::from_unix(1_709_164_800).to_string(), "2024-02-29");
     assert_eq!(Date::from_unix(951_782_400).to_string(), "2000-02-29");
 }
+
+/// A pattern without a wildcard matches as its glob would: itself alone.
+#[test]
+fn literal_patterns_match_as_their_globs() {
+    let texts = [
+        "shop", "Shop", "shop ", "web-1", "a.b", "a/b", "/spec/x", "", "x.y/z",
+    ];
+    for p in texts.iter().filter(|t| !t.is_empty()) {
+        for path in [false, true] {
+            let pat = Pattern::new(p, path).unwrap();
+            assert!(pat.literal, "{p}");
+            for s in texts {
+                assert_eq!(pat.is_match(s), pat.glob.is_match(s), "{p} against {s}");
+            }
+        }
+    }
+    for p in ["sh*", "s?op", "[s]hop", "{shop,web}", "a\\*"] {
+        assert!(!Pattern::new(p, false).unwrap().literal, "{p}");
+    }
+}
+
+/// Waivers applied as `apply` does (matched on all cores, by control) are
+/// what taking each finding in turn and each waiver in the file's order
+/// gives: the same findings waived by the same waivers, and the same
+/// expired and unused waivers reported, on random waivers files.
+#[test]
+fn waivers_apply_as_taken_in_turn() {
+    let mut seed = 11u64;
+    let mut pick = |n: usize| {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((seed >> 33) as usize) % n
+    };
+    let engine = engine();
+    for round in 0..150 {
+        let mut text = String::from("waivers:\n");
+        for i in 0..1 + pick(6) {
+            let control = ["t.privileged", "t.*", "t.priv*", "t.{privileged,other}"][pick(4)];
+            text.push_str(&format!("- control: \"{control}\"\n  reason: r{i}\n"));
+            let scopes: [(&str, &[&str]); 6] = [
+                ("namespace", &["shop", "default", "sh*", "other"]),
+                ("kind", &["Pod", "P*", "Deployment"]),
+                ("name", &["web", "debug", "*e*", "clean"]),
+                ("container", &["app", "sidecar", "shell", "*"]),
+                (
+                    "pointer",
+                    &["/spec/**", "/spec/containers/0/**", "/metadata/*"],
+                ),
+                ("expires", &["2020-01-01", "2099-01-01"]),
+            ];
+            for (field, values) in scopes {
+                if pick(3) == 0 {
+                    let v = values[pick(values.len())];
+                    // A date is written as YAML writes one, unquoted.
+                    let v = if field == "expires" {
+                        v.to_string()
+                    } else {
+                        format!("\"{v}\"")
+                    };
+                    text.push_str(&format!("  {field}: {v}\n"));
+                }
+            }
+        }
+        let inline = pick(2) == 0;
+        let got = run_with(&text, inline);
+        // Taken in turn.
+        let mut want = {
+            let sel = engine
+                .select(
+                    &[PackRef {
+                        name: "t".into(),
+                        version: None,
+                    }],
+                    false,
+                    &[],
+                )
+                .unwrap();
+            let mut inputs = Inputs::default();
+            inputs.add_text("pods.yaml", PODS, &LoadOptions::default());
+            let report = engine.evaluate(&sel, &inputs, &Default::default());
+            (inputs, report)
+        };
+        let w = Waivers::parse("waivers.yaml", &text, &engine.program);
+        assert!(w.errors.is_empty(), "{:?}", w.errors);
+        let mut used = vec![0; w.entries.len()];
+        let mut lapsed = vec![0; w.entries.len()];
+        for f in &mut want.1.findings {
+            if f.control.as_ref() == "t.host_network" {
+                continue;
+            }
+            let annotated = inline
+                && want.0.resources.iter().any(|r| {
+                    r.name() == f.resource.name
+                        && annotations(r).iter().any(|(c, _)| *c == &*f.control)
+                });
+            if annotated {
+                f.waived = Some(Box::new(Suppression {
+                    reason: "annotation".into(),
+                    owner: None,
+                    ticket: None,
+                    expires: None,
+                    source: "annotation".into(),
+                }));
+                continue;
+            }
+            let r = want
+                .0
+                .resources
+                .iter()
+                .find(|r| r.name() == f.resource.name);
+            let mut container = || r.and_then(|r| container_name(r, &f.pointer));
+            for (i, x) in w.entries.iter().enumerate() {
+                if x.control.is_match(&f.control) && x.covers(f, &mut container) {
+                    if x.expired(TODAY) {
+                        lapsed[i] += 1;
+                        continue;
+                    }
+                    used[i] += 1;
+                    f.waived = Some(Box::new(x.suppression()));
+                    break;
+                }
+            }
+        }
+        let by = |fs: &[Finding]| -> Vec<(String, String, Option<String>)> {
+            fs.iter()
+                .map(|f| {
+                    (
+                        f.resource.name.clone(),
+                        f.pointer.clone(),
+                        f.waived.as_ref().map(|s| {
+                            if s.source == "annotation" {
+                                "annotation".to_string()
+                            } else {
+                                s.reason.clone()
+                            }
+                        }),
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(
+            by(&got.report.findings),
+            by(&want.1.findings),
+            "round {round}:\n{text}"
+        );
+        let audit: Vec<(String, String, String)> = got
+            .audit
+            .iter()
+            .filter(|f| f.resource.kind == "Waiver")
+            .map(|f| (f.control.to_string(), f.pointer.clone(), f.message.clone()))
+            .collect();
+        let expected: Vec<(String, String, String)> = w
+            .entries
+            .iter()
+            .enumerate()
+            .filter_map(|(i, x)| {
+                let at = format!("/waivers/{}", x.index);
+                if x.expired(TODAY) {
+                    let what = match lapsed[i] {
+                        0 => "it would waive nothing now".to_string(),
+                        1 => "the finding it covered counts again".to_string(),
+                        n => format!("the {n} findings it covered count again"),
+                    };
+                    Some((EXPIRED.to_string(), at, what))
+                } else if used[i] == 0 {
+                    Some((UNUSED.to_string(), at, "waives no finding".to_string()))
+                } else {
+                    None
+                }
+            })
+            .collect();
+        assert_eq!(audit.len(), expected.len(), "round {round}:\n{text}");
+        for (a, e) in audit.iter().zip(&expected) {
+            assert!(
+                a.0 == e.0 && a.1 == e.1 && a.2.contains(&e.2),
+                "round {round}: {a:?} is not {e:?}\n{text}"
+            );
+        }
+    }
+}
