@@ -83,8 +83,8 @@ fn engine() -> Engine {
         .expect("the policy checks")
 }
 
-fn run_with(waivers: &str, inline: bool) -> Run {
-    let engine = engine();
+/// The pods, and the report of the pack over them before any waiver.
+fn evaluated(engine: &Engine) -> (Inputs, Report) {
     let sel = engine
         .select(
             &[PackRef {
@@ -97,7 +97,13 @@ fn run_with(waivers: &str, inline: bool) -> Run {
         .expect("selected");
     let mut inputs = Inputs::default();
     inputs.add_text("pods.yaml", PODS, &LoadOptions::default());
-    let mut report = engine.evaluate(&sel, &inputs, &Default::default());
+    let report = engine.evaluate(&sel, &inputs, &Default::default());
+    (inputs, report)
+}
+
+fn run_with(waivers: &str, inline: bool) -> Run {
+    let engine = engine();
+    let (inputs, mut report) = evaluated(&engine);
     let w = Waivers::parse("waivers.yaml", waivers, &engine.program);
     let audit = apply(
         &engine,
@@ -549,22 +555,7 @@ fn waivers_apply_as_taken_in_turn() {
         let inline = pick(2) == 0;
         let got = run_with(&text, inline);
         // Taken in turn.
-        let mut want = {
-            let sel = engine
-                .select(
-                    &[PackRef {
-                        name: "t".into(),
-                        version: None,
-                    }],
-                    false,
-                    &[],
-                )
-                .unwrap();
-            let mut inputs = Inputs::default();
-            inputs.add_text("pods.yaml", PODS, &LoadOptions::default());
-            let report = engine.evaluate(&sel, &inputs, &Default::default());
-            (inputs, report)
-        };
+        let mut want = evaluated(&engine);
         let w = Waivers::parse("waivers.yaml", &text, &engine.program);
         assert!(w.errors.is_empty(), "{:?}", w.errors);
         let mut used = vec![0; w.entries.len()];
