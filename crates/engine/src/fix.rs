@@ -23,7 +23,7 @@ use crate::eval::FixOp;
 use crate::finding::{Error, Finding, Identity};
 use crate::input::{Format, Inputs, LoadOptions, load_paths_over};
 use crate::report::common::Sources;
-use crate::report::edit::{Planner, apply as apply_edits, apply_op};
+use crate::report::edit::{Planner, TextEdit, apply as apply_edits, apply_op};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
@@ -398,6 +398,18 @@ impl State<'_> {
                 apply_op(&mut next, op)?;
             }
             let (drafted, _) = planner.draft(&w.path, rank, &f.fix)?;
+            // Two fixes that write at the same place cannot be ordered by
+            // where they write: `drop` under a container's `capabilities`
+            // and `allowPrivilegeEscalation` under its `securityContext`
+            // both go after the block's last line, and in the wrong order
+            // the file no longer reads. The later one waits for the next
+            // round, drafted against the text the first one made.
+            if drafted
+                .iter()
+                .any(|d| edits.iter().any(|e: &TextEdit| meet(d, e)))
+            {
+                continue;
+            }
             *cur = next;
             edits.extend(drafted);
             touched
@@ -535,6 +547,12 @@ pub fn fixable_controls(engine: &Engine) -> Vec<String> {
     out
 }
 
+/// Whether two edits of one text write at the same place or over each
+/// other.
+fn meet(a: &TextEdit, b: &TextEdit) -> bool {
+    a.start == b.start || (a.start < b.end && b.start < a.end)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -601,6 +619,54 @@ control two {
         );
         // The file on disk is untouched: the caller writes.
         assert_eq!(std::fs::read_to_string(&path).unwrap(), POD);
+    }
+
+    /// Two fixes that write after the same last line, one inside a nested
+    /// block (`drop` under `capabilities`) and one beside it
+    /// (`allowPrivilegeEscalation`), go in two rounds rather than together,
+    /// where they could land in an order the file does not read in: with
+    /// room to verify each file twice, both land.
+    #[test]
+    fn fixes_that_write_at_one_place_take_turns() {
+        let policy = "
+control escalation {
+  title \"escalation\"
+  severity high
+  for c in input.spec.containers ?? [] {
+    deny when c.securityContext.allowPrivilegeEscalation != false
+      at c.securityContext
+      fix set c.securityContext.allowPrivilegeEscalation = false
+  }
+}
+control drop {
+  title \"drop\"
+  severity high
+  for c in input.spec.containers ?? [] {
+    deny when not exists(c.securityContext.capabilities.drop)
+      at c.securityContext.capabilities
+      fix set c.securityContext.capabilities.drop = [\"ALL\"]
+  }
+}
+";
+        let pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: a\n    image: x\n    securityContext:\n      capabilities:\n        add:\n        - NET_ADMIN\n  restartPolicy: Always\n";
+        let (engine, sel, path) = setup(policy, "one-place.yaml", pod);
+        let r = run(
+            &engine,
+            &sel,
+            &[path],
+            &LoadOptions::default(),
+            &EvalOptions::default(),
+            &FixOptions {
+                verify_budget: 2 * pod.len() + 200,
+                ..FixOptions::default()
+            },
+        );
+        assert!(r.unfixed.is_empty(), "{:?}", r.unfixed);
+        assert_eq!(r.applied.len(), 2);
+        assert_eq!(
+            &*r.changes[0].after,
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: a\n    image: x\n    securityContext:\n      capabilities:\n        add:\n        - NET_ADMIN\n        drop:\n          - ALL\n      allowPrivilegeEscalation: false\n  restartPolicy: Always\n"
+        );
     }
 
     /// Two controls that want the same field to hold different values: each
