@@ -572,13 +572,17 @@ mod tests {
     }
 
     fn fix(engine: &Engine, sel: &Selection, path: &str) -> FixRun {
+        fix_with(engine, sel, path, &FixOptions::default())
+    }
+
+    fn fix_with(engine: &Engine, sel: &Selection, path: &str, opts: &FixOptions) -> FixRun {
         run(
             engine,
             sel,
             &[path.to_string()],
             &LoadOptions::default(),
             &EvalOptions::default(),
-            &FixOptions::default(),
+            opts,
         )
     }
 
@@ -650,17 +654,11 @@ control drop {
 ";
         let pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: a\n    image: x\n    securityContext:\n      capabilities:\n        add:\n        - NET_ADMIN\n  restartPolicy: Always\n";
         let (engine, sel, path) = setup(policy, "one-place.yaml", pod);
-        let r = run(
-            &engine,
-            &sel,
-            &[path],
-            &LoadOptions::default(),
-            &EvalOptions::default(),
-            &FixOptions {
-                verify_budget: 2 * pod.len() + 200,
-                ..FixOptions::default()
-            },
-        );
+        let budget = FixOptions {
+            verify_budget: 2 * pod.len() + 200,
+            ..FixOptions::default()
+        };
+        let r = fix_with(&engine, &sel, &path, &budget);
         assert!(r.unfixed.is_empty(), "{:?}", r.unfixed);
         assert_eq!(r.applied.len(), 2);
         assert_eq!(
