@@ -12,6 +12,7 @@ use super::score::{self, ControlStat, Status};
 use crate::engine::{Engine, Report};
 use crate::finding::{Error, Finding, Level};
 use crate::input::Inputs;
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::io::Write as _;
 
@@ -93,19 +94,18 @@ fn write_in(
     if !loose.is_empty() {
         suites.push(loose);
     }
-    let count = |k: Kind| -> usize { suites.iter().map(|s| s.count(k)).sum() };
+    // Each suite's cases counted once, for its own line and the total.
+    let counts: Vec<Counts> = suites.iter().map(Suite::counts).collect();
+    let total = counts.iter().fold(Counts::default(), |a, c| a.add(c));
     let mut w = std::io::BufWriter::with_capacity(1 << 16, w);
     w.write_all(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n")?;
     writeln!(
         w,
         "<testsuites name=\"ward\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\">",
-        suites.iter().map(Suite::len).sum::<usize>(),
-        count(Kind::Failure),
-        count(Kind::Error),
-        count(Kind::Skipped),
+        total.tests, total.failures, total.errors, total.skipped,
     )?;
-    for s in &suites {
-        s.write(&mut w, per_task)?;
+    for (s, c) in suites.iter().zip(&counts) {
+        s.write(&mut w, c, per_task)?;
     }
     w.write_all(b"</testsuites>\n")?;
     w.flush()
@@ -147,12 +147,42 @@ enum Outcome {
 }
 
 /// What a case's outcome is, for the counts.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {
     Pass,
     Skipped,
     Failure,
     Error,
+}
+
+/// Test cases counted by outcome.
+#[derive(Clone, Copy, Debug, Default)]
+struct Counts {
+    tests: usize,
+    failures: usize,
+    errors: usize,
+    skipped: usize,
+}
+
+impl Counts {
+    fn one(&mut self, k: Kind) {
+        self.tests += 1;
+        match k {
+            Kind::Pass => {}
+            Kind::Skipped => self.skipped += 1,
+            Kind::Failure => self.failures += 1,
+            Kind::Error => self.errors += 1,
+        }
+    }
+
+    fn add(self, o: &Counts) -> Counts {
+        Counts {
+            tests: self.tests + o.tests,
+            failures: self.failures + o.failures,
+            errors: self.errors + o.errors,
+            skipped: self.skipped + o.skipped,
+        }
+    }
 }
 
 impl Outcome {
@@ -183,42 +213,40 @@ impl<'r> Suite<'r> {
         }
     }
 
-    /// How many test cases it has.
-    fn len(&self) -> usize {
-        self.parts
-            .iter()
-            .map(|p| match p {
-                Part::Case(_) => 1,
-                Part::Findings(fs) => fs.len(),
-            })
-            .sum()
-    }
-
     fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.parts.iter().all(|p| match p {
+            Part::Case(_) => false,
+            Part::Findings(fs) => fs.is_empty(),
+        })
     }
 
-    /// How many of its test cases have an outcome of this kind.
-    fn count(&self, k: Kind) -> usize {
-        self.parts
-            .iter()
-            .map(|p| match p {
-                Part::Case(c) => usize::from(c.outcome.kind() == k),
-                Part::Findings(fs) => fs.iter().filter(|f| finding_kind(f) == k).count(),
-            })
-            .sum()
+    /// Its test cases counted by outcome, in one pass.
+    fn counts(&self) -> Counts {
+        let mut c = Counts::default();
+        for p in &self.parts {
+            match p {
+                Part::Case(case) => c.one(case.outcome.kind()),
+                Part::Findings(fs) => fs.iter().for_each(|f| c.one(finding_kind(f))),
+            }
+        }
+        c
     }
 
-    fn write(&self, w: &mut impl std::io::Write, per_task: usize) -> std::io::Result<()> {
+    fn write(
+        &self,
+        w: &mut impl std::io::Write,
+        counts: &Counts,
+        per_task: usize,
+    ) -> std::io::Result<()> {
         let mut out = String::new();
         let _ = writeln!(
             out,
             "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\">",
             attr(&self.name),
-            self.len(),
-            self.count(Kind::Failure),
-            self.count(Kind::Error),
-            self.count(Kind::Skipped),
+            counts.tests,
+            counts.failures,
+            counts.errors,
+            counts.skipped,
         );
         if !self.props.is_empty() {
             out.push_str("    <properties>\n");
@@ -419,11 +447,11 @@ fn plain_xml(s: &str, line_breaks_plain: bool) -> bool {
 }
 
 /// Escapes text for an attribute value (line breaks kept as references).
-fn attr(s: &str) -> String {
+fn attr(s: &str) -> Cow<'_, str> {
     if plain_xml(s, false) {
-        s.to_string()
+        Cow::Borrowed(s)
     } else {
-        escape_attr(s)
+        Cow::Owned(escape_attr(s))
     }
 }
 
@@ -446,13 +474,13 @@ fn escape_attr(s: &str) -> String {
 }
 
 /// Escapes text for element content.
-fn text_node(s: &str) -> String {
+fn text_node(s: &str) -> Cow<'_, str> {
     // `"` and `'` stay as they are in content; text with them only goes
     // the long way, which leaves them.
     if plain_xml(s, true) {
-        s.to_string()
+        Cow::Borrowed(s)
     } else {
-        escape_text(s)
+        Cow::Owned(escape_text(s))
     }
 }
 
@@ -514,6 +542,30 @@ mod tests {
             "a&lt;&quot;b&quot;&gt;&amp;&apos;&#10;"
         );
         assert_eq!(text_node("x]]>\u{1}y"), "x]]&gt;\u{fffd}y");
+    }
+
+    /// The outcome a finding is counted under is the one its case has,
+    /// waived or not, deny or warn.
+    #[test]
+    fn findings_are_counted_as_their_cases_are() {
+        let (_, _, report) = common::example_run();
+        let f = report.findings.first().unwrap().clone();
+        for waived in [false, true] {
+            for level in [Level::Deny, Level::Warn] {
+                let mut f = f.clone();
+                f.level = level;
+                f.waived = waived.then(|| {
+                    Box::new(crate::finding::Suppression {
+                        reason: "r".into(),
+                        owner: None,
+                        ticket: None,
+                        expires: None,
+                        source: "file".into(),
+                    })
+                });
+                assert_eq!(finding_kind(&f), finding_case(&f).outcome.kind());
+            }
+        }
     }
 
     /// Text taken as it is escapes to itself: every ASCII character and the

@@ -18,6 +18,7 @@ use super::edit::Planner;
 use crate::engine::{Engine, Report};
 use crate::finding::Finding;
 use crate::input::Inputs;
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 const CSS: &str = include_str!("../assets/report.css");
@@ -76,8 +77,11 @@ pub fn write(
     )?;
     // The data: the fields before `findings` without the closing brace,
     // the findings, then the fields after them without the opening one.
-    let before = island(&serde_json::to_string(&before)?);
-    let after = island(&serde_json::to_string(&after)?);
+    let (before, after) = (
+        serde_json::to_string(&before)?,
+        serde_json::to_string(&after)?,
+    );
+    let (before, after) = (island(&before), island(&after));
     w.write_all(before.strip_suffix('}').unwrap_or(&before).as_bytes())?;
     w.write_all(b",\"findings\":[")?;
     super::common::write_windows(&report.findings, FINDINGS, &mut w, |first, fs| {
@@ -142,12 +146,12 @@ fn noscript(w: &mut impl std::io::Write, report: &Report, title: &str) -> std::i
 
 /// JSON made safe inside a `<script>` element: no `<`, `>` or `&` (so no
 /// `</script>` or `<!--`), and no line separators.
-fn island(json: &str) -> String {
+fn island(json: &str) -> Cow<'_, str> {
     // Most findings hold none of them (U+2028 and U+2029 are E2 80 A8/A9).
     if !json.bytes().any(|b| matches!(b, b'<' | b'>' | b'&' | 0xE2)) {
-        return json.to_string();
+        return Cow::Borrowed(json);
     }
-    island_all(json)
+    Cow::Owned(island_all(json))
 }
 
 fn island_all(json: &str) -> String {
@@ -159,14 +163,14 @@ fn island_all(json: &str) -> String {
 }
 
 /// Escapes text for HTML content and attribute values.
-pub(crate) fn escape(s: &str) -> String {
+pub(crate) fn escape(s: &str) -> Cow<'_, str> {
     if !s
         .bytes()
         .any(|b| matches!(b, b'&' | b'<' | b'>' | b'"' | b'\''))
     {
-        return s.to_string();
+        return Cow::Borrowed(s);
     }
-    escape_all(s)
+    Cow::Owned(escape_all(s))
 }
 
 fn escape_all(s: &str) -> String {
@@ -191,7 +195,8 @@ mod tests {
     #[test]
     fn islands_cannot_close_their_script() {
         let v = serde_json::json!({"m": "</script><!-- & \u{2028}"});
-        let s = island(&serde_json::to_string(&v).unwrap());
+        let json = serde_json::to_string(&v).unwrap();
+        let s = island(&json);
         assert!(!s.contains('<') && !s.contains('>') && !s.contains('&'));
         let back: serde_json::Value = serde_json::from_str(&s).unwrap();
         assert_eq!(back, v);
