@@ -102,10 +102,7 @@ impl Baseline {
     }
 
     pub fn to_json(&self) -> String {
-        let mut out = Vec::new();
-        // Writing into memory cannot fail, and JSON is text.
-        let _ = self.write(&mut out);
-        String::from_utf8(out).unwrap_or_default()
+        crate::report::common::written(|out| self.write(out))
     }
 
     /// Writes what [`Baseline::to_json`] returns, as it is made: a

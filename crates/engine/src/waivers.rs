@@ -423,8 +423,10 @@ pub fn apply(
                 *n += 1;
             }
         }
-        if let Some(w) = applied.and_then(|i| waivers.entries.get(i)) {
-            if let Some(n) = applied.and_then(|i| used.get_mut(i)) {
+        if let Some(i) = *applied
+            && let Some(w) = waivers.entries.get(i)
+        {
+            if let Some(n) = used.get_mut(i) {
                 *n += 1;
             }
             f.waived = Some(Box::new(w.suppression()));

@@ -512,7 +512,7 @@ fn load_reader(
     }
     let mut bytes = head;
     if bytes.len() as u64 >= opts.keep_text_below
-        && stream::looks_like_list(bytes.get(..64 * 1024).unwrap_or(&bytes))
+        && stream::looks_like_list(bytes.get(..LIST_HEAD).unwrap_or(&bytes))
     {
         let mut kept = Kept {
             inner: Read::chain(
@@ -604,6 +604,10 @@ impl<R: std::io::Read> std::io::Read for Kept<R> {
     }
 }
 
+/// How much of the start of a large JSON file is looked at to tell a list
+/// export (`"items"` near the top) from anything else.
+const LIST_HEAD: usize = 64 * 1024;
+
 /// A large JSON list export, read block by block without holding the whole
 /// file (see [`stream`]); `None` when the file is not one.
 fn stream_large_json(shown: &str, path: &Path, opts: &LoadOptions) -> Option<LoadedFile> {
@@ -613,7 +617,7 @@ fn stream_large_json(shown: &str, path: &Path, opts: &LoadOptions) -> Option<Loa
         return None;
     }
     let mut f = std::fs::File::open(path).ok()?;
-    let mut head = vec![0u8; 64 * 1024];
+    let mut head = vec![0u8; LIST_HEAD];
     let n = std::io::Read::read(&mut f, &mut head).ok()?;
     if !stream::looks_like_list(head.get(..n).unwrap_or(&[])) {
         return None;
