@@ -18,6 +18,7 @@ pub mod junit;
 pub mod markdown;
 pub mod sarif;
 pub mod score;
+mod source;
 pub mod text;
 
 /// `Kind/namespace/name`, or `Kind/name` for cluster-scoped resources: how

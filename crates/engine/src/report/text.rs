@@ -83,7 +83,7 @@ fn write_in(
     let mut w = std::io::BufWriter::with_capacity(1 << 16, w);
     let p = Paint { on: opts.color };
     // Each file's text, indexed by line once: a frame is a few lines of it.
-    let sources = Sources::new(inputs, report);
+    let sources = Sources::around(inputs, report, opts.context);
     let mut order: Vec<&str> = Vec::new();
     let mut groups: HashMap<&str, Vec<&Finding>> = HashMap::new();
     for f in &report.findings {

@@ -41,7 +41,7 @@ pub(crate) struct FixPlan {
 
 /// How many bytes of edited text may be loaded again to check edits, over a
 /// whole report; fixes past it are not offered.
-const VERIFY_BUDGET: usize = 64 * 1024 * 1024;
+pub(crate) const VERIFY_BUDGET: usize = 64 * 1024 * 1024;
 
 /// Plans fixes for the findings of one report.
 #[derive(Debug)]
@@ -85,7 +85,7 @@ impl<'a> Planner<'a> {
     /// The edits that carry out a finding's fix, if they can be proven.
     pub fn plan(&self, f: &Finding) -> Option<FixPlan> {
         // A file too large to load again is not looked into.
-        if f.fix.is_empty() || self.sources.get(&f.file)?.text.len() > self.budget.get() {
+        if f.fix.is_empty() || self.sources.get(&f.file)?.len() > self.budget.get() {
             return None;
         }
         let (_, rank, r) = self.resource(f)?;
@@ -117,7 +117,9 @@ impl<'a> Planner<'a> {
             return None;
         }
         let src = self.sources.get(path)?;
-        if src.text.len() > self.budget.get() {
+        // A plan is made in a file held whole, never in an excerpt.
+        let whole = src.whole()?;
+        if whole.len() > self.budget.get() {
             return None;
         }
         let mut expected = r.root().to_json();
@@ -129,7 +131,7 @@ impl<'a> Planner<'a> {
             for cand in ops::candidates(src, &r.doc, op) {
                 let mut all = edits.clone();
                 all.extend(cand);
-                let Some(text) = apply(&src.text, &mut all) else {
+                let Some(text) = apply(whole, &mut all) else {
                     continue;
                 };
                 if self.verify(path, rank, &text, &expected) {
@@ -246,7 +248,7 @@ pub(crate) fn apply(text: &str, edits: &mut [TextEdit]) -> Option<String> {
 pub(crate) fn token_end(src: &Source, line: usize, col: usize) -> Option<usize> {
     let start = src.offset(line, col)?;
     let (_, line_end) = src.line_range(line)?;
-    let rest = src.text.get(start..line_end)?;
+    let rest = src.slice(start, line_end)?;
     let n = match src.format {
         crate::input::Format::Json => scan::json_scalar(rest),
         _ => scan::yaml_scalar(rest, false),

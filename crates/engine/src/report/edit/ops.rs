@@ -61,7 +61,8 @@ impl<'d> Ctx<'_, 'd> {
     }
 
     fn text(&self) -> &str {
-        &self.src.text
+        // Plans are made in files held whole (`Planner::plan_ops`).
+        self.src.whole().map_or("", |t| t)
     }
 
     fn offset(&self, n: NodeRef<'_>) -> Option<usize> {

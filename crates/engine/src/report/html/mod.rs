@@ -46,7 +46,7 @@ pub fn write(
     inputs: &Inputs,
     mut w: impl std::io::Write,
 ) -> std::io::Result<()> {
-    let sources = Sources::new(inputs, report);
+    let sources = Sources::around(inputs, report, model::CONTEXT);
     let (before, after) = model::around(report, engine, inputs);
     // The findings that get a diff have their fixes planned first.
     let plans = Planner::new(inputs, &sources).plan_in_order(&report.findings, model::MAX_DIFFS);

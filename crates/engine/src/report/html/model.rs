@@ -13,14 +13,14 @@ const MAX_FRAMES: usize = 5000;
 /// Findings whose fix is worked out as a diff.
 pub(crate) const MAX_DIFFS: usize = 1000;
 /// Lines shown above and below the offending line.
-const CONTEXT: usize = 3;
+pub(super) const CONTEXT: usize = 3;
 /// Characters of one line shown in a frame.
 const LINE_CHARS: usize = 300;
 
 /// The page's data as one value: what the page holds, for tests.
 #[cfg(test)]
 pub(crate) fn build(report: &Report, engine: &Engine, inputs: &Inputs) -> Value {
-    let sources = crate::report::common::Sources::new(inputs, report);
+    let sources = crate::report::common::Sources::around(inputs, report, CONTEXT);
     let (before, after) = around(report, engine, inputs);
     let plans = edit::Planner::new(inputs, &sources).plan_in_order(&report.findings, MAX_DIFFS);
     let findings: Vec<Value> = report
@@ -149,8 +149,8 @@ pub(crate) fn finding(
     } else {
         None
     };
-    let diff = src.zip(plan).map(|(s, plan)| {
-        similar::TextDiff::from_lines(&*s.text, &plan.fixed)
+    let diff = src.and_then(Source::whole).zip(plan).map(|(text, plan)| {
+        similar::TextDiff::from_lines(&**text, &plan.fixed)
             .unified_diff()
             .context_radius(2)
             .header(&f.file, &f.file)
@@ -202,7 +202,7 @@ fn frame(src: &Source, f: &Finding) -> Option<Value> {
         src.offset(line, f.column.max(1) as usize),
         edit::token_end(src, line, f.column.max(1) as usize),
     ) {
-        (Some(s), Some(e)) => src.text.get(s..e).map(|t| t.chars().count()).unwrap_or(1),
+        (Some(s), Some(e)) => src.slice(s, e).map(|t| t.chars().count()).unwrap_or(1),
         _ => 1,
     };
     Some(json!({"start": first, "line": line, "col": col, "len": len.max(1), "lines": lines}))

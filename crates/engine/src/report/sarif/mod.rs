@@ -41,9 +41,12 @@ pub fn render_with(report: &Report, engine: &Engine, inputs: &Inputs, o: &SarifO
     }
 }
 
+/// Lines of a result's context region on each side of its line.
+const CONTEXT_LINES: usize = 2;
+
 /// The SARIF log as a JSON value.
 pub fn to_value(report: &Report, engine: &Engine, inputs: &Inputs, o: &SarifOptions) -> Value {
-    let sources = Sources::new(inputs, report);
+    let sources = Sources::around(inputs, report, CONTEXT_LINES);
     let log = Log::new(report, engine, inputs, o, &sources);
     let results = log.results(&report.findings);
     let mut v = log.frame;
@@ -62,7 +65,7 @@ pub fn write(
     o: &SarifOptions,
     mut w: impl std::io::Write,
 ) -> std::io::Result<()> {
-    let sources = Sources::new(inputs, report);
+    let sources = Sources::around(inputs, report, CONTEXT_LINES);
     let log = Log::new(report, engine, inputs, o, &sources);
     let frame = serde_json::to_vec_pretty(&log.frame)?;
     // The run's empty `results`, where the results go.
@@ -334,8 +337,8 @@ fn physical(f: &Finding, ctx: &ResultCtx<'_, '_>) -> Value {
         (Some(s), Some(e)) => range(src, s, e, true),
         _ => json!({"startLine": line, "startColumn": src.char_col(line, col)}),
     };
-    let first = line.saturating_sub(2).max(1);
-    let last = (line + 2).min(src.line_count()).max(first);
+    let first = line.saturating_sub(CONTEXT_LINES).max(1);
+    let last = (line + CONTEXT_LINES).min(src.line_count()).max(first);
     let context = match (src.line_range(first), src.line_range(last)) {
         (Some((s, _)), Some((_, e))) => range(src, s, e, true),
         _ => Value::Null,
@@ -352,7 +355,7 @@ fn range(src: &Source, start: usize, end: usize, snippet: bool) -> Value {
     let (sl, sc) = src.line_col(start);
     let (el, ec) = src.line_col(end);
     let char_offset = src.char_offset(start);
-    let text = src.text.get(start..end).unwrap_or("");
+    let text = src.slice(start, end).unwrap_or("");
     let mut r = json!({
         "startLine": sl,
         "startColumn": sc,

@@ -247,8 +247,10 @@ fn physical(p: &mut Pretty<'_>, f: &Finding, ctx: &ResultCtx<'_, '_>) {
             p.close(b'}');
         }
     }
-    let first = line.saturating_sub(2).max(1);
-    let last = (line + 2).min(src.line_count()).max(first);
+    let first = line.saturating_sub(super::CONTEXT_LINES).max(1);
+    let last = (line + super::CONTEXT_LINES)
+        .min(src.line_count())
+        .max(first);
     if let (Some((s, _)), Some((_, e))) = (src.line_range(first), src.line_range(last)) {
         p.key("contextRegion");
         range(p, src, s, e);
@@ -261,7 +263,7 @@ fn physical(p: &mut Pretty<'_>, f: &Finding, ctx: &ResultCtx<'_, '_>) {
 fn range(p: &mut Pretty<'_>, src: &Source, start: usize, end: usize) {
     let (sl, sc) = src.line_col(start);
     let (el, ec) = src.line_col(end);
-    let text = src.text.get(start..end).unwrap_or("");
+    let text = src.slice(start, end).unwrap_or("");
     p.open(b'{');
     p.key("startLine");
     p.num(sl);
