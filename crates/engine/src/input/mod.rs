@@ -82,6 +82,71 @@ pub struct SourceFile {
     pub format: Format,
     /// The text, when kept (see [`LoadOptions::keep_text_below`]).
     pub text: Option<Arc<str>>,
+    /// A large list export on standard input, kept as it was read for a
+    /// report that quotes it (see [`Pieces`]), rather than copied into
+    /// `text`: a report quotes a few lines around each finding.
+    pub kept: Option<Arc<Pieces>>,
+}
+
+/// Bytes kept in the pieces they were read in, which never moved as they
+/// grew: read at any offset without being put together.
+#[derive(Debug, Default)]
+pub struct Pieces {
+    pieces: Vec<Vec<u8>>,
+    /// The offset of the start of each piece.
+    starts: Vec<usize>,
+    len: usize,
+}
+
+impl Pieces {
+    pub(crate) fn new(pieces: Vec<Vec<u8>>) -> Pieces {
+        let mut starts = Vec::with_capacity(pieces.len());
+        let mut len = 0;
+        for p in &pieces {
+            starts.push(len);
+            len += p.len();
+        }
+        Pieces {
+            pieces,
+            starts,
+            len,
+        }
+    }
+
+    /// The number of bytes.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Fills `buf` with the bytes from `at`; `None` past the end.
+    pub fn read_exact_at(&self, buf: &mut [u8], at: usize) -> Option<()> {
+        let mut k = self.starts.partition_point(|&s| s <= at).checked_sub(1)?;
+        let mut from = at - self.starts.get(k)?;
+        let mut filled = 0;
+        while filled < buf.len() {
+            let piece = self.pieces.get(k)?.get(from..)?;
+            let n = piece.len().min(buf.len() - filled);
+            buf.get_mut(filled..filled + n)?
+                .copy_from_slice(piece.get(..n)?);
+            filled += n;
+            k += 1;
+            from = 0;
+        }
+        Some(())
+    }
+
+    /// All of it in one buffer.
+    pub fn joined(&self) -> Vec<u8> {
+        let mut all = Vec::with_capacity(self.len);
+        for p in &self.pieces {
+            all.extend_from_slice(p);
+        }
+        all
+    }
 }
 
 /// One loaded resource.
@@ -155,6 +220,7 @@ impl Inputs {
                 path: String::new(),
                 format: Format::Json,
                 text: None,
+                kept: None,
             })
         })
     }
@@ -166,6 +232,7 @@ impl Inputs {
             path: name.to_string(),
             format: Format::Json,
             text: None,
+            kept: None,
         });
         self.accept(file, 0, Doc::from_json(value), None, name, 1);
     }
@@ -175,6 +242,16 @@ impl Inputs {
         let format = detect_format(Path::new(name), text);
         let loaded = load_text(name, text, format, opts);
         self.merge(vec![loaded]);
+    }
+
+    /// Reads standard input's text from `reader` (for tests).
+    #[cfg(test)]
+    pub(crate) fn add_stdin(
+        &mut self,
+        reader: &mut (impl std::io::Read + Send),
+        opts: &LoadOptions,
+    ) {
+        self.merge(vec![load_reader("-", reader, opts)]);
     }
 
     fn merge(&mut self, loaded: Vec<LoadedFile>) {
@@ -277,6 +354,7 @@ impl LoadedFile {
                 path: shown.to_string(),
                 format: Format::Yaml,
                 text: None,
+                kept: None,
             },
             docs: Vec::new(),
             skipped: Vec::new(),
@@ -526,13 +604,10 @@ fn load_reader(
         };
         match stream::read_list(&mut kept, &opts.json) {
             Ok(Some(streamed)) => {
-                let text = opts
-                    .keep_text
-                    .then(|| kept.text())
-                    .and_then(|t| String::from_utf8(t).ok())
-                    .map(Arc::from);
                 let mut lf = streamed_file(shown, streamed);
-                lf.file.text = text;
+                if opts.keep_text {
+                    lf.file.kept = Some(Arc::new(Pieces::new(std::mem::take(&mut kept.read))));
+                }
                 return lf;
             }
             Ok(None) => {
@@ -643,6 +718,7 @@ fn streamed_file(shown: &str, streamed: stream::Streamed) -> LoadedFile {
             path: shown.to_string(),
             format: Format::Json,
             text: None,
+            kept: None,
         },
         docs: Vec::new(),
         skipped: Vec::new(),
@@ -670,6 +746,7 @@ fn load_text(shown: &str, text: &str, format: Format, opts: &LoadOptions) -> Loa
             path: shown.to_string(),
             format,
             text: keep.then(|| Arc::from(text)),
+            kept: None,
         },
         docs: Vec::new(),
         skipped: Vec::new(),
@@ -991,6 +1068,7 @@ mod tests {
                 path: "all.yaml".into(),
                 format: Format::Yaml,
                 text: None,
+                kept: None,
             },
             docs: vec![(0, list, Some("chart/templates/all.yaml".into()), line)],
             skipped: Vec::new(),
@@ -1076,7 +1154,10 @@ mod tests {
             assert!(seen(&once) == seen(&whole), "{what}");
             assert!(!once.docs.is_empty(), "{what}");
             if what == "a list" {
-                assert_eq!(once.file.text.as_deref(), Some(text.as_str()));
+                // Kept as it was read, not copied into one string.
+                assert!(once.file.text.is_none());
+                let kept = once.file.kept.as_deref().map(Pieces::joined);
+                assert_eq!(kept.as_deref(), Some(text.as_bytes()));
             }
         }
     }

@@ -62,6 +62,7 @@ impl Inputs {
             path: folder.to_string(),
             format: Format::Folder,
             text: None,
+            kept: None,
         });
         self.accept(file, 0, b.finish(), None, folder, 0);
     }

@@ -11,7 +11,7 @@
 //! than all of it with an index of every line.
 
 use crate::engine::Report;
-use crate::input::{Format, Inputs};
+use crate::input::{Format, Inputs, Pieces};
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -365,29 +365,84 @@ fn chars_in(b: &[u8]) -> usize {
     }
 }
 
-/// Reads the lines of a file that `wanted` names (sorted runs of 1-based
-/// line numbers, `(first, last)`, apart by at least one line), in pieces
-/// of `size` bytes on all cores: once to count each piece's line breaks
-/// and characters, and again, in the pieces where runs start, to take
-/// their text. `None` when the file cannot be read, or changed, or is not
-/// UTF-8 where a run is.
+/// Bytes an excerpt is read from, at any offset and from several threads
+/// at once: a file, or standard input as the loader kept it.
+trait ReadAt: Sync {
+    fn size(&self) -> usize;
+    /// Fills `buf` with the bytes from `at`.
+    fn read_at(&self, buf: &mut [u8], at: usize) -> Option<()>;
+}
+
+/// A file, by positioned reads.
 #[cfg(unix)]
-fn excerpt_in(
+struct FileAt {
+    file: std::fs::File,
+    len: usize,
+}
+
+#[cfg(unix)]
+impl ReadAt for FileAt {
+    fn size(&self) -> usize {
+        self.len
+    }
+
+    fn read_at(&self, buf: &mut [u8], at: usize) -> Option<()> {
+        use std::os::unix::fs::FileExt;
+        self.file.read_exact_at(buf, at as u64).ok()
+    }
+}
+
+impl ReadAt for Pieces {
+    fn size(&self) -> usize {
+        self.len()
+    }
+
+    fn read_at(&self, buf: &mut [u8], at: usize) -> Option<()> {
+        self.read_exact_at(buf, at)
+    }
+}
+
+/// A file's excerpt (see [`excerpt_in`]).
+#[cfg(unix)]
+fn excerpt_of_file(
     path: &Path,
     format: Format,
     wanted: &[(usize, usize)],
     size: usize,
 ) -> Option<Source> {
-    use rayon::prelude::*;
-    use std::os::unix::fs::FileExt;
     let file = std::fs::File::open(path).ok()?;
     let len = usize::try_from(file.metadata().ok()?.len()).ok()?;
+    excerpt_in(&FileAt { file, len }, format, wanted, size)
+}
+
+/// Without positioned reads, a file is read whole.
+#[cfg(not(unix))]
+fn excerpt_of_file(path: &Path, format: Format, _: &[(usize, usize)], _: usize) -> Option<Source> {
+    read_text_in(path, READ_PIECE)
+        .ok()
+        .map(|t| Source::new(t, format))
+}
+
+/// Reads the lines that `wanted` names (sorted runs of 1-based line
+/// numbers, `(first, last)`, apart by at least one line), in pieces of
+/// `size` bytes on all cores: once to count each piece's line breaks and
+/// characters, and again, in the pieces where runs start, to take their
+/// text. `None` when the bytes cannot be read, or are not UTF-8 where a
+/// run is.
+fn excerpt_in(
+    bytes: &impl ReadAt,
+    format: Format,
+    wanted: &[(usize, usize)],
+    size: usize,
+) -> Option<Source> {
+    use rayon::prelude::*;
+    let len = bytes.size();
     let size = size.max(1);
     let pieces = len.div_ceil(size);
     let read_piece = |k: usize, buf: &mut Vec<u8>| -> Option<()> {
         let at = k * size;
         buf.resize(size.min(len - at), 0);
-        file.read_exact_at(buf, at as u64).ok()
+        bytes.read_at(buf, at)
     };
     let counts: Vec<Counts> = (0..pieces)
         .into_par_iter()
@@ -410,7 +465,7 @@ fn excerpt_in(
     before.push(sum);
     let ends_with_break = {
         let mut last = [0u8; 1];
-        len > 0 && file.read_exact_at(&mut last, len as u64 - 1).is_ok() && last[0] == b'\n'
+        len > 0 && bytes.read_at(&mut last, len - 1).is_some() && last[0] == b'\n'
     };
     let line_count = if ends_with_break {
         sum.breaks
@@ -470,16 +525,15 @@ fn excerpt_in(
                         None => break,
                     }
                 }
-                let bytes = match end {
+                let text = match end {
                     Some(e) => buf.get(start..e)?.to_vec(),
                     None => {
-                        let mut bytes = buf.get(start..)?.to_vec();
-                        let need = last - breaks;
-                        read_lines_on(&file, at + buf.len(), len, need, &mut bytes)?;
-                        bytes
+                        let mut text = buf.get(start..)?.to_vec();
+                        read_lines_on(bytes, at + buf.len(), last - breaks, &mut text)?;
+                        text
                     }
                 };
-                let text = String::from_utf8(bytes).ok()?;
+                let text = String::from_utf8(text).ok()?;
                 let at_end = at + start + text.len() == len;
                 out.push(Run::new(first, at + start, chars, Text::Read(text), at_end));
             }
@@ -495,22 +549,20 @@ fn excerpt_in(
     })
 }
 
-/// Appends the bytes of a file from `from` through its `need`-th line
-/// break after that (or to its end, `len`).
-#[cfg(unix)]
+/// Appends the bytes from `from` through the `need`-th line break after
+/// that (or to the end).
 fn read_lines_on(
-    file: &std::fs::File,
+    bytes: &impl ReadAt,
     mut from: usize,
-    len: usize,
     mut need: usize,
     out: &mut Vec<u8>,
 ) -> Option<()> {
-    use std::os::unix::fs::FileExt;
+    let len = bytes.size();
     let mut chunk = vec![0u8; 64 << 10];
     while need > 0 && from < len {
         let n = chunk.len().min(len - from);
         let part = chunk.get_mut(..n)?;
-        file.read_exact_at(part, from as u64).ok()?;
+        bytes.read_at(part, from)?;
         let mut take = n;
         for i in memchr::memchr_iter(b'\n', part) {
             need -= 1;
@@ -523,14 +575,6 @@ fn read_lines_on(
         from += take;
     }
     Some(())
-}
-
-#[cfg(not(unix))]
-fn excerpt_in(path: &Path, format: Format, wanted: &[(usize, usize)], _: usize) -> Option<Source> {
-    let _ = wanted;
-    read_text_in(path, READ_PIECE)
-        .ok()
-        .map(|t| Source::new(t, format))
 }
 
 /// The runs of lines within `radius` of each of `lines`: sorted, and
@@ -592,19 +636,28 @@ impl Sources {
             }
         }
         for f in &inputs.files {
-            if files.contains_key(&f.path) || f.path == "-" {
+            if files.contains_key(&f.path) {
                 continue;
             }
             let Some(lines) = lines.remove(f.path.as_str()) else {
                 continue;
             };
             let path = Path::new(&f.path);
-            let large = |from: usize| std::fs::metadata(path).is_ok_and(|m| m.len() >= from as u64);
-            let source = match quote {
-                Some((radius, from)) if large(from) => {
-                    excerpt_in(path, f.format, &runs_around(lines, radius), piece)
+            let source = match (&f.kept, quote) {
+                // Standard input as the loader kept it.
+                (Some(kept), Some((radius, from))) if kept.len() >= from => {
+                    excerpt_in(&**kept, f.format, &runs_around(lines, radius), piece)
                 }
-                _ => read_text_in(path, piece)
+                (Some(kept), _) => String::from_utf8(kept.joined())
+                    .ok()
+                    .map(|t| Source::new(t, f.format)),
+                _ if f.path == "-" => None,
+                (None, Some((radius, from)))
+                    if std::fs::metadata(path).is_ok_and(|m| m.len() >= from as u64) =>
+                {
+                    excerpt_of_file(path, f.format, &runs_around(lines, radius), piece)
+                }
+                (None, _) => read_text_in(path, piece)
                     .ok()
                     .map(|t| Source::new(t, f.format)),
             };
@@ -795,9 +848,23 @@ pub(crate) mod tests {
                 .map(|_| 1 + rng.below(count + 1))
                 .collect();
             let wanted = runs_around(lines, rng.below(3));
+            // The same bytes kept in pieces of their own sizes, as
+            // standard input is.
+            let mut kept = Vec::new();
+            let mut rest = text.as_bytes();
+            while !rest.is_empty() {
+                let (piece, after) = rest.split_at((1 + rng.below(9)).min(rest.len()));
+                kept.push(piece.to_vec());
+                rest = after;
+            }
+            let kept = Pieces::new(kept);
             for size in [1, 2, 3, 5, 8, 64, text.len().max(1)] {
-                let Some(excerpt) = excerpt_in(&path, Format::Yaml, &wanted, size) else {
+                let Some(excerpt) = excerpt_of_file(&path, Format::Yaml, &wanted, size) else {
                     panic!("round {round}: pieces of {size} read");
+                };
+                assert_answers_as_whole(&excerpt, &whole, &wanted);
+                let Some(excerpt) = excerpt_in(&kept, Format::Yaml, &wanted, size) else {
+                    panic!("round {round}: kept pieces read in pieces of {size}");
                 };
                 assert_answers_as_whole(&excerpt, &whole, &wanted);
             }
@@ -845,8 +912,24 @@ pub(crate) mod tests {
             ..Default::default()
         };
         let paths = [example.to_string(), dir.display().to_string()];
-        let inputs = crate::input::load_paths(&paths, &opts);
+        let mut inputs = crate::input::load_paths(&paths, &opts);
         assert!(inputs.files.iter().all(|f| f.text.is_none()));
+        // A list export on standard input, kept as it was read.
+        let mut stdin =
+            String::from("{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"List\",\n  \"items\": [\n");
+        for i in 0..4 {
+            stdin.push_str(&format!(
+                "    {{\n      \"apiVersion\": \"v1\",\n      \"kind\": \"Pod\",\n      \"metadata\": {{\n        \"name\": \"piped-é-{i}\"\n      }},\n      \"spec\": {{\n        \"hostIPC\": true,\n        \"containers\": [\n          {{\n            \"name\": \"a\",\n            \"image\": \"nginx\"\n          }}\n        ]\n      }}\n    }}{}\n",
+                if i < 3 { "," } else { "" }
+            ));
+        }
+        stdin.push_str("  ]\n}\n");
+        let piped = crate::LoadOptions {
+            keep_text_below: 64,
+            ..Default::default()
+        };
+        inputs.add_stdin(&mut stdin.as_bytes(), &piped);
+        assert!(inputs.files.last().is_some_and(|f| f.kept.is_some()));
         let mut report = engine.evaluate(&sel, &inputs, &Default::default());
         report.findings.retain(|f| f.fix.is_empty());
         assert!(
@@ -861,6 +944,7 @@ pub(crate) mod tests {
                 .iter()
                 .any(|f| f.file.ends_with("list.json"))
         );
+        assert!(report.findings.iter().any(|f| &*f.file == "-"));
         let opts = text::TextOptions {
             color: false,
             context: 2,
@@ -874,6 +958,7 @@ pub(crate) mod tests {
         };
         let whole = render();
         assert!(whole[0].contains("hostNetwork: true"), "{}", whole[0]);
+        assert!(whole[0].contains("\"hostIPC\": true,"), "{}", whole[0]);
         for piece in [1, 5, 64, 1 << 20] {
             EXCERPT_PIECE.set(Some(piece));
             let excerpt = render();
