@@ -309,7 +309,7 @@ impl State<'_> {
         }
         let mut progress = false;
         for (path, findings) in files {
-            let Some(src) = sources.get(path).filter(|s| s.whole().is_some()) else {
+            let Some((src, whole)) = sources.get(path).and_then(|s| Some((s, s.whole()?))) else {
                 for f in findings {
                     self.fail(f, "the file's text could not be read again");
                 }
@@ -331,7 +331,7 @@ impl State<'_> {
                 }
                 continue;
             }
-            let text = src.whole().map(|t| t.shared()).unwrap_or_default();
+            let text = whole.shared();
             self.originals
                 .entry(path.to_string())
                 .or_insert_with(|| text.clone());

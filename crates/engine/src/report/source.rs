@@ -150,12 +150,20 @@ impl Run {
         self.start + self.text.len()
     }
 
-    /// The index in `starts` of the line holding an offset in `text`.
-    fn line_at(&self, rel: usize) -> usize {
-        match self.starts.binary_search(&rel) {
+    /// Where an offset in `text` is: the index in `starts` of its line,
+    /// and the characters of that line before it.
+    fn position(&self, rel: usize) -> (usize, usize) {
+        let i = match self.starts.binary_search(&rel) {
             Ok(i) => i,
             Err(i) => i.saturating_sub(1),
-        }
+        };
+        let start = self.starts.get(i).copied().unwrap_or(0);
+        let within = self
+            .text
+            .get(start..rel)
+            .map(|t| t.chars().count())
+            .unwrap_or(0);
+        (i, within)
     }
 }
 
@@ -232,14 +240,7 @@ impl Source {
         let Some(cs) = &run.char_starts else {
             return run.chars + (offset - run.start);
         };
-        let rel = offset - run.start;
-        let i = run.line_at(rel);
-        let start = run.starts.get(i).copied().unwrap_or(0);
-        let within = run
-            .text
-            .get(start..rel)
-            .map(|t| t.chars().count())
-            .unwrap_or(0);
+        let (i, within) = run.position(offset - run.start);
         run.chars + cs.get(i).copied().unwrap_or(0) + within
     }
 
@@ -293,14 +294,7 @@ impl Source {
         let Some(run) = self.run_of_offset(offset) else {
             return (1, 1);
         };
-        let rel = offset - run.start;
-        let i = run.line_at(rel);
-        let start = run.starts.get(i).copied().unwrap_or(0);
-        let col = run
-            .text
-            .get(start..rel)
-            .map(|s| s.chars().count())
-            .unwrap_or(0);
+        let (i, col) = run.position(offset - run.start);
         (run.first + i, col + 1)
     }
 
