@@ -11,7 +11,7 @@
 //! than all of it with an index of every line.
 
 use crate::engine::Report;
-use crate::input::{Format, Inputs, Pieces};
+use crate::input::{Format, Inputs, Pieces, breaks_and_chars};
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -350,13 +350,9 @@ struct Counts {
     chars: usize,
 }
 
-/// The characters of UTF-8 bytes: those that do not continue one.
+/// The characters of UTF-8 bytes (see [`breaks_and_chars`]).
 fn chars_in(b: &[u8]) -> usize {
-    if b.is_ascii() {
-        b.len()
-    } else {
-        b.iter().filter(|&&c| (c as i8) >= -0x40).count()
-    }
+    breaks_and_chars(b).1
 }
 
 /// Bytes an excerpt is read from, at any offset and from several threads
@@ -365,6 +361,11 @@ trait ReadAt: Sync {
     fn size(&self) -> usize;
     /// Fills `buf` with the bytes from `at`.
     fn read_at(&self, buf: &mut [u8], at: usize) -> Option<()>;
+    /// What each piece of `size` bytes holds, when known without reading.
+    fn counts(&self, size: usize) -> Option<Vec<Counts>> {
+        let _ = size;
+        None
+    }
 }
 
 /// A file, by positioned reads.
@@ -393,6 +394,17 @@ impl ReadAt for Pieces {
 
     fn read_at(&self, buf: &mut [u8], at: usize) -> Option<()> {
         self.read_exact_at(buf, at)
+    }
+
+    /// Counted as the pieces were kept, so that an excerpt in pieces of
+    /// the same size decompresses each once.
+    fn counts(&self, size: usize) -> Option<Vec<Counts>> {
+        (size == self.piece_size()).then(|| {
+            self.counts()
+                .into_iter()
+                .map(|(breaks, chars)| Counts { breaks, chars })
+                .collect()
+        })
     }
 }
 
@@ -438,16 +450,17 @@ fn excerpt_in(
         buf.resize(size.min(len - at), 0);
         bytes.read_at(buf, at)
     };
-    let counts: Vec<Counts> = (0..pieces)
-        .into_par_iter()
-        .map_init(Vec::new, |buf, k| {
-            read_piece(k, buf)?;
-            Some(Counts {
-                breaks: memchr::memchr_iter(b'\n', buf).count(),
-                chars: chars_in(buf),
+    let counts: Vec<Counts> = match bytes.counts(size) {
+        Some(c) => c,
+        None => (0..pieces)
+            .into_par_iter()
+            .map_init(Vec::new, |buf, k| {
+                read_piece(k, buf)?;
+                let (breaks, chars) = breaks_and_chars(buf);
+                Some(Counts { breaks, chars })
             })
-        })
-        .collect::<Option<_>>()?;
+            .collect::<Option<_>>()?,
+    };
     // Line breaks and characters before each piece.
     let mut before = Vec::with_capacity(pieces + 1);
     let mut sum = Counts::default();
@@ -640,10 +653,17 @@ impl Sources {
             let source = match (&f.kept, quote) {
                 // Standard input as the loader kept it.
                 (Some(kept), Some((radius, from))) if kept.len() >= from => {
-                    excerpt_in(&**kept, f.format, &runs_around(lines, radius), piece)
+                    let size = if piece == READ_PIECE {
+                        kept.piece_size()
+                    } else {
+                        piece
+                    };
+                    excerpt_in(&**kept, f.format, &runs_around(lines, radius), size)
                 }
-                (Some(kept), _) => String::from_utf8(kept.joined())
+                (Some(kept), _) => kept
+                    .joined()
                     .ok()
+                    .and_then(|b| String::from_utf8(b).ok())
                     .map(|t| Source::new(t, f.format)),
                 _ if f.path == "-" => None,
                 (None, Some((radius, from)))
@@ -842,17 +862,17 @@ pub(crate) mod tests {
                 .map(|_| 1 + rng.below(count + 1))
                 .collect();
             let wanted = runs_around(lines, rng.below(3));
-            // The same bytes kept in pieces of their own sizes, as
-            // standard input is.
-            let mut kept = Vec::new();
+            // The same bytes kept in compressed pieces, pushed in parts of
+            // any size, as standard input is.
+            let mut kept = Pieces::new(1 + rng.below(40));
             let mut rest = text.as_bytes();
             while !rest.is_empty() {
-                let (piece, after) = rest.split_at((1 + rng.below(9)).min(rest.len()));
-                kept.push(piece.to_vec());
+                let (part, after) = rest.split_at((1 + rng.below(9)).min(rest.len()));
+                kept.push(part).unwrap();
                 rest = after;
             }
-            let kept = Pieces::new(kept);
-            for size in [1, 2, 3, 5, 8, 64, text.len().max(1)] {
+            assert_eq!(kept.joined().unwrap(), text.as_bytes());
+            for size in [1, 2, 3, 5, 8, 64, text.len().max(1), kept.piece_size()] {
                 let Some(excerpt) = excerpt_of_file(&path, Format::Yaml, &wanted, size) else {
                     panic!("round {round}: pieces of {size} read");
                 };
