@@ -97,8 +97,8 @@ pub struct Pieces {
     piece: usize,
     /// Each full piece, compressed.
     packed: Vec<Vec<u8>>,
-    /// The line breaks and characters of each full piece.
-    counts: Vec<(usize, usize)>,
+    /// What each full piece holds.
+    counts: Vec<Counts>,
     /// The piece being filled.
     open: Vec<u8>,
     len: usize,
@@ -133,7 +133,7 @@ impl Pieces {
             if self.open.len() == self.piece {
                 self.packed
                     .push(zstd::bulk::compress(&self.open, Self::LEVEL)?);
-                self.counts.push(breaks_and_chars(&self.open));
+                self.counts.push(Counts::of(&self.open));
                 self.open.clear();
             }
         }
@@ -154,11 +154,11 @@ impl Pieces {
         self.piece
     }
 
-    /// The line breaks and characters of each piece, in order.
-    pub fn counts(&self) -> Vec<(usize, usize)> {
+    /// What each piece holds, in order.
+    pub fn counts(&self) -> Vec<Counts> {
         let mut all = self.counts.clone();
         if !self.open.is_empty() {
-            all.push(breaks_and_chars(&self.open));
+            all.push(Counts::of(&self.open));
         }
         all
     }
@@ -203,15 +203,29 @@ impl Pieces {
     }
 }
 
-/// The line breaks in UTF-8 bytes, and their characters (the bytes that do
-/// not continue one).
-pub(crate) fn breaks_and_chars(b: &[u8]) -> (usize, usize) {
-    let chars = if b.is_ascii() {
+/// What a stretch of UTF-8 bytes holds: its line breaks and characters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub breaks: usize,
+    pub chars: usize,
+}
+
+impl Counts {
+    pub fn of(b: &[u8]) -> Counts {
+        Counts {
+            breaks: memchr::memchr_iter(b'\n', b).count(),
+            chars: chars_of(b),
+        }
+    }
+}
+
+/// The characters of UTF-8 bytes: those that do not continue one.
+pub(crate) fn chars_of(b: &[u8]) -> usize {
+    if b.is_ascii() {
         b.len()
     } else {
         b.iter().filter(|&&c| (c as i8) >= -0x40).count()
-    };
-    (memchr::memchr_iter(b'\n', b).count(), chars)
+    }
 }
 
 /// One loaded resource.
@@ -665,7 +679,7 @@ fn load_reader(
                     progress: opts.progress.as_deref(),
                 },
             ),
-            read: Pieces::new(Kept::<()>::PIECE),
+            read: Pieces::new(KEPT_PIECE),
         };
         match stream::read_list(&mut kept, &opts.json) {
             Ok(Some(streamed)) => {
@@ -713,9 +727,8 @@ struct Kept<R> {
     read: Pieces,
 }
 
-impl<R> Kept<R> {
-    const PIECE: usize = 8 << 20;
-}
+/// The bytes of each piece [`Kept`] compresses.
+const KEPT_PIECE: usize = 8 << 20;
 
 impl<R: std::io::Read> std::io::Read for Kept<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {

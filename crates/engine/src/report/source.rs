@@ -11,7 +11,7 @@
 //! than all of it with an index of every line.
 
 use crate::engine::Report;
-use crate::input::{Format, Inputs, Pieces, breaks_and_chars};
+use crate::input::{Counts, Format, Inputs, Pieces, chars_of};
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -343,18 +343,6 @@ fn read_text_in(path: &Path, size: usize) -> std::io::Result<String> {
     std::fs::read_to_string(path)
 }
 
-/// What one piece of a file holds: its line breaks and characters.
-#[derive(Clone, Copy, Debug, Default)]
-struct Counts {
-    breaks: usize,
-    chars: usize,
-}
-
-/// The characters of UTF-8 bytes (see [`breaks_and_chars`]).
-fn chars_in(b: &[u8]) -> usize {
-    breaks_and_chars(b).1
-}
-
 /// Bytes an excerpt is read from, at any offset and from several threads
 /// at once: a file, or standard input as the loader kept it.
 trait ReadAt: Sync {
@@ -399,12 +387,7 @@ impl ReadAt for Pieces {
     /// Counted as the pieces were kept, so that an excerpt in pieces of
     /// the same size decompresses each once.
     fn counts(&self, size: usize) -> Option<Vec<Counts>> {
-        (size == self.piece_size()).then(|| {
-            self.counts()
-                .into_iter()
-                .map(|(breaks, chars)| Counts { breaks, chars })
-                .collect()
-        })
+        (size == self.piece_size()).then(|| self.counts())
     }
 }
 
@@ -456,8 +439,7 @@ fn excerpt_in(
             .into_par_iter()
             .map_init(Vec::new, |buf, k| {
                 read_piece(k, buf)?;
-                let (breaks, chars) = breaks_and_chars(buf);
-                Some(Counts { breaks, chars })
+                Some(Counts::of(buf))
             })
             .collect::<Option<_>>()?,
     };
@@ -501,50 +483,7 @@ fn excerpt_in(
         .filter(|(_, runs)| !runs.is_empty())
         .map_init(Vec::new, |buf, (k, runs)| {
             read_piece(k, buf)?;
-            let at = k * size;
-            let base = before.get(k)?;
-            let mut out = Vec::with_capacity(runs.len());
-            // Line breaks seen so far (the file's count), and where the
-            // characters were last counted to.
-            let mut breaks = base.breaks;
-            let mut breaks_at = memchr::memchr_iter(b'\n', buf);
-            let (mut counted_to, mut chars) = (0, base.chars);
-            for (first, last) in runs {
-                // The run's start: just after line break `first - 1`.
-                let mut start = 0;
-                while breaks < first - 1 {
-                    start = breaks_at.next()? + 1;
-                    breaks += 1;
-                }
-                chars += chars_in(buf.get(counted_to..start)?);
-                counted_to = start;
-                // Its end: just after line break `last`, or the end of the
-                // file; read on past the piece when it ends beyond it.
-                let mut end = None;
-                while breaks < last {
-                    match breaks_at.next() {
-                        Some(i) => {
-                            breaks += 1;
-                            if breaks == last {
-                                end = Some(i + 1);
-                            }
-                        }
-                        None => break,
-                    }
-                }
-                let text = match end {
-                    Some(e) => buf.get(start..e)?.to_vec(),
-                    None => {
-                        let mut text = buf.get(start..)?.to_vec();
-                        read_lines_on(bytes, at + buf.len(), last - breaks, &mut text)?;
-                        text
-                    }
-                };
-                let text = String::from_utf8(text).ok()?;
-                let at_end = at + start + text.len() == len;
-                out.push(Run::new(first, at + start, chars, Text::Read(text), at_end));
-            }
-            Some(out)
+            take_runs(bytes, buf, k * size, *before.get(k)?, runs)
         })
         .collect::<Option<_>>()?;
     Some(Source {
@@ -554,6 +493,55 @@ fn excerpt_in(
         runs: runs.into_iter().flatten().collect(),
         whole: false,
     })
+}
+
+/// The runs that start in one piece (`buf`, from byte `at`, after the
+/// line breaks and characters of `base`), read on past the piece where one
+/// ends beyond it.
+fn take_runs(
+    bytes: &impl ReadAt,
+    buf: &[u8],
+    at: usize,
+    base: Counts,
+    runs: Vec<(usize, usize)>,
+) -> Option<Vec<Run>> {
+    let mut out = Vec::with_capacity(runs.len());
+    // Line breaks seen so far (the file's count), and where the characters
+    // were last counted to.
+    let mut breaks = base.breaks;
+    let mut breaks_at = memchr::memchr_iter(b'\n', buf);
+    let (mut counted_to, mut chars) = (0, base.chars);
+    for (first, last) in runs {
+        // The run's start: just after line break `first - 1`.
+        let mut start = 0;
+        while breaks < first - 1 {
+            start = breaks_at.next()? + 1;
+            breaks += 1;
+        }
+        chars += chars_of(buf.get(counted_to..start)?);
+        counted_to = start;
+        // Its end: just after line break `last`, or the end of the bytes.
+        let mut end = None;
+        while breaks < last {
+            let Some(i) = breaks_at.next() else { break };
+            breaks += 1;
+            if breaks == last {
+                end = Some(i + 1);
+            }
+        }
+        let text = match end {
+            Some(e) => buf.get(start..e)?.to_vec(),
+            None => {
+                let mut text = buf.get(start..)?.to_vec();
+                read_lines_on(bytes, at + buf.len(), last - breaks, &mut text)?;
+                text
+            }
+        };
+        let text = String::from_utf8(text).ok()?;
+        let at_end = at + start + text.len() == bytes.size();
+        out.push(Run::new(first, at + start, chars, Text::Read(text), at_end));
+    }
+    Some(out)
 }
 
 /// Appends the bytes from `from` through the `need`-th line break after
@@ -610,7 +598,7 @@ impl Sources {
     /// Texts kept by the loader, and for files with findings whose text was
     /// not kept (large files), the file read again whole.
     pub fn new(inputs: &Inputs, report: &Report) -> Sources {
-        Sources::read(inputs, report, None, READ_PIECE)
+        Sources::read(inputs, report, None, None)
     }
 
     /// As [`Sources::new`], for a report that quotes the lines within
@@ -619,18 +607,19 @@ impl Sources {
     pub fn around(inputs: &Inputs, report: &Report, radius: usize) -> Sources {
         #[cfg(test)]
         if let Some(piece) = tests::EXCERPT_PIECE.get() {
-            return Sources::read(inputs, report, Some((radius, 0)), piece);
+            return Sources::read(inputs, report, Some((radius, 0)), Some(piece));
         }
-        Sources::read(inputs, report, Some((radius, EXCERPT_FROM)), READ_PIECE)
+        Sources::read(inputs, report, Some((radius, EXCERPT_FROM)), None)
     }
 
     /// `quote`: the radius of the lines quoted, and the size from which a
-    /// file is read for them alone.
+    /// file is read for them alone. `piece`: the size of the pieces read,
+    /// when not each source's own (a test's).
     fn read(
         inputs: &Inputs,
         report: &Report,
         quote: Option<(usize, usize)>,
-        piece: usize,
+        piece: Option<usize>,
     ) -> Sources {
         let mut files = HashMap::new();
         let mut lines: HashMap<&str, Vec<usize>> = HashMap::new();
@@ -653,11 +642,7 @@ impl Sources {
             let source = match (&f.kept, quote) {
                 // Standard input as the loader kept it.
                 (Some(kept), Some((radius, from))) if kept.len() >= from => {
-                    let size = if piece == READ_PIECE {
-                        kept.piece_size()
-                    } else {
-                        piece
-                    };
+                    let size = piece.unwrap_or(kept.piece_size());
                     excerpt_in(&**kept, f.format, &runs_around(lines, radius), size)
                 }
                 (Some(kept), _) => kept
@@ -669,9 +654,10 @@ impl Sources {
                 (None, Some((radius, from)))
                     if std::fs::metadata(path).is_ok_and(|m| m.len() >= from as u64) =>
                 {
-                    excerpt_of_file(path, f.format, &runs_around(lines, radius), piece)
+                    let size = piece.unwrap_or(READ_PIECE);
+                    excerpt_of_file(path, f.format, &runs_around(lines, radius), size)
                 }
-                (None, _) => read_text_in(path, piece)
+                (None, _) => read_text_in(path, piece.unwrap_or(READ_PIECE))
                     .ok()
                     .map(|t| Source::new(t, f.format)),
             };
