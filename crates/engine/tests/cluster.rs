@@ -141,3 +141,54 @@ fn defaults_and_exemptions_are_params() {
     let fs = run(&[("exempt_namespaces", "[\"shop\"]")]);
     assert!(of(&fs, "shop").is_empty());
 }
+
+#[test]
+fn a_namespace_labels_are_read_once_for_all_its_pods() {
+    let engine = EngineBuilder::new().build().unwrap();
+    let pack = PackRef {
+        name: "pss-namespaces".into(),
+        version: None,
+    };
+    let sel = engine.select(&[pack], false, &[]).unwrap();
+    let mut text = String::from(
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels:\n    pod-security.kubernetes.io/enforce: restricted\n",
+    );
+    for i in 0..6 {
+        text.push_str(&format!(
+            "---\napiVersion: v1\nkind: Pod\nmetadata: {{name: p{i}, namespace: shop}}\nspec:\n  containers:\n  - {{name: app, image: app}}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c{i}, namespace: shop}}\n"
+        ));
+    }
+    let mut inputs = ward_engine::input::Inputs::default();
+    inputs.add_text("shop.yaml", &text, &LoadOptions::default());
+    let profiled = EvalOptions {
+        profile: true,
+        ..EvalOptions::default()
+    };
+    let report = engine.evaluate(&sel, &inputs, &profiled);
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    let runs = |name: &str| {
+        report
+            .functions
+            .iter()
+            .find(|f| f.function == name)
+            .map_or(0, |f| f.runs)
+    };
+    // Every pod is checked at the namespace's level...
+    let pods: std::collections::BTreeSet<&str> = report
+        .findings
+        .iter()
+        .filter(|f| f.control == "pss.restricted.runAsNonRoot".into())
+        .map(|f| f.resource.name.as_str())
+        .collect();
+    assert_eq!(pods.len(), 6, "{:?}", report.findings);
+    // ...from labels read once for the namespace, not once for each pod,
+    // and not at all for the ConfigMaps: seven reads of a label for the
+    // profiles, and four for the Namespace's own control.
+    assert_eq!(
+        runs("pss.cluster.declared_profiles"),
+        1,
+        "{:?}",
+        report.functions
+    );
+    assert_eq!(runs("pss.cluster.label"), 7 + 4, "{:?}", report.functions);
+}
