@@ -138,6 +138,10 @@ pub struct CControl {
     /// For each slot bound by a `let` to a path, that path, so `at x.f`
     /// can name the place even when `x` turned out missing.
     pub let_places: Vec<Option<CExpr>>,
+    /// Whether the control reads `profile`. Only a control can (functions
+    /// are handed `profile.version` as an argument), so one that does not
+    /// finds the same on a resource under every profile.
+    pub reads_profile: bool,
 }
 
 /// A program ready to evaluate.
@@ -183,11 +187,15 @@ pub fn compile_trusting(
     let controls = p
         .controls
         .iter()
-        .map(|ctl| CControl {
-            body: c.stmts(&ctl.body),
-            slots: ctl.slots,
-            kinds: ctl.kinds.clone(),
-            let_places: c.let_places(&ctl.body, ctl.slots),
+        .map(|ctl| {
+            let body = c.stmts(&ctl.body);
+            CControl {
+                reads_profile: stmts_read_profile(&body),
+                body,
+                slots: ctl.slots,
+                kinds: ctl.kinds.clone(),
+                let_places: c.let_places(&ctl.body, ctl.slots),
+            }
         })
         .collect();
     let consts: Vec<CExpr> = p.consts.iter().map(|k| c.expr(&k.value)).collect();
@@ -280,6 +288,59 @@ fn reads_context(e: &CExpr, known: &[bool], units: Option<&[bool]>) -> bool {
         CKind::ListComp(x, cs) => reads(x) || clauses(cs),
         CKind::ObjectComp(k, v, cs) => reads(k) || reads(v) || clauses(cs),
         CKind::Quant(_, _, _, a, b) => reads(a) || reads(b),
+    }
+}
+
+/// Whether any expression of the statements is `profile`.
+fn stmts_read_profile(stmts: &[CStmt]) -> bool {
+    stmts.iter().any(|s| match &s.kind {
+        CStmtKind::Match(e) | CStmtKind::Let(_, e) => reads_profile(e),
+        CStmtKind::For { iter, body, .. } => reads_profile(iter) || stmts_read_profile(body),
+        CStmtKind::If {
+            cond,
+            then,
+            otherwise,
+        } => reads_profile(cond) || stmts_read_profile(then) || stmts_read_profile(otherwise),
+        CStmtKind::Finding(f) => {
+            [&f.when, &f.at, &f.message]
+                .into_iter()
+                .flatten()
+                .any(reads_profile)
+                || f.fixes.iter().any(|fx| match fx {
+                    CFix::Set { path, value } => reads_profile(path) || reads_profile(value),
+                    CFix::Remove { path } => reads_profile(path),
+                })
+        }
+    })
+}
+
+/// Whether an expression is or holds `profile`.
+fn reads_profile(e: &CExpr) -> bool {
+    let any = |es: &[CExpr]| es.iter().any(reads_profile);
+    let clauses = |cs: &[CClause]| {
+        cs.iter().any(|c| match c {
+            CClause::For(_, _, x) | CClause::If(x) => reads_profile(x),
+        })
+    };
+    match &e.kind {
+        CKind::Profile => true,
+        CKind::Lit(_) | CKind::Local(_) | CKind::Input | CKind::Param(_) | CKind::Const(_) => false,
+        CKind::Interp(parts) => parts.iter().any(|p| match p {
+            CPart::Lit(_) => false,
+            CPart::Expr(x) => reads_profile(x),
+        }),
+        CKind::Field(b, _) | CKind::Unary(_, b) => reads_profile(b),
+        CKind::Index(a, b) | CKind::Binary(_, a, b) => reads_profile(a) || reads_profile(b),
+        CKind::Call(_, args) | CKind::Plugin(_, _, args) => any(args),
+        CKind::Builtin { args, named, .. } => {
+            any(args) || named.iter().any(|(_, x)| reads_profile(x))
+        }
+        CKind::If(a, b, c) => reads_profile(a) || reads_profile(b) || reads_profile(c),
+        CKind::List(items) => any(items),
+        CKind::Object(kvs) => kvs.iter().any(|(_, x)| reads_profile(x)),
+        CKind::ListComp(x, cs) => reads_profile(x) || clauses(cs),
+        CKind::ObjectComp(k, v, cs) => reads_profile(k) || reads_profile(v) || clauses(cs),
+        CKind::Quant(_, _, _, a, b) => reads_profile(a) || reads_profile(b),
     }
 }
 

@@ -1089,8 +1089,23 @@ impl Engine {
                 return;
             }
         };
+        // Controls run under an earlier profile of this resource. One that
+        // does not read `profile` would find the same again, and all of it
+        // would be dropped as reported already (`Run::seen`): it is not run
+        // again. Levels that share controls (baseline in restricted) and
+        // profiles that differ only in mode or version share most of them.
+        let mut ran: Vec<usize> = Vec::new();
         for p in profiles {
-            let controls = self.controls_at(unit, &p.level, p.version, by_kind.then_some(kind));
+            let mut controls = self.controls_at(unit, &p.level, p.version, by_kind.then_some(kind));
+            controls.retain(|c| {
+                !ran.contains(c)
+                    || self
+                        .compiled
+                        .controls
+                        .get(*c)
+                        .is_some_and(|cc| cc.reads_profile)
+            });
+            ran.extend_from_slice(&controls);
             let mut prof = vec![
                 (Str::Ref("name"), Val::str(&unit.pack)),
                 (Str::Ref("level"), Val::str(&p.level)),
@@ -2032,6 +2047,71 @@ control roomy {
         assert!(parse_set_value("[\"a\", \"b\"]").is_list());
         assert!(parse_set_value("hello world").equals(&Val::str("hello world")));
         assert!(parse_set_value("true").is_true());
+    }
+
+    #[test]
+    fn a_control_that_does_not_read_the_profile_runs_once_for_all_profiles() {
+        let policy = r#"package levels
+
+fn profiles(_r) = [{level: "low", mode: "enforce"}, {level: "high", mode: "warn"}]
+
+control plain {
+  title "plain"
+  severity low
+  match input.kind == "Pod"
+  deny at input.metadata.name message "plain"
+}
+
+control strict {
+  title "strict"
+  severity low
+  match input.kind == "Pod"
+  deny when profile.level == "high" at input.spec message "strict at {profile.level}"
+}
+
+control broken {
+  title "broken"
+  severity low
+  match input.kind == "Pod"
+  deny when input.metadata.name + 1 == 2 message "never"
+}
+
+pack levels {
+  version "1.0.0"
+  description "levels"
+  profile from levels.profiles
+  level low: levels.plain, levels.strict, levels.broken
+  level high: levels.plain, levels.strict, levels.broken
+}
+"#;
+        let engine = EngineBuilder::std_only()
+            .policy("levels.ward", policy)
+            .build()
+            .expect("the policy checks");
+        let pack = PackRef {
+            name: "levels".into(),
+            version: None,
+        };
+        let sel = engine.select(&[pack], false, &[]).expect("selected");
+        let inputs = one_file("kind: Pod\nmetadata: {name: a}\nspec: {containers: []}\n");
+        let report = engine.evaluate(&sel, &inputs, &EvalOptions::default());
+        let found: Vec<(&str, Level)> = report
+            .findings
+            .iter()
+            .map(|f| (f.message.as_str(), f.level))
+            .collect();
+        // A control that reads `profile` runs under each profile; one that
+        // does not is reported (and fails) once, under the first.
+        assert_eq!(
+            found,
+            vec![("plain", Level::Deny), ("strict at high", Level::Warn)]
+        );
+        let errors: Vec<&str> = report
+            .errors
+            .iter()
+            .filter_map(|e| e.control.as_deref())
+            .collect();
+        assert_eq!(errors, vec!["levels.broken"], "{:?}", report.errors);
     }
 
     #[test]
