@@ -997,7 +997,9 @@ impl<'p, 'a> Evaluator<'p, 'a> {
                     // `kind == "Pod"`: only a string equals a string.
                     CKind::Lit(Frozen::Interned(lit)) if matches!(op, BinOp::Eq | BinOp::Ne) => {
                         self.tick();
-                        let same = x.as_str() == Some(*lit);
+                        let same = x
+                            .as_str()
+                            .is_some_and(|s| crate::value::val::same_str(s, lit));
                         return Ok(same == (*op == BinOp::Eq));
                     }
                     CKind::Lit(y) => {

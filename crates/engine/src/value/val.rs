@@ -37,6 +37,32 @@ impl Str<'_> {
     }
 }
 
+/// Whether two strings are the same. The strings conditions compare are
+/// mostly short (kinds, names, field values), and often of the same
+/// length: up to sixteen bytes they are compared here, a word or two at a
+/// time, rather than in a call to `memcmp`.
+#[inline]
+pub fn same_str(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    if n > 16 {
+        return a == b;
+    }
+    if n >= 8 {
+        // Two words, which overlap when the length is under sixteen.
+        let word = |s: &[u8], at: usize| {
+            s.get(at..at + 8)
+                .and_then(|w| <[u8; 8]>::try_from(w).ok())
+                .map(u64::from_le_bytes)
+        };
+        return word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8);
+    }
+    a.iter().zip(b).all(|(x, y)| x == y)
+}
+
 /// A scalar value, borrowed from wherever it is.
 #[derive(Clone, Copy)]
 enum Scalar<'s> {
@@ -381,7 +407,7 @@ impl<'a> Val<'a> {
                 (Scalar::Null, Scalar::Null) => true,
                 (Scalar::Bool(x), Scalar::Bool(y)) => x == y,
                 (Scalar::Num(x), Scalar::Num(y)) => x == y,
-                (Scalar::Str(x), Scalar::Str(y)) => x == y,
+                (Scalar::Str(x), Scalar::Str(y)) => same_str(x, y),
                 _ => false,
             };
         }
@@ -673,6 +699,27 @@ mod tests {
     use super::*;
     use crate::value::doc::Doc;
     use serde_json::json;
+
+    /// `same_str` answers as `==` for every length up to past sixteen,
+    /// with a difference at every position, and with lengths that differ.
+    #[test]
+    fn short_strings_compare_as_equal_strings_do() {
+        let base = "abcdefghijklmnopqrstu";
+        for n in 0..=base.len() {
+            let a = base.get(..n).unwrap_or_default();
+            assert!(same_str(a, a), "{a:?}");
+            assert!(!same_str(a, base.get(..n + 1).unwrap_or("?")), "{a:?}");
+            for at in 0..n {
+                let mut b = a.as_bytes().to_vec();
+                if let Some(x) = b.get_mut(at) {
+                    *x = b'-';
+                }
+                let b = String::from_utf8(b).unwrap_or_default();
+                assert_eq!(same_str(a, &b), a == b, "{a:?} {b:?}");
+            }
+        }
+        assert!(same_str("é", "é") && !same_str("é", "e\u{301}"));
+    }
 
     /// What each kind of value shows as in a message, appended to what is
     /// already written; `display` is the same text on its own.
