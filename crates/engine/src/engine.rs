@@ -426,6 +426,20 @@ impl Unit {
     pub fn every_control(&self) -> &[usize] {
         &self.every
     }
+
+    /// The controls a report lists for the unit: its own, then those of its
+    /// levels (a `profile from` pack), each once.
+    pub fn reported_controls(&self) -> Vec<usize> {
+        let mut out = self.controls.clone();
+        for (_, level) in &self.levels {
+            for &c in level {
+                if !out.contains(&c) {
+                    out.push(c);
+                }
+            }
+        }
+        out
+    }
 }
 
 /// The units one `ward check` runs.
@@ -990,7 +1004,7 @@ impl Engine {
         }
         report.errors.extend(acc.errors);
         for (ui, u) in sel.units.iter().enumerate() {
-            for &c in &u.controls {
+            for c in u.reported_controls() {
                 let Some(counts) = acc.counts.get(ui * ncontrols + c) else {
                     continue;
                 };
@@ -1070,6 +1084,7 @@ impl Engine {
             seen: HashSet::new(),
             mode: None,
             who: None,
+            counted: Vec::new(),
         };
         // The pack's own controls run once; a `profile from` pack then
         // runs each level's controls for each profile of the resource.
@@ -1146,12 +1161,9 @@ impl Engine {
             }
             match result {
                 Ok(Applied::Yes) => {
-                    if let Some(counts) = acc.counts.get_mut(slot) {
-                        counts[0] += 1;
-                        if raw.iter().any(|f| f.kind == FindingKind::Deny) {
-                            counts[1] += 1;
-                        }
-                    }
+                    // Failed: a finding that denies is reported (under a
+                    // profile, in enforce mode and not reported already).
+                    let mut denied = false;
                     for f in raw.drain(..) {
                         let mut finding =
                             self.finding(run.unit, run.inputs, run.inv, run.r, &mut run.who, f);
@@ -1174,13 +1186,21 @@ impl Engine {
                                 p.mode
                             ));
                         }
+                        denied |= finding.level == Level::Deny;
                         acc.push(finding);
+                    }
+                    let applied = run.first(c, Counted::APPLIED);
+                    let failed = denied && run.first(c, Counted::FAILED);
+                    if let Some(counts) = acc.counts.get_mut(slot) {
+                        counts[0] += u32::from(applied);
+                        counts[1] += u32::from(failed);
                     }
                 }
                 Ok(Applied::No) => {}
                 Err(e) => {
+                    let first = run.first(c, Counted::ERROR);
                     if let Some(counts) = acc.counts.get_mut(slot) {
-                        counts[2] += 1;
+                        counts[2] += u32::from(first);
                     }
                     self.eval_error(acc, run.inputs, run.r, Some(c), *e);
                 }
@@ -1430,6 +1450,41 @@ struct Run<'u, 'a> {
     mode: Option<Profile>,
     /// The resource's identity and file, once a finding needed them.
     who: Option<(Arc<Identity>, Arc<str>)>,
+    /// Under profiles, what each control has been counted for on this
+    /// resource ([`Counted`]): a control that reads `profile` runs once per
+    /// profile, and is counted once per resource.
+    counted: Vec<(usize, u8)>,
+}
+
+/// What a control's run counts for a resource, as bits.
+struct Counted;
+
+impl Counted {
+    const APPLIED: u8 = 1;
+    const FAILED: u8 = 2;
+    const ERROR: u8 = 4;
+}
+
+impl Run<'_, '_> {
+    /// Whether the control is to be counted as `what` on this resource:
+    /// always outside profiles, where each control runs once; under them,
+    /// the first time.
+    fn first(&mut self, control: usize, what: u8) -> bool {
+        if self.mode.is_none() {
+            return true;
+        }
+        match self.counted.iter_mut().find(|(c, _)| *c == control) {
+            Some((_, bits)) if *bits & what != 0 => false,
+            Some((_, bits)) => {
+                *bits |= what;
+                true
+            }
+            None => {
+                self.counted.push((control, what));
+                true
+            }
+        }
+    }
 }
 
 /// Steps each (unit, control) took over the run, shared by the threads; a

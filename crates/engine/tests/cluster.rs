@@ -192,3 +192,39 @@ fn a_namespace_labels_are_read_once_for_all_its_pods() {
     );
     assert_eq!(runs("pss.cluster.label"), 7 + 4, "{:?}", report.functions);
 }
+
+/// The report lists every control of the pack, those of its levels
+/// included, and counts resources: a control that runs under two profiles
+/// of one pod (baseline to enforce, restricted to warn) counts it once.
+#[test]
+fn the_report_counts_every_control_of_every_level_once_per_resource() {
+    let engine = EngineBuilder::new().build().unwrap();
+    let pack = PackRef {
+        name: "pss-namespaces".into(),
+        version: None,
+    };
+    let sel = engine.select(&[pack], false, &[]).unwrap();
+    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/pss/cluster-export.json");
+    let inputs =
+        ward_engine::input::load_paths(&[file.display().to_string()], &LoadOptions::default());
+    let report = engine.evaluate(&sel, &inputs, &EvalOptions::default());
+    let outcome = |id: &str| {
+        report
+            .outcomes
+            .iter()
+            .find(|o| o.control == id)
+            .map(|o| (o.applied, o.failed))
+            .unwrap_or_else(|| panic!("{id} in {:?}", report.outcomes))
+    };
+    assert_eq!(report.outcomes.len(), 20, "{:?}", report.outcomes);
+    // The pods of shop (baseline v1.25 and restricted, twice), strict and
+    // old; legacy is privileged. seLinuxOptions reads the profile's version,
+    // so it runs under both of shop's profiles.
+    assert_eq!(outcome("pss.baseline.seLinuxOptions"), (3, 0));
+    // Failed where enforce denies: shop's privileged pod (baseline); its
+    // restricted findings only warn, so runAsNonRoot fails on strict alone.
+    assert_eq!(outcome("pss.baseline.privileged"), (3, 1));
+    assert_eq!(outcome("pss.restricted.runAsNonRoot"), (3, 1));
+    assert_eq!(outcome("pss.cluster.namespace_level"), (4, 2));
+}
