@@ -407,6 +407,9 @@ pub struct Unit {
     pub profile_fn: Option<u32>,
     pub levels: Vec<(String, Vec<usize>)>,
     pub range: Option<ward_lang::hir::ProfileRange>,
+    /// The kinds some control of a level can apply to; `None` when one
+    /// takes any kind (or there are no levels).
+    level_kinds: Option<Vec<String>>,
     by_kind: HashMap<String, Vec<usize>>,
     any_kind: Vec<usize>,
     /// Every control, in the pack's order, whatever its kinds.
@@ -665,6 +668,7 @@ impl Engine {
             );
             unit.profile_fn = pack.profile_fn;
             unit.levels = pack.levels.clone();
+            unit.level_kinds = self.kinds_of_levels(&unit.levels);
             unit.range = pack.profile;
             units.push(unit);
         }
@@ -683,6 +687,20 @@ impl Engine {
             }
         }
         Ok(Selection { units })
+    }
+
+    /// The kinds the controls of the levels can apply to, or `None` when
+    /// one of them takes any kind.
+    fn kinds_of_levels(&self, levels: &[(String, Vec<usize>)]) -> Option<Vec<String>> {
+        let mut kinds: Vec<String> = Vec::new();
+        for &c in levels.iter().flat_map(|(_, cs)| cs) {
+            for k in self.compiled.controls.get(c)?.kinds.as_ref()? {
+                if !kinds.contains(k) {
+                    kinds.push(k.clone());
+                }
+            }
+        }
+        Some(kinds)
     }
 
     pub(crate) fn make_unit(
@@ -737,6 +755,7 @@ impl Engine {
             profile_fn: None,
             levels: Vec::new(),
             range: None,
+            level_kinds: None,
             by_kind,
             any_kind,
             every,
@@ -1081,7 +1100,7 @@ impl Engine {
             slot: ui * ncontrols,
             inputs,
             r,
-            seen: HashSet::new(),
+            seen: Default::default(),
             mode: None,
             who: None,
             counted: Vec::new(),
@@ -1097,6 +1116,16 @@ impl Engine {
         let Some(fid) = unit.profile_fn else {
             return;
         };
+        // No control of any level can apply to this kind: there is nothing
+        // to run under the resource's profiles, so they are not worked out.
+        if by_kind
+            && unit
+                .level_kinds
+                .as_ref()
+                .is_some_and(|ks| !ks.iter().any(|k| k == kind))
+        {
+            return;
+        }
         let profiles = match ev.call_fn_value(fid, Val::Node(r.root())) {
             Ok(v) => self.profiles(&v, unit.range),
             Err(e) => {
@@ -1170,10 +1199,7 @@ impl Engine {
                         if let Some(p) = &run.mode {
                             // Only the enforce mode denies; audit and warn
                             // report what the enforce level did not.
-                            if !run
-                                .seen
-                                .insert((finding.control.to_string(), finding.pointer.clone()))
-                            {
+                            if !run.seen.insert((c, finding.pointer.clone())) {
                                 continue;
                             }
                             if p.mode != "enforce" {
@@ -1327,15 +1353,16 @@ impl Engine {
             cs.extend(lc.iter().copied());
         }
         cs.retain(|&c| self.active(c, version));
-        let replaced: HashSet<String> = cs
+        // A few at most: looked through, not hashed.
+        let replaced: Vec<&str> = cs
             .iter()
-            .filter_map(|&c| self.program.controls.get(c)?.replaces.clone())
+            .filter_map(|&c| self.program.controls.get(c)?.replaces.as_deref())
             .collect();
         cs.retain(|&c| {
             self.program
                 .controls
                 .get(c)
-                .is_some_and(|cd| !replaced.contains(&cd.id))
+                .is_some_and(|cd| !replaced.contains(&cd.id.as_str()))
                 && self
                     .compiled
                     .controls
@@ -1446,7 +1473,7 @@ struct Run<'u, 'a> {
     inputs: &'a Inputs,
     r: &'a Resource,
     /// (control, pointer) already reported under an earlier profile.
-    seen: HashSet<(String, String)>,
+    seen: rustc_hash::FxHashSet<(usize, String)>,
     mode: Option<Profile>,
     /// The resource's identity and file, once a finding needed them.
     who: Option<(Arc<Identity>, Arc<str>)>,

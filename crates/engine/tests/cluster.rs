@@ -191,6 +191,14 @@ fn a_namespace_labels_are_read_once_for_all_its_pods() {
         report.functions
     );
     assert_eq!(runs("pss.cluster.label"), 7 + 4, "{:?}", report.functions);
+    // No control of a level takes a ConfigMap or a Namespace: their
+    // profiles are not worked out at all.
+    assert_eq!(
+        runs("pss.cluster.namespace_profiles"),
+        6,
+        "{:?}",
+        report.functions
+    );
 }
 
 /// The report lists every control of the pack, those of its levels
