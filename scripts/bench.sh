@@ -186,6 +186,10 @@ with open(sys.argv[1], "w") as out:
 PY
 waived_check() { measure "$ward" check "${packs[@]}" --format json -o /dev/null --waivers "$dir/waivers.yaml" "$f"; }
 row "\`ward check\` with 201 waivers (json)" waived_check
+# Pod Security as each namespace's labels declare it, the pack meant for
+# cluster exports (most namespaces enforce one level and warn at another).
+namespaces_check() { measure "$ward" check --pack pss-namespaces --format json -o /dev/null "$f"; }
+row "\`ward check --pack pss-namespaces\` (json)" namespaces_check
 
 # Cold start: one small manifest, every built-in pack: the median wall and
 # CPU (user + sys) time of 21 runs, and the fastest run (the least disturbed
