@@ -1005,8 +1005,18 @@ impl Engine {
             skipped: inputs.skipped.clone(),
             outcomes: Vec::new(),
             functions: self.function_outcomes(&acc.fn_counts),
-            resources: inputs.resources.len(),
-            files: inputs.files.len(),
+            // A folder's `Repository` resource is Ward's own summary of the
+            // folder, not a file or resource the user gave: not counted.
+            resources: inputs
+                .resources
+                .iter()
+                .filter(|r| inputs.file(r).format != crate::input::Format::Folder)
+                .count(),
+            files: inputs
+                .files
+                .iter()
+                .filter(|f| f.format != crate::input::Format::Folder)
+                .count(),
             baselined: Vec::new(),
         };
         for e in &inputs.errors {
