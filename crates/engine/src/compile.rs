@@ -262,32 +262,46 @@ fn fn_reads_context(f: &CFn, known: &[bool], units: Option<&[bool]>) -> bool {
 /// (which constants read no param), a param and a constant that reads one
 /// count as context too.
 fn reads_context(e: &CExpr, known: &[bool], units: Option<&[bool]>) -> bool {
-    let reads = |x: &CExpr| reads_context(x, known, units);
-    let any = |es: &[CExpr]| es.iter().any(reads);
-    let clauses = |cs: &[CClause]| {
-        cs.iter().any(|c| match c {
-            CClause::For(_, _, x) | CClause::If(x) => reads(x),
-        })
-    };
     match &e.kind {
         CKind::Input | CKind::Profile | CKind::Plugin(..) => true,
-        CKind::Lit(_) | CKind::Local(_) => false,
         CKind::Param(_) => units.is_some(),
         CKind::Const(i) => units.is_some_and(|u| !u.get(*i as usize).copied().unwrap_or(false)),
+        CKind::Call(id, _) if !known.get(*id as usize).copied().unwrap_or(false) => true,
+        _ => any_child(e, &mut |x| reads_context(x, known, units)),
+    }
+}
+
+/// Whether `f` holds for any expression directly inside `e`.
+fn any_child(e: &CExpr, f: &mut dyn FnMut(&CExpr) -> bool) -> bool {
+    fn clauses(cs: &[CClause], f: &mut dyn FnMut(&CExpr) -> bool) -> bool {
+        cs.iter().any(|c| match c {
+            CClause::For(_, _, x) | CClause::If(x) => f(x),
+        })
+    }
+    match &e.kind {
+        CKind::Lit(_)
+        | CKind::Local(_)
+        | CKind::Input
+        | CKind::Profile
+        | CKind::Param(_)
+        | CKind::Const(_) => false,
         CKind::Interp(parts) => parts.iter().any(|p| match p {
             CPart::Lit(_) => false,
-            CPart::Expr(x) => reads(x),
+            CPart::Expr(x) => f(x),
         }),
-        CKind::Field(b, _) | CKind::Unary(_, b) => reads(b),
-        CKind::Index(a, b) | CKind::Binary(_, a, b) => reads(a) || reads(b),
-        CKind::Call(id, args) => !known.get(*id as usize).copied().unwrap_or(false) || any(args),
-        CKind::Builtin { args, named, .. } => any(args) || named.iter().any(|(_, x)| reads(x)),
-        CKind::If(a, b, c) => reads(a) || reads(b) || reads(c),
-        CKind::List(items) => any(items),
-        CKind::Object(kvs) => kvs.iter().any(|(_, x)| reads(x)),
-        CKind::ListComp(x, cs) => reads(x) || clauses(cs),
-        CKind::ObjectComp(k, v, cs) => reads(k) || reads(v) || clauses(cs),
-        CKind::Quant(_, _, _, a, b) => reads(a) || reads(b),
+        CKind::Field(b, _) | CKind::Unary(_, b) => f(b),
+        CKind::Index(a, b) | CKind::Binary(_, a, b) => f(a) || f(b),
+        CKind::Call(_, items) | CKind::Plugin(_, _, items) | CKind::List(items) => {
+            items.iter().any(&mut *f)
+        }
+        CKind::Builtin { args, named, .. } => {
+            args.iter().any(&mut *f) || named.iter().any(|(_, x)| f(x))
+        }
+        CKind::If(a, b, c) => f(a) || f(b) || f(c),
+        CKind::Object(kvs) => kvs.iter().any(|(_, x)| f(x)),
+        CKind::ListComp(x, cs) => f(x) || clauses(cs, f),
+        CKind::ObjectComp(k, v, cs) => f(k) || f(v) || clauses(cs, f),
+        CKind::Quant(_, _, _, a, b) => f(a) || f(b),
     }
 }
 
@@ -316,32 +330,7 @@ fn stmts_read_profile(stmts: &[CStmt]) -> bool {
 
 /// Whether an expression is or holds `profile`.
 fn reads_profile(e: &CExpr) -> bool {
-    let any = |es: &[CExpr]| es.iter().any(reads_profile);
-    let clauses = |cs: &[CClause]| {
-        cs.iter().any(|c| match c {
-            CClause::For(_, _, x) | CClause::If(x) => reads_profile(x),
-        })
-    };
-    match &e.kind {
-        CKind::Profile => true,
-        CKind::Lit(_) | CKind::Local(_) | CKind::Input | CKind::Param(_) | CKind::Const(_) => false,
-        CKind::Interp(parts) => parts.iter().any(|p| match p {
-            CPart::Lit(_) => false,
-            CPart::Expr(x) => reads_profile(x),
-        }),
-        CKind::Field(b, _) | CKind::Unary(_, b) => reads_profile(b),
-        CKind::Index(a, b) | CKind::Binary(_, a, b) => reads_profile(a) || reads_profile(b),
-        CKind::Call(_, args) | CKind::Plugin(_, _, args) => any(args),
-        CKind::Builtin { args, named, .. } => {
-            any(args) || named.iter().any(|(_, x)| reads_profile(x))
-        }
-        CKind::If(a, b, c) => reads_profile(a) || reads_profile(b) || reads_profile(c),
-        CKind::List(items) => any(items),
-        CKind::Object(kvs) => kvs.iter().any(|(_, x)| reads_profile(x)),
-        CKind::ListComp(x, cs) => reads_profile(x) || clauses(cs),
-        CKind::ObjectComp(k, v, cs) => reads_profile(k) || reads_profile(v) || clauses(cs),
-        CKind::Quant(_, _, _, a, b) => reads_profile(a) || reads_profile(b),
-    }
+    matches!(e.kind, CKind::Profile) || any_child(e, &mut |x| reads_profile(x))
 }
 
 /// Marks the context-free functions that read no param, directly or through

@@ -1143,23 +1143,8 @@ impl Engine {
                 return;
             }
         };
-        // Controls run under an earlier profile of this resource. One that
-        // does not read `profile` would find the same again, and all of it
-        // would be dropped as reported already (`Run::seen`): it is not run
-        // again. Levels that share controls (baseline in restricted) and
-        // profiles that differ only in mode or version share most of them.
-        let mut ran: Vec<usize> = Vec::new();
         for p in profiles {
-            let mut controls = self.controls_at(unit, &p.level, p.version, by_kind.then_some(kind));
-            controls.retain(|c| {
-                !ran.contains(c)
-                    || self
-                        .compiled
-                        .controls
-                        .get(*c)
-                        .is_some_and(|cc| cc.reads_profile)
-            });
-            ran.extend_from_slice(&controls);
+            let controls = self.controls_at(unit, &p.level, p.version, by_kind.then_some(kind));
             let mut prof = vec![
                 (Str::Ref("name"), Val::str(&unit.pack)),
                 (Str::Ref("level"), Val::str(&p.level)),
@@ -1188,6 +1173,20 @@ impl Engine {
             raw.clear();
             let slot = run.slot + c;
             if run.spend.stopped(slot) {
+                continue;
+            }
+            // Under a later profile of the resource, a control that does not
+            // read `profile` would find what it found under an earlier one,
+            // all of it dropped as reported already (`Run::seen`): it is not
+            // run again. Levels that share controls (baseline in restricted)
+            // and profiles that differ in mode or version share most.
+            if !run.first(c, Counted::RAN)
+                && !self
+                    .compiled
+                    .controls
+                    .get(c)
+                    .is_some_and(|cc| cc.reads_profile)
+            {
                 continue;
             }
             let started = (!acc.nanos.is_empty()).then(std::time::Instant::now);
@@ -1487,25 +1486,27 @@ struct Run<'u, 'a> {
     mode: Option<Profile>,
     /// The resource's identity and file, once a finding needed them.
     who: Option<(Arc<Identity>, Arc<str>)>,
-    /// Under profiles, what each control has been counted for on this
-    /// resource ([`Counted`]): a control that reads `profile` runs once per
-    /// profile, and is counted once per resource.
+    /// Under profiles, what each control has done on this resource
+    /// ([`Counted`]): whether it ran, and what it was counted for. A control
+    /// that reads `profile` runs once per profile, and is counted once per
+    /// resource.
     counted: Vec<(usize, u8)>,
 }
 
-/// What a control's run counts for a resource, as bits.
+/// What a control has done on a resource, as bits.
 struct Counted;
 
 impl Counted {
-    const APPLIED: u8 = 1;
-    const FAILED: u8 = 2;
-    const ERROR: u8 = 4;
+    const RAN: u8 = 1;
+    const APPLIED: u8 = 2;
+    const FAILED: u8 = 4;
+    const ERROR: u8 = 8;
 }
 
 impl Run<'_, '_> {
-    /// Whether the control is to be counted as `what` on this resource:
-    /// always outside profiles, where each control runs once; under them,
-    /// the first time.
+    /// Whether this is the first time the control does `what` on this
+    /// resource (and it is marked done): always outside profiles, where
+    /// each control runs once; under them, once per resource.
     fn first(&mut self, control: usize, what: u8) -> bool {
         if self.mode.is_none() {
             return true;

@@ -9,9 +9,11 @@
 )]
 
 use std::path::PathBuf;
-use ward_engine::{EngineBuilder, EvalOptions, Finding, Level, LoadOptions, PackRef};
+use ward_engine::input::Inputs;
+use ward_engine::{EngineBuilder, EvalOptions, Finding, Level, LoadOptions, PackRef, Report};
 
-fn run(sets: &[(&str, &str)]) -> Vec<Finding> {
+/// The report of `pss-namespaces` over the inputs, with `--set` values.
+fn report_of(inputs: &Inputs, sets: &[(&str, &str)], opts: &EvalOptions) -> Report {
     let engine = EngineBuilder::new().build().unwrap();
     let pack = PackRef {
         name: "pss-namespaces".into(),
@@ -22,13 +24,20 @@ fn run(sets: &[(&str, &str)]) -> Vec<Finding> {
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
     let sel = engine.select(&[pack], false, &sets).unwrap();
+    let report = engine.evaluate(&sel, inputs, opts);
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    report
+}
+
+/// The cluster export of `tests/fixtures/pss`.
+fn export() -> Inputs {
     let file = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../tests/fixtures/pss/cluster-export.json");
-    let inputs =
-        ward_engine::input::load_paths(&[file.display().to_string()], &LoadOptions::default());
-    let report = engine.evaluate(&sel, &inputs, &EvalOptions::default());
-    assert!(report.errors.is_empty(), "{:?}", report.errors);
-    report.findings
+    ward_engine::input::load_paths(&[file.display().to_string()], &LoadOptions::default())
+}
+
+fn run(sets: &[(&str, &str)]) -> Vec<Finding> {
+    report_of(&export(), sets, &EvalOptions::default()).findings
 }
 
 fn of<'a>(fs: &'a [Finding], ns: &str) -> Vec<(&'a str, Level, &'a str)> {
@@ -144,12 +153,6 @@ fn defaults_and_exemptions_are_params() {
 
 #[test]
 fn a_namespace_labels_are_read_once_for_all_its_pods() {
-    let engine = EngineBuilder::new().build().unwrap();
-    let pack = PackRef {
-        name: "pss-namespaces".into(),
-        version: None,
-    };
-    let sel = engine.select(&[pack], false, &[]).unwrap();
     let mut text = String::from(
         "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels:\n    pod-security.kubernetes.io/enforce: restricted\n",
     );
@@ -158,14 +161,13 @@ fn a_namespace_labels_are_read_once_for_all_its_pods() {
             "---\napiVersion: v1\nkind: Pod\nmetadata: {{name: p{i}, namespace: shop}}\nspec:\n  containers:\n  - {{name: app, image: app}}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c{i}, namespace: shop}}\n"
         ));
     }
-    let mut inputs = ward_engine::input::Inputs::default();
+    let mut inputs = Inputs::default();
     inputs.add_text("shop.yaml", &text, &LoadOptions::default());
     let profiled = EvalOptions {
         profile: true,
         ..EvalOptions::default()
     };
-    let report = engine.evaluate(&sel, &inputs, &profiled);
-    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    let report = report_of(&inputs, &[], &profiled);
     let runs = |name: &str| {
         report
             .functions
@@ -206,17 +208,7 @@ fn a_namespace_labels_are_read_once_for_all_its_pods() {
 /// of one pod (baseline to enforce, restricted to warn) counts it once.
 #[test]
 fn the_report_counts_every_control_of_every_level_once_per_resource() {
-    let engine = EngineBuilder::new().build().unwrap();
-    let pack = PackRef {
-        name: "pss-namespaces".into(),
-        version: None,
-    };
-    let sel = engine.select(&[pack], false, &[]).unwrap();
-    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/fixtures/pss/cluster-export.json");
-    let inputs =
-        ward_engine::input::load_paths(&[file.display().to_string()], &LoadOptions::default());
-    let report = engine.evaluate(&sel, &inputs, &EvalOptions::default());
+    let report = report_of(&export(), &[], &EvalOptions::default());
     let outcome = |id: &str| {
         report
             .outcomes
