@@ -260,6 +260,32 @@ control pinned {
 pack team { version "1.0.0" include team.* }
 "#;
 
+    /// The Pod Security framework holds the nineteen upstream checks, and
+    /// the baseline and restricted packs automate each of them (restricted
+    /// replaces four baseline checks with its own).
+    #[test]
+    fn every_pod_security_item_is_a_check_the_pss_packs_automate() {
+        let engine = EngineBuilder::new()
+            .build()
+            .map_err(|e| e.diagnostics)
+            .expect("builds");
+        let packs = ["pss-baseline", "pss-restricted"].map(|name| PackRef {
+            name: name.into(),
+            version: None,
+        });
+        let sel = engine.select(&packs, false, &[]).expect("selected");
+        let controls = selected_controls(&engine, &sel);
+        let fw = frameworks(&engine, &controls, None, Some("pss")).remove(0);
+        let not_automated: Vec<&str> = fw
+            .items
+            .iter()
+            .filter(|i| i.status != ItemStatus::Automated)
+            .map(|i| i.id.as_str())
+            .collect();
+        assert!(not_automated.is_empty(), "{not_automated:?}");
+        assert_eq!(fw.items.len(), 19);
+    }
+
     #[test]
     fn items_are_automated_manual_or_uncovered_and_scored() {
         let engine = EngineBuilder::std_only()
