@@ -70,6 +70,34 @@ pub(crate) fn repeat_findings(report: &mut Report, n: usize) {
     }
 }
 
+/// Where a finding is, as people read it: `file:line:column`, or the file
+/// alone when it has no line (a folder's `Repository` resource).
+pub(crate) struct Place<'f> {
+    pub file: &'f str,
+    pub line: u32,
+    pub column: u32,
+}
+
+impl Place<'_> {
+    pub(crate) fn of(f: &Finding) -> Place<'_> {
+        Place {
+            file: &f.file,
+            line: f.line,
+            column: f.column,
+        }
+    }
+}
+
+impl std::fmt::Display for Place<'_> {
+    fn fmt(&self, out: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        out.write_str(self.file)?;
+        if self.line > 0 {
+            write!(out, ":{}:{}", self.line, self.column)?;
+        }
+        Ok(())
+    }
+}
+
 /// `Kind/namespace/name`, or `Kind/name` for cluster-scoped resources.
 pub(crate) fn resource_name(r: &Identity) -> String {
     let kind = if r.kind.is_empty() { "?" } else { &r.kind };
@@ -158,6 +186,37 @@ pub(crate) fn waiver_details(w: &crate::finding::Suppression) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A folder's own findings (its `Repository` resource) have no line:
+    /// every report names the folder alone, with no `:0:0` and no `#L0`.
+    #[test]
+    fn findings_without_a_line_are_placed_at_their_file_alone() {
+        let (engine, inputs, report) = example_run();
+        let folder = report
+            .findings
+            .iter()
+            .find(|f| f.line == 0)
+            .map(|f| f.file.to_string())
+            .expect("the example folder has findings of its own");
+        let text = super::super::text::render(&report, &inputs, Default::default());
+        assert!(
+            text.contains(&format!("--> {folder}  Repository")),
+            "{text}"
+        );
+        let markdown = super::super::markdown::render(&report, &engine, &inputs);
+        assert!(
+            markdown.contains(&format!("- [{folder}]({folder}) ")),
+            "{markdown}"
+        );
+        let junit = super::super::junit::render(&report, &engine, &inputs);
+        assert!(junit.contains(&format!("{folder} /")), "{junit}");
+        let html = super::super::html::render(&report, &engine, &inputs);
+        for (name, out) in [("text", &text), ("markdown", &markdown), ("junit", &junit)] {
+            assert!(!out.contains(&format!("{folder}:0")), "{name}");
+        }
+        assert!(!html.contains(&format!("{folder}:0")), "html");
+        assert!(!markdown.contains("#L0"), "{markdown}");
+    }
 
     #[test]
     fn names() {

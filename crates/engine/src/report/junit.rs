@@ -360,10 +360,8 @@ fn control_case(c: &ControlStat<'_>) -> Case {
 
 fn finding_case(f: &Finding) -> Case {
     let place = format!(
-        "{}:{}:{} {}",
-        f.file,
-        f.line,
-        f.column,
+        "{} {}",
+        super::common::Place::of(f),
         if f.pointer.is_empty() {
             "/"
         } else {

@@ -192,12 +192,16 @@ fn findings(out: &mut String, report: &Report, o: &MarkdownOptions) {
                 break;
             }
             shown += 1;
-            let link = format!("{}:{}", f.file, f.line);
+            // A finding without a line (a folder's) links to the file alone.
+            let (link, anchor) = if f.line > 0 {
+                (format!("{}:{}", f.file, f.line), format!("#L{}", f.line))
+            } else {
+                (f.file.to_string(), String::new())
+            };
             let target = format!(
-                "{}{}#L{}",
+                "{}{}{anchor}",
                 o.link_base.as_deref().unwrap_or(""),
                 encode_path(&f.file),
-                f.line
             );
             let level = if f.level == Level::Warn {
                 " (warning)"
@@ -253,11 +257,14 @@ fn waived(out: &mut String, report: &Report) {
             .unwrap_or_default();
         let _ = writeln!(
             out,
-            "- {} {} ({}:{}): {} — {}",
+            "- {} {} ({}): {} — {}",
             code(&f.control),
             cell(&resource_name(&f.resource)),
-            cell(&f.file),
-            f.line,
+            cell(&if f.line > 0 {
+                format!("{}:{}", f.file, f.line)
+            } else {
+                f.file.to_string()
+            }),
             cell(reason),
             cell(&details)
         );

@@ -203,11 +203,9 @@ fn finding(out: &mut String, p: &Paint, f: &Finding, source: Option<&Source>, co
         .unwrap_or_default();
     let _ = writeln!(
         out,
-        "    {} {}:{}:{}  {}",
+        "    {} {}  {}",
         p.dim("-->"),
-        f.file,
-        f.line,
-        f.column,
+        super::common::Place::of(f),
         p.dim(&format!(
             "{who} {}{origin}",
             if f.pointer.is_empty() {

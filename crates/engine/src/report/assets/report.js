@@ -288,7 +288,7 @@
     if (f.waived) badges.push(h("span", { class: "badge", text: "waived" }));
     return h("div", { class: "finding" + (f.waived ? " waived" : ""), "data-fingerprint": f.fingerprint },
       h("div", { class: "msg" }, sevPill(f.severity), " ", f.message, badges),
-      h("div", { class: "where", text: f.file + ":" + f.line + ":" + f.column + "  " + (f.pointer || "/") }),
+      h("div", { class: "where", text: f.file + (f.line ? ":" + f.line + ":" + f.column : "") + "  " + (f.pointer || "/") }),
       f.frame ? frame(f.frame) : null,
       fixBox(f),
       f.waived ? h("div", { class: "waiver" }, "Waived: ", f.waived.reason,

@@ -131,10 +131,14 @@ fn noscript(w: &mut impl std::io::Write, report: &Report, title: &str) -> std::i
         for f in fs {
             let _ = writeln!(
                 text,
-                "<li>{} {}:{} <code>{}</code> {}</li>",
+                "<li>{} {}{} <code>{}</code> {}</li>",
                 escape(f.severity.as_str()),
                 escape(&f.file),
-                f.line,
+                if f.line > 0 {
+                    format!(":{}", f.line)
+                } else {
+                    String::new()
+                },
                 escape(&f.control),
                 escape(&f.message)
             );
