@@ -1,16 +1,17 @@
 //! Embeds every `.ward` file of `std-lib/` and `policies/` so the binary
 //! carries the standard library and the built-in packs. Test files
-//! (`*_test.ward`) stay on disk: `ward test` reads them from there.
+//! (`*_test.ward`) are embedded apart, as text only: `ward explain` shows
+//! them as examples, and `ward test` reads them from disk.
 //!
 //! The files are also parsed here, and their syntax trees stored next to
 //! them: parsing is most of the time a cold `ward check` takes, and the
 //! embedded files never change after the build. A file that does not parse
 //! is simply not cached, so the error is reported at run time as usual.
 
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
+/// The `.ward` files under a folder, in order: policies and tests apart.
+fn collect(dir: &Path, out: &mut Vec<PathBuf>, tests: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
@@ -18,13 +19,25 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
     entries.sort();
     for p in entries {
         if p.is_dir() {
-            collect(&p, out);
-        } else if p.extension().is_some_and(|e| e == "ward")
-            && !p.to_string_lossy().ends_with("_test.ward")
-        {
-            out.push(p);
+            collect(&p, out, tests);
+        } else if p.extension().is_some_and(|e| e == "ward") {
+            if p.to_string_lossy().ends_with("_test.ward") {
+                tests.push(p);
+            } else {
+                out.push(p);
+            }
         }
     }
+}
+
+/// `(path in the repository, include_str!(file))`, for the generated list.
+fn entry(root: &Path, f: &Path) -> String {
+    let rel = f.strip_prefix(root).unwrap_or(f).display().to_string();
+    let abs = f.canonicalize().unwrap_or(f.to_path_buf());
+    format!(
+        "    ({rel:?}, include_str!({:?})),\n",
+        abs.display().to_string()
+    )
 }
 
 fn main() {
@@ -36,26 +49,29 @@ fn main() {
     );
     // Syntax trees by file index; `None` where a file does not parse.
     let mut trees: Vec<Option<ward_lang::ast::Module>> = Vec::new();
+    let mut tests = Vec::new();
     for top in ["std-lib", "policies"] {
         let dir = root.join(top);
         println!("cargo:rerun-if-changed={}", dir.display());
         let mut files = Vec::new();
-        collect(&dir, &mut files);
+        collect(&dir, &mut files, &mut tests);
         for f in files {
             println!("cargo:rerun-if-changed={}", f.display());
-            let rel = f.strip_prefix(&root).unwrap_or(&f).display().to_string();
-            let abs = f.canonicalize().unwrap_or(f.clone());
-            let _ = writeln!(
-                code,
-                "    ({rel:?}, include_str!({:?})),",
-                abs.display().to_string()
-            );
+            code.push_str(&entry(&root, &f));
             let id = ward_lang::FileId(u32::try_from(trees.len()).unwrap_or(u32::MAX));
             let tree = std::fs::read_to_string(&f)
                 .ok()
                 .and_then(|text| ward_lang::parse(id, &text).ok());
             trees.push(tree);
         }
+    }
+    code.push_str("];\n");
+    code.push_str(
+        "/// Embedded test files (`*_test.ward`): (path in the repository, text).\npub static TEST_FILES: &[(&str, &str)] = &[\n",
+    );
+    for f in &tests {
+        println!("cargo:rerun-if-changed={}", f.display());
+        code.push_str(&entry(&root, f));
     }
     code.push_str("];\n");
     let bytes = postcard::to_allocvec(&trees).unwrap_or_default();

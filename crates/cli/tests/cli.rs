@@ -194,6 +194,45 @@ fn explain_shows_title_remedy_packs_and_examples() {
     }
 }
 
+/// The built-in packs' own tests are their controls' examples, a few of
+/// each outcome, from an installed `ward` with no policy folder given.
+#[test]
+fn explain_shows_a_built_in_control_failing_and_passing() {
+    let out = ward()
+        .args(["explain", "pss.baseline.privileged"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let examples = text.split("Examples:\n").nth(1).unwrap_or_default();
+    let cases: Vec<&str> = examples
+        .lines()
+        .filter(|l| l.starts_with("  ") && !l.starts_with("   "))
+        .collect();
+    assert_eq!(
+        cases.iter().filter(|l| l.starts_with("  fails: ")).count(),
+        2,
+        "{text}"
+    );
+    assert!(cases.iter().any(|l| l.starts_with("  passes: ")), "{text}");
+    assert!(
+        cases
+            .last()
+            .is_some_and(|l| l.contains("more tests of this control")),
+        "{text}"
+    );
+    // A fixture is named by its place in Ward's repository.
+    let out = ward()
+        .args(["explain", "checklist.ci_image_scan"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("given \"policies/checklist/testdata/"),
+        "{text}"
+    );
+}
+
 #[test]
 fn explain_of_an_unknown_control_suggests_one_and_exits_two() {
     ward()

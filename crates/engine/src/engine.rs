@@ -27,6 +27,11 @@ pub fn embedded_files() -> &'static [(&'static str, &'static str)] {
     embedded::FILES
 }
 
+/// The embedded test files of the built-in packs (`*_test.ward`).
+pub fn embedded_test_files() -> &'static [(&'static str, &'static str)] {
+    embedded::TEST_FILES
+}
+
 /// Policy files to load.
 #[derive(Debug, Clone, Default)]
 pub struct EngineBuilder {
@@ -87,6 +92,22 @@ impl EngineBuilder {
             }
         }
         b
+    }
+
+    /// Adds the tests of the built-in packs, so that their cases are in
+    /// the program (`ward explain` shows them as examples). Call it before
+    /// adding policies: a user's copy of a test file takes its place.
+    pub fn with_builtin_tests(mut self) -> EngineBuilder {
+        for (name, text) in embedded_test_files() {
+            self.files.push(PolicyFile {
+                name: format!("<ward>/{name}"),
+                text: text.to_string(),
+                builtin: true,
+                enabled: true,
+                embedded: None,
+            });
+        }
+        self
     }
 
     /// Adds policy text under a name (used in diagnostics).

@@ -4,7 +4,7 @@
 use crate::exit;
 use crate::output;
 use std::fmt::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use ward_engine::Engine;
 use ward_lang::FileId;
 use ward_lang::ast::{FindingKind, Outcome};
@@ -23,7 +23,9 @@ pub struct Args {
 }
 
 pub fn run(a: Args, ecolor: bool) -> u8 {
-    let Some(engine) = super::engine(&a.policies, true, ecolor) else {
+    // The built-in packs' tests are their examples.
+    let builder = ward_engine::EngineBuilder::new().with_builtin_tests();
+    let Some(engine) = super::engine_from(builder, &a.policies, ecolor) else {
         return exit::ERROR;
     };
     let index = match find(&engine, &a.control) {
@@ -163,15 +165,26 @@ fn render(engine: &Engine, index: usize, c: &ControlDef) -> String {
             let _ = writeln!(out, "  {r}");
         }
     }
-    let examples = examples(engine, index);
+    let (examples, more) = examples(engine, index);
     if !examples.is_empty() {
         let _ = writeln!(out, "\nExamples:");
         for e in examples {
             out.push_str(&e);
         }
+        if more > 0 {
+            let _ = writeln!(
+                out,
+                "  ...and {more} more test{} of this control",
+                if more == 1 { "" } else { "s" }
+            );
+        }
     }
     out
 }
+
+/// The most examples shown of a control failing (or warning), and of it
+/// passing (or not applying).
+const EXAMPLES_EACH: usize = 2;
 
 fn section(out: &mut String, title: &str, text: &str) {
     if !text.is_empty() {
@@ -179,10 +192,14 @@ fn section(out: &mut String, title: &str, text: &str) {
     }
 }
 
-/// The test cases that expect this control to fail, pass or not apply.
-fn examples(engine: &Engine, index: usize) -> Vec<String> {
-    let mut out = Vec::new();
-    for t in &engine.program.tests {
+/// The test cases that expect this control to fail, pass or not apply:
+/// up to [`EXAMPLES_EACH`] failing and as many passing, shown in the order
+/// they are written; and how many more there are. The user's own tests
+/// come first, then those about this control alone, then those written
+/// out in the test rather than read from files.
+fn examples(engine: &Engine, index: usize) -> (Vec<String>, usize) {
+    let mut found = Vec::new();
+    for (order, t) in engine.program.tests.iter().enumerate() {
         let outcome = t.expects.iter().find_map(|x| match &x.kind {
             ExpectKind::Finding {
                 control,
@@ -201,10 +218,54 @@ fn examples(engine: &Engine, index: usize) -> Vec<String> {
             _ => None,
         });
         if let Some(o) = outcome {
-            out.push(example(engine, t, o));
+            let builtin = engine.sources.name(t.file).starts_with("<ward>/");
+            found.push(((builtin, others(t, index), from_files(t)), order, o, t));
         }
     }
-    out
+    found.sort_by_key(|&(rank, order, ..)| (rank, order));
+    let mut shown: Vec<(usize, &str, &TestDef)> = Vec::new();
+    for failing in [true, false] {
+        shown.extend(
+            found
+                .iter()
+                .filter(|(_, _, o, _)| matches!(*o, "fails" | "warns") == failing)
+                .take(EXAMPLES_EACH)
+                .map(|&(_, order, o, t)| (order, o, t)),
+        );
+    }
+    shown.sort_by_key(|&(order, ..)| order);
+    let more = found.len() - shown.len();
+    let out = shown
+        .into_iter()
+        .map(|(_, o, t)| example(engine, t, o))
+        .collect();
+    (out, more)
+}
+
+/// Whether a test reads its inputs from files, which an example cannot
+/// show: those written in the test come first.
+fn from_files(t: &TestDef) -> bool {
+    t.given
+        .iter()
+        .any(|g| matches!(g.kind, ward_lang::hir::HKind::Str(_)))
+}
+
+/// How many other controls a test's expectations name.
+fn others(t: &TestDef, index: usize) -> usize {
+    let mut named: Vec<usize> = t
+        .expects
+        .iter()
+        .filter_map(|x| match &x.kind {
+            ExpectKind::Finding { control, .. } | ExpectKind::Outcome { control, .. } => {
+                Some(*control)
+            }
+            _ => None,
+        })
+        .filter(|&c| c != index)
+        .collect();
+    named.sort_unstable();
+    named.dedup();
+    named.len()
 }
 
 fn example(engine: &Engine, t: &TestDef, outcome: &str) -> String {
@@ -212,7 +273,21 @@ fn example(engine: &Engine, t: &TestDef, outcome: &str) -> String {
     if let Some(v) = t.version {
         let _ = writeln!(out, "    at {v}");
     }
+    // A file is read relative to its test: named here from the folder the
+    // test is in (for a built-in pack, its place in Ward's repository).
+    let test_name = engine.sources.name(t.file);
+    let folder = Path::new(test_name.strip_prefix("<ward>/").unwrap_or(test_name))
+        .parent()
+        .unwrap_or(Path::new(""));
     for g in &t.given {
+        if let ward_lang::hir::HKind::Str(path) = &g.kind {
+            let _ = writeln!(
+                out,
+                "    given {:?}",
+                folder.join(path).display().to_string()
+            );
+            continue;
+        }
         let src = engine.sources.snippet(g.span);
         // Object literals are laid out again, narrow enough to read.
         let shown = match ward_lang::parse_expr(FileId(u32::MAX), src) {
