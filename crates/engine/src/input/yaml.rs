@@ -344,9 +344,11 @@ fn parse_in_one_pass(text: &str, opts: &YamlOptions) -> (Vec<YamlDoc>, Vec<YamlE
                 if docs.len() >= opts.max_documents {
                     break;
                 }
-                // Resume at the next document separator after the error.
-                match next_separator(text, line) {
-                    Some((byte, l)) if byte > offset_bytes => {
+                // Resume at the next document separator from the error on:
+                // an unclosed `[` or `{` is only found out at the `---`
+                // line that starts the next document.
+                match next_separator(text, line, offset_bytes) {
+                    Some((byte, l)) => {
                         offset_bytes = byte;
                         offset_lines = l;
                         docs.push(YamlDoc {
@@ -365,12 +367,12 @@ fn parse_in_one_pass(text: &str, opts: &YamlOptions) -> (Vec<YamlDoc>, Vec<YamlE
     (docs, errors)
 }
 
-/// The byte offset and 0-based line of the first `---` line after `line`
-/// (1-based).
-fn next_separator(text: &str, line: usize) -> Option<(usize, usize)> {
+/// The byte offset and 0-based line of the first `---` line from `line`
+/// (1-based) on that starts after byte `after`.
+fn next_separator(text: &str, line: usize, after: usize) -> Option<(usize, usize)> {
     let mut off = 0usize;
     for (i, l) in text.split_inclusive('\n').enumerate() {
-        if i + 1 > line {
+        if i + 1 >= line && off > after {
             let t = l.trim_end_matches(['\n', '\r']);
             if t == "---" || t.starts_with("--- ") || t.starts_with("---\t") {
                 return Some((off, i));
@@ -1227,5 +1229,26 @@ mod tests {
             docs.last().unwrap().doc.as_ref().unwrap().root().pos().line,
             6
         );
+    }
+
+    /// An unclosed `{` is found out only at the `---` line that starts the
+    /// next document: that document is still read, and so are the ones
+    /// after a second such error.
+    #[test]
+    fn errors_found_at_a_separator_resume_there() {
+        let text = "a: {b: 1\n---\nc: 2\n---\nd: [3\n---\ne: 4\n";
+        let (docs, errs) = parse_stream(text, &YamlOptions::default());
+        let lines: Vec<usize> = errs.iter().map(|e| e.line).collect();
+        assert_eq!(lines, vec![2, 6]);
+        let vals: Vec<_> = docs
+            .iter()
+            .map(|d| d.doc.as_ref().map(|d| d.root().to_json()))
+            .collect();
+        assert_eq!(
+            vals,
+            vec![None, Some(json!({"c": 2})), None, Some(json!({"e": 4}))]
+        );
+        let indexes: Vec<usize> = docs.iter().map(|d| d.index).collect();
+        assert_eq!(indexes, vec![0, 1, 2, 3]);
     }
 }
