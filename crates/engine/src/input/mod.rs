@@ -771,6 +771,20 @@ fn stream_large_json(shown: &str, path: &Path, opts: &LoadOptions) -> Option<Loa
 }
 
 /// The file of a list export read block by block.
+/// The items of a JSON list export read one by one, when the file as a
+/// whole is not valid JSON but its items can be told apart: `None` when it
+/// is not a list export, or its brackets and quotes do not hold together.
+fn items_alone(text: &str, opts: &json::JsonOptions) -> Option<stream::Streamed> {
+    let head = text.as_bytes().get(..LIST_HEAD).unwrap_or(text.as_bytes());
+    if !stream::looks_like_list(head) {
+        return None;
+    }
+    stream::read_list(&mut text.as_bytes(), opts)
+        .ok()
+        .flatten()
+        .filter(|s| !s.errors.is_empty())
+}
+
 fn streamed_file(shown: &str, streamed: stream::Streamed) -> LoadedFile {
     let mut lf = LoadedFile {
         file: SourceFile {
@@ -791,9 +805,9 @@ fn streamed_file(shown: &str, streamed: stream::Streamed) -> LoadedFile {
             message: format!("invalid JSON: {}", e.message),
         });
     }
-    for (i, doc) in streamed.docs.into_iter().enumerate() {
+    for (i, doc) in streamed.docs {
         let line = doc.root().pos().line as usize;
-        lf.docs.push((i as u32, doc, None, line));
+        lf.docs.push((i, doc, None, line));
     }
     lf
 }
@@ -845,9 +859,18 @@ fn load_text(shown: &str, text: &str, format: Format, opts: &LoadOptions) -> Loa
                     lf.docs.push((i as u32, doc, None, line));
                 }
             }
-            Err(e) => lf
-                .errors
-                .push(err(e.line, e.col, format!("invalid JSON: {}", e.message))),
+            Err(e) => match items_alone(text, &opts.json) {
+                // A list export with a broken item: the other items are
+                // read, as they are in an export large enough to stream.
+                Some(streamed) => {
+                    let read = streamed_file(shown, streamed);
+                    lf.errors.extend(read.errors);
+                    lf.docs.extend(read.docs);
+                }
+                None => lf
+                    .errors
+                    .push(err(e.line, e.col, format!("invalid JSON: {}", e.message))),
+            },
         },
         Format::Yaml => {
             let text = text.strip_prefix('\u{feff}').unwrap_or(text);
@@ -1025,6 +1048,34 @@ pub(crate) fn picker(mut seed: u64) -> impl FnMut(usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A list export with a broken item, small enough to read whole: the
+    /// other items are read, with their index in `items`, as they are when
+    /// the export is large enough to stream; the error is where the item
+    /// breaks, as reading the whole file says.
+    #[test]
+    fn a_broken_item_of_a_small_list_leaves_the_others() {
+        let text = "{\"kind\": \"List\", \"items\": [\n{\"kind\": \"Pod\", \"metadata\": {\"name\": \"a\"}},\n{\"kind\": \"Pod\" \"metadata\": {}},\n{\"kind\": \"Pod\", \"metadata\": {\"name\": \"c\"}}\n]}\n";
+        let whole = json::parse(text, &Default::default()).err();
+        let mut inputs = Inputs::default();
+        inputs.add_text("list.json", text, &LoadOptions::default());
+        let read: Vec<(u32, &str)> = inputs
+            .resources
+            .iter()
+            .map(|r| (r.index, r.name()))
+            .collect();
+        assert_eq!(read, vec![(0, "a"), (2, "c")]);
+        let errors: Vec<(usize, usize)> =
+            inputs.errors.iter().map(|e| (e.line, e.column)).collect();
+        assert_eq!(
+            errors,
+            whole
+                .map(|e| (e.line, e.col))
+                .into_iter()
+                .collect::<Vec<_>>()
+        );
+        assert_eq!(errors.len(), 1);
+    }
 
     #[test]
     fn lists_and_skips() {

@@ -259,8 +259,9 @@ impl Scanner {
 /// What a streamed file produced.
 #[derive(Debug)]
 pub struct Streamed {
-    /// Documents with their index in `items`; or errors with positions.
-    pub docs: Vec<Doc>,
+    /// Documents with their index in `items` (an item that is not valid
+    /// JSON is an error, and keeps its index).
+    pub docs: Vec<(u32, Doc)>,
     pub errors: Vec<JsonError>,
 }
 
@@ -297,7 +298,7 @@ fn read_blocks(
     let mut buf: Vec<u8> = Vec::with_capacity(size * 2);
     // The file offset of buf[0].
     let mut base: u64 = 0;
-    let mut docs: Vec<Doc> = Vec::new();
+    let mut docs: Vec<(u32, Doc)> = Vec::new();
     let mut errors: Vec<JsonError> = Vec::new();
     let mut pending: Vec<Item> = Vec::new();
     let mut block = vec![0u8; size];
@@ -344,10 +345,17 @@ fn read_blocks(
     Ok(Some(Streamed { docs, errors }))
 }
 
-fn collect(parsed: Vec<Result<Doc, JsonError>>, docs: &mut Vec<Doc>, errors: &mut Vec<JsonError>) {
+/// Adds parsed items in order: each is a document or an error, so the
+/// index of the next is how many there are of both.
+fn collect(
+    parsed: Vec<Result<Doc, JsonError>>,
+    docs: &mut Vec<(u32, Doc)>,
+    errors: &mut Vec<JsonError>,
+) {
     for p in parsed {
+        let index = u32::try_from(docs.len() + errors.len()).unwrap_or(u32::MAX);
         match p {
-            Ok(d) => docs.push(d),
+            Ok(d) => docs.push((index, d)),
             Err(e) => errors.push(e),
         }
     }
@@ -407,10 +415,10 @@ mod tests {
         let s = stream(text).unwrap();
         assert!(s.errors.is_empty(), "{:?}", s.errors);
         assert_eq!(s.docs.len(), 2);
-        assert_eq!(s.docs[0].root().to_json()["a"], "}]{[\"");
-        assert_eq!(s.docs[1].root().pos().line, 5);
-        assert_eq!(s.docs[1].root().pos().col, 5);
-        let b = s.docs[1].at_pointer("/b/1/c").unwrap();
+        assert_eq!(s.docs[0].1.root().to_json()["a"], "}]{[\"");
+        assert_eq!(s.docs[1].1.root().pos().line, 5);
+        assert_eq!(s.docs[1].1.root().pos().col, 5);
+        let b = s.docs[1].1.at_pointer("/b/1/c").unwrap();
         assert_eq!((b.pos().line, b.pos().col), (6, 21));
     }
 
@@ -432,7 +440,7 @@ mod tests {
             json::JsonFile::One(_) => panic!("not a list"),
         };
         assert_eq!(streamed.docs.len(), whole.len());
-        for (a, b) in streamed.docs.iter().zip(&whole) {
+        for ((_, a), b) in streamed.docs.iter().zip(&whole) {
             assert_eq!(a.root().to_json(), b.root().to_json());
             assert_eq!(a.root().pos(), b.root().pos());
         }
@@ -493,7 +501,7 @@ mod tests {
             assert!(s.errors.is_empty(), "{:?}", s.errors);
             s.docs
                 .iter()
-                .map(|d| {
+                .map(|(_, d)| {
                     let inner = d.at_pointer("/n/1/m").map(|n| n.pos());
                     (d.root().to_json(), d.root().pos(), inner)
                 })
@@ -528,7 +536,7 @@ mod tests {
             let s = read_blocks(&mut text.as_bytes(), &JsonOptions::default(), size)
                 .unwrap()
                 .unwrap();
-            assert_eq!(s.docs[0].root().pos(), crate::value::doc::Pos::new(1, 28));
+            assert_eq!(s.docs[0].1.root().pos(), crate::value::doc::Pos::new(1, 28));
         }
     }
 
@@ -620,7 +628,7 @@ mod tests {
                             "{text:?}: {:?}",
                             streamed.errors
                         );
-                        let a: Vec<_> = streamed.docs.iter().map(nodes).collect();
+                        let a: Vec<_> = streamed.docs.iter().map(|(_, d)| nodes(d)).collect();
                         let b: Vec<_> = docs.iter().map(nodes).collect();
                         assert_eq!(a, b, "{text:?} in blocks of {size}");
                     }
