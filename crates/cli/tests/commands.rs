@@ -188,6 +188,15 @@ test "this expectation is wrong" {
         String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
     assert!(text.contains("this expectation is wrong"), "{text}");
     assert!(text.contains("p.ward:16:"), "{text}");
+    assert!(text.contains("\n2 tests: 1 passed, 1 failed;"), "{text}");
+    // One test is "1 test".
+    let policy = std::fs::read_to_string(dir.join("p.ward")).unwrap();
+    let one = policy.split("test \"this expectation").next().unwrap();
+    std::fs::write(dir.join("p.ward"), one).unwrap();
+    let out = ward().arg("test").arg(&dir).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("\n1 test: 1 passed, 0 failed;"), "{text}");
     std::fs::remove_dir_all(&dir).ok();
 }
 

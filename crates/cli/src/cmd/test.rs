@@ -123,10 +123,11 @@ fn render(
         }
     }
     let passed = run.results.len() - run.failed();
+    let tests = run.results.len();
     let _ = writeln!(
         out,
-        "\n{} tests: {passed} passed, {} failed; {} of {} controls covered both ways",
-        run.results.len(),
+        "\n{tests} test{}: {passed} passed, {} failed; {} of {} controls covered both ways",
+        if tests == 1 { "" } else { "s" },
         run.failed(),
         run.coverage.len() - uncovered.len(),
         run.coverage.len()
