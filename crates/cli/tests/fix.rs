@@ -22,7 +22,10 @@ fn fixtures() -> PathBuf {
 }
 
 fn tempdir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("ward-fix-{}-{tag}", std::process::id()));
+    // Under the target folder, as the other CLI tests' are: not left in
+    // the system's temporary folder run after run.
+    let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("ward-fix-{}-{tag}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d
