@@ -70,20 +70,31 @@ pub(crate) fn repeat_findings(report: &mut Report, n: usize) {
     }
 }
 
-/// Where a finding is, as people read it: `file:line:column`, or the file
-/// alone when it has no line (a folder's `Repository` resource).
+/// Where a finding is, as people read it: `file:line:column` (or
+/// `file:line`), or the file alone when it has no line (a folder's
+/// `Repository` resource).
 pub(crate) struct Place<'f> {
     pub file: &'f str,
     pub line: u32,
+    /// 0 to leave the column out.
     pub column: u32,
 }
 
 impl Place<'_> {
+    /// `file:line:column`.
     pub(crate) fn of(f: &Finding) -> Place<'_> {
         Place {
             file: &f.file,
             line: f.line,
             column: f.column,
+        }
+    }
+
+    /// `file:line`.
+    pub(crate) fn line_of(f: &Finding) -> Place<'_> {
+        Place {
+            column: 0,
+            ..Place::of(f)
         }
     }
 }
@@ -92,7 +103,10 @@ impl std::fmt::Display for Place<'_> {
     fn fmt(&self, out: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         out.write_str(self.file)?;
         if self.line > 0 {
-            write!(out, ":{}:{}", self.line, self.column)?;
+            write!(out, ":{}", self.line)?;
+            if self.column > 0 {
+                write!(out, ":{}", self.column)?;
+            }
         }
         Ok(())
     }

@@ -3,7 +3,7 @@
 //! their lines, waivers and errors. Long lists fold into `<details>`, and
 //! at most [`MAX_FINDINGS`] findings are listed.
 
-use super::common::{self, resource_name};
+use super::common::{self, Place, resource_name};
 use super::score::{self, Status};
 use crate::engine::{Engine, Report};
 use crate::finding::{Finding, Level};
@@ -193,10 +193,11 @@ fn findings(out: &mut String, report: &Report, o: &MarkdownOptions) {
             }
             shown += 1;
             // A finding without a line (a folder's) links to the file alone.
-            let (link, anchor) = if f.line > 0 {
-                (format!("{}:{}", f.file, f.line), format!("#L{}", f.line))
+            let link = Place::line_of(f).to_string();
+            let anchor = if f.line > 0 {
+                format!("#L{}", f.line)
             } else {
-                (f.file.to_string(), String::new())
+                String::new()
             };
             let target = format!(
                 "{}{}{anchor}",
@@ -260,11 +261,7 @@ fn waived(out: &mut String, report: &Report) {
             "- {} {} ({}): {} — {}",
             code(&f.control),
             cell(&resource_name(&f.resource)),
-            cell(&if f.line > 0 {
-                format!("{}:{}", f.file, f.line)
-            } else {
-                f.file.to_string()
-            }),
+            cell(&Place::line_of(f).to_string()),
             cell(reason),
             cell(&details)
         );

@@ -131,14 +131,9 @@ fn noscript(w: &mut impl std::io::Write, report: &Report, title: &str) -> std::i
         for f in fs {
             let _ = writeln!(
                 text,
-                "<li>{} {}{} <code>{}</code> {}</li>",
+                "<li>{} {} <code>{}</code> {}</li>",
                 escape(f.severity.as_str()),
-                escape(&f.file),
-                if f.line > 0 {
-                    format!(":{}", f.line)
-                } else {
-                    String::new()
-                },
+                escape(&super::common::Place::line_of(f).to_string()),
                 escape(&f.control),
                 escape(&f.message)
             );
