@@ -18,6 +18,9 @@ pub struct YamlOptions {
     /// How many nodes alias expansion may add to one file.
     pub max_alias_nodes: usize,
     pub max_documents: usize,
+    /// Leave `metadata.managedFields` of each resource out, as the JSON
+    /// reader does: the server's bookkeeping, which no control reads.
+    pub drop_managed_fields: bool,
 }
 
 impl Default for YamlOptions {
@@ -26,6 +29,7 @@ impl Default for YamlOptions {
             max_depth: 256,
             max_alias_nodes: 100_000,
             max_documents: 100_000,
+            drop_managed_fields: true,
         }
     }
 }
@@ -396,6 +400,31 @@ enum Rec {
 struct Frame {
     map: bool,
     expect_key: bool,
+    /// What the collection is to a resource, for leaving out
+    /// `metadata.managedFields`.
+    role: Role,
+}
+
+/// Where a collection stands in a resource: a resource is a document's
+/// root mapping, or an item of a list's `items` (of a root sequence, when
+/// the items of a `kind: List` are read in pieces); `metadata` is its
+/// mapping's `metadata`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Role {
+    Other,
+    Resource,
+    Items,
+    Metadata,
+}
+
+/// What the pending key of a mapping makes of its value (see [`Role`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Pending {
+    Other,
+    Items,
+    Metadata,
+    /// `managedFields` of a resource's metadata: read, not built.
+    ManagedFields,
 }
 
 struct Recorder {
@@ -421,6 +450,11 @@ struct State<'o> {
     /// its value is reported at its key's line.
     key_pos: Option<Pos>,
     complex_keys: Vec<Pos>,
+    /// What the pending key of the innermost mapping makes of its value.
+    pending: Pending,
+    /// How deep the events being left out (`managedFields`) are nested; 0
+    /// when events are built.
+    skip: usize,
 }
 
 impl<'o> State<'o> {
@@ -445,7 +479,15 @@ impl<'o> State<'o> {
             alias_budget,
             key_pos: None,
             complex_keys: Vec::new(),
+            pending: Pending::Other,
+            skip: 0,
         }
+    }
+
+    /// How deep the next event is nested, the collections left out
+    /// included.
+    fn depth(&self) -> usize {
+        self.frames.len() + self.skip
     }
 
     fn pos(&self, span: &Span) -> Pos {
@@ -497,6 +539,8 @@ impl<'o> State<'o> {
                     // as a key) belongs to the document before.
                     self.key_pos = None;
                     self.merge_pending = false;
+                    self.pending = Pending::Other;
+                    self.skip = 0;
                 }
                 Event::DocumentEnd => self.end_document(),
                 Event::Alias(id) => self.alias(id, pos)?,
@@ -541,7 +585,7 @@ impl<'o> State<'o> {
         if anchor > 0 {
             self.recorders.push(Recorder {
                 id: anchor,
-                depth: self.frames.len(),
+                depth: self.depth(),
                 events: Vec::new(),
             });
         }
@@ -552,22 +596,44 @@ impl<'o> State<'o> {
         for r in &mut self.recorders {
             r.events.push(ev.clone());
         }
+        if self.builder.is_none() {
+            return Ok(());
+        }
+        self.content = true;
+        if self.skip > 0 || self.pending == Pending::ManagedFields {
+            self.left_out(&ev)?;
+            self.finish_recorders();
+            return Ok(());
+        }
         let Some(b) = self.builder.as_mut() else {
             return Ok(());
         };
-        self.content = true;
         match ev {
             Rec::Scalar(value, style, tag, pos) => {
                 let is_key = self.frames.last().is_some_and(|f| f.map && f.expect_key);
                 if is_key {
                     self.merge_pending = value == "<<" && style == ScalarStyle::Plain;
                     self.key_pos = Some(pos);
-                    b.key_str(&value);
+                    let role = self.frames.last().map_or(Role::Other, |f| f.role);
+                    self.pending = match (role, value.as_str()) {
+                        (Role::Resource, "metadata") => Pending::Metadata,
+                        (Role::Resource, "items") if self.frames.len() == 1 => Pending::Items,
+                        (Role::Metadata, "managedFields") if self.opts.drop_managed_fields => {
+                            Pending::ManagedFields
+                        }
+                        _ => Pending::Other,
+                    };
                     if let Some(f) = self.frames.last_mut() {
                         f.expect_key = false;
                     }
+                    if self.pending == Pending::ManagedFields {
+                        self.key_pos = None;
+                    } else {
+                        b.key_str(&value);
+                    }
                 } else {
                     self.key_pos = None;
+                    self.pending = Pending::Other;
                     scalar(b, &value, style, tag.as_deref(), pos);
                     self.value_done();
                 }
@@ -598,18 +664,58 @@ impl<'o> State<'o> {
                 } else {
                     b.begin_list(at);
                 }
+                let parent = self.frames.last().map(|f| (f.map, f.role));
+                let role = match (
+                    parent,
+                    map,
+                    std::mem::replace(&mut self.pending, Pending::Other),
+                ) {
+                    (None, true, _) | (Some((false, Role::Items)), true, _) => Role::Resource,
+                    (None, false, _) => Role::Items,
+                    (Some((true, Role::Resource)), true, Pending::Metadata) => Role::Metadata,
+                    (Some((true, Role::Resource)), false, Pending::Items) => Role::Items,
+                    _ => Role::Other,
+                };
                 self.frames.push(Frame {
                     map,
                     expect_key: map,
+                    role,
                 });
             }
             Rec::End => {
                 b.end();
                 self.frames.pop();
+                self.pending = Pending::Other;
                 self.value_done();
             }
         }
         self.finish_recorders();
+        Ok(())
+    }
+
+    /// An event of `managedFields`, or the value's first: checked by the
+    /// parser and recorded for anchors, but not built.
+    fn left_out(&mut self, ev: &Rec) -> Result<(), YamlError> {
+        self.pending = Pending::Other;
+        match ev {
+            Rec::Scalar(..) => {}
+            Rec::SeqStart(pos) | Rec::MapStart(pos) => {
+                if self.depth() >= self.opts.max_depth {
+                    return Err(self.err(
+                        *pos,
+                        format!(
+                            "the document nests deeper than {} levels (raise the limit with --max-depth)",
+                            self.opts.max_depth
+                        ),
+                    ));
+                }
+                self.skip += 1;
+            }
+            Rec::End => self.skip = self.skip.saturating_sub(1),
+        }
+        if self.skip == 0 {
+            self.value_done();
+        }
         Ok(())
     }
 
@@ -624,7 +730,7 @@ impl<'o> State<'o> {
     /// Closes recorders whose node is complete.
     fn finish_recorders(&mut self) {
         while let Some(r) = self.recorders.last() {
-            let done = self.frames.len() == r.depth
+            let done = self.frames.len() + self.skip == r.depth
                 && !r.events.is_empty()
                 && match r.events.first() {
                     Some(Rec::Scalar(..)) => true,
@@ -1117,6 +1223,8 @@ mod tests {
             "i: |2\n    indented\n",
             "e: \"esc \\u00e9 \\\"q\\\"\"\n",
             "tab:\tvalue\n",
+            "metadata:\n  name: m\n  managedFields:\n  - manager: k\n    fieldsV1: {f:a: {}}\n  uid: u\n",
+            "metadata: {managedFields: [], name: n}\n",
         ];
         const ITEMS: &[&str] = &[
             "- a: 1\n  b: 2\n",
@@ -1138,6 +1246,8 @@ mod tests {
             "- >\n  folded\n",
             "-   spaced: 1\n",
             "- \"quoted\n  on two lines\"\n",
+            "- kind: Pod\n  metadata:\n    managedFields:\n    - {manager: k, f: [1]}\n    name: p\n",
+            "- metadata:\n    managedFields: x\n  spec:\n    metadata: {managedFields: kept}\n",
         ];
         const RISKY: &[&str] = &[
             "...\n",
@@ -1202,6 +1312,81 @@ mod tests {
             streams > 500 && lists > 300,
             "{streams} streams, {lists} lists"
         );
+    }
+
+    /// `metadata.managedFields` of a resource (a document, or an item of
+    /// a list) is read but not built, as the JSON reader leaves it out;
+    /// anywhere else it is an ordinary key, and the rest of the document
+    /// keeps its positions.
+    #[test]
+    fn managed_fields_of_resources_are_left_out() {
+        let text = "kind: Pod\nmetadata:\n  name: p\n  managedFields:\n  - manager: kubectl\n    fieldsV1: &f {f:spec: {f:x: {}}}\n  labels: {app: a}\nspec:\n  copy: *f\n  template:\n    metadata:\n      managedFields: kept\n---\napiVersion: v1\nitems:\n- kind: Pod\n  metadata:\n    managedFields: [{a: 1}]\n    name: q\nkind: List\nmetadata:\n  managedFields: listed\n";
+        let v = docs(text);
+        assert_eq!(
+            v[0],
+            json!({
+                "kind": "Pod",
+                "metadata": {"name": "p", "labels": {"app": "a"}},
+                "spec": {"copy": {"f:spec": {"f:x": {}}}, "template": {"metadata": {"managedFields": "kept"}}},
+            })
+        );
+        assert_eq!(
+            v[1]["items"],
+            json!([{"kind": "Pod", "metadata": {"name": "q"}}])
+        );
+        assert_eq!(v[1]["metadata"], json!({}));
+        // Kept when asked; everything else is where it was.
+        let keep = YamlOptions {
+            drop_managed_fields: false,
+            ..YamlOptions::default()
+        };
+        let (left_out, _) = parse_stream(text, &YamlOptions::default());
+        let (kept, _) = parse_stream(text, &keep);
+        let (left_out, kept) = (
+            left_out[0].doc.as_ref().unwrap(),
+            kept[0].doc.as_ref().unwrap(),
+        );
+        assert_eq!(
+            kept.at_pointer("/metadata/managedFields/0/manager")
+                .unwrap()
+                .to_json(),
+            json!("kubectl")
+        );
+        for at in [
+            "/metadata/labels/app",
+            "/metadata/name",
+            "/spec/copy/f:spec",
+            "/spec/template/metadata/managedFields",
+        ] {
+            assert_eq!(
+                left_out.at_pointer(at).unwrap().pos(),
+                kept.at_pointer(at).unwrap().pos(),
+                "{at}"
+            );
+        }
+    }
+
+    /// What is left out is still checked: an error or a nesting past the
+    /// limit inside `managedFields` is reported where it is.
+    #[test]
+    fn managed_fields_left_out_are_checked() {
+        let broken = "kind: Pod\nmetadata:\n  managedFields: [a, {b: 1]\n";
+        let (_, errs) = parse_stream(broken, &YamlOptions::default());
+        assert_eq!(errs.len(), 1);
+        assert_eq!(errs[0].line, 3);
+        let deep = "kind: Pod\nmetadata:\n  managedFields: [[[[1]]]]\n";
+        let shallow = YamlOptions {
+            max_depth: 4,
+            ..YamlOptions::default()
+        };
+        let (_, left_out) = parse_stream(deep, &shallow);
+        let kept = YamlOptions {
+            drop_managed_fields: false,
+            ..shallow.clone()
+        };
+        let (_, built) = parse_stream(deep, &kept);
+        assert_eq!(left_out.len(), 1, "{left_out:?}");
+        assert_eq!(left_out, built);
     }
 
     #[test]
