@@ -79,8 +79,8 @@ fn standard_input_is_read_as_a_file_named_dash() {
 
 #[test]
 fn output_writes_the_report_to_a_file_and_nothing_to_stdout() {
-    let dir = std::env::temp_dir().join(format!("ward-output-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
     let file = dir.join("report.sarif");
     let out = ward()
         .args(["check", "--format", "sarif", "--output"])
@@ -92,7 +92,6 @@ fn output_writes_the_report_to_a_file_and_nothing_to_stdout() {
     assert!(out.stdout.is_empty());
     let sarif: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
     assert_eq!(sarif["version"], "2.1.0");
-    std::fs::remove_dir_all(&dir).ok();
 }
 
 #[test]
@@ -156,8 +155,8 @@ fn profile_reports_time_and_steps_per_control_and_function_on_stderr() {
 
 #[test]
 fn a_failing_policy_test_exits_one_with_its_location() {
-    let dir = std::env::temp_dir().join(format!("ward-failing-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
     std::fs::write(
         dir.join("p.ward"),
         r#"package team
@@ -182,7 +181,7 @@ test "this expectation is wrong" {
 "#,
     )
     .unwrap();
-    let out = ward().arg("test").arg(&dir).output().unwrap();
+    let out = ward().arg("test").arg(dir).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let text =
         String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
@@ -193,11 +192,10 @@ test "this expectation is wrong" {
     let policy = std::fs::read_to_string(dir.join("p.ward")).unwrap();
     let one = policy.split("test \"this expectation").next().unwrap();
     std::fs::write(dir.join("p.ward"), one).unwrap();
-    let out = ward().arg("test").arg(&dir).output().unwrap();
+    let out = ward().arg("test").arg(dir).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(text.contains("\n1 test: 1 passed, 0 failed;"), "{text}");
-    std::fs::remove_dir_all(&dir).ok();
 }
 
 /// `ward check --help` names exactly the packs that run by default.

@@ -182,19 +182,13 @@ fn every_hostile_input_has_its_expected_outcome() {
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
 
-fn tempdir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("ward-hostile-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
 /// A control that joins every resource with every other over 100,000
 /// ConfigMaps (10^10 pairs) stops at the run budget with one error naming
 /// it; the other controls still report, and the exit code is 2.
 #[test]
 fn a_join_of_every_resource_with_every_other_stops_at_the_run_budget() {
-    let dir = tempdir("join");
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
     let mut items = String::from("{\"apiVersion\":\"v1\",\"kind\":\"List\",\"items\":[\n");
     for i in 0..100_000 {
         if i > 0 {
@@ -225,7 +219,7 @@ control named {
     )
     .unwrap();
     let started = std::time::Instant::now();
-    let out = ward(&dir)
+    let out = ward(dir)
         .args([
             "check",
             "--format",
@@ -264,7 +258,6 @@ control named {
     assert_eq!(named.len(), 1);
     // The budget, not the 10^10 pairs, bounded the run.
     assert!(started.elapsed().as_secs() < 240);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// One resource's evaluation is bounded too: a control that builds a huge
@@ -272,7 +265,8 @@ control named {
 /// naming the control and the resource.
 #[test]
 fn one_resource_cannot_take_more_than_the_eval_budget() {
-    let dir = tempdir("budget");
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
     std::fs::write(
         dir.join("cm.yaml"),
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n",
@@ -292,7 +286,7 @@ control big {
 "#,
     )
     .unwrap();
-    let out = ward(&dir)
+    let out = ward(dir)
         .args([
             "check",
             "--format",
@@ -311,5 +305,4 @@ control big {
     assert_eq!(e["control"], "hostile.big");
     assert_eq!(e["resource"]["name"], "c");
     assert!(e["message"].as_str().unwrap().contains("--eval-budget"));
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -82,10 +82,10 @@ fn export() -> &'static std::path::Path {
         }
         items.truncate(RESOURCES);
         let doc = json!({"apiVersion": "v1", "kind": "List", "items": items});
-        let path = std::env::temp_dir().join(format!(
-            "ward-bench-{RESOURCES}-{}.json",
-            std::process::id()
-        ));
+        // Under the target folder (Cargo's scratch space for benchmarks),
+        // written over by the next run rather than left in /tmp.
+        let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("ward-bench-{RESOURCES}.json"));
         std::fs::write(&path, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
         path
     })
@@ -149,9 +149,8 @@ fn block(v: &Value, indent: usize, out: &mut String) {
 
 /// Ward's reader on the YAML form of the export, as a file.
 fn bench_yaml(b: Bencher, list: bool) {
-    let path = std::env::temp_dir().join(format!(
-        "ward-bench-{RESOURCES}-{}-{}.yaml",
-        std::process::id(),
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "ward-bench-{RESOURCES}-{}.yaml",
         if list { "list" } else { "stream" }
     ));
     std::fs::write(&path, yaml(list)).unwrap();

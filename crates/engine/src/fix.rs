@@ -558,17 +558,22 @@ mod tests {
     use super::*;
     use crate::EngineBuilder;
 
-    fn setup(policy: &str, file: &str, text: &str) -> (Engine, Selection, String) {
+    /// An engine with one policy, and `text` written to `file` in a
+    /// folder of its own, removed when the returned guard is dropped.
+    fn setup(
+        policy: &str,
+        file: &str,
+        text: &str,
+    ) -> (Engine, Selection, String, tempfile::TempDir) {
         let engine = EngineBuilder::std_only()
             .policy("p.ward", policy)
             .build()
             .unwrap_or_else(|e| panic!("{:?}", e.diagnostics));
         let sel = engine.select(&[], true, &[]).unwrap();
-        let dir = std::env::temp_dir().join(format!("ward-fix-unit-{}-{file}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join(file);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(file);
         std::fs::write(&path, text).unwrap();
-        (engine, sel, path.display().to_string())
+        (engine, sel, path.display().to_string(), dir)
     }
 
     fn fix(engine: &Engine, sel: &Selection, path: &str) -> FixRun {
@@ -612,7 +617,7 @@ control two {
   }
 }
 ";
-        let (engine, sel, path) = setup(policy, "second.yaml", POD);
+        let (engine, sel, path, _dir) = setup(policy, "second.yaml", POD);
         let r = fix(&engine, &sel, &path);
         assert!(r.unfixed.is_empty(), "{:?}", r.unfixed);
         assert_eq!(r.applied.len(), 2);
@@ -653,7 +658,7 @@ control drop {
 }
 ";
         let pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: a\n    image: x\n    securityContext:\n      capabilities:\n        add:\n        - NET_ADMIN\n  restartPolicy: Always\n";
-        let (engine, sel, path) = setup(policy, "one-place.yaml", pod);
+        let (engine, sel, path, _dir) = setup(policy, "one-place.yaml", pod);
         let budget = FixOptions {
             verify_budget: 2 * pod.len() + 200,
             ..FixOptions::default()
@@ -688,7 +693,7 @@ control high {
     fix set input.spec.replicas = 2
 }
 ";
-        let (engine, sel, path) = setup(
+        let (engine, sel, path, _dir) = setup(
             policy,
             "undo.yaml",
             "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  replicas: 3\n",
@@ -718,7 +723,7 @@ control many {
 }
 ";
         let text = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n    - name: a\n      image: x\n    - name: b\n      image: y\n";
-        let (engine, sel, path) = setup(policy, "rounds.yaml", text);
+        let (engine, sel, path, _dir) = setup(policy, "rounds.yaml", text);
         let opts = FixOptions {
             max_rounds: 1,
             ..FixOptions::default()
@@ -763,7 +768,7 @@ control b_two {
     fix set input.spec.y = 2
 }
 ";
-        let (engine, sel, path) = setup(
+        let (engine, sel, path, _dir) = setup(
             policy,
             "only.yaml",
             "apiVersion: v1\nkind: Thing\nmetadata: {name: t}\nspec:\n  x: 0\n  y: 0\n",

@@ -54,8 +54,8 @@ mod tests {
 
     #[test]
     fn reading_and_evaluating_advance_the_counters() {
-        let dir = std::env::temp_dir().join(format!("ward-progress-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).ok();
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
         let small = dir.join("pod.yaml");
         let text = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: s\n";
         std::fs::write(&small, text).ok();
@@ -89,6 +89,5 @@ mod tests {
         };
         let _ = engine.evaluate(&sel, &inputs, &opts);
         assert_eq!(progress.evaluated(), 302);
-        std::fs::remove_dir_all(&dir).ok();
     }
 }

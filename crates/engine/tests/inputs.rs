@@ -283,8 +283,8 @@ fn findings_point_at_dockerfile_lines() {
 
 #[test]
 fn a_repository_rule_reads_its_workflows() {
-    let dir = std::env::temp_dir().join(format!("ward-inputs-e2e-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
     let wf = dir.join(".github/workflows");
     std::fs::create_dir_all(&wf).unwrap();
     std::fs::write(
@@ -301,7 +301,6 @@ fn a_repository_rule_reads_its_workflows() {
     )
     .unwrap();
     let after = evaluate(&load());
-    let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(before.len(), 1, "{before:?}");
     assert_eq!(&*before[0].control, "inputs.e2e.trivy_scan");
     assert_eq!(before[0].resource.kind, "Repository");

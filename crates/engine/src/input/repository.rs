@@ -75,8 +75,8 @@ mod tests {
 
     #[test]
     fn folders_add_a_repository() {
-        let dir = std::env::temp_dir().join(format!("ward-input-repo-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
         let wf = dir.join(".github").join("workflows");
         std::fs::create_dir_all(&wf).unwrap();
         std::fs::create_dir_all(dir.join("svc")).unwrap();
@@ -89,7 +89,6 @@ mod tests {
         std::fs::write(dir.join("README.md"), "# hi\n").unwrap();
         let shown = dir.display().to_string();
         let inputs = load_paths(std::slice::from_ref(&shown), &LoadOptions::default());
-        let _ = std::fs::remove_dir_all(&dir);
         assert!(inputs.errors.is_empty(), "{:?}", inputs.errors);
         let kinds: Vec<&str> = inputs.resources.iter().map(|r| r.kind()).collect();
         assert_eq!(

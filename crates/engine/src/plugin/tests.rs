@@ -425,28 +425,6 @@ fn sizes_show_in_binary_units() {
     assert_eq!(limits::show_bytes(12), "12 bytes");
 }
 
-/// A folder under the system's temporary folder, removed when dropped.
-struct TempDir(std::path::PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        let p = std::env::temp_dir().join(format!(
-            "ward-plugin-{tag}-{}-{:?}",
-            std::process::id(),
-            std::thread::current().id()
-        ));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// An engine with one policy file in `dir`, declaring `probe.wasm`.
 fn engine_in(dir: &std::path::Path, decl: &str, body: &str) -> Engine {
     let policy = dir.join("policy.ward");
@@ -463,19 +441,19 @@ fn engine_in(dir: &std::path::Path, decl: &str, body: &str) -> Engine {
 
 #[test]
 fn a_pinned_digest_must_match() {
-    let dir = TempDir::new("digest");
+    let dir = tempfile::tempdir().unwrap();
     let bytes = module("");
-    std::fs::create_dir_all(dir.0.join("plugins")).unwrap();
-    std::fs::write(dir.0.join("plugins/probe.wasm"), &bytes).unwrap();
+    std::fs::create_dir_all(dir.path().join("plugins")).unwrap();
+    std::fs::write(dir.path().join("plugins/probe.wasm"), &bytes).unwrap();
     let actual = sha256_hex(&bytes);
     let wrong = "ab".repeat(32);
     let engine = engine_in(
-        &dir.0,
+        dir.path(),
         &format!(r#"plugin probe = wasm("plugins/probe.wasm", sha256: "{wrong}")"#),
         "",
     );
     let errs = Runtime::load(&engine, limits()).unwrap_err();
-    let file = dir.0.join("plugins/probe.wasm").display().to_string();
+    let file = dir.path().join("plugins/probe.wasm").display().to_string();
     assert_eq!(
         errs.iter().map(ToString::to_string).collect::<Vec<_>>(),
         vec![format!(
@@ -484,7 +462,7 @@ fn a_pinned_digest_must_match() {
     );
     // The right digest (in any case) loads.
     let engine = engine_in(
-        &dir.0,
+        dir.path(),
         &format!(
             r#"plugin probe = wasm("plugins/probe.wasm", sha256: "{}")"#,
             actual.to_uppercase()
@@ -496,10 +474,10 @@ fn a_pinned_digest_must_match() {
 
 #[test]
 fn a_missing_file_and_a_wrong_digest_are_both_reported() {
-    let dir = TempDir::new("missing");
-    std::fs::write(dir.0.join("probe.wasm"), module("")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("probe.wasm"), module("")).unwrap();
     let engine = engine_in(
-        &dir.0,
+        dir.path(),
         &format!(
             r#"plugin gone = wasm("gone.wasm")
 plugin probe = wasm("probe.wasm", sha256: "{}")"#,
@@ -526,13 +504,13 @@ plugin probe = wasm("probe.wasm", sha256: "{}")"#,
 
 #[test]
 fn a_failing_plugin_is_an_error_of_its_control_and_the_others_still_report() {
-    let dir = TempDir::new("eval");
+    let dir = tempfile::tempdir().unwrap();
     let bytes = module(
         r#"(func (export "spin") (param i32 i32) (result i64) (loop $l (br $l)) (i64.const 0))"#,
     );
-    std::fs::write(dir.0.join("probe.wasm"), &bytes).unwrap();
+    std::fs::write(dir.path().join("probe.wasm"), &bytes).unwrap();
     let mut engine = engine_in(
-        &dir.0,
+        dir.path(),
         &format!(
             r#"plugin probe = wasm("probe.wasm", sha256: "{}")"#,
             sha256_hex(&bytes)
@@ -575,11 +553,11 @@ control echoes {
 
 #[test]
 fn compiled_modules_are_cached_between_runs_by_content() {
-    let dir = TempDir::new("cache");
+    let dir = tempfile::tempdir().unwrap();
     let load = |bytes: Vec<u8>| match Runtime::from_sources_cached(
         vec![source(bytes)],
         limits(),
-        &dir.0,
+        dir.path(),
     ) {
         Ok(rt) => rt,
         Err(e) => panic!("{}", e[0]),
@@ -601,7 +579,7 @@ fn compiled_modules_are_cached_between_runs_by_content() {
     assert_eq!(other.cache_stats(), Some(CacheStats { hits: 0, misses: 1 }));
     assert_eq!(other.functions(0), vec!["answer", "echo", "more"]);
     // Compiled code lives under the folder given, one file per module.
-    let files = walk(&dir.0)
+    let files = walk(dir.path())
         .into_iter()
         .filter(|p| p.extension().is_none())
         .count();

@@ -729,8 +729,8 @@ pub(crate) mod tests {
     /// cut; text that is not UTF-8 is refused either way.
     #[test]
     fn files_read_in_pieces_are_read_whole() {
-        let dir = std::env::temp_dir().join(format!("ward-read-text-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
         let path = dir.join("export.json");
         let text: String = (0..200)
             .map(|i| format!("{{\"n\": {i}, \"é\": \"✓ line\"}}\n"))
@@ -741,7 +741,6 @@ pub(crate) mod tests {
         }
         std::fs::write(&path, b"ok\n\xff\xfe not text").unwrap();
         assert!(read_text_in(&path, 2).is_err());
-        std::fs::remove_dir_all(&dir).ok();
     }
 
     /// A tiny deterministic generator for the tests' texts.
@@ -834,8 +833,8 @@ pub(crate) mod tests {
     /// end), holds the lines it was asked for as the whole file has them.
     #[test]
     fn excerpts_answer_for_their_lines_as_the_whole_file() {
-        let dir = std::env::temp_dir().join(format!("ward-excerpt-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
         let path = dir.join("export.yaml");
         let mut rng = Lcg(7);
         for round in 0..40 {
@@ -869,7 +868,6 @@ pub(crate) mod tests {
                 assert_answers_as_whole(&excerpt, &whole, &wanted);
             }
         }
-        std::fs::remove_dir_all(&dir).ok();
     }
 
     #[test]
@@ -889,8 +887,8 @@ pub(crate) mod tests {
     #[test]
     fn reports_quote_an_excerpt_as_they_quote_the_whole_file() {
         use crate::report::{html, sarif, text};
-        let dir = std::env::temp_dir().join(format!("ward-excerpt-reports-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
         std::fs::write(
             dir.join("crlf.yaml"),
             "apiVersion: v1\r\nkind: Pod\r\nmetadata:\r\n  name: é-pod\r\n  namespace: default\r\nspec:\r\n  hostNetwork: true\r\n  containers:\r\n  - name: a\r\n    image: nginx\r\n    securityContext: {privileged: true}\r\n",
@@ -970,6 +968,5 @@ pub(crate) mod tests {
                 assert!(a == b, "{name} differs with pieces of {piece}");
             }
         }
-        std::fs::remove_dir_all(&dir).ok();
     }
 }
