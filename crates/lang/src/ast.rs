@@ -194,6 +194,7 @@ pub enum MetaKind {
     Replaces(QName),
     Tags(Vec<StrLit>),
     Waivable(Spanned<bool>),
+    Redact(Spanned<bool>),
 }
 
 impl MetaKind {
@@ -209,6 +210,7 @@ impl MetaKind {
             MetaKind::Replaces(_) => "replaces",
             MetaKind::Tags(_) => "tags",
             MetaKind::Waivable(_) => "waivable",
+            MetaKind::Redact(_) => "redact",
         }
     }
 }

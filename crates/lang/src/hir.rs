@@ -171,6 +171,8 @@ pub struct ControlDef {
     pub replaces: Option<String>,
     pub tags: Vec<String>,
     pub waivable: bool,
+    /// `redact true`: reports mask the values its findings point at.
+    pub redact: bool,
     pub docs: Vec<String>,
     pub body: Vec<HStmt>,
     pub slots: u32,

@@ -436,7 +436,8 @@ fn rule_name(r: Rule) -> Option<&'static str> {
         | Rule::meta_since
         | Rule::meta_replaces
         | Rule::meta_tags
-        | Rule::meta_waivable => "metadata",
+        | Rule::meta_waivable
+        | Rule::meta_redact => "metadata",
         Rule::control_entry => "metadata or statement",
         Rule::finding_clause
         | Rule::when_clause
@@ -871,6 +872,10 @@ impl P {
             Rule::meta_waivable => {
                 let b = self.next(&mut it, &io, "waivable")?;
                 MetaKind::Waivable(Spanned::new(b.as_str() == "true", self.span(&b)))
+            }
+            Rule::meta_redact => {
+                let b = self.next(&mut it, &io, "redact")?;
+                MetaKind::Redact(Spanned::new(b.as_str() == "true", self.span(&b)))
             }
             _ => return Err(self.err(&io, "metadata")),
         };

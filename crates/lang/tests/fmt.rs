@@ -50,6 +50,7 @@ fn rank(m: &MetaKind) -> usize {
         "replaces",
         "tags",
         "waivable",
+        "redact",
     ]
     .iter()
     .position(|k| *k == m.keyword())

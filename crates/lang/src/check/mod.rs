@@ -720,6 +720,7 @@ impl<'m> Checker<'m> {
             replaces: None,
             tags: Vec::new(),
             waivable: true,
+            redact: false,
             docs: item.docs.clone(),
             body: Vec::new(),
             slots: 0,
@@ -778,6 +779,7 @@ impl<'m> Checker<'m> {
                 MetaKind::Since(v) => def.since = Some(v.node),
                 MetaKind::Replaces(q) => def.replaces = Some(q.to_string()),
                 MetaKind::Waivable(b) => def.waivable = b.node,
+                MetaKind::Redact(b) => def.redact = b.node,
             }
         }
         if def.title.is_empty() {

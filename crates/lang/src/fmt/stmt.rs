@@ -23,6 +23,7 @@ pub fn meta_rank(m: &MetaKind) -> usize {
         MetaKind::Replaces(_) => 7,
         MetaKind::Tags(_) => 8,
         MetaKind::Waivable(_) => 9,
+        MetaKind::Redact(_) => 10,
     }
 }
 
@@ -128,7 +129,7 @@ impl Printer<'_> {
             }
             MetaKind::Since(v) => text(format!("{kw} {}", v.node)),
             MetaKind::Replaces(q) => text(format!("{kw} {q}")),
-            MetaKind::Waivable(b) => text(format!("{kw} {}", b.node)),
+            MetaKind::Waivable(b) | MetaKind::Redact(b) => text(format!("{kw} {}", b.node)),
         }
     }
 
