@@ -1454,6 +1454,10 @@ impl Engine {
             });
         let control = self.program.controls.get(f.control);
         let fingerprint = fingerprint(&parts.id, &resource, &pointer);
+        // A path below the node that does not exist holds no value.
+        let secrets = (control.is_some_and(|c| c.redact) && f.rest.is_empty())
+            .then(|| crate::finding::secrets_under(f.node))
+            .flatten();
         let message = if f.message.is_empty() {
             parts.title.to_string()
         } else {
@@ -1482,6 +1486,7 @@ impl Engine {
             remedy: parts.remedy,
             fingerprint,
             waived: None,
+            secrets,
         }
     }
 }
@@ -1817,6 +1822,7 @@ mod tests {
             remedy: Arc::from(""),
             fingerprint: String::new(),
             waived: None,
+            secrets: None,
         }
     }
 

@@ -75,7 +75,53 @@ pub struct Finding {
     /// finding smaller by the size of a suppression.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub waived: Option<Box<Suppression>>,
+    /// What a report masks wherever it quotes this finding's file: the
+    /// values at and under the place the finding points at, when its
+    /// control is `redact true` (see [`secrets_under`]). Never written to
+    /// a report.
+    #[serde(skip)]
+    pub secrets: Option<Box<[Box<str>]>>,
 }
+
+/// The values a `redact true` finding at `node` masks: its strings and
+/// numbers, and those of everything under it, of at least
+/// [`SECRET_CHARS`] characters (shorter ones would mask too much else),
+/// at most [`SECRETS`] of them. `None` when there are none.
+pub fn secrets_under(node: crate::value::doc::NodeRef<'_>) -> Option<Box<[Box<str>]>> {
+    use crate::value::doc::Node;
+    let mut out: Vec<Box<str>> = Vec::new();
+    let mut todo = vec![node];
+    while let Some(n) = todo.pop() {
+        if out.len() >= SECRETS {
+            break;
+        }
+        let text = match n.kind() {
+            Node::Str { .. } => n.as_str().map(str::to_string),
+            Node::Num(_) => Some(n.to_json().to_string()),
+            Node::List { .. } => {
+                todo.extend(n.items());
+                None
+            }
+            Node::Obj { .. } => {
+                todo.extend(n.entries().map(|(_, v)| v));
+                None
+            }
+            Node::Null | Node::Bool(_) => None,
+        };
+        if let Some(t) = text
+            && t.chars().count() >= SECRET_CHARS
+        {
+            out.push(t.into_boxed_str());
+        }
+    }
+    (!out.is_empty()).then(|| out.into_boxed_slice())
+}
+
+/// The fewest characters a masked value has.
+pub const SECRET_CHARS: usize = 4;
+
+/// The most values one finding masks.
+const SECRETS: usize = 256;
 
 /// Where an error came from.
 #[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq, Hash, PartialOrd, Ord)]

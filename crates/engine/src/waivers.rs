@@ -551,6 +551,7 @@ fn notice(
         fix: Vec::new(),
         remedy: "Remove the waiver, renew it with a new `expires`, or narrow its scope.".into(),
         waived: None,
+        secrets: None,
     }
 }
 

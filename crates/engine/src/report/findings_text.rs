@@ -400,6 +400,8 @@ mod tests {
                     source: "file".into(),
                 })
             }),
+            // Never written: the hand-written text must leave it out too.
+            secrets: (i % 5 == 2).then(|| vec![Box::from("s3cr3t-value")].into_boxed_slice()),
         }
     }
 

@@ -178,6 +178,12 @@ pub(crate) struct Source {
     /// In order of their lines; one run from line 1 when whole.
     runs: Vec<Run>,
     whole: bool,
+    /// What [`Source::shown`] masks.
+    secrets: Vec<Box<str>>,
+    /// The secrets as one automaton, made the first time a line is shown:
+    /// an export can hold thousands (every Secret's values), and each
+    /// line quoted is searched for all of them at once.
+    masker: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>>,
 }
 
 impl Source {
@@ -196,7 +202,78 @@ impl Source {
             line_count,
             runs: vec![run],
             whole: true,
+            secrets: Vec::new(),
+            masker: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Masks a value of the file wherever a report shows its text: the
+    /// value as a whole, each of its lines, and the value as a JSON string
+    /// writes it (escapes inside, as in a JSON file or in the copy of a
+    /// manifest `kubectl apply` keeps in an annotation).
+    pub fn mask(&mut self, value: &str) {
+        let mut add = |s: &str| {
+            if s.chars().count() >= crate::finding::SECRET_CHARS && !s.chars().all(|c| c == '*') {
+                self.secrets.push(s.into());
+            }
+        };
+        add(value);
+        if value.contains('\n') {
+            for l in value.lines() {
+                add(l.trim());
+            }
+        }
+        if let Ok(json) = serde_json::to_string(value)
+            && let Some(inner) = json.get(1..json.len().saturating_sub(1))
+            && inner != value
+        {
+            add(inner);
+        }
+    }
+
+    /// Text of this file as a report shows it: every masked value (see
+    /// [`Source::mask`]) replaced by as many `*` as it has characters, so
+    /// that columns and lengths stay where they were.
+    pub fn shown<'t>(&self, text: &'t str) -> std::borrow::Cow<'t, str> {
+        use std::borrow::Cow;
+        let stars = |s: &str| "*".repeat(s.chars().count());
+        if self.secrets.is_empty() {
+            return Cow::Borrowed(text);
+        }
+        let masker = self.masker.get_or_init(|| {
+            let mut secrets = self.secrets.clone();
+            secrets.sort_unstable();
+            secrets.dedup();
+            aho_corasick::AhoCorasick::new(secrets.iter().map(|s| s.as_bytes())).ok()
+        });
+        // Without the automaton (too many secrets for its limits), nothing
+        // of the text can be shown safely.
+        let Some(masker) = masker else {
+            return Cow::Owned(stars(text));
+        };
+        // Every byte some secret covers, overlapping secrets included, so
+        // that no piece of one is left where another ends.
+        let mut covered: Option<Vec<bool>> = None;
+        for m in masker.find_overlapping_iter(text) {
+            let c = covered.get_or_insert_with(|| vec![false; text.len()]);
+            for b in c.get_mut(m.range()).into_iter().flatten() {
+                *b = true;
+            }
+        }
+        let Some(covered) = covered else {
+            return Cow::Borrowed(text);
+        };
+        Cow::Owned(
+            text.char_indices()
+                .map(|(i, ch)| {
+                    if covered.get(i).copied().unwrap_or(false) {
+                        '*'
+                    } else {
+                        ch
+                    }
+                })
+                .collect(),
+        )
     }
 
     /// The whole text, when it is held whole (a fix is planned in it).
@@ -492,6 +569,8 @@ fn excerpt_in(
         line_count,
         runs: runs.into_iter().flatten().collect(),
         whole: false,
+        secrets: Vec::new(),
+        masker: std::sync::OnceLock::new(),
     })
 }
 
@@ -665,6 +744,15 @@ impl Sources {
                 files.insert(f.path.clone(), s);
             }
         }
+        // The values of `redact true` findings, hidden or not: a context
+        // line of another finding may show them.
+        for f in report.findings.iter().chain(&report.baselined) {
+            if let (Some(secrets), Some(src)) = (&f.secrets, files.get_mut(&*f.file)) {
+                for s in secrets.iter() {
+                    src.mask(s);
+                }
+            }
+        }
         Sources { files }
     }
 
@@ -689,6 +777,26 @@ pub(crate) mod tests {
         /// not kept as an excerpt, in pieces of this many bytes.
         pub(crate) static EXCERPT_PIECE: std::cell::Cell<Option<usize>> =
             const { std::cell::Cell::new(None) };
+    }
+
+    /// Masked values keep their length in characters; overlapping ones
+    /// are masked whole; short ones are not masked.
+    #[test]
+    fn shown_text_masks_every_value_character_for_character() {
+        let mut src = Source::new(Arc::from("x"), Format::Yaml);
+        assert!(matches!(
+            src.shown("a: abcd1234"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        src.mask("abcd1234");
+        src.mask("1234wxyz");
+        src.mask("pässwörd");
+        src.mask("abc");
+        src.mask("say \"hi\"");
+        assert_eq!(src.shown("k: abcd1234wxyz!"), "k: ************!");
+        assert_eq!(src.shown("p: pässwörd, abc"), "p: ********, abc");
+        assert_eq!(src.shown(r#"{"v":"say \"hi\""}"#), r#"{"v":"**********"}"#);
+        assert_eq!(src.shown("nothing here"), "nothing here");
     }
 
     #[test]

@@ -256,7 +256,8 @@ fn frame(out: &mut String, p: &Paint, source: &Source, line: usize, col: usize, 
     let width = last.to_string().len();
     for n in first..=last {
         let Some(l) = source.line(n) else { break };
-        let l = l.trim_end_matches('\r');
+        let l = source.shown(l.trim_end_matches('\r'));
+        let l = l.as_ref();
         let shown: String = if l.chars().count() > 160 {
             l.chars().take(157).chain("...".chars()).collect()
         } else {

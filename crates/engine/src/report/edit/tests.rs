@@ -42,6 +42,7 @@ fn fixed(
         remedy: String::new().into(),
         fingerprint: String::new(),
         waived: None,
+        secrets: None,
     };
     let report = Report {
         findings: vec![f.clone()],

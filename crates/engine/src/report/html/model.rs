@@ -156,6 +156,10 @@ pub(crate) fn finding(
             .header(&f.file, &f.file)
             .to_string()
     });
+    let diff = diff.map(|d| match src {
+        Some(s) => s.shown(&d).into_owned(),
+        None => d,
+    });
     json!({
         "control": f.control,
         "pack": f.pack,
@@ -189,7 +193,7 @@ fn frame(src: &Source, f: &Finding) -> Option<Value> {
     let last = (line + CONTEXT).min(src.line_count());
     let lines: Vec<String> = (first..=last)
         .map(|n| {
-            let l = src.line(n).unwrap_or("");
+            let l = src.shown(src.line(n).unwrap_or(""));
             if l.chars().count() > LINE_CHARS {
                 l.chars().take(LINE_CHARS).chain(['…']).collect()
             } else {

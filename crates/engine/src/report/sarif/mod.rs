@@ -355,7 +355,8 @@ fn range(src: &Source, start: usize, end: usize, snippet: bool) -> Value {
     let (sl, sc) = src.line_col(start);
     let (el, ec) = src.line_col(end);
     let char_offset = src.char_offset(start);
-    let text = src.slice(start, end).unwrap_or("");
+    let text = src.shown(src.slice(start, end).unwrap_or(""));
+    let text = text.as_ref();
     let mut r = json!({
         "startLine": sl,
         "startColumn": sc,

@@ -263,7 +263,8 @@ fn physical(p: &mut Pretty<'_>, f: &Finding, ctx: &ResultCtx<'_, '_>) {
 fn range(p: &mut Pretty<'_>, src: &Source, start: usize, end: usize) {
     let (sl, sc) = src.line_col(start);
     let (el, ec) = src.line_col(end);
-    let text = src.slice(start, end).unwrap_or("");
+    let text = src.shown(src.slice(start, end).unwrap_or(""));
+    let text = text.as_ref();
     p.open(b'{');
     p.key("startLine");
     p.num(sl);
