@@ -143,6 +143,12 @@ fn render(engine: &Engine, index: usize, c: &ControlDef) -> String {
     if !c.waivable {
         fields.push(("waivable", "no".to_string()));
     }
+    if c.redact {
+        fields.push((
+            "redact",
+            "yes (reports mask the values its findings point at)".to_string(),
+        ));
+    }
     if c.has_fix {
         fields.push(("fix", "yes".to_string()));
     }
