@@ -212,6 +212,8 @@ impl Source {
     /// writes it (escapes inside, as in a JSON file or in the copy of a
     /// manifest `kubectl apply` keeps in an annotation).
     pub fn mask(&mut self, value: &str) {
+        // An automaton made before is out of date.
+        self.masker = std::sync::OnceLock::new();
         let mut add = |s: &str| {
             if s.chars().count() >= crate::finding::SECRET_CHARS && !s.chars().all(|c| c == '*') {
                 self.secrets.push(s.into());
@@ -797,6 +799,9 @@ pub(crate) mod tests {
         assert_eq!(src.shown("p: pässwörd, abc"), "p: ********, abc");
         assert_eq!(src.shown(r#"{"v":"say \"hi\""}"#), r#"{"v":"**********"}"#);
         assert_eq!(src.shown("nothing here"), "nothing here");
+        // A value masked after a line was shown is masked from then on.
+        src.mask("later-secret");
+        assert_eq!(src.shown("x: later-secret"), "x: ************");
     }
 
     #[test]
