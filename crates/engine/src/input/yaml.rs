@@ -494,6 +494,17 @@ impl<'o> State<'o> {
         Pos::new(span.start.line() + self.line_offset, span.start.col() + 1)
     }
 
+    /// A collection at `pos` opens past the depth limit.
+    fn too_deep(&self, pos: Pos) -> YamlError {
+        self.err(
+            pos,
+            format!(
+                "the document nests deeper than {} levels (raise the limit with --max-depth)",
+                self.opts.max_depth
+            ),
+        )
+    }
+
     fn err(&self, pos: Pos, message: impl Into<String>) -> YamlError {
         YamlError {
             line: pos.line as usize,
@@ -650,13 +661,7 @@ impl<'o> State<'o> {
                     }
                 }
                 if self.frames.len() >= self.opts.max_depth {
-                    return Err(self.err(
-                        pos,
-                        format!(
-                            "the document nests deeper than {} levels (raise the limit with --max-depth)",
-                            self.opts.max_depth
-                        ),
-                    ));
+                    return Err(self.too_deep(pos));
                 }
                 let at = self.key_pos.take().unwrap_or(pos);
                 if map {
@@ -701,13 +706,7 @@ impl<'o> State<'o> {
             Rec::Scalar(..) => {}
             Rec::SeqStart(pos) | Rec::MapStart(pos) => {
                 if self.depth() >= self.opts.max_depth {
-                    return Err(self.err(
-                        *pos,
-                        format!(
-                            "the document nests deeper than {} levels (raise the limit with --max-depth)",
-                            self.opts.max_depth
-                        ),
-                    ));
+                    return Err(self.too_deep(*pos));
                 }
                 self.skip += 1;
             }
