@@ -69,6 +69,7 @@ control no_host_network {
   title "No host network"
   severity high
   waivable false
+  redact true
   match input.kind == "Deployment"
   deny when input.spec.template.spec.hostNetwork == true at input.spec.template.spec.hostNetwork
     message "host network"
@@ -174,7 +175,7 @@ fn build_inspect_sign_verify_round_trip() {
         "signature  none",
         "requires   Ward >=0.1",
         "checklist 1.0 (Container platform security checklist): 1 item",
-        "team.no_host_network  high      No host network  (not waivable)",
+        "team.no_host_network  high      No host network  (not waivable, values redacted)",
         "team.owner_label: string = \"owner\"",
         "README.md",
         "testdata/ok.yaml",

@@ -264,7 +264,12 @@ fn inspect(a: &InspectArgs) -> Result<String, String> {
     let _ = writeln!(out, "\ncontrols");
     let width = m.controls.iter().map(|c| c.id.len()).max().unwrap_or(0);
     for c in &m.controls {
-        let w = if c.waivable { "" } else { "  (not waivable)" };
+        let w = match (c.waivable, c.redact) {
+            (true, false) => "",
+            (false, false) => "  (not waivable)",
+            (true, true) => "  (values redacted)",
+            (false, true) => "  (not waivable, values redacted)",
+        };
         let _ = writeln!(
             out,
             "  {:<width$}  {:<8}  {}{w}",

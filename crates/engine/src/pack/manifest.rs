@@ -58,6 +58,9 @@ pub struct ManifestControl {
     pub frameworks: Vec<String>,
     #[serde(default = "yes", skip_serializing_if = "is_true")]
     pub waivable: bool,
+    /// `redact true`: reports mask the values its findings point at.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub redact: bool,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -94,6 +97,10 @@ fn yes() -> bool {
 
 fn is_true(b: &bool) -> bool {
     *b
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 impl Manifest {
@@ -229,6 +236,7 @@ pub fn build_manifest(engine: &Engine, prefix: &str, files: &Entries) -> Result<
                 .map(|m| format!("{}:{}", m.framework, m.item))
                 .collect(),
             waivable: c.waivable,
+            redact: c.redact,
         });
     }
     controls.sort_by(|a, b| a.id.cmp(&b.id));

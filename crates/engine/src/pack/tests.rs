@@ -20,6 +20,7 @@ control owner {
 control no_latest {
   title "No latest tag"
   waivable false
+  redact true
   match input.kind == "Pod"
   for c in input.spec.containers ?? [] {
     deny when ends_with(c.image ?? "", ":latest") at c.image message "latest"
@@ -71,6 +72,12 @@ fn the_manifest_describes_the_pack() {
     let ids: Vec<&str> = m.controls.iter().map(|c| c.id.as_str()).collect();
     assert_eq!(ids, ["team.no_latest", "team.owner"]);
     assert!(!m.controls[0].waivable);
+    assert!(m.controls[0].redact);
+    assert!(!m.controls[1].redact);
+    // Only a control that masks says so: older manifests read the same.
+    let text = String::from_utf8(m.to_bytes()).expect("JSON");
+    assert_eq!(text.matches("\"redact\": true").count(), 1, "{text}");
+    assert!(!text.contains("\"redact\": false"), "{text}");
     assert_eq!(m.controls[1].frameworks, ["checklist:security-contexts"]);
     assert_eq!(m.frameworks.len(), 1);
     assert_eq!(m.frameworks[0].name, "checklist");
