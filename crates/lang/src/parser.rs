@@ -375,20 +375,77 @@ fn hint(expected: &[&str], src: &str, at: usize) -> Option<String> {
     if rest.starts_with('\'') {
         return Some("strings use double quotes: `\"...\"`".to_string());
     }
-    if expected.contains(&"statement") || expected.contains(&"metadata") {
-        return Some(
+    // A word where a control's entry or a declaration must start is most
+    // often a keyword misspelt.
+    let word: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    let misspelt = |keywords: &[&'static str]| {
+        crate::diagnostic::suggest(&word, keywords.iter().copied())
+            .map(|k| format!("did you mean `{k}`?"))
+    };
+    // At the end of the file what is missing is a closing bracket, which
+    // the diagnostic points at already.
+    if rest.trim().is_empty() {
+        return None;
+    }
+    if expected
+        .iter()
+        .any(|e| matches!(*e, "statement" | "metadata" | "metadata or statement"))
+    {
+        return misspelt(&CONTROL_KEYWORDS).or_else(|| Some(
             "a control holds metadata (`title`, `severity`, `maps`, ...) and statements (`match`, `let`, `for`, `if`, `deny`, `warn`)"
                 .to_string(),
-        );
+        ));
+    }
+    // After the last declaration only another one can follow.
+    if expected == ["end of file"] {
+        return misspelt(&DECLARATION_KEYWORDS);
     }
     if expected.contains(&"declaration") {
-        return Some(
+        return misspelt(&DECLARATION_KEYWORDS).or_else(|| Some(
             "a file holds `use`, `let`, `param`, `plugin`, `fn`, `control`, `test`, `pack` and `framework` declarations"
                 .to_string(),
-        );
+        ));
     }
     None
 }
+
+/// The words a control's metadata lines and statements start with.
+const CONTROL_KEYWORDS: [&str; 17] = [
+    "title",
+    "severity",
+    "description",
+    "remedy",
+    "references",
+    "maps",
+    "since",
+    "replaces",
+    "tags",
+    "waivable",
+    "redact",
+    "match",
+    "let",
+    "for",
+    "if",
+    "deny",
+    "warn",
+];
+
+/// The words a file's declarations start with.
+const DECLARATION_KEYWORDS: [&str; 10] = [
+    "use",
+    "let",
+    "param",
+    "plugin",
+    "fn",
+    "control",
+    "test",
+    "pack",
+    "framework",
+    "package",
+];
 
 /// Readable names for grammar rules in "expected ..." messages.
 fn rule_name(r: Rule) -> Option<&'static str> {
