@@ -381,8 +381,15 @@ fn hint(expected: &[&str], src: &str, at: usize) -> Option<String> {
         .chars()
         .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
         .collect();
-    let misspelt = |keywords: &[&'static str]| {
-        crate::diagnostic::suggest(&word, keywords.iter().copied())
+    // Keywords the grammar expected here by name (`when`, `at`, `message`
+    // or `fix` after a finding's condition).
+    let named: Vec<&str> = expected
+        .iter()
+        .flat_map(|e| e.split('`').skip(1).step_by(2))
+        .filter(|w| !w.is_empty() && w.chars().all(|c| c.is_ascii_alphabetic()))
+        .collect();
+    let misspelt = |keywords: &[&str]| {
+        crate::diagnostic::suggest(&word, keywords.iter().chain(&named).copied())
             .map(|k| format!("did you mean `{k}`?"))
     };
     // At the end of the file what is missing is a closing bracket, which
@@ -409,7 +416,7 @@ fn hint(expected: &[&str], src: &str, at: usize) -> Option<String> {
                 .to_string(),
         ));
     }
-    None
+    misspelt(&[])
 }
 
 /// The words a control's metadata lines and statements start with.
