@@ -752,7 +752,31 @@ impl Checker<'_> {
                         _ => {}
                     }
                 }
-                self.not_callable(callee.span, &fname.node);
+                // `x.ends_with(...)`: written as a method, as in Python or
+                // JavaScript.
+                let mut cands: Vec<String> = Builtin::names().map(str::to_string).collect();
+                cands.extend(self.visible_names(f.module));
+                let name = &fname.node;
+                let function = if cands.iter().any(|c| c == name) {
+                    Some(name.as_str())
+                } else {
+                    suggest(name, cands.iter().map(String::as_str))
+                };
+                let mut d = Diagnostic::error(
+                    "not-callable",
+                    callee.span,
+                    format!("`{name}` is not a function"),
+                )
+                .label("not callable");
+                if let Some(function) = function {
+                    d = d.with_help(format!(
+                        "values have no methods: call `{function}(value, ...)` with the value as its first argument"
+                    ));
+                }
+                self.diags.push(d);
+                for a in args {
+                    self.expr(f, a.expr());
+                }
                 null
             }
             _ => {
