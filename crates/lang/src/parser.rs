@@ -372,6 +372,18 @@ fn hint(expected: &[&str], src: &str, at: usize) -> Option<String> {
     if rest.starts_with('!') && !rest.starts_with("!=") {
         return Some("use `not` to negate a condition".to_string());
     }
+    if (rest.starts_with("is ") || rest.starts_with("is\t")) && expected.contains(&"operator") {
+        return Some(match rest.get(2..).map(str::trim_start) {
+            Some(r) if r.starts_with("not ") => "to compare values use `!=`".to_string(),
+            _ => "to compare values use `==`".to_string(),
+        });
+    }
+    if rest.starts_with('*') && expected.contains(&"expression") {
+        return Some(
+            "to test every item use `all x in list: ...`, and `any x in list: ...` for at least one"
+                .to_string(),
+        );
+    }
     if rest.starts_with('\'') {
         return Some("strings use double quotes: `\"...\"`".to_string());
     }

@@ -494,7 +494,16 @@ impl Checker<'_> {
         }
         let mut d = Diagnostic::error("undefined-name", span, format!("`{name}` is not defined"))
             .label("not found in this scope");
-        if let Some(s) = suggest(name, cands.iter().map(String::as_str)) {
+        // The literals as other languages spell them.
+        let literal = match name {
+            "True" | "TRUE" => Some("true"),
+            "False" | "FALSE" => Some("false"),
+            "None" | "nil" | "Null" | "NULL" | "undefined" => Some("null"),
+            _ => None,
+        };
+        if let Some(l) = literal {
+            d = d.with_help(format!("the literal is written `{l}`"));
+        } else if let Some(s) = suggest(name, cands.iter().map(String::as_str)) {
             d = d.with_help(format!("did you mean `{s}`?"));
         } else if let Some(hint) = self.import_hint(name) {
             d = d.with_help(hint);
