@@ -62,7 +62,10 @@ impl Checker<'_> {
                 StmtKind::Finding(fs) => {
                     f.has_finding = true;
                     let when = fs.when.as_ref().map(|w| self.cond(f, w, "`when`"));
-                    let at = fs.at.as_ref().map(|a| self.expr(f, a).0);
+                    let at = fs.at.as_ref().map(|a| {
+                        self.check_at(a);
+                        self.expr(f, a).0
+                    });
                     let message = fs.message.as_ref().map(|m| {
                         let (h, t) = self.expr(f, m);
                         if t.is_known_scalar() && t != Ty::Str {
@@ -146,6 +149,54 @@ impl Checker<'_> {
             then,
             otherwise,
         }
+    }
+
+    /// `at` places a finding at a value of a resource; a literal is none,
+    /// and the finding would silently fall back to the resource itself.
+    fn check_at(&mut self, at: &ast::Expr) {
+        let what = match &at.kind {
+            ExprKind::Str(_) | ExprKind::RawStr(_) => "a string",
+            ExprKind::Num(_) => "a number",
+            ExprKind::Bool(_) => "a boolean",
+            ExprKind::Null => "null",
+            ExprKind::Version(_) => "a version",
+            _ => return,
+        };
+        let mut d = Diagnostic::error(
+            "invalid-location",
+            at.span,
+            format!("`at` takes a value of the resource, not {what}"),
+        )
+        .label("not in any resource");
+        // A path or JSON pointer given as text: the path itself.
+        let path = match &at.kind {
+            ExprKind::Str(parts) => match parts.as_slice() {
+                [ast::StrPart::Lit(text)] => Some(text.trim_start_matches('/')),
+                _ => None,
+            },
+            _ => None,
+        }
+        .filter(|t| {
+            t.split(['.', '/'])
+                .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        });
+        d = d.with_help(match path {
+            Some(p) => {
+                let path: String = p
+                    .split(['.', '/'])
+                    .map(|seg| match seg.parse::<usize>() {
+                        Ok(i) => format!("[{i}]"),
+                        Err(_) => format!(".{seg}"),
+                    })
+                    .collect();
+                format!("write the path itself: `at input{path}`")
+            }
+            None => {
+                "write a path such as `at c.securityContext.privileged` or `at input.spec.replicas`"
+                    .to_string()
+            }
+        });
+        self.diags.push(d);
     }
 
     fn check_fix_path(&mut self, f: &mut Frame, path: &ast::Expr) {
