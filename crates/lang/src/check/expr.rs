@@ -151,6 +151,66 @@ impl Checker<'_> {
         }
     }
 
+    /// `labels.app.kubernetes.io/name`: a label or annotation key written
+    /// as fields, which reads as a field `io` divided by an undefined
+    /// `name`. The key's domain ends in a top-level domain, and `name` is
+    /// defined nowhere.
+    fn dotted_key(&mut self, f: &mut Frame, a: &ast::Expr, b: &ast::Expr) -> Option<Diagnostic> {
+        const TLDS: [&str; 8] = ["io", "com", "org", "net", "dev", "sh", "cloud", "k8s"];
+        const HOLDERS: [&str; 6] = [
+            "labels",
+            "annotations",
+            "matchLabels",
+            "nodeSelector",
+            "data",
+            "stringData",
+        ];
+        let ExprKind::Var(name) = &b.kind else {
+            return None;
+        };
+        if f.lookup(name).is_some() || self.global(f.module, name).is_some() {
+            return None;
+        }
+        // The fields of the chain, last first.
+        let mut fields = Vec::new();
+        let mut e = a;
+        while let ExprKind::Field(inner, field) = &e.kind {
+            fields.push(field.node.as_str());
+            e = inner;
+        }
+        if !fields.first().is_some_and(|tld| TLDS.contains(tld)) {
+            return None;
+        }
+        let holder = fields.iter().position(|x| HOLDERS.contains(x));
+        let help = match holder {
+            Some(h) if h > 0 => {
+                let key: Vec<&str> = fields.get(..h)?.iter().rev().copied().collect();
+                let mut path: Vec<&str> = fields.get(h..)?.iter().rev().copied().collect();
+                if let ExprKind::Var(base) = &e.kind {
+                    path.insert(0, base);
+                }
+                format!(
+                    "a key with dots or slashes goes in brackets: `{}[\"{}/{name}\"]`",
+                    path.join("."),
+                    key.join(".")
+                )
+            }
+            _ => {
+                "a key with dots or slashes goes in brackets: `labels[\"app.kubernetes.io/name\"]`"
+                    .to_string()
+            }
+        };
+        Some(
+            Diagnostic::error(
+                "dotted-key",
+                a.span.to(b.span),
+                "this reads as a division: a key with dots and a slash written as fields",
+            )
+            .label("a field, `/`, and an undefined name")
+            .with_help(help),
+        )
+    }
+
     /// `at` places a finding at a value of a resource; a literal is none,
     /// and the finding would silently fall back to the resource itself.
     fn check_at(&mut self, at: &ast::Expr) {
@@ -1115,6 +1175,14 @@ impl Checker<'_> {
         b: &ast::Expr,
         span: Span,
     ) -> (HExpr, Ty) {
+        if op == BinOp::Div
+            && let Some(d) = self.dotted_key(f, a, b)
+        {
+            self.diags.push(d);
+            // The chain stands in for the key's value, so that what uses it
+            // reports nothing more (a comparison with it can still hold).
+            return (self.expr(f, a).0, Ty::Any);
+        }
         let (ha, ta) = if matches!(op, BinOp::And | BinOp::Or) {
             (self.cond(f, a, &format!("`{}`", op.as_str())), Ty::Bool)
         } else {
