@@ -409,10 +409,19 @@ fn hint(expected: &[&str], src: &str, at: usize) -> Option<String> {
     if rest.trim().is_empty() {
         return None;
     }
-    if expected
+    let entry = expected
         .iter()
-        .any(|e| matches!(*e, "statement" | "metadata" | "metadata or statement"))
-    {
+        .any(|e| matches!(*e, "statement" | "metadata" | "metadata or statement"));
+    if entry && matches!(word.as_str(), "elif" | "elsif" | "elseif") {
+        return Some("write `else if`: `} else if condition {`".to_string());
+    }
+    let after = rest.get(word.len()..).unwrap_or("").trim_start();
+    if entry && !word.is_empty() && after.starts_with('=') && !after.starts_with("==") {
+        return Some(format!(
+            "bind a name with `let {word} = ...`; a name is bound once, so pick a new one if `{word}` is taken"
+        ));
+    }
+    if entry {
         return misspelt(&CONTROL_KEYWORDS).or_else(|| Some(
             "a control holds metadata (`title`, `severity`, `maps`, ...) and statements (`match`, `let`, `for`, `if`, `deny`, `warn`)"
                 .to_string(),
