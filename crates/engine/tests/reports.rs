@@ -477,6 +477,59 @@ fn text_and_json_snapshots() {
     }
 }
 
+/// A file that does not read is shown where it stopped, with the lines
+/// around and a caret, as a finding is; the other files are still checked.
+#[test]
+fn text_frames_the_place_a_file_stopped_reading() {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = dir.path().join("bad.yaml");
+    std::fs::write(
+        &yaml,
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: a\n    image: nginx\n   bad: indent\n",
+    )
+    .unwrap();
+    let json = dir.path().join("bad.json");
+    std::fs::write(
+        &json,
+        "{\"kind\": \"Pod\", \"metadata\": {\"name\": \"p\"},}\n",
+    )
+    .unwrap();
+    let good = dir.path().join("good.yaml");
+    std::fs::write(&good, "apiVersion: v1\nkind: Pod\nmetadata: {name: g}\nspec: {hostNetwork: true, containers: []}\n").unwrap();
+    let engine = EngineBuilder::new().build().unwrap();
+    let sel = engine.select(&engine.default_packs(), false, &[]).unwrap();
+    let paths = [&yaml, &json, &good].map(|p| p.display().to_string());
+    // Texts not kept, as for a large export: the report reads the lines
+    // around the place again.
+    let load = LoadOptions {
+        keep_text_below: 0,
+        ..LoadOptions::default()
+    };
+    let inputs = load_paths(&paths, &load);
+    let report = engine.evaluate(&sel, &inputs, &EvalOptions::default());
+    assert_eq!(report.errors.len(), 2, "{:?}", report.errors);
+    assert!(
+        !report.findings.is_empty(),
+        "the good file is still checked"
+    );
+    let t = text::render(
+        &report,
+        &inputs,
+        text::TextOptions {
+            color: false,
+            context: 1,
+        },
+    );
+    assert!(
+        t.contains("    8 |     image: nginx\n    9 |    bad: indent\n      |    ^^^^^^^^^^^\n"),
+        "{t}"
+    );
+    assert!(
+        t.contains("    1 | {\"kind\": \"Pod\", \"metadata\": {\"name\": \"p\"},}\n      |                                           ^\n"),
+        "{t}"
+    );
+}
+
 /// Checks that tags nest and close, attributes are quoted and entities are
 /// known: enough to catch escaping mistakes without an XML parser.
 fn well_formed(xml: &str) {

@@ -707,6 +707,15 @@ impl Sources {
         for f in &report.findings {
             lines.entry(&*f.file).or_default().push(f.line as usize);
         }
+        // The place a file stopped reading, which the text report frames.
+        for e in &report.errors {
+            if let (crate::finding::ErrorKind::Input, Some(file), None) =
+                (&e.kind, &e.file, &e.policy)
+                && e.line > 0
+            {
+                lines.entry(file).or_default().push(e.line);
+            }
+        }
         for f in &inputs.files {
             if let Some(t) = &f.text {
                 files.insert(f.path.clone(), Source::new(t.clone(), f.format));

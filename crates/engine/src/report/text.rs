@@ -129,6 +129,12 @@ fn write_in(
             p.wrap("1;31", "error"),
             e.message
         );
+        // A file that does not read shows where, as a finding does.
+        if let (crate::finding::ErrorKind::Input, Some(file), None) = (&e.kind, &e.file, &e.policy)
+            && let Some(source) = sources.get(file)
+        {
+            frame(&mut out, &p, source, e.line, e.column, opts.context);
+        }
     }
     if !report.errors.is_empty() {
         out.push('\n');
