@@ -946,7 +946,7 @@ fn waiver_mistakes_are_errors_never_ignored() {
     assert_eq!(o.code, 2);
     assert!(
         o.stdout.contains(
-            "a.yaml:6:42 [team.no_host_network]: annotation `ward.dev/waive.team.no_host_network`: control `team.no_host_network` is not waivable"
+            "a.yaml:6:42 [team.no_host_network] Deployment x: annotation `ward.dev/waive.team.no_host_network`: control `team.no_host_network` is not waivable"
         ),
         "{}",
         o.stdout

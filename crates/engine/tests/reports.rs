@@ -530,6 +530,32 @@ fn text_frames_the_place_a_file_stopped_reading() {
     );
 }
 
+/// A control that fails on a resource names the resource, as its findings
+/// would.
+#[test]
+fn text_errors_name_the_resource_a_control_failed_on() {
+    let engine = EngineBuilder::std_only()
+        .policy(
+            "rt.ward",
+            "package rt\n\ncontrol c {\n  title \"t\"\n  match input.kind == \"Pod\"\n  for x in input.spec.hostname {\n    deny when x == \"a\"\n  }\n}\n",
+        )
+        .build()
+        .unwrap();
+    let sel = engine.select(&[], true, &[]).unwrap();
+    let mut inputs = Inputs::default();
+    inputs.add_text(
+        "pod.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: shop}\nspec: {hostname: web}\n",
+        &LoadOptions::default(),
+    );
+    let report = engine.evaluate(&sel, &inputs, &EvalOptions::default());
+    let t = text::render(&report, &inputs, text::TextOptions::default());
+    assert!(
+        t.contains("error: pod.yaml (policy rt.ward:6:12) [rt.c] Pod shop/web: cannot iterate over a string"),
+        "{t}"
+    );
+}
+
 /// Checks that tags nest and close, attributes are quoted and entities are
 /// known: enough to catch escaping mistakes without an XML parser.
 fn well_formed(xml: &str) {

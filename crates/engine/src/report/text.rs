@@ -123,9 +123,15 @@ fn write_in(
             .as_deref()
             .map(|c| format!(" [{c}]"))
             .unwrap_or_default();
+        // A control that failed on a resource names it, as its findings do.
+        let resource = e
+            .resource
+            .as_ref()
+            .map(|r| format!(" {}", who(r)))
+            .unwrap_or_default();
         let _ = writeln!(
             out,
-            "{}: {place}{control}: {}",
+            "{}: {place}{control}{resource}: {}",
             p.wrap("1;31", "error"),
             e.message
         );
@@ -180,15 +186,17 @@ fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
-fn finding(out: &mut String, p: &Paint, f: &Finding, source: Option<&Source>, context: usize) {
-    let who = if f.resource.namespace.is_empty() {
-        format!("{} {}", f.resource.kind, f.resource.name)
+/// `Kind namespace/name`, or `Kind name` for cluster-scoped resources.
+fn who(r: &crate::finding::Identity) -> String {
+    if r.namespace.is_empty() {
+        format!("{} {}", r.kind, r.name)
     } else {
-        format!(
-            "{} {}/{}",
-            f.resource.kind, f.resource.namespace, f.resource.name
-        )
-    };
+        format!("{} {}/{}", r.kind, r.namespace, r.name)
+    }
+}
+
+fn finding(out: &mut String, p: &Paint, f: &Finding, source: Option<&Source>, context: usize) {
+    let who = who(&f.resource);
     let waived = if f.waived.is_some() {
         p.dim(" (waived)")
     } else {
