@@ -551,7 +551,7 @@ fn text_errors_name_the_resource_a_control_failed_on() {
     let report = engine.evaluate(&sel, &inputs, &EvalOptions::default());
     let t = text::render(&report, &inputs, text::TextOptions::default());
     assert!(
-        t.contains("error: pod.yaml (policy rt.ward:6:12) [rt.c] Pod shop/web: cannot iterate over a string"),
+        t.contains("error: pod.yaml (policy rt.ward:6:12) [rt.c] Pod shop/web: cannot iterate over a string (the value at `/spec/hostname`)"),
         "{t}"
     );
 }

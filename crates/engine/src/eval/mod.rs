@@ -919,7 +919,15 @@ impl<'p, 'a> Evaluator<'p, 'a> {
         }
         Err(EvalError::new(
             span,
-            format!("cannot iterate over a {}", coll.type_name()),
+            match coll.node() {
+                // The value of the resource it met: what to look at.
+                Some(n) => format!(
+                    "cannot iterate over a {} (the value at `{}`)",
+                    coll.type_name(),
+                    n.pointer()
+                ),
+                None => format!("cannot iterate over a {}", coll.type_name()),
+            },
         ))
     }
 
