@@ -235,3 +235,37 @@ fn check_help_names_the_default_packs() {
     named.sort_unstable();
     assert_eq!(named, defaults, "{listed}");
 }
+
+/// A word given to `--set` for a list param is refused, and the message
+/// writes the list it was meant to be; that form is taken.
+#[test]
+fn a_word_set_for_a_list_shows_the_list_to_write() {
+    let out = ward()
+        .args(["check", "--set", "checklist.exempt_namespaces=kube-system"])
+        .arg(POD)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains(
+            "is a list<string>, not a string; for a list write `--set 'checklist.exempt_namespaces=[\"kube-system\"]'`"
+        ),
+        "{err}"
+    );
+    let out = ward()
+        .args([
+            "check",
+            "--set",
+            "checklist.exempt_namespaces=[\"kube-system\"]",
+        ])
+        .arg(POD)
+        .output()
+        .unwrap();
+    assert_ne!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

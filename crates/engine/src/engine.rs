@@ -409,6 +409,26 @@ impl SetValue {
             SetValue::Json(v) => format!("{name} = {v}"),
         }
     }
+
+    /// The error for a value of the wrong type; a word given on the
+    /// command line for a list is shown as the one-item list it was meant
+    /// to be.
+    fn mismatch(&self, name: &str, def: &ward_lang::hir::ParamDef, value: &Val<'_>) -> SelectError {
+        let mut m = format!(
+            "`{}`: `{}` is a {}, not a {}",
+            self.show(name),
+            def.qname,
+            def.ty_text,
+            value.type_name()
+        );
+        if let (SetValue::Text(t), Some(_)) = (self, value.as_str())
+            && def.ty.is_list()
+        {
+            let item = serde_json::Value::String(t.clone());
+            m.push_str(&format!("; for a list write `--set '{name}=[{item}]'`"));
+        }
+        SelectError(m)
+    }
 }
 
 /// A pack (or the local policies) at one profile version, ready to run.
@@ -907,13 +927,7 @@ impl Engine {
                     for (id, def) in &matches {
                         let value = set.value(&def.ty);
                         if !type_fits(&def.ty, &value) {
-                            return Err(SelectError(format!(
-                                "`{}`: `{}` is a {}, not a {}",
-                                set.show(name),
-                                def.qname,
-                                def.ty_text,
-                                value.type_name()
-                            )));
+                            return Err(set.mismatch(name, def, &value));
                         }
                         out.insert(*id as u32, value.freeze());
                     }
@@ -948,13 +962,7 @@ impl Engine {
             };
             let value = set.value(&def.ty);
             if !type_fits(&def.ty, &value) {
-                return Err(SelectError(format!(
-                    "`{}`: `{}` is a {}, not a {}",
-                    set.show(name),
-                    def.qname,
-                    def.ty_text,
-                    value.type_name()
-                )));
+                return Err(set.mismatch(name, def, &value));
             }
             out.insert(id as u32, value.freeze());
         }
