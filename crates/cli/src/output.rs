@@ -111,6 +111,15 @@ pub fn error(color: bool, msg: &str) {
     }
 }
 
+/// Prints a warning to standard error.
+pub fn warning(color: bool, msg: &str) {
+    if color {
+        eprintln!("\x1b[1;33mwarning\x1b[0m: {msg}");
+    } else {
+        eprintln!("warning: {msg}");
+    }
+}
+
 /// Renders policy diagnostics to standard error.
 pub fn diagnostics(color: bool, sources: &ward_lang::SourceMap, ds: &[ward_lang::Diagnostic]) {
     let opts = ward_lang::diagnostic::RenderOptions {

@@ -269,3 +269,27 @@ fn a_word_set_for_a_list_shows_the_list_to_write() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A run that found nothing to check passes, as it must, but says so on
+/// standard error, with what it passed over; a run that checked something
+/// does not.
+#[test]
+fn a_run_that_checks_nothing_says_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let out = ward().arg("check").arg(dir).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("warning: nothing was checked"), "{err}");
+    std::fs::write(dir.join("values.yaml"), "replicaCount: 1\n").unwrap();
+    let out = ward().arg("check").arg(dir).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("values.yaml was skipped: no `kind` field"),
+        "{err}"
+    );
+    let out = ward().args(["check", POD]).output().unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(!err.contains("nothing was checked"), "{err}");
+}

@@ -147,6 +147,24 @@ pub fn run(a: Args, color: bool, ecolor: bool) -> u8 {
             started.elapsed().as_secs_f64() * 1e3
         );
     }
+    // A run that checked nothing passes, which in CI reads as "all clear":
+    // say so, and what was passed over.
+    if report.resources == 0 && report.findings.is_empty() && report.errors.is_empty() {
+        let mut msg =
+            "nothing was checked: the paths given hold no manifest, Dockerfile or CI pipeline"
+                .to_string();
+        match report.skipped.as_slice() {
+            [] => {}
+            [s] => msg.push_str(&format!("; {} was skipped: {}", s.file, s.reason)),
+            [s, ..] => msg.push_str(&format!(
+                "; {} documents were skipped, such as {}: {}",
+                report.skipped.len(),
+                s.file,
+                s.reason
+            )),
+        }
+        output::warning(ecolor, &msg);
+    }
     let code = if !report.errors.is_empty() {
         exit::ERROR
     } else if fail_on.threshold().is_some_and(|t| {
