@@ -244,6 +244,33 @@ fn explain_of_an_unknown_control_suggests_one_and_exits_two() {
         ));
 }
 
+/// A pack's name says where its controls are listed; a framework item
+/// explains the one control that automates it, or lists those that do.
+#[test]
+fn explain_of_a_pack_or_a_framework_item_leads_to_controls() {
+    ward()
+        .args(["explain", "pss-restricted"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "`pss-restricted` is a pack, not a control: `ward packs --verbose` lists its controls",
+        ));
+    ward()
+        .args(["explain", "cis_k8s:5.2.1"])
+        .assert()
+        .code(0)
+        .stdout(predicates::str::contains(
+            "id:         pss.cluster.namespace_level",
+        ));
+    ward()
+        .args(["explain", "cis_k8s:5.2.6"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "`cis_k8s:5.2.6` is a framework item that 3 controls automate: `checklist.no_privilege_escalation`, `cis.k8s.privilege_escalation`, `pss.restricted.allowPrivilegeEscalation`",
+        ));
+}
+
 #[test]
 fn packs_lists_the_built_in_packs() {
     ward()

@@ -13,7 +13,8 @@ use ward_lang::hir::{ControlDef, ExpectKind, TestDef};
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The control: its id (`pss.baseline.privileged`) or a unique end of
-    /// it (`privileged`, `baseline.privileged`).
+    /// it (`privileged`, `baseline.privileged`); or a framework item
+    /// (`5.2.6`, `cis_k8s:5.2.6`) that one control automates.
     #[arg(value_name = "CONTROL")]
     pub control: String,
     /// A policy file, or a folder of .ward files, to load besides the
@@ -48,6 +49,27 @@ pub fn run(a: Args, ecolor: bool) -> u8 {
     }
 }
 
+/// The controls that map to a framework item: `item`, or
+/// `framework:item`.
+fn mapping(engine: &Engine, query: &str) -> Vec<usize> {
+    let (framework, item) = match query.split_once(':') {
+        Some((f, i)) => (Some(f), i),
+        None => (None, query),
+    };
+    engine
+        .program
+        .controls
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| {
+            c.maps
+                .iter()
+                .any(|m| m.item == item && framework.is_none_or(|f| m.framework == f))
+        })
+        .map(|(i, _)| i)
+        .collect()
+}
+
 /// The index of the control `query` names: its id, or the one id that ends
 /// in `.query`.
 fn find(engine: &Engine, query: &str) -> Result<usize, String> {
@@ -64,6 +86,36 @@ fn find(engine: &Engine, query: &str) -> Result<usize, String> {
         .collect();
     match matches.as_slice() {
         [i] => Ok(*i),
+        [] if engine.program.pack(query).is_some() => Err(format!(
+            "`{query}` is a pack, not a control: `ward packs --verbose` lists its controls, and `ward explain` takes one of them"
+        )),
+        [] if !mapping(engine, query).is_empty() => {
+            // A framework item (`5.2.1`, `cis_k8s:5.2.1`): the one control
+            // that automates it, or the list to choose from.
+            match mapping(engine, query).as_slice() {
+                [i] => Ok(*i),
+                many => {
+                    const SHOWN: usize = 10;
+                    let mut ids: Vec<String> = many
+                        .iter()
+                        .take(SHOWN)
+                        .filter_map(|i| controls.get(*i))
+                        .map(|c| format!("`{}`", c.id))
+                        .collect();
+                    if many.len() > SHOWN {
+                        ids.push(format!(
+                            "and {} more (`ward frameworks` lists every item's controls)",
+                            many.len() - SHOWN
+                        ));
+                    }
+                    Err(format!(
+                        "`{query}` is a framework item that {} controls automate: {}",
+                        many.len(),
+                        ids.join(", ")
+                    ))
+                }
+            }
+        }
         [] => {
             // Compare with whole ids and with their last parts, and name
             // the whole id either way.
