@@ -289,6 +289,21 @@ fn a_run_that_checks_nothing_says_so() {
         err.contains("values.yaml was skipped: no `kind` field"),
         "{err}"
     );
+    // A chart not rendered: the template is the example, with what to do.
+    std::fs::create_dir_all(dir.join("templates")).unwrap();
+    std::fs::write(
+        dir.join("templates/deployment.yaml"),
+        "kind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n",
+    )
+    .unwrap();
+    let out = ward().arg("check").arg(dir).output().unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("2 documents were skipped, such as ")
+            && err.contains("deployment.yaml: an unrendered template")
+            && err.contains("helm template"),
+        "{err}"
+    );
     let out = ward().args(["check", POD]).output().unwrap();
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(!err.contains("nothing was checked"), "{err}");

@@ -153,15 +153,19 @@ pub fn run(a: Args, color: bool, ecolor: bool) -> u8 {
         let mut msg =
             "nothing was checked: the paths given hold no manifest, Dockerfile or CI pipeline"
                 .to_string();
-        match report.skipped.as_slice() {
-            [] => {}
-            [s] => msg.push_str(&format!("; {} was skipped: {}", s.file, s.reason)),
-            [s, ..] => msg.push_str(&format!(
-                "; {} documents were skipped, such as {}: {}",
-                report.skipped.len(),
-                s.file,
-                s.reason
+        // An unrendered template says what to do about it: shown first.
+        let example = report
+            .skipped
+            .iter()
+            .find(|s| s.reason.contains("render it first"))
+            .or(report.skipped.first());
+        match (report.skipped.len(), example) {
+            (1, Some(s)) => msg.push_str(&format!("; {} was skipped: {}", s.file, s.reason)),
+            (n, Some(s)) => msg.push_str(&format!(
+                "; {n} documents were skipped, such as {}: {}",
+                s.file, s.reason
             )),
+            _ => {}
         }
         output::warning(ecolor, &msg);
     }
