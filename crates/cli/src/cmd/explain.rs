@@ -84,15 +84,19 @@ fn find(engine: &Engine, query: &str) -> Result<usize, String> {
         .filter(|(_, c)| c.id.ends_with(&suffix))
         .map(|(i, _)| i)
         .collect();
+    let items = match matches.as_slice() {
+        [] => mapping(engine, query),
+        _ => Vec::new(),
+    };
     match matches.as_slice() {
         [i] => Ok(*i),
         [] if engine.program.pack(query).is_some() => Err(format!(
             "`{query}` is a pack, not a control: `ward packs --verbose` lists its controls, and `ward explain` takes one of them"
         )),
-        [] if !mapping(engine, query).is_empty() => {
+        [] if !items.is_empty() => {
             // A framework item (`5.2.1`, `cis_k8s:5.2.1`): the one control
             // that automates it, or the list to choose from.
-            match mapping(engine, query).as_slice() {
+            match items.as_slice() {
                 [i] => Ok(*i),
                 many => {
                     const SHOWN: usize = 10;
