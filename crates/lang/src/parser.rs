@@ -104,18 +104,6 @@ fn recover(file: FileId, src: &str, first: pest::error::Error<Rule>) -> Diagnost
 /// the start of a line, outside braces, strings and comments, with the doc
 /// comments right above it.
 fn item_starts(src: &str) -> Vec<usize> {
-    const KEYWORDS: &[&str] = &[
-        "package",
-        "use",
-        "let",
-        "param",
-        "plugin",
-        "fn",
-        "control",
-        "test",
-        "pack",
-        "framework",
-    ];
     let mut starts = Vec::new();
     let mut depth: i64 = 0;
     let mut in_str = false;
@@ -138,7 +126,7 @@ fn item_starts(src: &str) -> Vec<usize> {
             let rest = src.get(i..).unwrap_or("");
             if rest.starts_with("///") {
                 doc_start.get_or_insert(i);
-            } else if KEYWORDS.iter().any(|k| {
+            } else if DECLARATION_KEYWORDS.iter().any(|k| {
                 rest.starts_with(k)
                     && rest
                         .as_bytes()
@@ -463,6 +451,7 @@ const CONTROL_KEYWORDS: [&str; 17] = [
 
 /// The words a file's declarations start with.
 const DECLARATION_KEYWORDS: [&str; 10] = [
+    "package",
     "use",
     "let",
     "param",
@@ -472,7 +461,6 @@ const DECLARATION_KEYWORDS: [&str; 10] = [
     "test",
     "pack",
     "framework",
-    "package",
 ];
 
 /// Readable names for grammar rules in "expected ..." messages.
