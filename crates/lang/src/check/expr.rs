@@ -819,7 +819,9 @@ impl Checker<'_> {
                             format!("there is no function `{name}`"),
                         )
                         .label("not found");
-                        if let Some(s) = suggest(name, cands.iter().map(String::as_str)) {
+                        if let Some(h) = other_language(name) {
+                            d = d.with_help(h);
+                        } else if let Some(s) = suggest(name, cands.iter().map(String::as_str)) {
                             d = d.with_help(format!("did you mean `{s}`?"));
                         } else if let Some(h) = self.import_hint(name) {
                             d = d.with_help(h);
@@ -880,7 +882,7 @@ impl Checker<'_> {
                 let function = if cands.iter().any(|c| c == name) {
                     Some(name.as_str())
                 } else {
-                    suggest(name, cands.iter().map(String::as_str))
+                    builtin_for(name).or_else(|| suggest(name, cands.iter().map(String::as_str)))
                 };
                 let mut d = Diagnostic::error(
                     "not-callable",
@@ -1430,4 +1432,37 @@ fn truth(h: &HExpr, kinds: Option<&[String]>) -> Option<bool> {
         }
         _ => None,
     }
+}
+
+/// The builtin that does what a function of another language does under
+/// another name (`count`, `length`, `includes`, `tolower`, ...).
+fn builtin_for(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "count" | "length" | "size" | "strlen" => "len",
+        "includes" | "has" | "has_key" => "contains",
+        "tolower" | "to_lower" | "lowercase" | "toLowerCase" => "lower",
+        "toupper" | "to_upper" | "uppercase" | "toUpperCase" => "upper",
+        "startsWith" | "startswith" | "hasPrefix" | "has_prefix" => "starts_with",
+        "endsWith" | "endswith" | "hasSuffix" | "has_suffix" => "ends_with",
+        "matches" | "re_match" | "regex.match" => "regex_match",
+        "uniq" | "distinct" | "dedup" => "unique",
+        _ => return None,
+    })
+}
+
+/// Help for a call of a function Ward spells otherwise, or writes as
+/// something else than a function.
+fn other_language(name: &str) -> Option<String> {
+    if let Some(b) = builtin_for(name) {
+        return Some(format!("Ward calls this `{b}`"));
+    }
+    Some(match name {
+        "sprintf" | "format" | "printf" | "concat" => {
+            "write the values inside a string: `\"{x} and {y}\"`, or join strings with `+`".to_string()
+        }
+        "isnull" | "is_null" | "is_defined" | "defined" | "isset" => {
+            "`exists(x)` holds when `x` is there and not null; `not exists(x)` when it is null or missing".to_string()
+        }
+        _ => return None,
+    })
 }
