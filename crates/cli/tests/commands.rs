@@ -277,14 +277,17 @@ fn a_word_set_for_a_list_shows_the_list_to_write() {
 fn a_run_that_checks_nothing_says_so() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    let out = ward().arg("check").arg(dir).output().unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    let err = String::from_utf8(out.stderr).unwrap();
+    // Exit code and standard error of `ward check PATH`.
+    let check = |path: &std::path::Path| {
+        let out = ward().arg("check").arg(path).output().unwrap();
+        (out.status.code(), String::from_utf8(out.stderr).unwrap())
+    };
+    let (code, err) = check(dir);
+    assert_eq!(code, Some(0));
     assert!(err.contains("warning: nothing was checked"), "{err}");
     std::fs::write(dir.join("values.yaml"), "replicaCount: 1\n").unwrap();
-    let out = ward().arg("check").arg(dir).output().unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    let err = String::from_utf8(out.stderr).unwrap();
+    let (code, err) = check(dir);
+    assert_eq!(code, Some(0));
     assert!(
         err.contains("values.yaml was skipped: no `kind` field"),
         "{err}"
@@ -296,15 +299,13 @@ fn a_run_that_checks_nothing_says_so() {
         "kind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n",
     )
     .unwrap();
-    let out = ward().arg("check").arg(dir).output().unwrap();
-    let err = String::from_utf8(out.stderr).unwrap();
+    let (_, err) = check(dir);
     assert!(
         err.contains("2 documents were skipped, such as ")
             && err.contains("deployment.yaml: an unrendered template")
             && err.contains("helm template"),
         "{err}"
     );
-    let out = ward().args(["check", POD]).output().unwrap();
-    let err = String::from_utf8(out.stderr).unwrap();
+    let (_, err) = check(std::path::Path::new(POD));
     assert!(!err.contains("nothing was checked"), "{err}");
 }

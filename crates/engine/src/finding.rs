@@ -154,6 +154,17 @@ pub struct Error {
     pub resource: Option<Identity>,
 }
 
+impl Error {
+    /// The file and line where an input stopped reading: what the text
+    /// report frames. `None` for other errors and for a file without a line.
+    pub fn input_place(&self) -> Option<(&str, usize)> {
+        match (&self.kind, &self.file, &self.policy) {
+            (ErrorKind::Input, Some(file), None) if self.line > 0 => Some((file, self.line)),
+            _ => None,
+        }
+    }
+}
+
 /// How one control fared across the inputs. Equality leaves out the
 /// measurements (time, steps), which depend on how the run was made.
 #[derive(Clone, Debug, Serialize, Default)]

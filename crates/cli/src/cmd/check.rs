@@ -157,7 +157,7 @@ pub fn run(a: Args, color: bool, ecolor: bool) -> u8 {
         let example = report
             .skipped
             .iter()
-            .find(|s| s.reason.contains("render it first"))
+            .find(|s| s.reason == ward_engine::input::UNRENDERED_TEMPLATE)
             .or(report.skipped.first());
         match (report.skipped.len(), example) {
             (1, Some(s)) => msg.push_str(&format!("; {} was skipped: {}", s.file, s.reason)),

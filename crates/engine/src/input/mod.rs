@@ -263,6 +263,11 @@ impl Resource {
     }
 }
 
+/// Why a file that looks like an unrendered template is skipped: it says
+/// what to do, so a report that names one skipped document names it first.
+pub const UNRENDERED_TEMPLATE: &str =
+    "an unrendered template (`{{ ... }}`): render it first, e.g. with `helm template`";
+
 /// A document that is not a resource, and why.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct Skipped {
@@ -902,7 +907,7 @@ fn load_text(shown: &str, text: &str, format: Format, opts: &LoadOptions) -> Loa
                     file: shown.to_string(),
                     index: None,
                     line: 1,
-                    reason: "an unrendered template (`{{ ... }}`): render it first, e.g. with `helm template`".into(),
+                    reason: UNRENDERED_TEMPLATE.into(),
                 });
                 return lf;
             }

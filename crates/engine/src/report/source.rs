@@ -708,13 +708,8 @@ impl Sources {
             lines.entry(&*f.file).or_default().push(f.line as usize);
         }
         // The place a file stopped reading, which the text report frames.
-        for e in &report.errors {
-            if let (crate::finding::ErrorKind::Input, Some(file), None) =
-                (&e.kind, &e.file, &e.policy)
-                && e.line > 0
-            {
-                lines.entry(file).or_default().push(e.line);
-            }
+        for (file, line) in report.errors.iter().filter_map(|e| e.input_place()) {
+            lines.entry(file).or_default().push(line);
         }
         for f in &inputs.files {
             if let Some(t) = &f.text {

@@ -136,7 +136,7 @@ fn write_in(
             e.message
         );
         // A file that does not read shows where, as a finding does.
-        if let (crate::finding::ErrorKind::Input, Some(file), None) = (&e.kind, &e.file, &e.policy)
+        if let Some((file, _)) = e.input_place()
             && let Some(source) = sources.get(file)
         {
             frame(&mut out, &p, source, e.line, e.column, opts.context);
