@@ -339,18 +339,34 @@ impl Inputs {
     }
 
     fn merge(&mut self, loaded: Vec<LoadedFile>) {
+        self.resources
+            .reserve(loaded.iter().map(|lf| lf.docs.len()).sum());
         for lf in loaded {
             let file = self.files.len() as u32;
+            let path = lf.file.path.clone();
             self.files.push(lf.file);
             self.errors.extend(lf.errors);
             self.skipped.extend(lf.skipped);
-            for (index, doc, origin, line) in lf.docs {
-                let path = self
-                    .files
-                    .get(file as usize)
-                    .map(|f| f.path.clone())
-                    .unwrap_or_default();
-                self.accept(file, index, doc, origin, &path, line);
+            for d in lf.docs {
+                let LoadedDoc {
+                    index,
+                    doc,
+                    origin,
+                    line,
+                    head,
+                } = d;
+                match head {
+                    // What the reader found while the document was fresh: a
+                    // resource, kept without reading it again here, where it
+                    // has long left the cache.
+                    Some(Head { resource: true, .. }) => self.resources.push(Resource {
+                        doc,
+                        file,
+                        index,
+                        origin,
+                    }),
+                    _ => self.accept(file, index, doc, origin, &path, line),
+                }
             }
         }
     }
@@ -422,10 +438,58 @@ impl Inputs {
     }
 }
 
+/// What the thread that read a document found of it, while the document
+/// was still in that core's cache: on another thread later, each of these
+/// reads waits for memory.
+#[derive(Clone, Copy, Debug)]
+pub struct Head {
+    /// The line the document starts on.
+    line: u32,
+    /// Whether it is a resource as it is: its `kind` is a non-empty string
+    /// that does not end in `List` (see [`Inputs::accept`]).
+    resource: bool,
+}
+
+impl Head {
+    pub fn of(doc: &Doc) -> Head {
+        let root = doc.root();
+        let kind = root.get_str("kind").and_then(|k| k.as_str());
+        Head {
+            line: root.pos().line,
+            resource: kind.is_some_and(|k| !k.is_empty() && !k.ends_with("List")),
+        }
+    }
+}
+
+/// One document of a file, before it is added to [`Inputs`].
+struct LoadedDoc {
+    /// Its index in the file.
+    index: u32,
+    doc: Doc,
+    /// Its Helm source.
+    origin: Option<String>,
+    /// The line it starts on.
+    line: usize,
+    /// What the reader found of it, when it looked.
+    head: Option<Head>,
+}
+
+impl LoadedDoc {
+    fn new(index: u32, doc: Doc, origin: Option<String>, line: usize) -> LoadedDoc {
+        LoadedDoc {
+            index,
+            doc,
+            origin,
+            line,
+            head: None,
+        }
+    }
+}
+
 /// What one file produced, before it is added to [`Inputs`].
 struct LoadedFile {
     file: SourceFile,
-    docs: Vec<(u32, Doc, Option<String>, usize)>,
+    docs: Vec<LoadedDoc>,
     skipped: Vec<Skipped>,
     errors: Vec<InputError>,
 }
@@ -816,9 +880,12 @@ fn add_items(lf: &mut LoadedFile, shown: &str, streamed: stream::Streamed) {
             message: format!("invalid JSON: {}", e.message),
         });
     }
-    for (i, doc) in streamed.docs {
-        let line = doc.root().pos().line as usize;
-        lf.docs.push((i, doc, None, line));
+    lf.docs.reserve(streamed.docs.len());
+    for (i, doc, head) in streamed.docs {
+        lf.docs.push(LoadedDoc {
+            head: Some(head),
+            ..LoadedDoc::new(i, doc, None, head.line as usize)
+        });
     }
 }
 
@@ -856,17 +923,17 @@ fn load_text(shown: &str, text: &str, format: Format, opts: &LoadOptions) -> Loa
             let (doc, errors) = dockerfile::parse(text, shown);
             lf.errors
                 .extend(errors.into_iter().map(|e| err(e.line, e.col, e.message)));
-            lf.docs.push((0, doc, None, 1));
+            lf.docs.push(LoadedDoc::new(0, doc, None, 1));
         }
         Format::Json => match json::parse(text, &opts.json) {
             Ok(json::JsonFile::One(doc)) => {
                 let line = doc.root().pos().line as usize;
-                lf.docs.push((0, doc, None, line));
+                lf.docs.push(LoadedDoc::new(0, doc, None, line));
             }
             Ok(json::JsonFile::List(items)) => {
                 for (i, doc) in items.into_iter().enumerate() {
                     let line = doc.root().pos().line as usize;
-                    lf.docs.push((i as u32, doc, None, line));
+                    lf.docs.push(LoadedDoc::new(i as u32, doc, None, line));
                 }
             }
             Err(e) => match items_alone(text, &opts.json) {
@@ -893,7 +960,8 @@ fn load_text(shown: &str, text: &str, format: Format, opts: &LoadOptions) -> Loa
                     .map(|(_, s)| s);
                 for (i, doc) in items.into_iter().enumerate() {
                     let line = doc.root().pos().line as usize;
-                    lf.docs.push((i as u32, doc, origin.clone(), line));
+                    lf.docs
+                        .push(LoadedDoc::new(i as u32, doc, origin.clone(), line));
                 }
                 return lf;
             }
@@ -973,7 +1041,8 @@ fn load_text(shown: &str, text: &str, format: Format, opts: &LoadOptions) -> Loa
                             .find(|(l, _)| *l <= line && *l > prev_line)
                             .map(|(_, s)| s.clone());
                         prev_line = line;
-                        lf.docs.push((d.index as u32, doc, origin, line));
+                        lf.docs
+                            .push(LoadedDoc::new(d.index as u32, doc, origin, line));
                     }
                 }
             }
@@ -1182,7 +1251,12 @@ mod tests {
                 text: None,
                 kept: None,
             },
-            docs: vec![(0, list, Some("chart/templates/all.yaml".into()), line)],
+            docs: vec![LoadedDoc::new(
+                0,
+                list,
+                Some("chart/templates/all.yaml".into()),
+                line,
+            )],
             skipped: Vec::new(),
             errors: Vec::new(),
         }]);
@@ -1216,14 +1290,20 @@ mod tests {
             let docs: Vec<_> = lf
                 .docs
                 .iter()
-                .map(|(i, d, origin, line)| {
+                .map(|d| {
                     let mut at = Vec::new();
-                    let mut stack = vec![d.root()];
+                    let mut stack = vec![d.doc.root()];
                     while let Some(n) = stack.pop() {
                         at.push((n.pointer(), n.pos()));
                         stack.extend(n.entries().map(|(_, v)| v).chain(n.items()));
                     }
-                    (*i, origin.clone(), *line, d.root().to_json(), at)
+                    (
+                        d.index,
+                        d.origin.clone(),
+                        d.line,
+                        d.doc.root().to_json(),
+                        at,
+                    )
                 })
                 .collect();
             let errors: Vec<_> = lf
@@ -1272,6 +1352,56 @@ mod tests {
                 assert_eq!(kept.and_then(Result::ok).as_deref(), Some(text.as_bytes()));
             }
         }
+    }
+
+    /// A streamed list export keeps the items its reader found to be
+    /// resources without reading them again: what it keeps and skips is
+    /// what the same text read whole gives, for every kind of item.
+    #[test]
+    fn streamed_items_are_kept_and_skipped_as_whole_ones_are() {
+        let items = [
+            r#"{"kind": "Pod", "metadata": {"name": "a"}}"#,
+            r#"{"metadata": {"name": "no-kind"}}"#,
+            r#"{"kind": "", "metadata": {"name": "empty-kind"}}"#,
+            r#"{"kind": 5}"#,
+            r#"{"kind": "PodList", "items": [{"kind": "Pod", "metadata": {"name": "inner"}}]}"#,
+            r#"{"kind": "ConfigMapList", "metadata": {"name": "no-items"}}"#,
+            r#"{"kind": "SecretList", "items": 3}"#,
+            r#"[1, 2]"#,
+            r#"{"kind": "Service", "metadata": {"name": "b"}}"#,
+        ];
+        let text = format!(
+            "{{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": [\n{}\n]}}\n",
+            items.join(",\n")
+        );
+        let opts = LoadOptions {
+            keep_text_below: 64,
+            ..LoadOptions::default()
+        };
+        let mut streamed = Inputs::default();
+        streamed.add_stdin(&mut text.as_bytes(), &opts);
+        let mut whole = Inputs::default();
+        whole.add_text("-", &text, &LoadOptions::default());
+        let seen = |inputs: &Inputs| {
+            let kept: Vec<_> = inputs
+                .resources
+                .iter()
+                .map(|r| (r.index, r.root().pos().line, r.root().to_json()))
+                .collect();
+            let skipped: Vec<_> = inputs
+                .skipped
+                .iter()
+                .map(|s| (s.index, s.line, s.reason.clone()))
+                .collect();
+            (kept, skipped)
+        };
+        let (kept, skipped) = seen(&streamed);
+        // Read block by block, as a large export is.
+        assert!(streamed.files.first().is_some_and(|f| f.kept.is_some()));
+        assert_eq!(kept.len(), 4, "{kept:?}");
+        assert_eq!(skipped.len(), 5, "{skipped:?}");
+        assert_eq!(seen(&streamed), seen(&whole));
+        assert!(streamed.errors.is_empty() && whole.errors.is_empty());
     }
 
     #[test]

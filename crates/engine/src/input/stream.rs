@@ -260,8 +260,9 @@ impl Scanner {
 #[derive(Debug)]
 pub struct Streamed {
     /// Documents with their index in `items` (an item that is not valid
-    /// JSON is an error, and keeps its index).
-    pub docs: Vec<(u32, Doc)>,
+    /// JSON is an error, and keeps its index), and what the thread that
+    /// parsed each found of it while it was fresh in its cache.
+    pub docs: Vec<(u32, Doc, super::Head)>,
     pub errors: Vec<JsonError>,
 }
 
@@ -298,7 +299,7 @@ fn read_blocks(
     let mut buf: Vec<u8> = Vec::with_capacity(size * 2);
     // The file offset of buf[0].
     let mut base: u64 = 0;
-    let mut docs: Vec<(u32, Doc)> = Vec::new();
+    let mut docs: Vec<(u32, Doc, super::Head)> = Vec::new();
     let mut errors: Vec<JsonError> = Vec::new();
     let mut pending: Vec<Item> = Vec::new();
     let mut block = vec![0u8; size];
@@ -348,14 +349,14 @@ fn read_blocks(
 /// Adds parsed items in order: each is a document or an error, so the
 /// index of the next is how many there are of both.
 fn collect(
-    parsed: Vec<Result<Doc, JsonError>>,
-    docs: &mut Vec<(u32, Doc)>,
+    parsed: Vec<Result<(Doc, super::Head), JsonError>>,
+    docs: &mut Vec<(u32, Doc, super::Head)>,
     errors: &mut Vec<JsonError>,
 ) {
     for p in parsed {
         let index = u32::try_from(docs.len() + errors.len()).unwrap_or(u32::MAX);
         match p {
-            Ok(d) => docs.push((index, d)),
+            Ok((d, h)) => docs.push((index, d, h)),
             Err(e) => errors.push(e),
         }
     }
@@ -366,7 +367,7 @@ fn parse_items(
     base: u64,
     items: &[Item],
     opts: &JsonOptions,
-) -> Vec<Result<Doc, JsonError>> {
+) -> Vec<Result<(Doc, super::Head), JsonError>> {
     items
         .par_iter()
         .map_init(DocBuilder::new, |b, it| {
@@ -374,7 +375,12 @@ fn parse_items(
                 .get((it.start - base) as usize..(it.end - base) as usize)
                 .unwrap_or(&[]);
             match std::str::from_utf8(bytes) {
-                Ok(text) => json::parse_item(b, text, it.line as usize, it.col as usize, opts),
+                Ok(text) => {
+                    json::parse_item(b, text, it.line as usize, it.col as usize, opts).map(|d| {
+                        let h = super::Head::of(&d);
+                        (d, h)
+                    })
+                }
                 Err(e) => Err(JsonError {
                     line: it.line as usize,
                     col: it.col as usize,
@@ -440,7 +446,7 @@ mod tests {
             json::JsonFile::One(_) => panic!("not a list"),
         };
         assert_eq!(streamed.docs.len(), whole.len());
-        for ((_, a), b) in streamed.docs.iter().zip(&whole) {
+        for ((_, a, _), b) in streamed.docs.iter().zip(&whole) {
             assert_eq!(a.root().to_json(), b.root().to_json());
             assert_eq!(a.root().pos(), b.root().pos());
         }
@@ -501,7 +507,7 @@ mod tests {
             assert!(s.errors.is_empty(), "{:?}", s.errors);
             s.docs
                 .iter()
-                .map(|(_, d)| {
+                .map(|(_, d, _)| {
                     let inner = d.at_pointer("/n/1/m").map(|n| n.pos());
                     (d.root().to_json(), d.root().pos(), inner)
                 })
@@ -628,7 +634,7 @@ mod tests {
                             "{text:?}: {:?}",
                             streamed.errors
                         );
-                        let a: Vec<_> = streamed.docs.iter().map(|(_, d)| nodes(d)).collect();
+                        let a: Vec<_> = streamed.docs.iter().map(|(_, d, _)| nodes(d)).collect();
                         let b: Vec<_> = docs.iter().map(nodes).collect();
                         assert_eq!(a, b, "{text:?} in blocks of {size}");
                     }
