@@ -309,3 +309,103 @@ fn a_run_that_checks_nothing_says_so() {
     let (_, err) = check(std::path::Path::new(POD));
     assert!(!err.contains("nothing was checked"), "{err}");
 }
+
+/// A test that gives the same object twice fails, and says which object
+/// and where: its results would mean something else than its author meant.
+#[test]
+fn a_policy_test_that_gives_an_object_twice_fails() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::write(
+        dir.join("p.ward"),
+        r#"package team
+
+control one_per_app {
+  title "One Deployment per app"
+  match input.kind == "Deployment"
+  deny when len(resources(kind: "Deployment", namespace: input.metadata.namespace)) > 1
+}
+
+test "two apps in one namespace" {
+  given {kind: "Deployment", metadata: {name: "web", namespace: "shop"}}
+  given {kind: "Deployment", metadata: {name: "web", namespace: "shop"}}
+  expect deny one_per_app count 2
+}
+"#,
+    )
+    .unwrap();
+    let out = ward().arg("test").arg(dir).output().unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("the test gives Deployment `shop/web` 2 times (<given 1> and <given 2>)"),
+        "{text}"
+    );
+    // Named apart, the same test passes.
+    let policy = std::fs::read_to_string(dir.join("p.ward")).unwrap();
+    let apart = policy.replacen("name: \"web\"", "name: \"api\"", 1);
+    std::fs::write(dir.join("p.ward"), apart).unwrap();
+    let out = ward().arg("test").arg(dir).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+/// An object a file defines twice is a warning on the second definition,
+/// naming the first, in every report; it does not fail the run, and the
+/// same object in another file is not one.
+#[test]
+fn check_warns_about_an_object_a_file_defines_twice() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: shop\ndata:\n  a: \"1\"\n";
+    std::fs::write(dir.join("rendered.yaml"), format!("{cm}---\n{cm}")).unwrap();
+    std::fs::write(dir.join("other.yaml"), cm).unwrap();
+    let run = |format: &str| {
+        let out = ward()
+            .args(["check", "--pack", "pss-baseline", "--format", format])
+            .arg(dir)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let report: Value = serde_json::from_str(&run("json")).unwrap();
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    let f = &findings[0];
+    assert_eq!(f["control"], "ward.input.duplicate");
+    assert_eq!(f["pack"], "ward.inputs");
+    assert_eq!(f["level"], "warn");
+    assert_eq!(
+        (f["document"].as_u64(), f["line"].as_u64()),
+        (Some(1), Some(12))
+    );
+    let first = format!("first at {}:4;", dir.join("rendered.yaml").display());
+    assert!(f["message"].as_str().unwrap().contains(&first), "{f}");
+    let sarif: Value = serde_json::from_str(&run("sarif")).unwrap();
+    let result = &sarif["runs"][0]["results"][0];
+    assert_eq!(result["ruleId"], "ward.input.duplicate");
+    assert_eq!(result["level"], "note");
+    let junit = run("junit");
+    assert!(junit.contains("<testsuite name=\"ward.inputs\""), "{junit}");
+    assert!(run("text").contains("ConfigMap `shop/settings` is defined again here"));
+    // The id a report names is one `ward explain` knows.
+    let out = ward()
+        .args(["explain", "ward.input.duplicate"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("Each object is defined once\n"), "{text}");
+    assert!(text.contains("pack:       ward.inputs"), "{text}");
+}

@@ -56,13 +56,14 @@ impl Baseline {
     /// The findings of a report that no waiver covers, each once, in
     /// fingerprint order, with those a baseline left out of it (so a
     /// baseline written while one is applied keeps what is still there,
-    /// and drops what is gone). Warnings about waivers are left out.
+    /// and drops what is gone). Ward's own notices (about waivers, about
+    /// objects defined twice) are left out.
     pub fn from_report(report: &Report) -> Baseline {
         let mut findings: Vec<Entry> = report
             .findings
             .iter()
             .chain(&report.baselined)
-            .filter(|f| f.waived.is_none() && !f.control.starts_with("ward.waiver."))
+            .filter(|f| f.waived.is_none() && !crate::finding::is_notice(&f.pack))
             .map(|f| Entry {
                 fingerprint: f.fingerprint.clone(),
                 control: f.control.to_string(),

@@ -539,6 +539,9 @@ pub struct Report {
     pub files: usize,
     /// Findings left out of `findings` because a baseline holds them.
     pub baselined: Vec<Finding>,
+    /// Resources that define the same object, in groups in load order, as
+    /// indexes into the inputs' resources (see [`crate::duplicates`]).
+    pub duplicates: Vec<Vec<u32>>,
 }
 
 /// Why a selection could not be made.
@@ -1047,6 +1050,7 @@ impl Engine {
                 .filter(|f| f.format != crate::input::Format::Folder)
                 .count(),
             baselined: Vec::new(),
+            duplicates: inv.duplicates(),
         };
         for e in &inputs.errors {
             report.errors.push(Error {

@@ -219,6 +219,58 @@ impl PartialEq for ControlOutcome {
 
 impl Eq for ControlOutcome {}
 
+/// The packs of Ward's own notices (the warnings about waivers and about
+/// objects defined twice): findings about what was given rather than
+/// results of a pack that was asked for. They never fail a run, have no
+/// score, and a baseline never holds them.
+pub const NOTICE_PACKS: [&str; 2] = [crate::waivers::PACK, crate::duplicates::PACK];
+
+/// Whether findings of this pack are Ward's own notices ([`NOTICE_PACKS`]).
+pub fn is_notice(pack: &str) -> bool {
+    NOTICE_PACKS.contains(&pack)
+}
+
+/// One of Ward's own notices, for `ward explain`: its control id, pack,
+/// title, what it says and what to do.
+#[derive(Clone, Copy, Debug)]
+pub struct Notice {
+    pub id: &'static str,
+    pub pack: &'static str,
+    pub title: &'static str,
+    pub description: &'static str,
+    pub remedy: &'static str,
+}
+
+/// Every notice Ward itself can report.
+pub const NOTICES: [Notice; 3] = [
+    Notice {
+        id: crate::waivers::EXPIRED,
+        pack: crate::waivers::PACK,
+        title: "Waiver expired",
+        description: "A waiver's `expires` date has passed: it no longer waives anything, and the findings it covered count again. Reported at the waiver's line.",
+        remedy: "Remove the waiver, renew it with a new `expires`, or narrow its scope.",
+    },
+    Notice {
+        id: crate::waivers::UNUSED,
+        pack: crate::waivers::PACK,
+        title: "Waiver waives nothing",
+        description: "A waiver in the waivers file, or a `ward.dev/waive.<control>` annotation, matched no finding of this run: the finding is gone, or the waiver's scope is wrong. Reported at the waiver's line or the annotation.",
+        remedy: "Remove the waiver, renew it with a new `expires`, or narrow its scope.",
+    },
+    Notice {
+        id: crate::duplicates::CONTROL,
+        pack: crate::duplicates::PACK,
+        title: "Each object is defined once",
+        description: "A file defines the same object (kind, API group, namespace and name) more than once; applying it keeps only the definition applied last. Reported on each later definition, naming the first. Only the documents of one file are compared.",
+        remedy: "Keep one definition: remove the other, or give the two different names or namespaces (two charts or overlays rendering the same object).",
+    },
+];
+
+/// The notice with this control id.
+pub fn notice(id: &str) -> Option<&'static Notice> {
+    NOTICES.iter().find(|n| n.id == id)
+}
+
 /// A finding's stable fingerprint: control, resource identity
 /// (apiVersion, kind, namespace, name) and JSON pointer, never file names
 /// or positions, so it survives reformatting, reordering and moving a

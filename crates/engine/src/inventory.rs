@@ -217,6 +217,40 @@ impl<'a> Inventory<'a> {
         })
     }
 
+    /// The resources that define the same object, in groups of two or
+    /// more in load order, the groups in the order of their first. The
+    /// same object is the same kind, API group, namespace and name;
+    /// applying two definitions keeps only what is applied last. Ward's
+    /// own documents (`ward.dev/...`: Dockerfiles, pipelines, folders) and
+    /// objects without a name are never the same object.
+    pub fn duplicates(&self) -> Vec<Vec<u32>> {
+        let group = |i: u32| {
+            let v = self.get(i).map(|r| r.api_version()).unwrap_or("");
+            v.rsplit_once('/').map_or("", |(g, _)| g)
+        };
+        let mut out: Vec<Vec<u32>> = Vec::new();
+        for ids in self.by_kind_name.values().filter(|ids| ids.len() > 1) {
+            // Few names repeat, and then seldom more than twice: each
+            // definition joins the group of the first it matches.
+            let mut groups: Vec<Vec<u32>> = Vec::new();
+            for &i in ids.iter().filter(|&&i| group(i) != "ward.dev") {
+                let ns = self.keys.get(i as usize).map(|k| k.ns);
+                let same = groups.iter_mut().find(|g| {
+                    g.first().is_some_and(|&j| {
+                        self.keys.get(j as usize).map(|k| k.ns) == ns && group(j) == group(i)
+                    })
+                });
+                match same {
+                    Some(g) => g.push(i),
+                    None => groups.push(vec![i]),
+                }
+            }
+            out.extend(groups.into_iter().filter(|g| g.len() > 1));
+        }
+        out.sort_unstable_by_key(|g| g.first().copied());
+        out
+    }
+
     pub fn len(&self) -> usize {
         self.resources.len()
     }
@@ -429,6 +463,38 @@ mod tests {
             })
             .len(),
             2
+        );
+    }
+
+    /// The same kind, API group, namespace and name is the same object,
+    /// however many times it is defined and in whichever version of its
+    /// group; another group, namespace or name, or a document of Ward's
+    /// own, is another.
+    #[test]
+    fn objects_defined_again_name_their_first_definition() {
+        let docs = [
+            json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "a"}}),
+            json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "b"}}),
+            json!({"apiVersion": "apps/v1beta2", "kind": "Deployment", "metadata": {"name": "web", "namespace": "a"}}),
+            json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "web", "namespace": "a"}}),
+            json!({"apiVersion": "example.com/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "a"}}),
+            json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "api"}}),
+            json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "api", "namespace": "default"}}),
+            json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "a"}}),
+            json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"generateName": "job-"}}),
+            json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"generateName": "job-"}}),
+            json!({"apiVersion": "ward.dev/v1", "kind": "GitHubWorkflow", "metadata": {"name": "CI"}}),
+            json!({"apiVersion": "ward.dev/v1", "kind": "GitHubWorkflow", "metadata": {"name": "CI"}}),
+            json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "web", "namespace": "a"}}),
+        ];
+        let mut inputs = Inputs::default();
+        for (i, d) in docs.iter().enumerate() {
+            inputs.add_json(&format!("{i}.json"), d);
+        }
+        let inv = Inventory::new(&inputs.resources);
+        assert_eq!(
+            inv.duplicates(),
+            vec![vec![0, 2, 7], vec![3, 12], vec![5, 6]]
         );
     }
 

@@ -12,6 +12,7 @@
 pub mod baseline;
 pub mod compile;
 pub mod diff;
+pub mod duplicates;
 pub mod engine;
 pub mod eval;
 pub mod finding;

@@ -526,11 +526,9 @@ fn notice(
     column: u32,
     pointer: String,
 ) -> Finding {
-    let title = if control == EXPIRED {
-        "Waiver expired"
-    } else {
-        "Waiver waives nothing"
-    };
+    let (title, remedy) = crate::finding::notice(control)
+        .map(|n| (n.title, n.remedy))
+        .unwrap_or_default();
     Finding {
         control: control.into(),
         pack: PACK.into(),
@@ -549,7 +547,7 @@ fn notice(
         column,
         pointer,
         fix: Vec::new(),
-        remedy: "Remove the waiver, renew it with a new `expires`, or narrow its scope.".into(),
+        remedy: remedy.into(),
         waived: None,
         secrets: None,
     }

@@ -29,6 +29,18 @@ pub fn run(a: Args, ecolor: bool) -> u8 {
     let Some(engine) = super::engine_from(builder, &a.policies, ecolor) else {
         return exit::ERROR;
     };
+    // Ward's own notices are no pack's controls, but reports name them.
+    if engine.program.control(&a.control).is_none()
+        && let Some(n) = ward_engine::finding::notice(&a.control)
+    {
+        return match output::write(None, &render_notice(n)) {
+            Ok(()) => exit::OK,
+            Err(e) => {
+                output::error(ecolor, &e);
+                exit::ERROR
+            }
+        };
+    }
     let index = match find(&engine, &a.control) {
         Ok(i) => i,
         Err(e) => {
@@ -47,6 +59,17 @@ pub fn run(a: Args, ecolor: bool) -> u8 {
             exit::ERROR
         }
     }
+}
+
+/// One of Ward's own notices, as `ward explain` shows a control.
+fn render_notice(n: &ward_engine::finding::Notice) -> String {
+    let mut out = format!(
+        "{}\n\n  id:         {}\n  pack:       {} (a notice of Ward's own: it never fails a run and has no score)\n  level:      warn\n",
+        n.title, n.id, n.pack
+    );
+    section(&mut out, "Description", n.description);
+    section(&mut out, "Remedy", n.remedy);
+    out
 }
 
 /// The controls that map to a framework item: `item`, or

@@ -493,7 +493,8 @@ impl Ready {
 
     /// Loads paths, evaluates the selection over them, and applies the
     /// waivers and then the baseline. Warnings about waivers that expired
-    /// or waive nothing are added last (a baseline never hides them).
+    /// or waive nothing, and about objects defined twice, are added last (a
+    /// baseline never hides them).
     ///
     /// `texts`: whether the report quotes the source (code frames, SARIF
     /// snippets, fixes as diffs), so that the loader keeps each file's text.
@@ -527,6 +528,8 @@ impl Ready {
             b.apply(&mut report);
         }
         report.findings.extend(audit);
+        let twice = ward_engine::duplicates::notices(&inputs, &report);
+        report.findings.extend(twice);
         (inputs, report)
     }
 }

@@ -61,22 +61,21 @@ fn write_in(
         }
         suites.push(s);
     }
-    // Warnings about waivers: a suite of their own, one case each.
-    let mut notices = Suite::new(crate::waivers::PACK);
-    for c in scores
-        .controls
-        .iter()
-        .filter(|c| c.pack == crate::waivers::PACK)
-    {
-        notices.parts.push(Part::Findings(
-            c.findings
-                .iter()
-                .filter_map(|&i| report.findings.get(i))
-                .collect(),
-        ));
-    }
-    if !notices.is_empty() {
-        suites.push(notices);
+    // Ward's own notices (about waivers, about the inputs): a suite per
+    // kind, one case each.
+    for pack in crate::finding::NOTICE_PACKS {
+        let mut notices = Suite::new(pack);
+        for c in scores.controls.iter().filter(|c| c.pack == pack) {
+            notices.parts.push(Part::Findings(
+                c.findings
+                    .iter()
+                    .filter_map(|&i| report.findings.get(i))
+                    .collect(),
+            ));
+        }
+        if !notices.is_empty() {
+            suites.push(notices);
+        }
     }
     let mut loose = Suite::new("ward");
     for e in &report.errors {

@@ -199,8 +199,11 @@ pub(crate) fn scores<'a>(report: &'a Report, engine: &'a Engine) -> Scores<'a> {
 
 fn packs(report: &Report, engine: &Engine, controls: &[ControlStat<'_>]) -> Vec<PackStat> {
     let mut out: Vec<PackStat> = Vec::new();
-    // Warnings about waivers are not a pack's results.
-    for c in controls.iter().filter(|c| c.pack != crate::waivers::PACK) {
+    // Ward's own notices are not a pack's results.
+    for c in controls
+        .iter()
+        .filter(|c| !crate::finding::is_notice(c.pack))
+    {
         let i = match out.iter().position(|p| p.name == c.pack) {
             Some(i) => i,
             None => {
