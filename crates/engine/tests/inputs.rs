@@ -306,3 +306,72 @@ fn a_repository_rule_reads_its_workflows() {
     assert_eq!(before[0].resource.kind, "Repository");
     assert!(after.is_empty(), "{after:?}");
 }
+
+/// The keys of a Ward document that the policy checker would take for a
+/// slip of a known field, outside the maps whose keys users choose.
+fn slips(n: NodeRef<'_>, path: &mut Vec<String>, out: &mut Vec<String>) {
+    /// Fields of Ward's documents whose keys are the user's: build args,
+    /// variables, inputs and the like.
+    const USER_MAPS: [&str; 13] = [
+        "args",
+        "directives",
+        "env",
+        "flags",
+        "inputs",
+        "jobs",
+        "matrix",
+        "outputs",
+        "secrets",
+        "services",
+        "variables",
+        "with",
+        "labels",
+    ];
+    for (i, c) in n.items().enumerate() {
+        path.push(i.to_string());
+        slips(c, path, out);
+        path.pop();
+    }
+    let user = path.last().is_some_and(|k| USER_MAPS.contains(&k.as_str()));
+    for (k, c) in n.entries() {
+        let k = k.as_str().to_string();
+        // Only a name can be read as `.field`; `runs-on` is read as
+        // `["runs-on"]`, which the checker does not look at.
+        let name = k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !user
+            && name
+            && let Some(known) = ward_lang::fields::misspelt(&k)
+        {
+            out.push(format!("/{}/{k} (taken for `{known}`)", path.join("/")));
+        }
+        path.push(k);
+        slips(c, path, out);
+        path.pop();
+    }
+}
+
+/// Every field of Ward's own documents (Dockerfiles, GitHub and GitLab
+/// pipelines) read from the corpus is one the policy checker knows, or
+/// far from every known one: a policy that reads it is never warned about
+/// a misspelling.
+#[test]
+fn fields_of_ward_documents_are_never_taken_for_slips() {
+    let Some(root) = corpus() else {
+        return;
+    };
+    let all: Vec<PathBuf> = files(&root)
+        .into_iter()
+        .filter(|p| is_dockerfile(p) || ci::pipeline_of(p).is_some())
+        .collect();
+    assert!(all.len() >= 45, "found only {} files", all.len());
+    let mut found = Vec::new();
+    for p in &all {
+        let (inputs, _) = load_one(p);
+        for r in &inputs.resources {
+            let mut out = Vec::new();
+            slips(r.root(), &mut Vec::new(), &mut out);
+            found.extend(out.into_iter().map(|s| format!("{}: {s}", p.display())));
+        }
+    }
+    assert!(found.is_empty(), "{found:#?}");
+}

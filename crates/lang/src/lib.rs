@@ -10,6 +10,7 @@ pub mod ast;
 pub mod builtins;
 pub mod check;
 pub mod diagnostic;
+pub mod fields;
 pub mod fmt;
 pub mod hir;
 pub mod parser;

@@ -740,6 +740,29 @@ impl Checker<'_> {
                 Ty::Any
             }
         };
+        // A field read from a document (of any type) that no object has,
+        // one slip away from one that does: always missing.
+        let of_map = matches!(&inner.kind, ExprKind::Field(_, f) if crate::fields::is_map(&f.node));
+        if ti == Ty::Any
+            && !of_map
+            && let Some(known) = crate::fields::misspelt(&field.node)
+        {
+            self.diags.push(
+                Diagnostic::warning(
+                    "misspelt-field",
+                    field.span,
+                    format!(
+                        "no Kubernetes object or Ward document has a field `{}`; did you mean `{known}`?",
+                        field.node
+                    ),
+                )
+                .label("always missing")
+                .with_help(format!(
+                    "write `.{known}`; a misspelt field is always missing, so the control never sees the value (a key of a map is read as `[\"{}\"]`)",
+                    field.node
+                )),
+            );
+        }
         if ti.is_known_scalar() && ti != Ty::Null {
             self.diags.push(
                 Diagnostic::warning(
