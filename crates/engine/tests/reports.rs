@@ -386,6 +386,61 @@ fn junit_snapshots_and_is_well_formed() {
     }
 }
 
+/// A `ward test` run as JUnit XML: a suite per policy file with a case per
+/// test (the failing one with every reason, escaped), and a coverage suite
+/// whose uncovered controls are skipped, or failures when coverage is
+/// required.
+#[test]
+fn test_runs_as_junit() {
+    let policy = r#"package team
+
+control no_latest {
+  title "No latest tag"
+  match input.kind == "Pod"
+  for c in input.spec.containers ?? [] {
+    deny when ends_with(c.image ?? "", ":latest") at c.image message "<{c.image}> & more"
+  }
+}
+
+control untested {
+  title "Untested"
+  deny when input.kind == "Secret"
+}
+
+test "a latest image is denied" {
+  given {kind: "Pod", metadata: {name: "p"}, spec: {containers: [{name: "a", image: "nginx:latest"}]}}
+  expect deny no_latest
+}
+
+test "a pinned image passes" {
+  given {kind: "Pod", metadata: {name: "p"}, spec: {containers: [{name: "a", image: "nginx:1.27"}]}}
+  expect pass no_latest
+}
+
+test "this expectation is wrong" {
+  given {kind: "Pod", metadata: {name: "p"}, spec: {containers: [{name: "a", image: "nginx:latest"}]}}
+  expect deny no_latest message "<wanted> & \"more\""
+}
+"#;
+    let engine = EngineBuilder::std_only()
+        .policy("team/p.ward", policy)
+        .build()
+        .expect("the policy builds");
+    let files: std::collections::HashSet<_> = engine
+        .sources
+        .files()
+        .filter(|(_, f)| f.name == "team/p.ward")
+        .map(|(id, _)| id)
+        .collect();
+    let run = engine.run_tests(Some(&files));
+    assert_eq!((run.results.len(), run.failed()), (3, 1));
+    for (required, name) in [(false, "junit_tests"), (true, "junit_tests_required")] {
+        let xml = junit::tests(&run, required);
+        well_formed(&xml);
+        insta::assert_snapshot!(name, xml);
+    }
+}
+
 #[test]
 fn markdown_snapshots() {
     for (name, run) in [("examples", examples()), ("fixture", fixture())] {

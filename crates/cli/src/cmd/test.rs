@@ -10,6 +10,8 @@ use ward_lang::span::FileId;
 pub enum Format {
     Text,
     Json,
+    /// JUnit XML: a suite per policy file, and one for coverage.
+    Junit,
 }
 
 #[derive(Debug, clap::Args)]
@@ -68,6 +70,7 @@ pub fn run(mut a: Args, color: bool, ecolor: bool) -> u8 {
     let text = match a.format {
         Format::Json => serde_json::to_string_pretty(&run).unwrap_or_default() + "\n",
         Format::Text => render(&run, &uncovered, color),
+        Format::Junit => ward_engine::report::junit::tests(&run, a.require_coverage),
     };
     if let Err(e) = output::write(None, &text) {
         output::error(ecolor, &e);

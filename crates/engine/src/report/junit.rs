@@ -443,6 +443,102 @@ fn plain_xml(s: &str, line_breaks_plain: bool) -> bool {
     })
 }
 
+/// A `ward test` run as JUnit XML, for CI systems that show test results:
+/// one `<testsuite>` per policy file with a case per test (a `<failure>`
+/// with every reason it failed), and a `coverage` suite with a case per
+/// control, which has a `<failure>` when the control lacks a failing or a
+/// passing case and `required` (`--require-coverage`), and is `<skipped>`
+/// with the reason otherwise.
+pub fn tests(run: &crate::testing::TestRun, required: bool) -> String {
+    let mut suites: Vec<(&str, Vec<&crate::testing::TestResult>)> = Vec::new();
+    for r in &run.results {
+        match suites.iter_mut().find(|(f, _)| *f == r.file) {
+            Some((_, rs)) => rs.push(r),
+            None => suites.push((&r.file, vec![r])),
+        }
+    }
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let missing = |c: &crate::testing::Coverage| {
+        let mut m = Vec::new();
+        if !c.failing_case {
+            m.push("no failing case");
+        }
+        if !c.passing_case {
+            m.push("no passing case");
+        }
+        m.join(", ")
+    };
+    let uncovered = run.uncovered().count();
+    let coverage_failures = if required { uncovered } else { 0 };
+    let _ = writeln!(
+        out,
+        "<testsuites name=\"ward test\" tests=\"{}\" failures=\"{}\" skipped=\"{}\">",
+        run.results.len() + run.coverage.len(),
+        run.failed() + coverage_failures,
+        uncovered - coverage_failures,
+    );
+    for (file, results) in &suites {
+        let failed = results.iter().filter(|r| !r.passed).count();
+        let _ = writeln!(
+            out,
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failed}\">",
+            attr(file),
+            results.len()
+        );
+        for r in results {
+            let _ = write!(
+                out,
+                "    <testcase name=\"{}\" classname=\"{}\" file=\"{}\" line=\"{}\"",
+                attr(&r.name),
+                attr(file),
+                attr(file),
+                r.line
+            );
+            match r.failures.first() {
+                None => out.push_str("/>\n"),
+                Some(first) => {
+                    let _ = writeln!(
+                        out,
+                        ">\n      <failure message=\"{}\">{}</failure>\n    </testcase>",
+                        attr(first),
+                        text_node(&r.failures.join("\n"))
+                    );
+                }
+            }
+        }
+        out.push_str("  </testsuite>\n");
+    }
+    if !run.coverage.is_empty() {
+        let _ = writeln!(
+            out,
+            "  <testsuite name=\"coverage\" tests=\"{}\" failures=\"{coverage_failures}\" skipped=\"{}\">",
+            run.coverage.len(),
+            uncovered - coverage_failures
+        );
+        for c in &run.coverage {
+            let _ = write!(
+                out,
+                "    <testcase name=\"{}\" classname=\"coverage\"",
+                attr(&c.control)
+            );
+            if c.failing_case && c.passing_case {
+                out.push_str("/>\n");
+                continue;
+            }
+            let why = format!("{}: {}", c.control, missing(c));
+            let tag = if required { "failure" } else { "skipped" };
+            let _ = writeln!(
+                out,
+                ">\n      <{tag} message=\"{}\"/>\n    </testcase>",
+                attr(&why)
+            );
+        }
+        out.push_str("  </testsuite>\n");
+    }
+    out.push_str("</testsuites>\n");
+    out
+}
+
 /// Escapes text for an attribute value (line breaks kept as references).
 fn attr(s: &str) -> Cow<'_, str> {
     if plain_xml(s, false) {
