@@ -409,3 +409,75 @@ fn check_warns_about_an_object_a_file_defines_twice() {
     assert!(text.starts_with("Each object is defined once\n"), "{text}");
     assert!(text.contains("pack:       ward.inputs"), "{text}");
 }
+
+/// `ward explain CONTROL --on PATH` says, for each resource the control is
+/// offered, why it failed, passed or was skipped: the condition that
+/// decided it and the values it read, in the loop element it read them in.
+#[test]
+fn explain_on_inputs_says_why_each_resource_went_as_it_did() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::write(
+        dir.join("p.ward"),
+        r#"package team
+
+control non_root {
+  title "Containers run as non-root"
+  match input.kind == "Pod" and not exists(input.metadata.labels.exempt)
+  for c in input.spec.containers ?? [] {
+    deny when c.securityContext.runAsNonRoot != true
+      message "container `{c.name}` may run as root"
+  }
+}
+"#,
+    )
+    .unwrap();
+    let inputs = dir.join("in");
+    std::fs::create_dir(&inputs).unwrap();
+    std::fs::write(
+        inputs.join("pods.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: exempt\n  labels: {exempt: \"yes\"}\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n  - name: app\n    securityContext: {runAsNonRoot: true}\n  - name: sidecar\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n",
+    )
+    .unwrap();
+    let explain = |extra: &[&str]| {
+        let out = ward()
+            .args(["explain", "team.non_root", "--policy"])
+            .arg(dir.join("p.ward"))
+            .arg("--on")
+            .arg(&inputs)
+            .args(extra)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let text = explain(&[]);
+    for part in [
+        // The folder's own `Repository` document is one of them.
+        "team.non_root on 4 resources: 1 failed, 0 passed, 1 skipped, 0 with errors",
+        "Pod exempt (",
+        "): skipped\n  does not match (",
+        "      input.metadata.labels.exempt = \"yes\"\n",
+        "  not found in /spec/containers/0 (",
+        "      c.securityContext.runAsNonRoot = true\n",
+        "  found in /spec/containers/1 (",
+        "      when c.securityContext.runAsNonRoot != true\n      c.securityContext.runAsNonRoot = missing\n",
+        "  finding /spec/containers/1: container `sidecar` may run as root\n",
+        "2 resources of kinds the control's `match` never takes: ConfigMap, Repository\n",
+    ] {
+        assert!(text.contains(part), "{part}\n---\n{text}");
+    }
+    let json: Value =
+        serde_json::from_str(&explain(&["--format", "json", "--resource", "web"])).unwrap();
+    let whys = json.as_array().unwrap();
+    assert_eq!(whys.len(), 1);
+    assert_eq!(whys[0]["outcome"], "failed");
+    assert_eq!(whys[0]["resource"]["name"], "web");
+    assert_eq!(whys[0]["steps"][1]["what"], "found");
+    assert_eq!(whys[0]["steps"][1]["condition"]["line"], 7);
+}

@@ -29,6 +29,7 @@ pub mod report;
 pub mod testing;
 pub mod value;
 pub mod waivers;
+pub mod why;
 
 pub use engine::{
     Engine, EngineBuilder, EvalOptions, PackRef, PolicyErrors, Report, Selection, SetValue,

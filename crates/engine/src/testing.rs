@@ -217,7 +217,7 @@ impl Engine {
     }
 
     /// The newest profile version of a pack that holds any of the controls.
-    fn latest_version_of(&self, controls: &[usize]) -> Option<Version> {
+    pub(crate) fn latest_version_of(&self, controls: &[usize]) -> Option<Version> {
         self.program
             .packs
             .iter()

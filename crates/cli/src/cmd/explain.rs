@@ -21,6 +21,24 @@ pub struct Args {
     /// built-in packs.
     #[arg(long = "policy", value_name = "FILE|DIR")]
     pub policies: Vec<PathBuf>,
+    /// Run the control over these files or folders (`-` for standard
+    /// input) and say, for each resource, why it failed, passed or was
+    /// skipped: the conditions that decided it and the values they read.
+    #[arg(long = "on", value_name = "PATH", num_args = 1..)]
+    pub on: Vec<String>,
+    /// With --on: only the resources whose `Kind namespace/name` contains
+    /// this text.
+    #[arg(long, value_name = "TEXT", requires = "on")]
+    pub resource: Option<String>,
+    /// With --on: text, or JSON for tools.
+    #[arg(long, value_enum, default_value = "text", requires = "on")]
+    pub format: Format,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
 }
 
 pub fn run(a: Args, ecolor: bool) -> u8 {
@@ -51,7 +69,31 @@ pub fn run(a: Args, ecolor: bool) -> u8 {
     let Some(control) = engine.program.controls.get(index) else {
         return exit::ERROR;
     };
-    let text = render(&engine, index, control);
+    let text = if a.on.is_empty() {
+        render(&engine, index, control)
+    } else {
+        let inputs = ward_engine::input::load_paths(&a.on, &ward_engine::LoadOptions::default());
+        for e in &inputs.errors {
+            output::error(
+                ecolor,
+                &format!("{}:{}:{}: {}", e.file, e.line, e.column, e.message),
+            );
+        }
+        let mut whys = match ward_engine::why::explain(&engine, index, &inputs) {
+            Ok(w) => w,
+            Err(e) => {
+                output::error(ecolor, &e);
+                return exit::ERROR;
+            }
+        };
+        if let Some(t) = &a.resource {
+            whys.retain(|w| shown_resource(&w.resource).contains(t.as_str()));
+        }
+        match a.format {
+            Format::Json => serde_json::to_string_pretty(&whys).unwrap_or_default() + "\n",
+            Format::Text => render_on(control, &whys),
+        }
+    };
     match output::write(None, &text) {
         Ok(()) => exit::OK,
         Err(e) => {
@@ -59,6 +101,106 @@ pub fn run(a: Args, ecolor: bool) -> u8 {
             exit::ERROR
         }
     }
+}
+
+/// `Kind namespace/name`, or `Kind name` without a namespace.
+fn shown_resource(r: &ward_engine::Identity) -> String {
+    if r.namespace.is_empty() {
+        format!("{} {}", r.kind, r.name)
+    } else {
+        format!("{} {}/{}", r.kind, r.namespace, r.name)
+    }
+}
+
+/// `ward explain CONTROL --on PATH`: each resource the control was offered,
+/// with what decided it; the kinds it never takes, counted.
+fn render_on(control: &ControlDef, whys: &[ward_engine::why::ResourceWhy]) -> String {
+    use ward_engine::why::Outcome;
+    let count = |o: Outcome| whys.iter().filter(|w| w.outcome == o).count();
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} on {} resource{}: {} failed, {} passed, {} skipped, {} with errors",
+        control.id,
+        whys.len(),
+        if whys.len() == 1 { "" } else { "s" },
+        count(Outcome::Failed),
+        count(Outcome::Passed),
+        count(Outcome::Skipped),
+        count(Outcome::Error),
+    );
+    for w in whys.iter().filter(|w| w.outcome != Outcome::NotOffered) {
+        let outcome = match w.outcome {
+            Outcome::Failed => "failed",
+            Outcome::Passed => "passed",
+            Outcome::Skipped => "skipped",
+            Outcome::Error => "error",
+            Outcome::NotOffered => "not offered",
+        };
+        let _ = writeln!(
+            out,
+            "\n{} ({}:{}): {outcome}",
+            shown_resource(&w.resource),
+            w.file,
+            w.line
+        );
+        if let Some(e) = &w.error {
+            let _ = writeln!(out, "  {e}");
+        }
+        if w.outcome == Outcome::Passed && w.steps.is_empty() {
+            let _ = writeln!(out, "  it applied, and no `deny` or `warn` was reached");
+        }
+        for s in &w.steps {
+            let (what, keyword) = match s.what {
+                "match" => ("does not match", "match"),
+                "found" => ("found", "when"),
+                _ => ("not found", "when"),
+            };
+            let at = s
+                .element
+                .as_deref()
+                .map(|p| format!(" in {p}"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "  {what}{at} ({}:{})",
+                s.condition.file, s.condition.line
+            );
+            let _ = writeln!(out, "      {keyword} {}", one_line(&s.condition.text));
+            for v in &s.values {
+                let _ = writeln!(out, "      {} = {}", one_line(&v.expression.text), v.value);
+            }
+        }
+        for f in &w.findings {
+            let _ = writeln!(out, "  finding {f}");
+        }
+    }
+    let mut kinds: Vec<&str> = whys
+        .iter()
+        .filter(|w| w.outcome == Outcome::NotOffered)
+        .map(|w| w.resource.kind.as_str())
+        .collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    if !kinds.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{} resource{} of kinds the control's `match` never takes: {}",
+            count(Outcome::NotOffered),
+            if count(Outcome::NotOffered) == 1 {
+                ""
+            } else {
+                "s"
+            },
+            kinds.join(", ")
+        );
+    }
+    out
+}
+
+/// Policy text on one line, its runs of white space made one space.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// One of Ward's own notices, as `ward explain` shows a control.

@@ -182,6 +182,46 @@ pub struct Evaluator<'p, 'a> {
     /// Per function, how often its body ran and what that cost: empty
     /// unless counting ([`Evaluator::count_calls`], for `--profile`).
     fn_counts: Vec<FnCount>,
+    /// What decided each `match` and finding of the control runs, when
+    /// recording (`ward explain --on`; see [`Evaluator::trace`]).
+    trace: Option<Vec<TraceEvent<'a>>>,
+}
+
+/// What decided one `match` or finding statement of a control run, as
+/// [`Evaluator::trace`] records it.
+#[derive(Clone, Debug)]
+pub struct TraceEvent<'a> {
+    pub kind: TraceKind,
+    /// The condition (or, for a finding without `when`, the statement).
+    pub span: Span,
+    /// The sub-expressions that decided it, each with its value shown as
+    /// JSON (`missing` for a path that leads nowhere).
+    pub values: Vec<(Span, String)>,
+    /// The innermost loop element it happened in.
+    pub focus: Option<NodeRef<'a>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TraceKind {
+    /// A `match` that did not hold: the control does not apply.
+    MatchFalse,
+    /// A `deny`/`warn` whose `when` did not hold.
+    WhenFalse,
+    /// A finding made, with the values of its `when`.
+    Found,
+}
+
+/// A value as a trace shows it: JSON, cut short.
+fn shown(v: &Val<'_>) -> String {
+    const MOST: usize = 120;
+    if v.is_missing() {
+        return "missing".into();
+    }
+    let text = serde_json::to_string(&v.to_json()).unwrap_or_default();
+    match text.char_indices().nth(MOST) {
+        Some((at, _)) => format!("{}…", text.get(..at).unwrap_or("")),
+        None => text,
+    }
 }
 
 /// How often a function's body ran on one evaluator, and what it cost,
@@ -557,7 +597,89 @@ impl<'p, 'a> Evaluator<'p, 'a> {
             memo: ResourceMemo::default(),
             common: ResourceMemo::default(),
             fn_counts: Vec::new(),
+            trace: None,
         }
+    }
+
+    /// Records, from now on, what decides each `match` and finding of the
+    /// controls it runs: the condition and the values of the
+    /// sub-expressions that made it hold or not. For explaining a control
+    /// on a few resources, not for a whole run: each record evaluates
+    /// those sub-expressions again.
+    pub fn trace(&mut self) {
+        self.trace = Some(Vec::new());
+    }
+
+    /// What was recorded since the last call.
+    pub fn take_trace(&mut self) -> Vec<TraceEvent<'a>> {
+        self.trace.as_mut().map(std::mem::take).unwrap_or_default()
+    }
+
+    /// Records what decided a condition that held (`held`) or not. The
+    /// steps it takes are not counted.
+    #[cold]
+    #[inline(never)]
+    fn record(&mut self, kind: TraceKind, e: &CExpr, held: bool) {
+        let steps = self.steps;
+        let mut values = Vec::new();
+        self.decisive(e, held, &mut values);
+        self.steps = steps;
+        let focus = self.focus.last().copied();
+        if let Some(t) = &mut self.trace {
+            t.push(TraceEvent {
+                kind,
+                span: e.span,
+                values,
+                focus,
+            });
+        }
+    }
+
+    /// The sub-expressions of a condition that decided it: the clause of
+    /// `and` that failed (both when it held), the clause of `or` that held
+    /// (both when it failed), both sides of a comparison, the operand of
+    /// `exists` and `not`; anything else, itself.
+    fn decisive(&mut self, e: &CExpr, held: bool, out: &mut Vec<(Span, String)>) {
+        match &e.kind {
+            CKind::Binary(op @ (BinOp::And | BinOp::Or), a, b) => {
+                let both = (*op == BinOp::And) == held;
+                if both {
+                    self.decisive(a, held, out);
+                    self.decisive(b, held, out);
+                } else if self.truth(a).unwrap_or(false) == held {
+                    self.decisive(a, held, out);
+                } else {
+                    self.decisive(b, held, out);
+                }
+            }
+            CKind::Unary(UnOp::Not, x) => self.decisive(x, !held, out),
+            CKind::Binary(_, a, b) => {
+                self.value_of(a, out);
+                self.value_of(b, out);
+            }
+            CKind::Builtin {
+                builtin: Builtin::Exists,
+                args,
+                ..
+            } => {
+                for a in args {
+                    self.value_of(a, out);
+                }
+            }
+            _ => self.value_of(e, out),
+        }
+    }
+
+    /// A sub-expression's value, unless it is a literal.
+    fn value_of(&mut self, e: &CExpr, out: &mut Vec<(Span, String)>) {
+        if matches!(e.kind, CKind::Lit(_)) {
+            return;
+        }
+        let v = match self.eval(e) {
+            Ok(v) => shown(&v),
+            Err(err) => format!("error: {}", err.message),
+        };
+        out.push((e.span, v));
     }
 
     /// Counts, from now on, how often each function's body runs (calls no
@@ -752,6 +874,9 @@ impl<'p, 'a> Evaluator<'p, 'a> {
             match &s.kind {
                 CStmtKind::Match(e) => {
                     if !self.truth(e)? {
+                        if self.trace.is_some() {
+                            self.record(TraceKind::MatchFalse, e, false);
+                        }
                         return Ok(false);
                     }
                 }
@@ -803,6 +928,9 @@ impl<'p, 'a> Evaluator<'p, 'a> {
                     if let Some(w) = &f.when
                         && !self.truth(w)?
                     {
+                        if self.trace.is_some() {
+                            self.record(TraceKind::WhenFalse, w, false);
+                        }
                         continue;
                     }
                     let message = match &f.message {
@@ -835,6 +963,22 @@ impl<'p, 'a> Evaluator<'p, 'a> {
                         rest,
                         fixes,
                     });
+                    if self.trace.is_some() {
+                        match &f.when {
+                            Some(w) => self.record(TraceKind::Found, w, true),
+                            None => {
+                                let focus = self.focus.last().copied();
+                                if let Some(t) = &mut self.trace {
+                                    t.push(TraceEvent {
+                                        kind: TraceKind::Found,
+                                        span: s.span,
+                                        values: Vec::new(),
+                                        focus,
+                                    });
+                                }
+                            }
+                        }
+                    }
                 }
             }
         }
