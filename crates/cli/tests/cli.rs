@@ -574,6 +574,32 @@ fn check_format_junit() {
     assert!(out.trim_end().ends_with("</testsuites>"));
 }
 
+/// GitHub annotations: a deny finding is an `::error` on its line, with a
+/// path relative to the workspace, and a summary line ends the output.
+#[test]
+fn check_format_github() {
+    let root = repo().canonicalize().unwrap();
+    let out = ward()
+        .env("GITHUB_WORKSPACE", &root)
+        .args(["check", "--pack", "pss-baseline", "--format", "github"])
+        .arg(root.join("examples/quickstart"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("::error file=examples/quickstart/web.yaml,line=21,col=25,title=pss.baseline.privileged%3A Privileged containers::privileged (container \"web\" must not set securityContext.privileged=true)%0ADeployment shop/web at /spec/template/spec/containers/0/securityContext/privileged%0AFix: "),
+        "{text}"
+    );
+    assert!(
+        text.trim_end()
+            .lines()
+            .last()
+            .is_some_and(|l| l.starts_with("ward: 1 finding (1 deny, 0 warn, 0 waived)")),
+        "{text}"
+    );
+}
+
 #[test]
 fn check_format_markdown() {
     let (code, out) = check_format("markdown");

@@ -20,6 +20,9 @@ pub enum Format {
     Markdown,
     /// One self-contained HTML page with scores, filters and fixes.
     Html,
+    /// GitHub Actions annotations: each finding on its line of the pull
+    /// request, without code scanning.
+    Github,
 }
 
 impl Format {
@@ -28,7 +31,7 @@ impl Format {
     pub fn texts(self) -> Texts {
         match self {
             Format::Text | Format::Sarif | Format::Html => Texts::Keep,
-            Format::Json | Format::Junit | Format::Markdown => Texts::Drop,
+            Format::Json | Format::Junit | Format::Markdown | Format::Github => Texts::Drop,
         }
     }
 }
@@ -121,6 +124,10 @@ pub fn run(a: Args, color: bool, ecolor: bool) -> u8 {
         }
         Format::Junit => {
             output::write_with(out, |w| report::junit::write(&report, &engine, &inputs, w))
+        }
+        Format::Github => {
+            let o = report::github::GithubOptions::from_env();
+            output::write_with(out, |w| report::github::write(&report, &o, w))
         }
         Format::Markdown => {
             let o = report::markdown::MarkdownOptions::from_env();

@@ -12,6 +12,7 @@
 pub(crate) mod common;
 pub(crate) mod edit;
 mod findings_text;
+pub mod github;
 pub mod html;
 pub mod json;
 pub mod junit;
