@@ -51,7 +51,7 @@ pub enum Command {
     Test(cmd::test::Args),
     /// Format `.ward` files.
     Fmt(cmd::fmt::Args),
-    /// Show a control's documentation.
+    /// Show a control's documentation, or with --on why it failed, passed or was skipped on each resource.
     Explain(cmd::explain::Args),
     /// List the built-in packs, their versions, controls and frameworks.
     Packs(cmd::packs::Args),
@@ -63,6 +63,11 @@ pub enum Command {
     Lock(cmd::lock::Args),
     /// Framework items: which controls automate each, which are manual, which nothing covers.
     Frameworks(cmd::frameworks::Args),
+    /// Print the completion script of a shell (`ward completions bash > ~/.local/share/bash-completion/completions/ward`).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 /// Runs the command line; returns the process exit code.
@@ -93,6 +98,18 @@ pub fn main(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> Exit
         Command::Pack(a) => cmd::pack::run(a, ecolor),
         Command::Lock(a) => cmd::lock::run(a, ecolor),
         Command::Frameworks(a) => cmd::frameworks::run(a, color, ecolor),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "ward", &mut script);
+            match output::write(None, &String::from_utf8_lossy(&script)) {
+                Ok(()) => exit::OK,
+                Err(e) => {
+                    output::error(ecolor, &e);
+                    exit::ERROR
+                }
+            }
+        }
     };
     ExitCode::from(code)
 }

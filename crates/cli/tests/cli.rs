@@ -1132,3 +1132,32 @@ pack team-secrets {{
         "{v:#}"
     );
 }
+
+/// `ward completions SHELL` prints a script the shell accepts, naming the
+/// subcommands and their options.
+#[test]
+fn completion_scripts_for_each_shell() {
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let out = ward().args(["completions", shell]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{shell}");
+        let script = String::from_utf8_lossy(&out.stdout);
+        for word in ["check", "explain", "format"] {
+            assert!(script.contains(word), "{shell}: no `{word}`");
+        }
+        // The shells that complete values know the formats.
+        if ["bash", "zsh", "fish"].contains(&shell) {
+            assert!(script.contains("github"), "{shell}: no `github`");
+        }
+    }
+    let bash = ward().args(["completions", "bash"]).output().unwrap();
+    let mut syntax = std::process::Command::new("bash")
+        .arg("-n")
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(syntax.stdin.as_mut().unwrap(), &bash.stdout).unwrap();
+    assert!(
+        syntax.wait().unwrap().success(),
+        "bash -n rejects the script"
+    );
+}
