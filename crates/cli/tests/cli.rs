@@ -346,6 +346,20 @@ fn the_shipped_policies_lint_without_warnings() {
     assert!(err.contains(" checked, 0 errors and 0 warnings"), "{err}");
 }
 
+/// Every shipped pack's tests pass, every control has a failing and a
+/// passing case, and every `deny` and `warn` statement fires in some test:
+/// `ward test --require-coverage` over the packs and the standard library.
+#[test]
+fn the_shipped_packs_are_tested_branch_by_branch() {
+    let out = ward()
+        .args(["test", "--require-coverage", "policies", "std-lib"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(!text.contains("never fired"), "{text}");
+}
+
 #[test]
 fn lint_exits_two_on_errors() {
     let dir = tempdir();

@@ -481,3 +481,59 @@ control non_root {
     assert_eq!(whys[0]["steps"][1]["what"], "found");
     assert_eq!(whys[0]["steps"][1]["condition"]["line"], 7);
 }
+
+/// A `deny` no test makes fire is a branch nobody has seen work: `ward
+/// test` lists it, and `--require-coverage` fails until a test fires it.
+#[test]
+fn ward_test_lists_statements_no_test_makes_fire() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let policy = r#"package team
+
+control images {
+  title "Images are pinned and named"
+  match input.kind == "Pod"
+  for c in input.spec.containers ?? [] {
+    deny when ends_with(c.image ?? "", ":latest") at c.image message "latest"
+    deny when not exists(c.image) message "no image"
+  }
+}
+
+test "a latest image is denied" {
+  given {kind: "Pod", metadata: {name: "p"}, spec: {containers: [{name: "a", image: "nginx:latest"}]}}
+  expect deny images
+}
+
+test "a pinned image passes" {
+  given {kind: "Pod", metadata: {name: "p"}, spec: {containers: [{name: "a", image: "nginx:1.27"}]}}
+  expect pass images
+}
+"#;
+    std::fs::write(dir.join("p.ward"), policy).unwrap();
+    let run = |extra: &[&str]| {
+        let out = ward().arg("test").arg(dir).args(extra).output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+        )
+    };
+    let (code, text) = run(&[]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.contains("`deny` and `warn` statements no test makes fire:\n")
+            && text.contains(
+                "p.ward:8:5 team.images: deny when not exists(c.image) message \"no image\"\n"
+            ),
+        "{text}"
+    );
+    assert!(text.contains("; 1 statement never fired\n"), "{text}");
+    assert_eq!(run(&["--require-coverage"]).0, Some(1));
+    // A test that fires it.
+    let fired = format!(
+        "{policy}\ntest \"a container without an image is denied\" {{\n  given {{kind: \"Pod\", metadata: {{name: \"p\"}}, spec: {{containers: [{{name: \"a\"}}]}}}}\n  expect deny images message \"no image\"\n}}\n"
+    );
+    std::fs::write(dir.join("p.ward"), fired).unwrap();
+    let (code, text) = run(&["--require-coverage"]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(!text.contains("never fired"), "{text}");
+}

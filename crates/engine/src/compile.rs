@@ -144,6 +144,29 @@ pub struct CControl {
     pub reads_profile: bool,
 }
 
+/// The places of a body's `deny` and `warn` statements, in order.
+pub fn finding_statements(body: &[CStmt]) -> Vec<Span> {
+    let mut out = Vec::new();
+    let mut stack: Vec<&[CStmt]> = vec![body];
+    while let Some(stmts) = stack.pop() {
+        for s in stmts {
+            match &s.kind {
+                CStmtKind::Finding(_) => out.push(s.span),
+                CStmtKind::For { body, .. } => stack.push(body),
+                CStmtKind::If {
+                    then, otherwise, ..
+                } => {
+                    stack.push(then);
+                    stack.push(otherwise);
+                }
+                CStmtKind::Match(_) | CStmtKind::Let(..) => {}
+            }
+        }
+    }
+    out.sort_by_key(|s| (s.file.0, s.start));
+    out
+}
+
 /// A program ready to evaluate.
 #[derive(Debug)]
 pub struct Compiled {

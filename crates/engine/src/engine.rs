@@ -510,6 +510,9 @@ pub struct EvalOptions {
     pub by_kind: bool,
     /// Counts the resources evaluated, for a progress display.
     pub progress: Option<Arc<crate::progress::Progress>>,
+    /// Note which `deny` and `warn` statements make a finding
+    /// ([`Report::fired`]; `ward test`).
+    pub count_statements: bool,
 }
 
 impl Default for EvalOptions {
@@ -521,6 +524,7 @@ impl Default for EvalOptions {
             profile: false,
             by_kind: true,
             progress: None,
+            count_statements: false,
         }
     }
 }
@@ -542,6 +546,10 @@ pub struct Report {
     /// Resources that define the same object, in groups in load order, as
     /// indexes into the inputs' resources (see [`crate::duplicates`]).
     pub duplicates: Vec<Vec<u32>>,
+    /// The `deny` and `warn` statements that made a finding, by policy file
+    /// and start offset, sorted: only when counted
+    /// ([`EvalOptions::count_statements`]).
+    pub fired: Vec<(u32, u32)>,
 }
 
 /// Why a selection could not be made.
@@ -990,6 +998,9 @@ impl Engine {
                     if opts.profile {
                         ev.count_calls();
                     }
+                    if opts.count_statements {
+                        ev.count_statements();
+                    }
                     ev
                 })
                 .collect()
@@ -1025,11 +1036,12 @@ impl Engine {
                 }
                 for ev in &evs {
                     acc.count_calls(ev.fn_counts());
+                    acc.fired.extend(ev.fired());
                 }
                 acc
             })
             .collect::<Vec<Acc>>();
-        let (findings, acc) = Acc::concat(accs, nunits * ncontrols, opts.profile);
+        let (findings, mut acc) = Acc::concat(accs, nunits * ncontrols, opts.profile);
         spend.settle(&acc.unspent);
         let mut report = Report {
             findings,
@@ -1051,6 +1063,7 @@ impl Engine {
                 .count(),
             baselined: Vec::new(),
             duplicates: inv.duplicates(),
+            fired: std::mem::take(&mut acc.fired),
         };
         for e in &inputs.errors {
             report.errors.push(Error {
@@ -1635,6 +1648,8 @@ struct Acc {
     unspent: Vec<u64>,
     /// Per function, its runs over the units, when profiling (else empty).
     fn_counts: Vec<FnCount>,
+    /// The statements that made a finding, when counting them.
+    fired: Vec<(u32, u32)>,
 }
 
 impl Acc {
@@ -1646,6 +1661,7 @@ impl Acc {
             nanos: if profile { vec![0; n] } else { Vec::new() },
             unspent: vec![0; n],
             fn_counts: Vec::new(),
+            fired: Vec::new(),
         }
     }
 
@@ -1721,7 +1737,10 @@ impl Acc {
                 *x = x.saturating_add(y);
             }
             all.count_calls(&a.fn_counts);
+            all.fired.extend(a.fired);
         }
+        all.fired.sort_unstable();
+        all.fired.dedup();
         (findings, all)
     }
 }

@@ -39,10 +39,25 @@ pub struct Coverage {
     pub passing_case: bool,
 }
 
+/// A `deny` or `warn` statement that no test made fire: a branch of a
+/// control nobody has seen work.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Unreached {
+    pub control: String,
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    /// The statement's first line.
+    pub statement: String,
+}
+
 #[derive(Clone, Debug, Serialize, Default)]
 pub struct TestRun {
     pub results: Vec<TestResult>,
     pub coverage: Vec<Coverage>,
+    /// The finding statements of the tested controls that no test made
+    /// fire, in file order.
+    pub unreached: Vec<Unreached>,
 }
 
 impl TestRun {
@@ -71,8 +86,10 @@ impl Engine {
         let mut run = TestRun::default();
         let mut failing: HashSet<usize> = HashSet::new();
         let mut passing: HashSet<usize> = HashSet::new();
+        let mut fired: HashSet<(u32, u32)> = HashSet::new();
         for t in self.program.tests.iter().filter(|t| in_scope(t.file)) {
-            let (result, evaluated) = self.run_test(t);
+            let (result, evaluated, made) = self.run_test(t);
+            fired.extend(made);
             if result.passed {
                 for x in &t.expects {
                     match &x.kind {
@@ -97,12 +114,43 @@ impl Engine {
                     failing_case: failing.contains(&i),
                     passing_case: passing.contains(&i),
                 });
+                // The branches of a control some test saw fail: a control
+                // no test saw fail is reported whole, above.
+                if !failing.contains(&i) {
+                    continue;
+                }
+                let statements = self
+                    .compiled
+                    .controls
+                    .get(i)
+                    .map(|cc| compile::finding_statements(&cc.body))
+                    .unwrap_or_default();
+                for span in statements {
+                    if fired.contains(&(span.file.0, span.start)) {
+                        continue;
+                    }
+                    let (line, column) = self.sources.line_col(span);
+                    run.unreached.push(Unreached {
+                        control: c.id.clone(),
+                        file: self.sources.name(span.file).to_string(),
+                        line,
+                        column,
+                        statement: self
+                            .sources
+                            .snippet(span)
+                            .lines()
+                            .next()
+                            .unwrap_or("")
+                            .trim()
+                            .to_string(),
+                    });
+                }
             }
         }
         run
     }
 
-    fn run_test(&self, t: &TestDef) -> (TestResult, Vec<usize>) {
+    fn run_test(&self, t: &TestDef) -> (TestResult, Vec<usize>, Vec<(u32, u32)>) {
         let (line, column) = self.sources.line_col(t.span);
         let mut result = TestResult {
             name: t.name.clone(),
@@ -146,14 +194,14 @@ impl Engine {
             Ok(e) => e,
             Err(e) => {
                 result.failures.push(e.0);
-                return (result, controls);
+                return (result, controls, Vec::new());
             }
         };
         let inputs = match self.test_inputs(t) {
             Ok(i) => i,
             Err(m) => {
                 result.failures.push(m);
-                return (result, controls);
+                return (result, controls, Vec::new());
             }
         };
         let unit = self.make_unit(
@@ -165,7 +213,11 @@ impl Engine {
             env,
         );
         let selection = Selection { units: vec![unit] };
-        let report = self.evaluate(&selection, &inputs, &EvalOptions::default());
+        let opts = EvalOptions {
+            count_statements: true,
+            ..EvalOptions::default()
+        };
+        let mut report = self.evaluate(&selection, &inputs, &opts);
         // A test's inputs are one scenario: an object given twice is a slip
         // that makes the results mean something else (a control that looks
         // the object up sees both).
@@ -213,7 +265,8 @@ impl Engine {
             }
         }
         result.passed = result.failures.is_empty();
-        (result, controls)
+        let fired = std::mem::take(&mut report.fired);
+        (result, controls, fired)
     }
 
     /// The newest profile version of a pack that holds any of the controls.

@@ -388,8 +388,8 @@ fn junit_snapshots_and_is_well_formed() {
 
 /// A `ward test` run as JUnit XML: a suite per policy file with a case per
 /// test (the failing one with every reason, escaped), and a coverage suite
-/// whose uncovered controls are skipped, or failures when coverage is
-/// required.
+/// whose uncovered controls and statements no test fires are skipped, or
+/// failures when coverage is required.
 #[test]
 fn test_runs_as_junit() {
     let policy = r#"package team
@@ -399,6 +399,7 @@ control no_latest {
   match input.kind == "Pod"
   for c in input.spec.containers ?? [] {
     deny when ends_with(c.image ?? "", ":latest") at c.image message "<{c.image}> & more"
+    deny when not exists(c.image) message "no image"
   }
 }
 
@@ -434,6 +435,21 @@ test "this expectation is wrong" {
         .collect();
     let run = engine.run_tests(Some(&files));
     assert_eq!((run.results.len(), run.failed()), (3, 1));
+    // The second `deny` of the tested control never fires; the untested
+    // control is reported whole instead.
+    let unreached: Vec<_> = run
+        .unreached
+        .iter()
+        .map(|u| (u.control.as_str(), u.line, u.statement.as_str()))
+        .collect();
+    assert_eq!(
+        unreached,
+        [(
+            "team.no_latest",
+            8,
+            "deny when not exists(c.image) message \"no image\""
+        )]
+    );
     for (required, name) in [(false, "junit_tests"), (true, "junit_tests_required")] {
         let xml = junit::tests(&run, required);
         well_formed(&xml);

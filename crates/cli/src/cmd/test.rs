@@ -23,7 +23,8 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
-    /// Fail when a control has no failing or no passing case.
+    /// Fail when a control has no failing or no passing case, or a `deny`
+    /// or `warn` statement of a control some test fails never fires.
     #[arg(long)]
     pub require_coverage: bool,
     /// Only run tests whose name contains this text.
@@ -76,7 +77,9 @@ pub fn run(mut a: Args, color: bool, ecolor: bool) -> u8 {
         output::error(ecolor, &e);
         return exit::ERROR;
     }
-    if run.failed() > 0 || (a.require_coverage && !uncovered.is_empty()) {
+    if run.failed() > 0
+        || (a.require_coverage && (!uncovered.is_empty() || !run.unreached.is_empty()))
+    {
         exit::FINDINGS
     } else {
         exit::OK
@@ -125,11 +128,26 @@ fn render(
             let _ = writeln!(out, "  {} ({})", c.control, missing.join(", "));
         }
     }
+    if !run.unreached.is_empty() {
+        let _ = writeln!(out, "\n`deny` and `warn` statements no test makes fire:");
+        for u in &run.unreached {
+            let _ = writeln!(
+                out,
+                "  {}:{}:{} {}: {}",
+                u.file, u.line, u.column, u.control, u.statement
+            );
+        }
+    }
     let passed = run.results.len() - run.failed();
     let tests = run.results.len();
+    let unreached = match run.unreached.len() {
+        0 => String::new(),
+        1 => "; 1 statement never fired".to_string(),
+        n => format!("; {n} statements never fired"),
+    };
     let _ = writeln!(
         out,
-        "\n{tests} test{}: {passed} passed, {} failed; {} of {} controls covered both ways",
+        "\n{tests} test{}: {passed} passed, {} failed; {} of {} controls covered both ways{unreached}",
         if tests == 1 { "" } else { "s" },
         run.failed(),
         run.coverage.len() - uncovered.len(),

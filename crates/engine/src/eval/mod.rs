@@ -185,6 +185,9 @@ pub struct Evaluator<'p, 'a> {
     /// What decided each `match` and finding of the control runs, when
     /// recording (`ward explain --on`; see [`Evaluator::trace`]).
     trace: Option<Vec<TraceEvent<'a>>>,
+    /// The finding statements that made a finding, by file and start, when
+    /// counting (`ward test`; see [`Evaluator::count_statements`]).
+    fired: Option<rustc_hash::FxHashSet<(u32, u32)>>,
 }
 
 /// What decided one `match` or finding statement of a control run, as
@@ -598,7 +601,20 @@ impl<'p, 'a> Evaluator<'p, 'a> {
             common: ResourceMemo::default(),
             fn_counts: Vec::new(),
             trace: None,
+            fired: None,
         }
+    }
+
+    /// Notes, from now on, which `deny` and `warn` statements make a
+    /// finding: what `ward test` reports as statements no test reaches.
+    pub fn count_statements(&mut self) {
+        self.fired = Some(Default::default());
+    }
+
+    /// The statements that made a finding since counting began, by file
+    /// and start offset.
+    pub fn fired(&self) -> impl Iterator<Item = (u32, u32)> + '_ {
+        self.fired.iter().flatten().copied()
     }
 
     /// Records, from now on, what decides each `match` and finding of the
@@ -963,6 +979,9 @@ impl<'p, 'a> Evaluator<'p, 'a> {
                         rest,
                         fixes,
                     });
+                    if let Some(fired) = &mut self.fired {
+                        fired.insert((s.span.file.0, s.span.start));
+                    }
                     if self.trace.is_some() {
                         match &f.when {
                             Some(w) => self.record(TraceKind::Found, w, true),

@@ -446,9 +446,10 @@ fn plain_xml(s: &str, line_breaks_plain: bool) -> bool {
 /// A `ward test` run as JUnit XML, for CI systems that show test results:
 /// one `<testsuite>` per policy file with a case per test (a `<failure>`
 /// with every reason it failed), and a `coverage` suite with a case per
-/// control, which has a `<failure>` when the control lacks a failing or a
-/// passing case and `required` (`--require-coverage`), and is `<skipped>`
-/// with the reason otherwise.
+/// control and per `deny`/`warn` statement no test made fire, which has a
+/// `<failure>` when the control lacks a failing or a passing case, or the
+/// statement never fired, and `required` (`--require-coverage`), and is
+/// `<skipped>` with the reason otherwise.
 pub fn tests(run: &crate::testing::TestRun, required: bool) -> String {
     let mut suites: Vec<(&str, Vec<&crate::testing::TestResult>)> = Vec::new();
     for r in &run.results {
@@ -468,12 +469,12 @@ pub fn tests(run: &crate::testing::TestRun, required: bool) -> String {
         }
         m.join(", ")
     };
-    let uncovered = run.uncovered().count();
+    let uncovered = run.uncovered().count() + run.unreached.len();
     let coverage_failures = if required { uncovered } else { 0 };
     let _ = writeln!(
         out,
         "<testsuites name=\"ward test\" tests=\"{}\" failures=\"{}\" skipped=\"{}\">",
-        run.results.len() + run.coverage.len(),
+        run.results.len() + run.coverage.len() + run.unreached.len(),
         run.failed() + coverage_failures,
         uncovered - coverage_failures,
     );
@@ -512,7 +513,7 @@ pub fn tests(run: &crate::testing::TestRun, required: bool) -> String {
         let _ = writeln!(
             out,
             "  <testsuite name=\"coverage\" tests=\"{}\" failures=\"{coverage_failures}\" skipped=\"{}\">",
-            run.coverage.len(),
+            run.coverage.len() + run.unreached.len(),
             uncovered - coverage_failures
         );
         for c in &run.coverage {
@@ -530,6 +531,20 @@ pub fn tests(run: &crate::testing::TestRun, required: bool) -> String {
             let _ = writeln!(
                 out,
                 ">\n      <{tag} message=\"{}\"/>\n    </testcase>",
+                attr(&why)
+            );
+        }
+        // A statement no test made fire: a case of its own.
+        for u in &run.unreached {
+            let name = format!("{}:{}:{}", u.file, u.line, u.column);
+            let why = format!("{}: no test makes `{}` fire", u.control, u.statement);
+            let tag = if required { "failure" } else { "skipped" };
+            let _ = writeln!(
+                out,
+                "    <testcase name=\"{}\" classname=\"coverage\" file=\"{}\" line=\"{}\">\n      <{tag} message=\"{}\"/>\n    </testcase>",
+                attr(&name),
+                attr(&u.file),
+                u.line,
                 attr(&why)
             );
         }
