@@ -46,7 +46,8 @@ pub fn write(report: &Report, o: &GithubOptions, w: impl std::io::Write) -> std:
         line.clear();
         line.push_str("::error ");
         let mut props = Vec::new();
-        if let Some(file) = &e.file {
+        // An input's place, or a policy's.
+        if let Some(file) = e.file.as_ref().or(e.policy.as_ref()) {
             props.push(("file", relative(file, o)));
             if e.line > 0 {
                 props.push(("line", e.line.to_string()));
@@ -158,7 +159,7 @@ fn data(out: &mut String, text: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::finding::{Identity, Suppression};
+    use crate::finding::{Error, ErrorKind, Identity, Suppression};
     use ward_lang::hir::Severity;
 
     fn finding(level: Level, message: &str) -> Finding {
@@ -202,11 +203,25 @@ mod tests {
             expires: None,
             source: "waivers.yaml".into(),
         }));
+        let error = |file: Option<&str>, policy: Option<&str>, control: Option<&str>| Error {
+            kind: ErrorKind::Input,
+            file: file.map(str::to_string),
+            policy: policy.map(str::to_string),
+            line: 3,
+            column: 1,
+            message: "bad: here".into(),
+            control: control.map(str::to_string),
+            resource: None,
+        };
         let report = Report {
             findings: vec![
                 finding(Level::Deny, "100% privileged\nsecond line"),
                 finding(Level::Warn, "a warning"),
                 waived,
+            ],
+            errors: vec![
+                error(Some("/repo/broken.yaml"), None, None),
+                error(None, Some("/repo/p.ward"), Some("team.c")),
             ],
             resources: 1,
             files: 1,
@@ -217,7 +232,7 @@ mod tests {
         };
         let text = render(&report, &o);
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines.len(), 3, "{text}");
+        assert_eq!(lines.len(), 5, "{text}");
         assert_eq!(
             lines[0],
             "::error file=deploy/web.yaml,line=21,col=13,title=pss.baseline.privileged%3A Privileged containers::100%25 privileged%0Asecond line%0ADeployment shop/web at /spec/template/spec/containers/0/securityContext/privileged%0AFix: Remove `privileged: true`."
@@ -225,7 +240,15 @@ mod tests {
         assert!(lines[1].starts_with("::warning file=deploy/web.yaml,line=21,col=13,"));
         assert_eq!(
             lines[2],
-            "ward: 2 findings (1 deny, 1 warn, 1 waived) in 1 resources from 1 files; 0 errors"
+            "::error file=broken.yaml,line=3,col=1,title=ward%3A error::bad: here"
+        );
+        assert_eq!(
+            lines[3],
+            "::error file=p.ward,line=3,col=1,title=ward%3A error::team.c: bad: here"
+        );
+        assert_eq!(
+            lines[4],
+            "ward: 2 findings (1 deny, 1 warn, 1 waived) in 1 resources from 1 files; 2 errors"
         );
     }
 }
