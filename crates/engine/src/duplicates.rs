@@ -59,14 +59,7 @@ pub fn notices(inputs: &Inputs, report: &Report) -> Vec<Finding> {
 
 fn notice(inputs: &Inputs, first: &Resource, r: &Resource) -> Finding {
     let resource = crate::engine::identity(r);
-    let object = if resource.namespace.is_empty() {
-        format!("{} `{}`", resource.kind, resource.name)
-    } else {
-        format!(
-            "{} `{}/{}`",
-            resource.kind, resource.namespace, resource.name
-        )
-    };
+    let object = resource.quoted();
     let node = name_node(r);
     let pos = node.pos();
     let pointer = node.pointer();

@@ -15,6 +15,27 @@ pub struct Identity {
     pub name: String,
 }
 
+impl Identity {
+    /// `namespace/name`, or `name` for a cluster-scoped resource.
+    fn path(&self) -> String {
+        if self.namespace.is_empty() {
+            self.name.clone()
+        } else {
+            format!("{}/{}", self.namespace, self.name)
+        }
+    }
+
+    /// `Kind namespace/name`, as reports name a resource.
+    pub fn shown(&self) -> String {
+        format!("{} {}", self.kind, self.path())
+    }
+
+    /// ``Kind `namespace/name` ``, as messages name a resource.
+    pub fn quoted(&self) -> String {
+        format!("{} `{}`", self.kind, self.path())
+    }
+}
+
 /// A framework item, as reported.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct FrameworkItemRef {

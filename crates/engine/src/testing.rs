@@ -233,13 +233,9 @@ impl Engine {
                     line => format!("{}:{line}", inputs.file(r).path),
                 };
                 result.failures.push(format!(
-                    "{}: the test gives {} `{}` {} times ({} and {}); give each object once, or name them apart",
+                    "{}: the test gives {} {} times ({} and {}); give each object once, or name them apart",
                     result.file,
-                    first.kind(),
-                    match first.namespace() {
-                        "" => first.name().to_string(),
-                        ns => format!("{ns}/{}", first.name()),
-                    },
+                    crate::engine::identity(first).quoted(),
                     defs.len(),
                     at(first),
                     at(again),

@@ -87,7 +87,7 @@ pub fn run(a: Args, ecolor: bool) -> u8 {
             }
         };
         if let Some(t) = &a.resource {
-            whys.retain(|w| shown_resource(&w.resource).contains(t.as_str()));
+            whys.retain(|w| w.resource.shown().contains(t.as_str()));
         }
         match a.format {
             Format::Json => serde_json::to_string_pretty(&whys).unwrap_or_default() + "\n",
@@ -100,15 +100,6 @@ pub fn run(a: Args, ecolor: bool) -> u8 {
             output::error(ecolor, &e);
             exit::ERROR
         }
-    }
-}
-
-/// `Kind namespace/name`, or `Kind name` without a namespace.
-fn shown_resource(r: &ward_engine::Identity) -> String {
-    if r.namespace.is_empty() {
-        format!("{} {}", r.kind, r.name)
-    } else {
-        format!("{} {}/{}", r.kind, r.namespace, r.name)
     }
 }
 
@@ -140,7 +131,7 @@ fn render_on(control: &ControlDef, whys: &[ward_engine::why::ResourceWhy]) -> St
         let _ = writeln!(
             out,
             "\n{} ({}:{}): {outcome}",
-            shown_resource(&w.resource),
+            w.resource.shown(),
             w.file,
             w.line
         );

@@ -99,13 +99,7 @@ fn finding(out: &mut String, f: &Finding, o: &GithubOptions) {
         ],
     );
     out.push_str("::");
-    let r = &f.resource;
-    let resource = if r.namespace.is_empty() {
-        format!("{} {}", r.kind, r.name)
-    } else {
-        format!("{} {}/{}", r.kind, r.namespace, r.name)
-    };
-    let mut message = format!("{}\n{resource} at {}", f.message, f.pointer);
+    let mut message = format!("{}\n{} at {}", f.message, f.resource.shown(), f.pointer);
     if !f.remedy.is_empty() {
         message.push_str("\nFix: ");
         message.push_str(&f.remedy);

@@ -127,7 +127,7 @@ fn write_in(
         let resource = e
             .resource
             .as_ref()
-            .map(|r| format!(" {}", who(r)))
+            .map(|r| format!(" {}", r.shown()))
             .unwrap_or_default();
         let _ = writeln!(
             out,
@@ -186,17 +186,8 @@ fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
-/// `Kind namespace/name`, or `Kind name` for cluster-scoped resources.
-fn who(r: &crate::finding::Identity) -> String {
-    if r.namespace.is_empty() {
-        format!("{} {}", r.kind, r.name)
-    } else {
-        format!("{} {}/{}", r.kind, r.namespace, r.name)
-    }
-}
-
 fn finding(out: &mut String, p: &Paint, f: &Finding, source: Option<&Source>, context: usize) {
-    let who = who(&f.resource);
+    let who = f.resource.shown();
     let waived = if f.waived.is_some() {
         p.dim(" (waived)")
     } else {
