@@ -53,13 +53,28 @@ pub(crate) fn sentence(s: &str) -> String {
 /// One `reportingDescriptor` for a control.
 pub(crate) fn rule(id: &str, def: Option<&ControlDef>, fallback_title: &str) -> Value {
     let Some(c) = def else {
-        return json!({
+        // One of Ward's own notices says what it is and what to do; any
+        // other id has its findings' title only.
+        let notice = crate::finding::notice(id);
+        let title = notice.map_or(fallback_title, |n| n.title);
+        let description = notice.map_or(fallback_title, |n| n.description);
+        let mut rule = json!({
             "id": id,
             "name": pascal(id.rsplit('.').next().unwrap_or(id)),
-            "shortDescription": {"text": sentence(fallback_title)},
-            "fullDescription": {"text": sentence(fallback_title)},
+            "shortDescription": {"text": sentence(title)},
+            "fullDescription": {"text": sentence(description)},
             "defaultConfiguration": {"level": "warning"},
         });
+        if let (Some(n), Some(obj)) = (notice, rule.as_object_mut()) {
+            obj.insert(
+                "help".into(),
+                json!({
+                    "text": sentence(n.remedy),
+                    "markdown": format!("**How to fix.** {}\n\n{}", sentence(n.remedy), sentence(n.description)),
+                }),
+            );
+        }
+        return rule;
     };
     let tags: Vec<String> = std::iter::once("security".to_string())
         .chain(common::framework_tags(c))
