@@ -534,10 +534,23 @@ impl<'d> Ctx<'_, 'd> {
                 starts.extend(self.previous_content_line(line));
             }
             let end = last_leaf_line(node);
-            for start in starts {
+            for &start in &starts {
                 if let Some(c) = self.cut_lines(start, end) {
                     block.push(vec![c]);
                 }
+            }
+            // The only entry of a block collection: cutting its lines would
+            // leave the parent's key with no value (null), so the parent
+            // becomes `{}` or `[]` on its key's line, directly above.
+            if self.parent.len() == 1
+                && let Some(key_line) = starts.iter().min().and_then(|l| l.checked_sub(1))
+                && let (Some(from), Some(to)) = (self.line_end(key_line), self.line_end(end))
+            {
+                let empty = match self.parent.kind() {
+                    Node::List { .. } => " []",
+                    _ => " {}",
+                };
+                block.push(vec![edit(from, to, empty.to_string())]);
             }
         }
         Some(self.ordered(flow, block))

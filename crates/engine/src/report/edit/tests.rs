@@ -211,6 +211,41 @@ fn removes_entries() {
     assert!(out.contains("image: nginx:1.27\n    - name: side"), "{out}");
 }
 
+/// Removing the only entry of a block mapping or list leaves it empty
+/// (`{}`, `[]`) on its key's line, not null.
+#[test]
+fn removing_the_only_entry_leaves_an_empty_collection() {
+    let text = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  securityContext:\n    runAsUser: 0\n  containers:\n    - name: a\n      ports:\n        - containerPort: 80\n";
+    let out = fixed(
+        "a.yaml",
+        text,
+        0,
+        &[("remove", "/spec/securityContext/runAsUser", None)],
+    )
+    .unwrap();
+    assert_eq!(
+        out,
+        text.replace(
+            "  securityContext:\n    runAsUser: 0\n",
+            "  securityContext: {}\n"
+        )
+    );
+    let out = fixed(
+        "a.yaml",
+        text,
+        0,
+        &[("remove", "/spec/containers/0/ports/0", None)],
+    )
+    .unwrap();
+    assert_eq!(
+        out,
+        text.replace(
+            "      ports:\n        - containerPort: 80\n",
+            "      ports: []\n"
+        )
+    );
+}
+
 #[test]
 fn several_operations_in_one_fix() {
     let out = fixed(
