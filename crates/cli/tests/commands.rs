@@ -436,7 +436,7 @@ control non_root {
     std::fs::create_dir(&inputs).unwrap();
     std::fs::write(
         inputs.join("pods.yaml"),
-        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: exempt\n  labels: {exempt: \"yes\"}\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n  - name: app\n    securityContext: {runAsNonRoot: true}\n  - name: sidecar\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n",
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: exempt\n  labels: {exempt: \"yes\"}\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n  - name: app\n    securityContext: {runAsNonRoot: true}\n  - name: sidecar\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: empty\n",
     )
     .unwrap();
     let explain = |extra: &[&str]| {
@@ -459,7 +459,10 @@ control non_root {
     let text = explain(&[]);
     for part in [
         // The folder's own `Repository` document is one of them.
-        "team.non_root on 4 resources: 1 failed, 0 passed, 1 skipped, 0 with errors",
+        "team.non_root on 5 resources: 1 failed, 1 passed, 1 skipped, 0 with errors",
+        "Pod empty (",
+        "): passed\n  not looked for, nothing to go over (",
+        "      for ... in input.spec.containers ?? []\n      input.spec.containers = missing\n",
         "Pod exempt (",
         "): skipped\n  does not match (",
         "      input.metadata.labels.exempt = \"yes\"\n",

@@ -54,8 +54,9 @@ pub struct Value {
 /// One statement that decided something.
 #[derive(Clone, Debug, Serialize)]
 pub struct Step {
-    /// `match` (did not hold), `not found` (a `when` that did not hold)
-    /// or `found`.
+    /// `match` (did not hold), `not found` (a `when` that did not hold),
+    /// `found`, `branch` (an `if` that kept findings from being looked
+    /// for) or `empty loop` (a `for` with findings over nothing).
     pub what: &'static str,
     pub condition: Source,
     pub values: Vec<Value>,
@@ -161,6 +162,8 @@ fn step(t: &TraceEvent<'_>, source: &impl Fn(Span) -> Source) -> Step {
             TraceKind::MatchFalse => "match",
             TraceKind::WhenFalse => "not found",
             TraceKind::Found => "found",
+            TraceKind::Branch => "branch",
+            TraceKind::EmptyLoop => "empty loop",
         },
         condition: source(t.span),
         values: t
@@ -193,19 +196,83 @@ control non_root {
 "#;
 
     fn run(docs: &[serde_json::Value]) -> Vec<ResourceWhy> {
+        run_on(POLICY, "team.non_root", docs)
+    }
+
+    fn run_on(policy: &str, control: &str, docs: &[serde_json::Value]) -> Vec<ResourceWhy> {
         let engine = EngineBuilder::std_only()
-            .policy("team/p.ward", POLICY)
+            .policy("team/p.ward", policy)
             .build()
             .expect("the policy builds");
         let mut inputs = Inputs::default();
         for (i, d) in docs.iter().enumerate() {
             inputs.add_json(&format!("{i}.json"), d);
         }
-        let (c, _) = engine
-            .program
-            .control("team.non_root")
-            .expect("the control");
+        let (c, _) = engine.program.control(control).expect("the control");
         explain(&engine, c, &inputs).expect("explained")
+    }
+
+    /// What each step of one resource says: its kind, and each value as
+    /// `expression = value`.
+    fn said(w: &ResourceWhy) -> Vec<(&'static str, Vec<String>)> {
+        w.steps
+            .iter()
+            .map(|s| {
+                (
+                    s.what,
+                    s.values
+                        .iter()
+                        .map(|v| format!("{} = {}", v.expression.text, v.value))
+                        .collect(),
+                )
+            })
+            .collect()
+    }
+
+    /// A resource that passes because an `if` or an empty loop kept its
+    /// `deny` from being looked at says so, with the values that decided
+    /// it, and the path a `let` read for a local.
+    #[test]
+    fn branches_and_empty_loops_say_why_nothing_was_looked_for() {
+        let policy = r#"package team
+
+control ports {
+  title "No container ports off the host network"
+  match input.kind == "Pod"
+  let host = input.spec.hostNetwork
+  if host != true {
+    for c in input.spec.containers ?? [] {
+      deny when exists(c.ports) message "ports"
+    }
+  }
+}
+"#;
+        let whys = run_on(
+            policy,
+            "team.ports",
+            &[
+                serde_json::json!({"kind": "Pod", "metadata": {"name": "h"}, "spec": {"hostNetwork": true}}),
+                serde_json::json!({"kind": "Pod", "metadata": {"name": "e"}, "spec": {}}),
+            ],
+        );
+        assert_eq!(whys[0].outcome, Outcome::Passed);
+        assert_eq!(
+            said(&whys[0]),
+            [(
+                "branch",
+                vec![
+                    "host = true".to_string(),
+                    "input.spec.hostNetwork = true".to_string()
+                ]
+            )]
+        );
+        assert_eq!(
+            said(&whys[1]),
+            [(
+                "empty loop",
+                vec!["input.spec.containers = missing".to_string()]
+            )]
+        );
     }
 
     #[test]

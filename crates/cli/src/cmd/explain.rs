@@ -145,6 +145,8 @@ fn render_on(control: &ControlDef, whys: &[ward_engine::why::ResourceWhy]) -> St
             let (what, keyword) = match s.what {
                 "match" => ("does not match", "match"),
                 "found" => ("found", "when"),
+                "branch" => ("not looked for", "if"),
+                "empty loop" => ("not looked for, nothing to go over", "for ... in"),
                 _ => ("not found", "when"),
             };
             let at = s

@@ -212,6 +212,16 @@ pub enum TraceKind {
     WhenFalse,
     /// A finding made, with the values of its `when`.
     Found,
+    /// An `if` whose condition kept its branch with findings from running.
+    Branch,
+    /// A `for` with findings in its body over a collection with nothing in
+    /// it.
+    EmptyLoop,
+}
+
+/// Whether statements hold a `deny` or `warn`, at any depth.
+fn has_findings(stmts: &[CStmt]) -> bool {
+    !crate::compile::finding_statements(stmts).is_empty()
 }
 
 /// A value as a trace shows it: JSON, cut short.
@@ -686,7 +696,9 @@ impl<'p, 'a> Evaluator<'p, 'a> {
         }
     }
 
-    /// A sub-expression's value, unless it is a literal.
+    /// A sub-expression's value, unless it is a literal; for a local a
+    /// `let` bound to a path, that path's too (`pod` and
+    /// `spec.securityContext.runAsNonRoot`).
     fn value_of(&mut self, e: &CExpr, out: &mut Vec<(Span, String)>) {
         if matches!(e.kind, CKind::Lit(_)) {
             return;
@@ -696,6 +708,16 @@ impl<'p, 'a> Evaluator<'p, 'a> {
             Err(err) => format!("error: {}", err.message),
         };
         out.push((e.span, v));
+        if let CKind::Local(slot) = e.kind
+            && self.base == 0
+            && let Some(Some(path)) = self
+                .prog
+                .controls
+                .get(self.control)
+                .and_then(|c| c.let_places.get(slot as usize))
+        {
+            self.value_of(path, out);
+        }
     }
 
     /// Counts, from now on, how often each function's body runs (calls no
@@ -910,7 +932,11 @@ impl<'p, 'a> Evaluator<'p, 'a> {
                     body,
                 } => {
                     let coll = self.eval(iter)?;
-                    for i in 0..self.pairs(&coll, iter.span)? {
+                    let n = self.pairs(&coll, iter.span)?;
+                    if n == 0 && self.trace.is_some() && has_findings(body) {
+                        self.record(TraceKind::EmptyLoop, iter, false);
+                    }
+                    for i in 0..n {
                         self.within_budget(iter.span)?;
                         let (k, v) = coll.pair_at(i, key.is_some());
                         if let Some(ks) = key {
@@ -935,7 +961,11 @@ impl<'p, 'a> Evaluator<'p, 'a> {
                     then,
                     otherwise,
                 } => {
-                    let branch = if self.truth(cond)? { then } else { otherwise };
+                    let holds = self.truth(cond)?;
+                    if self.trace.is_some() && has_findings(if holds { otherwise } else { then }) {
+                        self.record(TraceKind::Branch, cond, holds);
+                    }
+                    let branch = if holds { then } else { otherwise };
                     if !self.stmts(control, branch, out)? {
                         return Ok(false);
                     }
