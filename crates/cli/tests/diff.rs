@@ -75,6 +75,18 @@ fn diff_of_two_cluster_exports() {
     );
     assert_eq!(v["findings"]["new"][0]["resource"]["name"], "debug-q1w2");
     assert_eq!(v["findings"]["fixed"][0]["resource"]["name"], "web-7d9c");
+    // On a pull request: only the new finding is annotated.
+    let (code, github, _) = run(&[
+        "diff",
+        MONDAY,
+        TUESDAY,
+        "--pack",
+        "pss-baseline",
+        "--format",
+        "github",
+    ]);
+    assert_eq!(code, 1);
+    insta::assert_snapshot!("diff_github", github);
 }
 
 /// Either side may be a JSON report from `ward check --format json`; the

@@ -274,6 +274,36 @@ pub struct DiffSummary {
     pub open: usize,
 }
 
+/// The new findings of a diff as GitHub Actions annotations, on the lines
+/// of the pull request that brought them (what was fixed or was open
+/// before is not annotated), then a count line.
+pub fn render_github(d: &Drift, o: &crate::report::github::GithubOptions) -> String {
+    use crate::report::github::{annotation, relative};
+    let mut out = String::new();
+    for e in &d.new {
+        annotation(
+            &mut out,
+            e.level,
+            &relative(&e.file, o),
+            (e.line, None),
+            &format!("{}: {}", e.control, e.title),
+            &format!(
+                "new: {}\n{} at {}",
+                e.message,
+                e.resource.shown(),
+                e.pointer
+            ),
+        );
+    }
+    out.push_str(&format!(
+        "ward diff: {} new, {} fixed, {} still open\n",
+        d.new.len(),
+        d.fixed.len(),
+        d.open.len()
+    ));
+    out
+}
+
 /// The diff as pretty-printed JSON: `{"ward", "old", "new_run", ...}`.
 pub fn render_json(d: &Drift, old: &str, new: &str) -> String {
     let v = serde_json::json!({

@@ -18,6 +18,8 @@ pub enum Format {
     Json,
     /// A Markdown summary for a pull-request comment.
     Markdown,
+    /// GitHub Actions annotations of the new findings, on their lines.
+    Github,
 }
 
 #[derive(Debug, clap::Args)]
@@ -73,6 +75,9 @@ pub fn run(a: Args, ecolor: bool) -> u8 {
         Format::Text => diff::render_text(&d, &a.old, &a.new),
         Format::Json => diff::render_json(&d, &a.old, &a.new) + "\n",
         Format::Markdown => diff::render_markdown(&d, &a.old, &a.new),
+        Format::Github => {
+            diff::render_github(&d, &ward_engine::report::github::GithubOptions::from_env())
+        }
     };
     if let Err(e) = output::write(a.output.as_deref(), &text) {
         output::error(ecolor, &e);

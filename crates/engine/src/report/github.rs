@@ -85,31 +85,48 @@ pub fn write(report: &Report, o: &GithubOptions, w: impl std::io::Write) -> std:
 }
 
 fn finding(out: &mut String, f: &Finding, o: &GithubOptions) {
-    out.push_str(match f.level {
-        Level::Deny => "::error ",
-        Level::Warn => "::warning ",
-    });
-    properties(
-        out,
-        &[
-            ("file", relative(&f.file, o)),
-            ("line", f.line.to_string()),
-            ("col", f.column.to_string()),
-            ("title", format!("{}: {}", f.control, f.title)),
-        ],
-    );
-    out.push_str("::");
     let mut message = format!("{}\n{} at {}", f.message, f.resource.shown(), f.pointer);
     if !f.remedy.is_empty() {
         message.push_str("\nFix: ");
         message.push_str(&f.remedy);
     }
-    data(out, &message);
+    annotation(
+        out,
+        f.level,
+        &relative(&f.file, o),
+        (f.line, Some(f.column)),
+        &format!("{}: {}", f.control, f.title),
+        &message,
+    );
+}
+
+/// One annotation line: `::error` for a deny, `::warning` for a warning,
+/// at a file's line (and column).
+pub(crate) fn annotation(
+    out: &mut String,
+    level: Level,
+    file: &str,
+    (line, column): (u32, Option<u32>),
+    title: &str,
+    message: &str,
+) {
+    out.push_str(match level {
+        Level::Deny => "::error ",
+        Level::Warn => "::warning ",
+    });
+    let mut props = vec![("file", file.to_string()), ("line", line.to_string())];
+    if let Some(c) = column {
+        props.push(("col", c.to_string()));
+    }
+    props.push(("title", title.to_string()));
+    properties(out, &props);
+    out.push_str("::");
+    data(out, message);
     out.push('\n');
 }
 
 /// A path relative to the workspace, when it is under it.
-fn relative(file: &str, o: &GithubOptions) -> String {
+pub(crate) fn relative(file: &str, o: &GithubOptions) -> String {
     o.workspace
         .as_ref()
         .and_then(|ws| std::path::Path::new(file).strip_prefix(ws).ok())
