@@ -763,6 +763,57 @@ fn ward_toml_names_packs_and_params_and_ward_lock_pins_them() {
     assert_eq!(run(&d, &["check", "deploy", "--no-project"]).code, 1);
 }
 
+/// `policies` in ward.toml runs the team's own controls with the project's
+/// packs on every `ward check`, as `--policy` does; `--policy` given
+/// replaces them.
+#[test]
+fn ward_toml_policies_run_with_the_packs() {
+    let d = tempdir();
+    pack_dir(&d, "1.0.0");
+    std::fs::write(
+        d.join("ward.toml"),
+        "policies = [\"team-pack\"]\n\n[[pack]]\nname = \"pss-baseline\"\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(d.join("deploy")).unwrap();
+    std::fs::write(d.join("deploy/d.yaml"), DEPLOYS).unwrap();
+    let controls = |o: &Out| -> Vec<String> {
+        let mut c: Vec<String> = findings(&o.stdout).into_iter().map(|(c, _, _)| c).collect();
+        c.sort();
+        c.dedup();
+        c
+    };
+    let o = run(&d, &["check", "deploy", "--format", "json"]);
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    assert_eq!(
+        controls(&o),
+        [
+            "pss.baseline.hostNamespaces",
+            "team.no_host_network",
+            "team.owner"
+        ]
+    );
+    // `--policy` replaces the project's policies; its packs still run.
+    std::fs::write(
+        d.join("other.ward"),
+        "package other\n\ncontrol named {\n  title \"Named\"\n  match input.kind == \"Deployment\"\n  deny when input.metadata.name == \"api\" message \"api\"\n}\n",
+    )
+    .unwrap();
+    let o = run(
+        &d,
+        &[
+            "check",
+            "deploy",
+            "--policy",
+            "other.ward",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    assert_eq!(controls(&o), ["other.named", "pss.baseline.hostNamespaces"]);
+}
+
 const WAIVERS: &str = "\
 waivers:
 - control: team.owner

@@ -41,6 +41,10 @@ pub struct Project {
     /// What `ward check` reads when given no path.
     #[serde(default)]
     pub paths: Vec<String>,
+    /// Policy files or folders whose controls run with the packs, as
+    /// `--policy` runs them, when `--policy` is not given.
+    #[serde(default)]
+    pub policies: Vec<String>,
     /// Refuse pack archives that are not signed by a trusted key.
     #[serde(default)]
     pub require_signature: bool,

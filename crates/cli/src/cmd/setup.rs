@@ -348,7 +348,15 @@ impl Setup {
                     .map_err(|e| format!("{label}: {e}"))?;
             }
         }
-        let mut engine = super::engine_from(b, &self.policies, ecolor).ok_or(None)?;
+        // `--policy` given replaces the project's `policies`, as `--pack`
+        // replaces its packs.
+        let policies: Vec<PathBuf> = match &project {
+            Some(p) if self.policies.is_empty() => {
+                p.project.policies.iter().map(|x| p.resolve(x)).collect()
+            }
+            _ => self.policies.clone(),
+        };
+        let mut engine = super::engine_from(b, &policies, ecolor).ok_or(None)?;
         // Plugins are read and compiled before anything is evaluated.
         let archives: Vec<(&str, &PackArchive)> = packs
             .iter()
@@ -365,7 +373,7 @@ impl Setup {
             check_lock(p, &engine, &packs)?;
         }
         let mut refs: Vec<PackRef> = packs.iter().map(PackSource::pack_ref).collect();
-        if refs.is_empty() && self.policies.is_empty() {
+        if refs.is_empty() && policies.is_empty() {
             refs = defaults(&engine);
         }
         // The project's params go with its packs: `--pack` replacing those
@@ -388,7 +396,7 @@ impl Setup {
             }
         }
         let selection = engine
-            .select_with(&refs, !self.policies.is_empty(), &sets)
+            .select_with(&refs, !policies.is_empty(), &sets)
             .map_err(|e| e.0)?;
         let waivers_path = self.waivers.clone().or_else(|| {
             let p = project.as_ref()?;
