@@ -63,6 +63,8 @@ pub enum Command {
     Lock(cmd::lock::Args),
     /// Framework items: which controls automate each, which are manual, which nothing covers.
     Frameworks(cmd::frameworks::Args),
+    /// Start a project: ward.toml with packs and the team's policy folder, and a first control with tests.
+    Init(cmd::init::Args),
     /// Print the completion script of a shell (`ward completions bash > ~/.local/share/bash-completion/completions/ward`).
     Completions {
         #[arg(value_enum)]
@@ -98,6 +100,7 @@ pub fn main(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> Exit
         Command::Pack(a) => cmd::pack::run(a, ecolor),
         Command::Lock(a) => cmd::lock::run(a, ecolor),
         Command::Frameworks(a) => cmd::frameworks::run(a, color, ecolor),
+        Command::Init(a) => cmd::init::run(a, ecolor),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             let mut script = Vec::new();

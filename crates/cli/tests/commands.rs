@@ -540,3 +540,70 @@ test "a pinned image passes" {
     assert_eq!(code, Some(0), "{text}");
     assert!(!text.contains("never fired"), "{text}");
 }
+
+/// `ward init` starts a project whose example control passes its own
+/// tests, lints clean and runs with the packs on `ward check`; run again,
+/// it writes nothing over what is there.
+#[test]
+fn init_starts_a_project_that_checks_and_tests() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let run = |args: &[&str]| {
+        let out = ward().current_dir(dir).args(args).output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).to_string()
+                + &String::from_utf8_lossy(&out.stderr),
+        )
+    };
+    let (code, text) = run(&["init"]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.starts_with("wrote ward.toml and policies/team.ward\n"),
+        "{text}"
+    );
+    let (code, text) = run(&["test", "--require-coverage", "policies"]);
+    assert_eq!(code, Some(0), "{text}");
+    let (code, text) = run(&["lint", "policies"]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("0 errors and 0 warnings"), "{text}");
+    std::fs::write(
+        dir.join("pod.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: a\n    image: nginx\n",
+    )
+    .unwrap();
+    let out = ward()
+        .current_dir(dir)
+        .args(["check", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let controls: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["control"].as_str().unwrap())
+        .collect();
+    assert!(controls.contains(&"team.image_is_pinned"), "{controls:?}");
+    assert!(
+        controls.iter().any(|c| c.starts_with("pss.restricted.")),
+        "{controls:?}"
+    );
+    assert!(
+        controls.iter().any(|c| c.starts_with("checklist.")),
+        "{controls:?}"
+    );
+    // Started already: nothing is written over.
+    std::fs::write(dir.join("ward.toml"), "# ours\n").unwrap();
+    let (code, text) = run(&["init"]);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(
+        text.contains("ward.toml and policies/team.ward already there"),
+        "{text}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("ward.toml")).unwrap(),
+        "# ours\n"
+    );
+}

@@ -6,6 +6,7 @@ pub mod explain;
 pub mod fix;
 pub mod fmt;
 pub mod frameworks;
+pub mod init;
 pub mod lint;
 pub mod lock;
 pub mod pack;
