@@ -594,6 +594,16 @@ fn init_starts_a_project_that_checks_and_tests() {
         controls.iter().any(|c| c.starts_with("checklist.")),
         "{controls:?}"
     );
+    // `ward test` and `ward explain` find the project's controls too.
+    let (code, text) = run(&["test"]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("2 tests: 2 passed"), "{text}");
+    let (code, text) = run(&["explain", "image_is_pinned", "--on", "pod.yaml"]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.starts_with("team.image_is_pinned on 1 resource: 1 failed"),
+        "{text}"
+    );
     // Started already: nothing is written over.
     std::fs::write(dir.join("ward.toml"), "# ours\n").unwrap();
     let (code, text) = run(&["init"]);

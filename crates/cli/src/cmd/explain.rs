@@ -18,7 +18,7 @@ pub struct Args {
     #[arg(value_name = "CONTROL")]
     pub control: String,
     /// A policy file, or a folder of .ward files, to load besides the
-    /// built-in packs.
+    /// built-in packs (default: the `policies` of `ward.toml`).
     #[arg(long = "policy", value_name = "FILE|DIR")]
     pub policies: Vec<PathBuf>,
     /// Run the control over these files or folders (`-` for standard
@@ -44,7 +44,13 @@ pub enum Format {
 pub fn run(a: Args, ecolor: bool) -> u8 {
     // The built-in packs' tests are their examples.
     let builder = ward_engine::EngineBuilder::new().with_builtin_tests();
-    let Some(engine) = super::engine_from(builder, &a.policies, ecolor) else {
+    // The project's own controls, as `ward check` runs them.
+    let policies = if a.policies.is_empty() {
+        super::setup::project_policies()
+    } else {
+        a.policies.clone()
+    };
+    let Some(engine) = super::engine_from(builder, &policies, ecolor) else {
         return exit::ERROR;
     };
     // Ward's own notices are no pack's controls, but reports name them.

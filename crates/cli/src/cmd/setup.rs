@@ -122,6 +122,16 @@ pub fn load_project(explicit: Option<&Path>, skip: bool) -> Result<Option<Loaded
     Ok(Some(LoadedProject { path, dir, project }))
 }
 
+/// The `policies` of `ward.toml` in the current folder, resolved against
+/// it: what `ward explain` and `ward test` load when given no policy (a
+/// project file that cannot be read is `ward check`'s to report).
+pub fn project_policies() -> Vec<PathBuf> {
+    match load_project(None, false) {
+        Ok(Some(p)) => p.project.policies.iter().map(|x| p.resolve(x)).collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// A pack to run: built in, or from an archive.
 #[derive(Debug)]
 pub enum PackSource {

@@ -16,8 +16,9 @@ pub enum Format {
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Policy files or folders whose tests run; `policies` and `std-lib`
-    /// of the current folder when none is given.
+    /// Policy files or folders whose tests run; when none is given, the
+    /// `policies` of `ward.toml`, else `policies` and `std-lib` of the
+    /// current folder.
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// Output format.
@@ -35,6 +36,9 @@ pub struct Args {
 }
 
 pub fn run(mut a: Args, color: bool, ecolor: bool) -> u8 {
+    if a.paths.is_empty() {
+        a.paths = super::setup::project_policies();
+    }
     if a.paths.is_empty() {
         a.paths = ["policies", "std-lib"]
             .iter()
