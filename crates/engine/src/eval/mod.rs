@@ -182,15 +182,17 @@ pub struct Evaluator<'p, 'a> {
     /// Per function, how often its body ran and what that cost: empty
     /// unless counting ([`Evaluator::count_calls`], for `--profile`).
     fn_counts: Vec<FnCount>,
-    /// What decided each `match` and finding of the control runs, when
-    /// recording (`ward explain --on`; see [`Evaluator::trace`]).
+    /// What decided each `match`, finding, and `if` or empty loop around
+    /// findings, of the control runs, when recording (`ward explain --on`;
+    /// see [`Evaluator::trace`]).
     trace: Option<Vec<TraceEvent<'a>>>,
     /// The finding statements that made a finding, by file and start, when
     /// counting (`ward test`; see [`Evaluator::count_statements`]).
     fired: Option<rustc_hash::FxHashSet<(u32, u32)>>,
 }
 
-/// What decided one `match` or finding statement of a control run, as
+/// What decided one statement of a control run (a `match`, a finding, an
+/// `if` or a loop that kept findings from being looked for), as
 /// [`Evaluator::trace`] records it.
 #[derive(Clone, Debug)]
 pub struct TraceEvent<'a> {
@@ -628,7 +630,8 @@ impl<'p, 'a> Evaluator<'p, 'a> {
     }
 
     /// Records, from now on, what decides each `match` and finding of the
-    /// controls it runs: the condition and the values of the
+    /// controls it runs (and each `if` or empty loop that keeps findings
+    /// from being looked for): the condition and the values of the
     /// sub-expressions that made it hold or not. For explaining a control
     /// on a few resources, not for a whole run: each record evaluates
     /// those sub-expressions again.
