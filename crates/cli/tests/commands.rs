@@ -617,3 +617,54 @@ fn init_starts_a_project_that_checks_and_tests() {
         "# ours\n"
     );
 }
+
+/// `ward explain --on` runs the control with the params `ward check` would:
+/// the `[params]` of `ward.toml`, then `--set`.
+#[test]
+fn explain_on_inputs_takes_the_params_check_takes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::write(
+        dir.join("p.ward"),
+        "package team\n\n/// The label that names an owner.\nparam label: string = \"owner\"\n\ncontrol owner {\n  title \"Owners\"\n  match input.kind == \"Deployment\"\n  deny when not exists(input.metadata.labels[label]) message \"no `{label}` label\"\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("d.yaml"),
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  labels: {team: shop}\n",
+    )
+    .unwrap();
+    let outcome = |extra: &[&str]| {
+        let out = ward()
+            .current_dir(dir)
+            .args([
+                "explain",
+                "team.owner",
+                "--policy",
+                "p.ward",
+                "--on",
+                "d.yaml",
+            ])
+            .args(extra)
+            .args(["--format", "json"])
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        v[0]["outcome"].as_str().unwrap().to_string()
+    };
+    assert_eq!(outcome(&[]), "failed");
+    assert_eq!(outcome(&["--set", "team.label=team"]), "passed");
+    std::fs::write(
+        dir.join("ward.toml"),
+        "[params]\n\"team.label\" = \"team\"\n",
+    )
+    .unwrap();
+    assert_eq!(outcome(&[]), "passed");
+    assert_eq!(outcome(&["--set", "label=owner"]), "failed");
+}

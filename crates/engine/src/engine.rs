@@ -904,6 +904,18 @@ impl Engine {
         Ok(env)
     }
 
+    /// Param values for one package's controls run on their own (`ward
+    /// explain --on`): `--set` names and values as [`Self::select_with`]
+    /// reads them.
+    pub fn param_overrides(
+        &self,
+        sets: &[(String, SetValue)],
+        package: &str,
+    ) -> Result<HashMap<u32, Frozen>, SelectError> {
+        let packages: HashSet<&str> = std::iter::once(package).collect();
+        self.parse_sets(sets, &packages)
+    }
+
     /// `--set name=value`: by qualified name, or by a name only one param has.
     fn parse_sets(
         &self,

@@ -77,11 +77,14 @@ pub struct ResourceWhy {
     pub error: Option<String>,
 }
 
-/// Runs a control over every resource, recording why it went as it did.
+/// Runs a control over every resource, recording why it went as it did,
+/// with its params' defaults replaced by `overrides`
+/// ([`Engine::param_overrides`]).
 pub fn explain(
     engine: &Engine,
     control: usize,
     inputs: &Inputs,
+    overrides: &HashMap<u32, crate::value::val::Frozen>,
 ) -> Result<Vec<ResourceWhy>, String> {
     let def = engine
         .program
@@ -93,12 +96,11 @@ pub fn explain(
         .controls
         .get(control)
         .ok_or("internal error: no such control")?;
-    // The control's pack at its newest version, with its params' defaults,
-    // as `ward test` runs it.
+    // The control's pack at its newest version, as `ward test` runs it.
     let version = engine.latest_version_of(&[control]);
     let level = def.package.rsplit('.').next().unwrap_or("");
     let env = engine
-        .env("explain", version, level, &HashMap::new())
+        .env("explain", version, level, overrides)
         .map_err(|e| e.0)?;
     let inv = Inventory::new(inputs.resources.iter());
     let mut ev = Evaluator::new(&engine.compiled, &env, &inv, None);
@@ -209,7 +211,7 @@ control non_root {
             inputs.add_json(&format!("{i}.json"), d);
         }
         let (c, _) = engine.program.control(control).expect("the control");
-        explain(&engine, c, &inputs).expect("explained")
+        explain(&engine, c, &inputs, &HashMap::new()).expect("explained")
     }
 
     /// What each step of one resource says: its kind, and each value as

@@ -26,6 +26,10 @@ pub struct Args {
     /// skipped: the conditions that decided it and the values they read.
     #[arg(long = "on", value_name = "PATH", num_args = 1..)]
     pub on: Vec<String>,
+    /// With --on: a param value, as `ward check --set` takes it (the
+    /// `[params]` of `ward.toml` apply first).
+    #[arg(long = "set", value_name = "PARAM=VALUE", requires = "on")]
+    pub sets: Vec<String>,
     /// With --on: only the resources whose `Kind namespace/name` contains
     /// this text.
     #[arg(long, value_name = "TEXT", requires = "on")]
@@ -85,7 +89,14 @@ pub fn run(a: Args, ecolor: bool) -> u8 {
                 &format!("{}:{}:{}: {}", e.file, e.line, e.column, e.message),
             );
         }
-        let mut whys = match ward_engine::why::explain(&engine, index, &inputs) {
+        let overrides = match overrides(&engine, control, &a.sets) {
+            Ok(o) => o,
+            Err(e) => {
+                output::error(ecolor, &e);
+                return exit::ERROR;
+            }
+        };
+        let mut whys = match ward_engine::why::explain(&engine, index, &inputs, &overrides) {
             Ok(w) => w,
             Err(e) => {
                 output::error(ecolor, &e);
@@ -107,6 +118,33 @@ pub fn run(a: Args, ecolor: bool) -> u8 {
             exit::ERROR
         }
     }
+}
+
+/// The param values a control runs with under `--on`: the project's
+/// `[params]` that name a param of the loaded packs, then `--set`.
+fn overrides(
+    engine: &Engine,
+    control: &ControlDef,
+    sets: &[String],
+) -> Result<std::collections::HashMap<u32, ward_engine::value::val::Frozen>, String> {
+    use ward_engine::SetValue;
+    let mut all: Vec<(String, SetValue)> = Vec::new();
+    if let Ok(Some(p)) = super::setup::load_project(None, false) {
+        for (k, v) in p.project.param_values() {
+            if engine.program.params.iter().any(|d| d.qname == k) {
+                all.push((k, SetValue::Json(v)));
+            }
+        }
+    }
+    for s in sets {
+        match s.split_once('=') {
+            Some((k, v)) => all.push((k.trim().to_string(), SetValue::Text(v.to_string()))),
+            None => return Err(format!("`--set {s}`: write it as PARAM=VALUE")),
+        }
+    }
+    engine
+        .param_overrides(&all, &control.package)
+        .map_err(|e| e.0)
 }
 
 /// `ward explain CONTROL --on PATH`: each resource the control was offered,
