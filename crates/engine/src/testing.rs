@@ -39,6 +39,21 @@ pub struct Coverage {
     pub passing_case: bool,
 }
 
+impl Coverage {
+    /// What the control lacks: `no failing case, no passing case`, one of
+    /// them, or nothing.
+    pub fn missing(&self) -> String {
+        let mut m = Vec::new();
+        if !self.failing_case {
+            m.push("no failing case");
+        }
+        if !self.passing_case {
+            m.push("no passing case");
+        }
+        m.join(", ")
+    }
+}
+
 /// A `deny` or `warn` statement that no test made fire: a branch of a
 /// control nobody has seen work.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]

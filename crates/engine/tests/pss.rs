@@ -151,8 +151,9 @@ const CHECKS: [&str; 19] = [
 /// The `test` blocks under policies/pss (`*_test.ward`, with their
 /// fixtures) cover what the upstream fixtures do not: ephemeral containers,
 /// the AppArmor fields, every workload kind, exemptions. They run as
-/// `ward test policies/pss --require-coverage` does: every test passes, and
-/// every control there has a failing and a passing case.
+/// `ward test policies/pss --require-coverage` does: every test passes,
+/// every control there has a failing and a passing case, and every `deny`
+/// fires in some test.
 #[test]
 fn policy_tests_pass_and_cover_every_control() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../policies/pss");
@@ -197,20 +198,12 @@ fn policy_tests_pass_and_cover_every_control() {
     }
     let uncovered: Vec<String> = run
         .uncovered()
-        .map(|c| {
-            let mut missing = Vec::new();
-            if !c.failing_case {
-                missing.push("no failing case");
-            }
-            if !c.passing_case {
-                missing.push("no passing case");
-            }
-            format!("{} ({})", c.control, missing.join(", "))
-        })
+        .map(|c| format!("{} ({})", c.control, c.missing()))
         .collect();
     assert!(
         uncovered.is_empty(),
         "controls without both a failing and a passing test:\n{}",
         uncovered.join("\n")
     );
+    assert!(run.unreached.is_empty(), "{:#?}", run.unreached);
 }

@@ -122,14 +122,7 @@ fn render(
     if !uncovered.is_empty() {
         let _ = writeln!(out, "\ncontrols without both a failing and a passing case:");
         for c in uncovered {
-            let mut missing = Vec::new();
-            if !c.failing_case {
-                missing.push("no failing case");
-            }
-            if !c.passing_case {
-                missing.push("no passing case");
-            }
-            let _ = writeln!(out, "  {} ({})", c.control, missing.join(", "));
+            let _ = writeln!(out, "  {} ({})", c.control, c.missing());
         }
     }
     if !run.unreached.is_empty() {

@@ -459,16 +459,6 @@ pub fn tests(run: &crate::testing::TestRun, required: bool) -> String {
         }
     }
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let missing = |c: &crate::testing::Coverage| {
-        let mut m = Vec::new();
-        if !c.failing_case {
-            m.push("no failing case");
-        }
-        if !c.passing_case {
-            m.push("no passing case");
-        }
-        m.join(", ")
-    };
     let uncovered = run.uncovered().count() + run.unreached.len();
     let coverage_failures = if required { uncovered } else { 0 };
     let _ = writeln!(
@@ -526,7 +516,7 @@ pub fn tests(run: &crate::testing::TestRun, required: bool) -> String {
                 out.push_str("/>\n");
                 continue;
             }
-            let why = format!("{}: {}", c.control, missing(c));
+            let why = format!("{}: {}", c.control, c.missing());
             let tag = if required { "failure" } else { "skipped" };
             let _ = writeln!(
                 out,
