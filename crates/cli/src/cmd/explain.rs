@@ -48,11 +48,11 @@ pub enum Format {
 pub fn run(a: Args, ecolor: bool) -> u8 {
     // The built-in packs' tests are their examples.
     let builder = ward_engine::EngineBuilder::new().with_builtin_tests();
-    // The project's own controls, as `ward check` runs them.
-    let policies = if a.policies.is_empty() {
-        super::setup::project_policies()
-    } else {
-        a.policies.clone()
+    // The project's own controls and params, as `ward check` runs them.
+    let project = super::setup::current_project();
+    let policies = match &project {
+        Some(p) if a.policies.is_empty() => p.policies(),
+        _ => a.policies.clone(),
     };
     let Some(engine) = super::engine_from(builder, &policies, ecolor) else {
         return exit::ERROR;
@@ -89,7 +89,7 @@ pub fn run(a: Args, ecolor: bool) -> u8 {
                 &format!("{}:{}:{}: {}", e.file, e.line, e.column, e.message),
             );
         }
-        let overrides = match overrides(&engine, control, &a.sets) {
+        let overrides = match overrides(&engine, control, project.as_ref(), &a.sets) {
             Ok(o) => o,
             Err(e) => {
                 output::error(ecolor, &e);
@@ -125,22 +125,21 @@ pub fn run(a: Args, ecolor: bool) -> u8 {
 fn overrides(
     engine: &Engine,
     control: &ControlDef,
+    project: Option<&super::setup::LoadedProject>,
     sets: &[String],
 ) -> Result<std::collections::HashMap<u32, ward_engine::value::val::Frozen>, String> {
     use ward_engine::SetValue;
     let mut all: Vec<(String, SetValue)> = Vec::new();
-    if let Ok(Some(p)) = super::setup::load_project(None, false) {
-        for (k, v) in p.project.param_values() {
-            if engine.program.params.iter().any(|d| d.qname == k) {
-                all.push((k, SetValue::Json(v)));
-            }
+    for (k, v) in project
+        .map(|p| p.project.param_values())
+        .unwrap_or_default()
+    {
+        if engine.program.params.iter().any(|d| d.qname == k) {
+            all.push((k, SetValue::Json(v)));
         }
     }
     for s in sets {
-        match s.split_once('=') {
-            Some((k, v)) => all.push((k.trim().to_string(), SetValue::Text(v.to_string()))),
-            None => return Err(format!("`--set {s}`: write it as PARAM=VALUE")),
-        }
+        all.push(super::setup::parse_set(s)?);
     }
     engine
         .param_overrides(&all, &control.package)

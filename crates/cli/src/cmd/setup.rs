@@ -97,6 +97,23 @@ impl LoadedProject {
     pub fn lock_path(&self) -> PathBuf {
         self.resolve(LOCK_FILE)
     }
+
+    /// Its `policies`, resolved against its folder.
+    pub fn policies(&self) -> Vec<PathBuf> {
+        self.project
+            .policies
+            .iter()
+            .map(|x| self.resolve(x))
+            .collect()
+    }
+}
+
+/// `--set PARAM=VALUE`, as `ward check` and `ward explain --on` take it.
+pub fn parse_set(s: &str) -> Result<(String, SetValue), String> {
+    match s.split_once('=') {
+        Some((k, v)) => Ok((k.trim().to_string(), SetValue::Text(v.to_string()))),
+        None => Err(format!("`--set {s}`: write it as PARAM=VALUE")),
+    }
 }
 
 /// Reads the project file named, or `ward.toml` in the current folder.
@@ -122,14 +139,11 @@ pub fn load_project(explicit: Option<&Path>, skip: bool) -> Result<Option<Loaded
     Ok(Some(LoadedProject { path, dir, project }))
 }
 
-/// The `policies` of `ward.toml` in the current folder, resolved against
-/// it: what `ward explain` and `ward test` load when given no policy (a
-/// project file that cannot be read is `ward check`'s to report).
-pub fn project_policies() -> Vec<PathBuf> {
-    match load_project(None, false) {
-        Ok(Some(p)) => p.project.policies.iter().map(|x| p.resolve(x)).collect(),
-        _ => Vec::new(),
-    }
+/// `ward.toml` of the current folder for `ward explain` and `ward test`,
+/// which read its policies and params: `None` when there is none, or when
+/// it cannot be read (which is `ward check`'s to report).
+pub fn current_project() -> Option<LoadedProject> {
+    load_project(None, false).ok().flatten()
 }
 
 /// A pack to run: built in, or from an archive.
@@ -361,9 +375,7 @@ impl Setup {
         // `--policy` given replaces the project's `policies`, as `--pack`
         // replaces its packs.
         let policies: Vec<PathBuf> = match &project {
-            Some(p) if self.policies.is_empty() => {
-                p.project.policies.iter().map(|x| p.resolve(x)).collect()
-            }
+            Some(p) if self.policies.is_empty() => p.policies(),
             _ => self.policies.clone(),
         };
         let mut engine = super::engine_from(b, &policies, ecolor).ok_or(None)?;
@@ -400,10 +412,7 @@ impl Setup {
             })
             .unwrap_or_default();
         for s in &self.sets {
-            match s.split_once('=') {
-                Some((k, v)) => sets.push((k.trim().to_string(), SetValue::Text(v.to_string()))),
-                None => return Err(Some(format!("`--set {s}`: write it as PARAM=VALUE"))),
-            }
+            sets.push(parse_set(s)?);
         }
         let selection = engine
             .select_with(&refs, !policies.is_empty(), &sets)

@@ -37,7 +37,9 @@ pub struct Args {
 
 pub fn run(mut a: Args, color: bool, ecolor: bool) -> u8 {
     if a.paths.is_empty() {
-        a.paths = super::setup::project_policies();
+        a.paths = super::setup::current_project()
+            .map(|p| p.policies())
+            .unwrap_or_default();
     }
     if a.paths.is_empty() {
         a.paths = ["policies", "std-lib"]
