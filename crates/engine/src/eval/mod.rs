@@ -223,7 +223,14 @@ pub enum TraceKind {
 
 /// Whether statements hold a `deny` or `warn`, at any depth.
 fn has_findings(stmts: &[CStmt]) -> bool {
-    !crate::compile::finding_statements(stmts).is_empty()
+    stmts.iter().any(|s| match &s.kind {
+        CStmtKind::Finding(_) => true,
+        CStmtKind::For { body, .. } => has_findings(body),
+        CStmtKind::If {
+            then, otherwise, ..
+        } => has_findings(then) || has_findings(otherwise),
+        CStmtKind::Match(_) | CStmtKind::Let(..) => false,
+    })
 }
 
 /// A value as a trace shows it: JSON, cut short.
