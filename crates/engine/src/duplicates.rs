@@ -24,10 +24,27 @@ pub const CONTROL: &str = "ward.input.duplicate";
 /// score of its own.
 pub const PACK: &str = "ward.inputs";
 
-/// Where a definition is, for a message: `file:line` of its name.
-fn place(inputs: &Inputs, r: &Resource) -> String {
-    let line = name_node(r).pos().line;
-    format!("{}:{line}", inputs.file(r).path)
+/// Where a definition is, for a message: `file:line` of its name, or the
+/// file alone for a document without positions (a test's `given`).
+pub fn place(inputs: &Inputs, r: &Resource) -> String {
+    match name_node(r).pos().line {
+        0 => inputs.file(r).path.clone(),
+        line => format!("{}:{line}", inputs.file(r).path),
+    }
+}
+
+/// The resources of each group of definitions of one object
+/// ([`Report::duplicates`]), in load order.
+pub fn groups<'i>(inputs: &'i Inputs, report: &Report) -> Vec<Vec<&'i Resource>> {
+    report
+        .duplicates
+        .iter()
+        .map(|g| {
+            g.iter()
+                .filter_map(|&i| inputs.resources.get(i as usize))
+                .collect()
+        })
+        .collect()
 }
 
 /// The node a warning points at: the object's `metadata.name`.
@@ -43,11 +60,7 @@ fn name_node(r: &Resource) -> crate::value::doc::NodeRef<'_> {
 /// earlier one of its file, naming the first of them.
 pub fn notices(inputs: &Inputs, report: &Report) -> Vec<Finding> {
     let mut out = Vec::new();
-    for group in &report.duplicates {
-        let defs: Vec<&Resource> = group
-            .iter()
-            .filter_map(|&i| inputs.resources.get(i as usize))
-            .collect();
+    for defs in groups(inputs, report) {
         for (k, r) in defs.iter().enumerate() {
             if let Some(first) = defs.iter().take(k).find(|f| f.file == r.file) {
                 out.push(notice(inputs, first, r));

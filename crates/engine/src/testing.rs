@@ -236,17 +236,9 @@ impl Engine {
         // A test's inputs are one scenario: an object given twice is a slip
         // that makes the results mean something else (a control that looks
         // the object up sees both).
-        for group in &report.duplicates {
-            let defs: Vec<_> = group
-                .iter()
-                .filter_map(|&i| inputs.resources.get(i as usize))
-                .collect();
+        for defs in crate::duplicates::groups(&inputs, &report) {
             if let [first, again, ..] = defs.as_slice() {
-                // A fixture file's object by its line; a `given` by itself.
-                let at = |r: &input::Resource| match r.root().pos().line {
-                    0 => inputs.file(r).path.clone(),
-                    line => format!("{}:{line}", inputs.file(r).path),
-                };
+                let at = |r| crate::duplicates::place(&inputs, r);
                 result.failures.push(format!(
                     "{}: the test gives {} {} times ({} and {}); give each object once, or name them apart",
                     result.file,
