@@ -284,7 +284,7 @@ pub fn render_github(d: &Drift, o: &crate::report::github::GithubOptions) -> Str
         annotation(
             &mut out,
             e.level,
-            &relative(&e.file, o),
+            Some(&relative(&e.file, o)),
             (e.line, None),
             &format!("{}: {}", e.control, e.title),
             &format!(

@@ -44,27 +44,26 @@ pub fn write(report: &Report, o: &GithubOptions, w: impl std::io::Write) -> std:
     }
     for e in &report.errors {
         line.clear();
-        line.push_str("::error ");
-        let mut props = Vec::new();
         // An input's place, or a policy's.
-        if let Some(file) = e.file.as_ref().or(e.policy.as_ref()) {
-            props.push(("file", relative(file, o)));
-            if e.line > 0 {
-                props.push(("line", e.line.to_string()));
-            }
-            if e.column > 0 {
-                props.push(("col", e.column.to_string()));
-            }
-        }
-        props.push(("title", "ward: error".to_string()));
-        properties(&mut line, &props);
-        line.push_str("::");
+        let file = e
+            .file
+            .as_ref()
+            .or(e.policy.as_ref())
+            .map(|f| relative(f, o));
         let message = match &e.control {
             Some(c) => format!("{c}: {}", e.message),
             None => e.message.clone(),
         };
-        data(&mut line, &message);
-        line.push('\n');
+        let at = u32::try_from(e.line).unwrap_or(0);
+        let column = u32::try_from(e.column).ok().filter(|c| *c > 0);
+        annotation(
+            &mut line,
+            Level::Deny,
+            file.as_deref(),
+            (at, column),
+            "ward: error",
+            &message,
+        );
         w.write_all(line.as_bytes())?;
     }
     let s = super::json::summary(report);
@@ -93,7 +92,7 @@ fn finding(out: &mut String, f: &Finding, o: &GithubOptions) {
     annotation(
         out,
         f.level,
-        &relative(&f.file, o),
+        Some(&relative(&f.file, o)),
         (f.line, Some(f.column)),
         &format!("{}: {}", f.control, f.title),
         &message,
@@ -101,11 +100,11 @@ fn finding(out: &mut String, f: &Finding, o: &GithubOptions) {
 }
 
 /// One annotation line: `::error` for a deny, `::warning` for a warning,
-/// at a file's line (and column).
+/// at a file's line (0: none) and column, when there is a file.
 pub(crate) fn annotation(
     out: &mut String,
     level: Level,
-    file: &str,
+    file: Option<&str>,
     (line, column): (u32, Option<u32>),
     title: &str,
     message: &str,
@@ -114,9 +113,15 @@ pub(crate) fn annotation(
         Level::Deny => "::error ",
         Level::Warn => "::warning ",
     });
-    let mut props = vec![("file", file.to_string()), ("line", line.to_string())];
-    if let Some(c) = column {
-        props.push(("col", c.to_string()));
+    let mut props = Vec::new();
+    if let Some(f) = file {
+        props.push(("file", f.to_string()));
+        if line > 0 {
+            props.push(("line", line.to_string()));
+        }
+        if let Some(c) = column {
+            props.push(("col", c.to_string()));
+        }
     }
     props.push(("title", title.to_string()));
     properties(out, &props);
