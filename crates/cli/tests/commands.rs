@@ -410,6 +410,81 @@ fn check_warns_about_an_object_a_file_defines_twice() {
     assert!(text.contains("pack:       ward.inputs"), "{text}");
 }
 
+/// A field a manifest misspells is a warning naming the field meant, which
+/// does not fail the run; `ward fix` renames it before the controls' own
+/// fixes, so the control that missed the setting adds nothing beside it.
+#[test]
+fn check_warns_of_a_misspelt_field_and_fix_renames_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  hostNetwrok: false\n  containers:\n  - name: app\n    image: web:1\n";
+    let file = dir.join("pod.yaml");
+    std::fs::write(&file, pod).unwrap();
+    let out = ward()
+        .args(["check", "--pack", "pss-baseline", "--format", "json"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    let f = &findings[0];
+    assert_eq!(f["control"], "ward.input.unknown_field");
+    assert_eq!(f["pack"], "ward.inputs");
+    assert_eq!(f["pointer"], "/spec/hostNetwrok");
+    assert_eq!(
+        (f["line"].as_u64(), f["column"].as_u64()),
+        (Some(6), Some(16))
+    );
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("PodSpec has no field `hostNetwrok`; did you mean `hostNetwork`?"),
+        "{f}"
+    );
+    let out = ward()
+        .args(["fix", "--pack", "pss-baseline", "--color", "never"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let diff = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        diff.contains("-  hostNetwrok: false\n") && diff.contains("+  hostNetwork: false\n"),
+        "{diff}"
+    );
+    // The renames alone, by their control id.
+    let out = ward()
+        .args(["fix", "--pack", "pss-restricted", "--color", "never"])
+        .args(["--control", "ward.input.unknown_field"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let diff = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        diff.lines().filter(|l| l.starts_with('+')).count(),
+        2,
+        "{diff}"
+    );
+    let out = ward()
+        .args(["explain", "ward.input.unknown_field"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with("Manifests give only fields their types have\n"),
+        "{text}"
+    );
+}
+
 /// `ward explain CONTROL --on PATH` says, for each resource the control is
 /// offered, why it failed, passed or was skipped: the condition that
 /// decided it and the values it read, in the loop element it read them in.

@@ -263,7 +263,7 @@ pub struct Notice {
 }
 
 /// Every notice Ward itself can report.
-pub const NOTICES: [Notice; 3] = [
+pub const NOTICES: [Notice; 4] = [
     Notice {
         id: crate::waivers::EXPIRED,
         pack: crate::waivers::PACK,
@@ -284,6 +284,13 @@ pub const NOTICES: [Notice; 3] = [
         title: "Each object is defined once",
         description: "A file defines the same object (kind, API group, namespace and name) more than once; applying it keeps only the definition applied last. Reported on each later definition, naming the first. Only the documents of one file are compared.",
         remedy: "Keep one definition: remove the other, or give the two different names or namespaces (two charts or overlays rendering the same object).",
+    },
+    Notice {
+        id: crate::unknown_fields::CONTROL,
+        pack: crate::duplicates::PACK,
+        title: "Manifests give only fields their types have",
+        description: "A manifest of a built-in Kubernetes kind gives a field its type does not have (`runAsNonroot` under a container's `securityContext`): the API server drops it, or rejects the object under strict field validation, so the setting never takes effect. Names the field meant when one is a slip away. Objects read back from a cluster, custom resources and free-form fields (labels, annotations, ConfigMap data) are not checked.",
+        remedy: "Rename the field to the one meant (the fix does), or remove it.",
     },
 ];
 

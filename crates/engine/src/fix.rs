@@ -139,6 +139,11 @@ pub fn run(
     for round in 0..=opts.max_rounds {
         let inputs = load_paths_over(paths, &st.load, &st.overlay);
         let mut report = engine.evaluate(sel, &inputs, eval);
+        // A misspelt field is renamed first: the control that missed the
+        // setting it meant then finds it, and adds nothing beside it.
+        let mut renames = crate::unknown_fields::notices(&inputs);
+        renames.append(&mut report.findings);
+        report.findings = renames;
         if let Some((w, o)) = &opts.waivers {
             // The warnings about waivers have no fixes: only the marks count.
             crate::waivers::apply(engine, &inputs, &mut report, w, o);

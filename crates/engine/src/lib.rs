@@ -27,6 +27,7 @@ pub mod progress;
 pub mod project;
 pub mod report;
 pub mod testing;
+pub mod unknown_fields;
 pub mod value;
 pub mod waivers;
 pub mod why;

@@ -375,3 +375,46 @@ fn fields_of_ward_documents_are_never_taken_for_slips() {
     }
     assert!(found.is_empty(), "{found:#?}");
 }
+
+/// The corpus's manifests give only fields their types have, but for the
+/// few that do not: each is a real mistake of the example it is in (a
+/// misspelt `protectionDomain`, fields the volume source never had), and
+/// nothing else is taken for one (custom resources, patches, exports).
+#[test]
+fn corpus_manifests_misspell_only_the_fields_they_do() {
+    let Some(root) = corpus() else {
+        eprintln!("corpus not found; skipping");
+        return;
+    };
+    let mut found = Vec::new();
+    let mut walked = 0;
+    for p in files(&root) {
+        if !matches!(
+            p.extension().and_then(|e| e.to_str()),
+            Some("yaml" | "yml" | "json")
+        ) {
+            continue;
+        }
+        let (inputs, _) = load_one(&p);
+        for r in &inputs.resources {
+            let schema = ward_engine::input::schema::Schema::get();
+            walked += usize::from(schema.kind(r.api_version(), r.kind()).is_some());
+            for u in ward_engine::unknown_fields::unknown(r) {
+                let rel = p.strip_prefix(&root).unwrap().display().to_string();
+                found.push(format!("{rel} {} {:?}", u.node.pointer(), u.meant));
+            }
+        }
+    }
+    assert_eq!(
+        found,
+        [
+            "kubernetes-examples/_archived/volumes/rbd/rbd.yaml /spec/volumes/0/rbd/imageformat None",
+            "kubernetes-examples/_archived/volumes/rbd/rbd.yaml /spec/volumes/0/rbd/imagefeatures None",
+            "kubernetes-examples/_archived/volumes/scaleio/pod.yaml /spec/volumes/0/scaleIO/protectionDoamin Some(\"protectionDomain\")",
+            "kubernetes-examples/_archived/volumes/storageos/storageos-pod.yaml /spec/volumes/0/storageos/pool None",
+            "kubernetes-examples/_archived/volumes/storageos/storageos-pv.yaml /spec/storageos/secretName None",
+        ]
+    );
+    eprintln!("{walked} objects of built-in kinds");
+    assert!(walked > 1000, "{walked}");
+}

@@ -67,7 +67,8 @@ pub fn run(a: Args, color: bool, ecolor: bool) -> u8 {
             .program
             .controls
             .iter()
-            .any(|d| d.id == *c || d.id.starts_with(&prefix));
+            .any(|d| d.id == *c || d.id.starts_with(&prefix))
+            || *c == ward_engine::unknown_fields::CONTROL;
         if !known {
             output::error(
                 ecolor,

@@ -557,6 +557,8 @@ impl Ready {
         report.findings.extend(audit);
         let twice = ward_engine::duplicates::notices(&inputs, &report);
         report.findings.extend(twice);
+        let unknown = ward_engine::unknown_fields::notices(&inputs);
+        report.findings.extend(unknown);
         (inputs, report)
     }
 }

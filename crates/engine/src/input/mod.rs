@@ -15,6 +15,7 @@ pub mod ci;
 pub mod dockerfile;
 pub mod json;
 mod repository;
+pub mod schema;
 pub mod stream;
 pub mod yaml;
 

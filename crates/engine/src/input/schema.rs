@@ -1,0 +1,210 @@
+//! The fields of the Kubernetes API types, and the type of each kind.
+//!
+//! Generated into `k8s_schema.txt` by `scripts/gen-k8s-fields.py` from the
+//! models of the official Python client (three releases, a field of any of
+//! them known), read the first time a manifest is checked against it.
+//! Only what a walk over a manifest needs is kept: each type's field names
+//! and, for a field that holds another API type (alone, in a list or in a
+//! map), which one. Everything else (strings, numbers, `IntOrString`,
+//! free-form JSON) is a leaf the walk does not enter.
+
+use std::sync::OnceLock;
+
+const TEXT: &str = include_str!("k8s_schema.txt");
+
+/// What a field holds, as far as checking its keys goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Holds {
+    /// A value whose keys are not checked.
+    Leaf,
+    /// An object of the type.
+    One(TypeId),
+    /// A list of objects of the type.
+    List(TypeId),
+    /// A map of user keys to objects of the type.
+    Map(TypeId),
+}
+
+/// An index into [`Schema::types`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TypeId(u32);
+
+/// One API type: its name and the text of its fields, read as they are
+/// asked for (a manifest meets a few dozen types of the thousand or so).
+#[derive(Clone, Copy, Debug)]
+pub struct Type {
+    pub name: &'static str,
+    fields: &'static str,
+}
+
+impl Type {
+    /// What the field holds; `None` when the type has no such field.
+    pub fn field(&self, name: &str) -> Option<Holds> {
+        let spec = self.fields.split_ascii_whitespace().find_map(|w| {
+            let rest = w.strip_prefix(name)?;
+            match rest.strip_prefix('=') {
+                Some(spec) => Some(spec),
+                None => rest.is_empty().then_some(""),
+            }
+        })?;
+        let (make, ty): (fn(TypeId) -> Holds, &str) = match spec.as_bytes().first() {
+            None => return Some(Holds::Leaf),
+            Some(b'[') => (Holds::List, spec.get(1..).unwrap_or_default()),
+            Some(b'{') => (Holds::Map, spec.get(1..).unwrap_or_default()),
+            _ => (Holds::One, spec),
+        };
+        Some(Schema::get().type_named(ty).map_or(Holds::Leaf, make))
+    }
+
+    /// The names of its fields.
+    pub fn field_names(&self) -> impl Iterator<Item = &'static str> + use<> {
+        self.fields
+            .split_ascii_whitespace()
+            .map(|w| w.split_once('=').map_or(w, |(f, _)| f))
+    }
+
+    /// The name people know it by: the client's version prefix removed
+    /// (`V1SecurityContext` is `SecurityContext`, `CoreV1ResourceClaim`
+    /// is `ResourceClaim`).
+    pub fn shown(&self) -> &'static str {
+        let bytes = self.name.as_bytes();
+        // The first capital `V` followed by a digit begins the version.
+        let start = (0..bytes.len().saturating_sub(1)).find(|&i| {
+            bytes.get(i) == Some(&b'V') && bytes.get(i + 1).is_some_and(u8::is_ascii_digit)
+        });
+        let Some(start) = start else {
+            return self.name;
+        };
+        let rest = self.name.get(start + 1..).unwrap_or_default();
+        // Past the version (`1`, `1beta1`, `2alpha1`) to the next capital.
+        match rest.find(|c: char| c.is_ascii_uppercase()) {
+            Some(i) => rest.get(i..).unwrap_or(self.name),
+            None => self.name,
+        }
+    }
+}
+
+/// The types by name, and the type of each kind by `apiVersion` and
+/// `kind`.
+#[derive(Debug)]
+pub struct Schema {
+    types: Vec<Type>,
+    kinds: Vec<((&'static str, &'static str), &'static str)>,
+}
+
+impl Schema {
+    /// The schema Ward ships, read on first use.
+    pub fn get() -> &'static Schema {
+        static SCHEMA: OnceLock<Schema> = OnceLock::new();
+        SCHEMA.get_or_init(|| Schema::parse(TEXT))
+    }
+
+    /// The type of a kind's objects, when the API has the kind.
+    pub fn kind(&self, api_version: &str, kind: &str) -> Option<TypeId> {
+        let i = self
+            .kinds
+            .binary_search_by(|(k, _)| (k.0, k.1).cmp(&(api_version, kind)))
+            .ok()?;
+        self.type_named(self.kinds.get(i)?.1)
+    }
+
+    pub fn ty(&self, id: TypeId) -> Option<Type> {
+        self.types.get(id.0 as usize).copied()
+    }
+
+    fn type_named(&self, name: &str) -> Option<TypeId> {
+        let i = self.types.binary_search_by(|t| t.name.cmp(name)).ok()?;
+        u32::try_from(i).ok().map(TypeId)
+    }
+
+    /// Reads the generated text: each line is only cut at its first space
+    /// here. A line it cannot make sense of is left out: the file is
+    /// Ward's own, and a test reads every line of it.
+    fn parse(text: &'static str) -> Schema {
+        let mut types = Vec::new();
+        let mut kinds = Vec::new();
+        for l in text.lines().filter(|l| !l.starts_with('#')) {
+            if let Some(kind) = l.strip_prefix("= ") {
+                let mut w = kind.split_ascii_whitespace();
+                if let (Some(v), Some(k), Some(t)) = (w.next(), w.next(), w.next()) {
+                    kinds.push(((v, k), t));
+                }
+            } else if let Some(name) = l.split_ascii_whitespace().next() {
+                let fields = l.get(name.len()..).unwrap_or_default();
+                types.push(Type { name, fields });
+            }
+        }
+        types.sort_by(|a, b| a.name.cmp(b.name));
+        kinds.sort_unstable();
+        Schema { types, kinds }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_line_of_the_shipped_schema_is_read() {
+        let s = Schema::get();
+        let type_lines = TEXT
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.starts_with('=') && !l.is_empty())
+            .count();
+        assert_eq!(s.types.len(), type_lines);
+        let kind_lines = TEXT.lines().filter(|l| l.starts_with("= ")).count();
+        assert_eq!(s.kinds.len(), kind_lines);
+        // Every field that names a type names one the file defines.
+        for l in TEXT
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.starts_with('='))
+        {
+            for w in l.split_whitespace().skip(1) {
+                if let Some((f, spec)) = w.split_once('=') {
+                    let name = spec.trim_start_matches(['[', '{']);
+                    assert!(
+                        s.types.iter().any(|t| t.name == name),
+                        "{l}: field {f} holds unknown type {name}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_pod_spec_is_found_from_its_kind_down() {
+        let s = Schema::get();
+        let pod = s.kind("v1", "Pod").and_then(|id| s.ty(id)).unwrap();
+        assert_eq!(pod.shown(), "Pod");
+        let Some(Holds::One(spec)) = pod.field("spec") else {
+            panic!("Pod.spec is a PodSpec")
+        };
+        let spec = s.ty(spec).unwrap();
+        let Some(Holds::List(c)) = spec.field("containers") else {
+            panic!("PodSpec.containers is a list of Container")
+        };
+        let Some(Holds::One(sc)) = s.ty(c).unwrap().field("securityContext") else {
+            panic!("Container.securityContext is a SecurityContext")
+        };
+        let sc = s.ty(sc).unwrap();
+        assert_eq!(sc.shown(), "SecurityContext");
+        assert_eq!(sc.field("runAsNonRoot"), Some(Holds::Leaf));
+        assert_eq!(sc.field("runAsNonroot"), None);
+        assert_eq!(spec.field("nodeSelector"), Some(Holds::Leaf));
+        assert!(matches!(spec.field("overhead"), Some(Holds::Leaf)));
+        // Kinds are told apart by API group: a Knative Service is not one.
+        assert!(s.kind("apps/v1", "Deployment").is_some());
+        assert!(s.kind("serving.knative.dev/v1", "Service").is_none());
+    }
+
+    #[test]
+    fn names_are_shown_without_the_clients_version_prefix() {
+        let t = |name| Type { name, fields: "" };
+        assert_eq!(t("V1SecurityContext").shown(), "SecurityContext");
+        assert_eq!(t("V1beta1CronJob").shown(), "CronJob");
+        assert_eq!(t("V2alpha1CronJob").shown(), "CronJob");
+        assert_eq!(t("CoreV1ResourceClaim").shown(), "ResourceClaim");
+        assert_eq!(t("V1VolumeV2").shown(), "VolumeV2");
+        assert_eq!(t("Plain").shown(), "Plain");
+    }
+}

@@ -1,0 +1,388 @@
+//! Fields a manifest gives that its Kubernetes type does not have.
+//!
+//! `runAsNonroot: true` under a container's `securityContext` reads like a
+//! hardening setting, but the API server drops a field it does not know
+//! (or, under strict field validation, rejects the object), so the
+//! container runs as root all the same. The control that checks for it
+//! then fails on a manifest that looks right. Ward walks each manifest
+//! object of a built-in kind down its API types ([`crate::input::schema`])
+//! and warns of each field the type does not have, saying which field was
+//! meant when one is a slip away, with a fix that renames it
+//! (`ward.input.unknown_field`).
+//!
+//! Objects read back from a cluster (they carry `metadata.uid` or
+//! `metadata.resourceVersion`) are not walked: the API server has already
+//! dropped whatever it did not know. Kinds the API does not have (custom
+//! resources) and the inside of free-form fields (annotations, ConfigMap
+//! data, `IntOrString`, embedded JSON) are not checked, nor the directives
+//! of a strategic merge patch (`$patch`). Like the warning on
+//! an object defined twice, this is a notice of the `ward.inputs` pack.
+
+use crate::engine::fingerprint;
+use crate::eval::FixOp;
+use crate::finding::{Finding, Level};
+use crate::input::schema::{Holds, Schema, Type, TypeId};
+use crate::input::{Inputs, Resource};
+use crate::value::doc::NodeRef;
+use ward_lang::hir::Severity;
+
+/// The control id of the warning on a field a type does not have.
+pub const CONTROL: &str = "ward.input.unknown_field";
+
+/// One field a manifest gives that its type does not have.
+#[derive(Debug)]
+pub struct Unknown<'a> {
+    /// The misspelt field's value.
+    pub node: NodeRef<'a>,
+    /// The field as written.
+    pub field: &'static str,
+    /// The type that has no such field.
+    pub ty: &'static str,
+    /// The field meant, when one is a slip away.
+    pub meant: Option<&'static str>,
+    /// Whether the object already gives the field meant.
+    pub meant_given: bool,
+}
+
+/// The fields of a resource that its type does not have, in document
+/// order. None for a kind the API does not have, or an object read back
+/// from a cluster.
+pub fn unknown(r: &Resource) -> Vec<Unknown<'_>> {
+    let mut out = Vec::new();
+    let root = r.root();
+    let meta = root.get_str("metadata");
+    if ["uid", "resourceVersion"]
+        .iter()
+        .any(|k| meta.and_then(|m| m.get_str(k)).is_some())
+    {
+        return out;
+    }
+    let schema = Schema::get();
+    if let Some(ty) = schema.kind(r.api_version(), r.kind()) {
+        walk(schema, ty, root, &mut out);
+    }
+    out
+}
+
+fn walk<'a>(schema: &'static Schema, ty: TypeId, node: NodeRef<'a>, out: &mut Vec<Unknown<'a>>) {
+    let Some(t) = schema.ty(ty) else { return };
+    for (sym, child) in node.entries() {
+        let field = sym.as_str();
+        match t.field(field) {
+            // A strategic merge patch's directive (`$patch: delete`,
+            // `$retainKeys`), in a patch kustomize applies.
+            None if field.starts_with('$') => {}
+            None => {
+                let meant = meant(&t, field);
+                out.push(Unknown {
+                    node: child,
+                    field,
+                    ty: t.shown(),
+                    meant,
+                    meant_given: meant.is_some_and(|m| node.get_str(m).is_some()),
+                });
+            }
+            Some(Holds::One(inner)) => walk(schema, inner, child, out),
+            Some(Holds::List(inner)) => {
+                for item in child.items() {
+                    walk(schema, inner, item, out);
+                }
+            }
+            Some(Holds::Map(inner)) => {
+                for (_, v) in child.entries() {
+                    walk(schema, inner, v, out);
+                }
+            }
+            Some(Holds::Leaf) => {}
+        }
+    }
+}
+
+/// The field of the type a misspelt one was meant to be: the same letters
+/// in another case or with `_` or `-` between words (`run_as_non_root`),
+/// else the one nearest by edits (a letter left out, added, changed or two
+/// swapped), at most one edit for a name under eight letters and two for a
+/// longer one, when no other field is as near.
+fn meant(t: &Type, field: &str) -> Option<&'static str> {
+    let plain = |s: &str| {
+        s.chars()
+            .filter(|c| !matches!(c, '_' | '-'))
+            .flat_map(char::to_lowercase)
+            .collect::<String>()
+    };
+    let wanted = plain(field);
+    if let Some(f) = t.field_names().find(|f| plain(f) == wanted) {
+        return Some(f);
+    }
+    let most = if field.chars().count() < 8 { 1 } else { 2 };
+    let mut best: Option<(usize, &'static str)> = None;
+    let mut tied = false;
+    for f in t.field_names() {
+        let d = strsim::damerau_levenshtein(field, f);
+        if d > most {
+            continue;
+        }
+        match best {
+            Some((b, _)) if d > b => {}
+            Some((b, _)) if d == b => tied = true,
+            _ => {
+                best = Some((d, f));
+                tied = false;
+            }
+        }
+    }
+    best.filter(|_| !tied).map(|(_, f)| f)
+}
+
+/// The warnings for every manifest of the inputs, one per field its type
+/// does not have.
+pub fn notices(inputs: &Inputs) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for r in &inputs.resources {
+        for u in unknown(r) {
+            out.push(notice(inputs, r, &u));
+        }
+    }
+    out
+}
+
+fn notice(inputs: &Inputs, r: &Resource, u: &Unknown<'_>) -> Finding {
+    let resource = crate::engine::identity(r);
+    let pos = u.node.pos();
+    let pointer = u.node.pointer();
+    let (title, remedy) = crate::finding::notice(CONTROL)
+        .map(|n| (n.title, n.remedy))
+        .unwrap_or_default();
+    let meant = match u.meant {
+        Some(m) => format!("; did you mean `{m}`?"),
+        None => String::new(),
+    };
+    let message = format!(
+        "{} has no field `{}`{meant} The API server drops a field it does not know (or rejects the object under strict field validation), so this setting never takes effect",
+        u.ty,
+        u.field,
+        meant = if meant.is_empty() { ".".into() } else { meant },
+    );
+    Finding {
+        control: CONTROL.into(),
+        pack: crate::duplicates::PACK.into(),
+        profile: None,
+        severity: Severity::Low,
+        level: Level::Warn,
+        title: title.into(),
+        message,
+        frameworks: Vec::new().into(),
+        fingerprint: fingerprint(CONTROL, &resource, &pointer),
+        resource: resource.into(),
+        file: inputs.file(r).path.as_str().into(),
+        origin: r.origin.clone(),
+        document: r.index,
+        line: pos.line,
+        column: pos.col,
+        fix: rename(&pointer, u),
+        pointer,
+        remedy: remedy.into(),
+        waived: None,
+        secrets: None,
+    }
+}
+
+/// The fix: the misspelt field renamed to the one meant, or removed when
+/// the object gives that one already. None when no field was meant.
+fn rename(pointer: &str, u: &Unknown<'_>) -> Vec<FixOp> {
+    let Some(meant) = u.meant else {
+        return Vec::new();
+    };
+    let remove = FixOp {
+        op: "remove",
+        path: pointer.to_string(),
+        value: None,
+    };
+    if u.meant_given {
+        return vec![remove];
+    }
+    let parent = pointer.rsplit_once('/').map_or("", |(p, _)| p);
+    let add = FixOp {
+        op: "add",
+        path: format!("{parent}/{}", meant.replace('~', "~0").replace('/', "~1")),
+        value: Some(u.node.to_json()),
+    };
+    vec![remove, add]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::LoadOptions;
+
+    fn loaded(text: &str) -> Inputs {
+        let mut inputs = Inputs::default();
+        inputs.add_text("deploy/app.yaml", text, &LoadOptions::default());
+        inputs
+    }
+
+    const DEPLOYMENT: &str = "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: shop
+  labels: {anyKey: x}
+  annotations: {any.example/key: y}
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      nodeSelector: {disktype: ssd}
+      containers:
+      - name: app
+        image: web:1
+        securityContext:
+          runAsNonroot: true
+          allowPrivilegeEscalation: false
+          capabilities:
+            drop: [ALL]
+        resources:
+          limits: {cpu: 100m}
+          requets: {cpu: 50m}
+        ports:
+        - containerPort: 8080
+          protcol: TCP
+      volumes:
+      - name: conf
+        configMap:
+          name: web
+          itmes:
+          - {key: a, path: a}
+";
+
+    fn said(inputs: &Inputs) -> Vec<(String, String, Option<&'static str>)> {
+        inputs
+            .resources
+            .iter()
+            .flat_map(unknown)
+            .map(|u| (u.node.pointer(), u.ty.to_string(), u.meant))
+            .collect()
+    }
+
+    #[test]
+    fn each_field_a_type_lacks_is_found_down_lists_and_objects() {
+        let inputs = loaded(DEPLOYMENT);
+        assert_eq!(
+            said(&inputs),
+            vec![
+                (
+                    "/spec/template/spec/containers/0/securityContext/runAsNonroot".into(),
+                    "SecurityContext".into(),
+                    Some("runAsNonRoot")
+                ),
+                (
+                    "/spec/template/spec/containers/0/resources/requets".into(),
+                    "ResourceRequirements".into(),
+                    Some("requests")
+                ),
+                (
+                    "/spec/template/spec/containers/0/ports/0/protcol".into(),
+                    "ContainerPort".into(),
+                    Some("protocol")
+                ),
+                (
+                    "/spec/template/spec/volumes/0/configMap/itmes".into(),
+                    "ConfigMapVolumeSource".into(),
+                    Some("items")
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_warning_names_the_field_meant_and_renames_it() {
+        let inputs = loaded(DEPLOYMENT);
+        let found = notices(&inputs);
+        let f = &found[0];
+        assert_eq!(&*f.control, CONTROL);
+        assert_eq!(&*f.pack, "ward.inputs");
+        assert_eq!(f.level, Level::Warn);
+        assert_eq!((f.line, f.column), (21, 25));
+        assert!(
+            f.message
+                .starts_with("SecurityContext has no field `runAsNonroot`; did you mean `runAsNonRoot`? The API server drops"),
+            "{}",
+            f.message
+        );
+        let ops: Vec<_> = f
+            .fix
+            .iter()
+            .map(|o| (o.op, o.path.as_str(), o.value.clone()))
+            .collect();
+        assert_eq!(
+            ops,
+            vec![
+                (
+                    "remove",
+                    "/spec/template/spec/containers/0/securityContext/runAsNonroot",
+                    None
+                ),
+                (
+                    "add",
+                    "/spec/template/spec/containers/0/securityContext/runAsNonRoot",
+                    Some(serde_json::json!(true))
+                ),
+            ]
+        );
+        // A list value moves whole.
+        assert_eq!(
+            found[3].fix[1].value,
+            Some(serde_json::json!([{"key": "a", "path": "a"}]))
+        );
+    }
+
+    #[test]
+    fn a_field_given_twice_is_removed_and_one_with_nothing_near_is_only_named() {
+        let inputs = loaded(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: a\n    securityContext:\n      runAsNonRoot: true\n      RunAsNonRoot: true\n      hardened: yes\n",
+        );
+        let found = notices(&inputs);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(found[0].fix.len(), 1);
+        assert_eq!(found[0].fix[0].op, "remove");
+        assert!(
+            found[1]
+                .message
+                .starts_with("SecurityContext has no field `hardened`. The API server"),
+            "{}",
+            found[1].message
+        );
+        assert!(found[1].fix.is_empty());
+    }
+
+    #[test]
+    fn objects_from_a_cluster_custom_kinds_and_free_form_fields_are_not_walked() {
+        let inputs = loaded(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: live\n  uid: 1b2c\nspec:\n  bogus: 1\n---\napiVersion: serving.knative.dev/v1\nkind: Service\nmetadata:\n  name: k\nspec:\n  template: {}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  anything: here\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\nspec:\n  strategy:\n    rollingUpdate: {maxSurge: 25%, maxUnavailable: 1}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: gone\n$patch: delete\n",
+        );
+        assert_eq!(said(&inputs), Vec::new());
+    }
+
+    #[test]
+    fn a_snake_case_field_is_taken_for_its_camel_case_name() {
+        let t = Schema::get();
+        let sc = t
+            .kind("v1", "Pod")
+            .and_then(|p| t.ty(p))
+            .and_then(|p| match p.field("spec") {
+                Some(Holds::One(s)) => t.ty(s),
+                _ => None,
+            })
+            .unwrap();
+        assert_eq!(
+            meant(&sc, "service_account_name"),
+            Some("serviceAccountName")
+        );
+        assert_eq!(meant(&sc, "hostnetwork"), Some("hostNetwork"));
+        assert_eq!(meant(&sc, "zzz"), None);
+    }
+}
