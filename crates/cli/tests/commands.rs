@@ -410,6 +410,54 @@ fn check_warns_about_an_object_a_file_defines_twice() {
     assert!(text.contains("pack:       ward.inputs"), "{text}");
 }
 
+/// A test whose given object misspells a field fails: the controls read
+/// the field as missing, so the test may pass for the wrong reason. A
+/// field like none its type has is how a test gives something unknown on
+/// purpose, and passes.
+#[test]
+fn a_policy_test_that_misspells_a_field_fails() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let policy = r#"package team
+
+control non_root {
+  title "Containers run as non-root"
+  match input.kind == "Pod"
+  for c in input.spec.containers {
+    deny when c.securityContext.runAsNonRoot != true
+  }
+}
+
+test "a container that may run as root is denied" {
+  given {
+    kind: "Pod",
+    metadata: {name: "web"},
+    spec: {containers: [{name: "a", securityContext: {runAsNonroot: false}}]},
+  }
+  expect deny non_root
+}
+"#;
+    std::fs::write(dir.join("p.ward"), policy).unwrap();
+    let out = ward().arg("test").arg(dir).output().unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("the test gives Pod `web` `runAsNonroot` (/spec/containers/0/securityContext/runAsNonroot), which SecurityContext does not have: every control reads it as missing; did you mean `runAsNonRoot`?"),
+        "{text}"
+    );
+    for field in ["runAsNonRoot", "vendorSetting"] {
+        std::fs::write(dir.join("p.ward"), policy.replace("runAsNonroot", field)).unwrap();
+        let out = ward().arg("test").arg(dir).output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{field}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+}
+
 /// A field a manifest misspells is a warning naming the field meant, which
 /// does not fail the run; `ward fix` renames it before the controls' own
 /// fixes, so the control that missed the setting adds nothing beside it.

@@ -249,6 +249,24 @@ impl Engine {
                 ));
             }
         }
+        // A field the test misspells is read as missing: a test that expects
+        // a deny for `runAsNonRoot: false` written `runAsNonroot: false`
+        // passes for the wrong reason. Only a slip (a field a letter or two
+        // from one the type has) fails a test: a field like none of them is
+        // how a test gives a control something unknown on purpose.
+        for r in &inputs.resources {
+            for u in crate::unknown_fields::unknown(r) {
+                let Some(meant) = u.meant else { continue };
+                result.failures.push(format!(
+                    "{}: the test gives {} `{}` ({}), which {} does not have: every control reads it as missing; did you mean `{meant}`?",
+                    result.file,
+                    crate::engine::identity(r).quoted(),
+                    u.field,
+                    u.node.pointer(),
+                    u.ty,
+                ));
+            }
+        }
         for e in &report.errors {
             result.failures.push(format!(
                 "error{}: {}",

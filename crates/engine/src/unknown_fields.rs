@@ -58,7 +58,11 @@ pub fn unknown(r: &Resource) -> Vec<Unknown<'_>> {
         return out;
     }
     let schema = Schema::get();
-    if let Some(ty) = schema.kind(r.api_version(), r.kind()) {
+    let ty = match r.api_version() {
+        "" => schema.kind_alone(r.kind()),
+        v => schema.kind(v, r.kind()),
+    };
+    if let Some(ty) = ty {
         walk(schema, ty, root, &mut out);
     }
     out

@@ -108,6 +108,20 @@ impl Schema {
         self.type_named(self.kinds.get(i)?.1)
     }
 
+    /// The type of a kind given without its `apiVersion` (as a policy
+    /// test's `given` often is): of its API versions, a stable one before
+    /// an alpha or beta, and of those the last (`autoscaling/v2` before
+    /// `autoscaling/v1`).
+    pub fn kind_alone(&self, kind: &str) -> Option<TypeId> {
+        let stable = |v: &str| !(v.contains("alpha") || v.contains("beta"));
+        let ((_, _), ty) = self
+            .kinds
+            .iter()
+            .filter(|((_, k), _)| *k == kind)
+            .max_by_key(|((v, _), _)| (stable(v), *v))?;
+        self.type_named(ty)
+    }
+
     pub fn ty(&self, id: TypeId) -> Option<Type> {
         self.types.get(id.0 as usize).copied()
     }
@@ -195,6 +209,15 @@ mod tests {
         // Kinds are told apart by API group: a Knative Service is not one.
         assert!(s.kind("apps/v1", "Deployment").is_some());
         assert!(s.kind("serving.knative.dev/v1", "Service").is_none());
+        // Without its API version, a kind is read at its newest stable one.
+        let name = |id: Option<TypeId>| id.and_then(|id| s.ty(id)).map(|t| t.name);
+        assert_eq!(name(s.kind_alone("CronJob")), Some("V1CronJob"));
+        assert_eq!(
+            name(s.kind_alone("HorizontalPodAutoscaler")),
+            Some("V2HorizontalPodAutoscaler")
+        );
+        assert_eq!(name(s.kind_alone("Pod")), Some("V1Pod"));
+        assert_eq!(name(s.kind_alone("Widget")), None);
     }
 
     #[test]
