@@ -13,8 +13,8 @@
 //! pack of its own: it never fails a run, has no score, and a baseline
 //! never holds it.
 
-use crate::engine::{Report, fingerprint};
-use crate::finding::{Finding, Level};
+use crate::engine::Report;
+use crate::finding::{Finding, NoticeAt, notice_finding};
 use crate::input::{Inputs, Resource};
 use ward_lang::hir::Severity;
 
@@ -71,44 +71,19 @@ pub fn notices(inputs: &Inputs, report: &Report) -> Vec<Finding> {
 }
 
 fn notice(inputs: &Inputs, first: &Resource, r: &Resource) -> Finding {
-    let resource = crate::engine::identity(r);
-    let object = resource.quoted();
-    let node = name_node(r);
-    let pos = node.pos();
-    let pointer = node.pointer();
-    let (title, remedy) = crate::finding::notice(CONTROL)
-        .map(|n| (n.title, n.remedy))
-        .unwrap_or_default();
-    Finding {
-        control: CONTROL.into(),
-        pack: PACK.into(),
-        profile: None,
-        severity: Severity::Low,
-        level: Level::Warn,
-        title: title.into(),
-        message: format!(
-            "{object} is defined again here, first at {}; applying both keeps only the one applied last, so the findings of the other describe an object that will not run as written",
-            place(inputs, first)
-        ),
-        frameworks: Vec::new().into(),
-        fingerprint: fingerprint(CONTROL, &resource, &pointer),
-        resource: resource.into(),
-        file: inputs.file(r).path.as_str().into(),
-        origin: r.origin.clone(),
-        document: r.index,
-        line: pos.line,
-        column: pos.col,
-        pointer,
-        fix: Vec::new(),
-        remedy: remedy.into(),
-        waived: None,
-        secrets: None,
-    }
+    let at = NoticeAt::node(inputs, r, name_node(r));
+    let message = format!(
+        "{} is defined again here, first at {}; applying both keeps only the one applied last, so the findings of the other describe an object that will not run as written",
+        at.resource.quoted(),
+        place(inputs, first)
+    );
+    notice_finding(CONTROL, Severity::Low, message, at, Vec::new())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::finding::Level;
     use crate::input::LoadOptions;
 
     fn loaded(files: &[(&str, &str)]) -> (Inputs, Report) {

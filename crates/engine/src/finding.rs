@@ -299,6 +299,72 @@ pub fn notice(id: &str) -> Option<&'static Notice> {
     NOTICES.iter().find(|n| n.id == id)
 }
 
+/// Where one of Ward's own notices points.
+#[derive(Clone, Debug)]
+pub struct NoticeAt<'f> {
+    pub resource: Identity,
+    pub file: &'f str,
+    pub origin: Option<String>,
+    pub document: u32,
+    pub line: u32,
+    pub column: u32,
+    pub pointer: String,
+}
+
+impl<'f> NoticeAt<'f> {
+    /// A node of a loaded resource.
+    pub fn node(
+        inputs: &'f crate::input::Inputs,
+        r: &crate::input::Resource,
+        node: crate::value::doc::NodeRef<'_>,
+    ) -> NoticeAt<'f> {
+        let pos = node.pos();
+        NoticeAt {
+            resource: crate::engine::identity(r),
+            file: &inputs.file(r).path,
+            origin: r.origin.clone(),
+            document: r.index,
+            line: pos.line,
+            column: pos.col,
+            pointer: node.pointer(),
+        }
+    }
+}
+
+/// A finding of the notice with this control id ([`NOTICES`]), which
+/// gives its pack, title and remedy: a warning, with no frameworks.
+pub fn notice_finding(
+    id: &str,
+    severity: Severity,
+    message: String,
+    at: NoticeAt<'_>,
+    fix: Vec<FixOp>,
+) -> Finding {
+    let n = notice(id);
+    Finding {
+        control: id.into(),
+        pack: n.map_or("", |n| n.pack).into(),
+        profile: None,
+        severity,
+        level: Level::Warn,
+        title: n.map_or("", |n| n.title).into(),
+        message,
+        frameworks: Vec::new().into(),
+        fingerprint: crate::engine::fingerprint(id, &at.resource, &at.pointer),
+        resource: at.resource.into(),
+        file: at.file.into(),
+        origin: at.origin,
+        document: at.document,
+        line: at.line,
+        column: at.column,
+        pointer: at.pointer,
+        fix,
+        remedy: n.map_or("", |n| n.remedy).into(),
+        waived: None,
+        secrets: None,
+    }
+}
+
 /// A finding's stable fingerprint: control, resource identity
 /// (apiVersion, kind, namespace, name) and JSON pointer, never file names
 /// or positions, so it survives reformatting, reordering and moving a

@@ -18,9 +18,8 @@
 //! of a strategic merge patch (`$patch`). Like the warning on
 //! an object defined twice, this is a notice of the `ward.inputs` pack.
 
-use crate::engine::fingerprint;
 use crate::eval::FixOp;
-use crate::finding::{Finding, Level};
+use crate::finding::{Finding, NoticeAt, notice_finding};
 use crate::input::schema::{Holds, Schema, Type, TypeId};
 use crate::input::{Inputs, Resource};
 use crate::value::doc::NodeRef;
@@ -151,44 +150,17 @@ pub fn notices(inputs: &Inputs) -> Vec<Finding> {
 }
 
 fn notice(inputs: &Inputs, r: &Resource, u: &Unknown<'_>) -> Finding {
-    let resource = crate::engine::identity(r);
-    let pos = u.node.pos();
-    let pointer = u.node.pointer();
-    let (title, remedy) = crate::finding::notice(CONTROL)
-        .map(|n| (n.title, n.remedy))
-        .unwrap_or_default();
     let meant = match u.meant {
         Some(m) => format!("; did you mean `{m}`?"),
-        None => String::new(),
+        None => ".".into(),
     };
     let message = format!(
         "{} has no field `{}`{meant} The API server drops a field it does not know (or rejects the object under strict field validation), so this setting never takes effect",
-        u.ty,
-        u.field,
-        meant = if meant.is_empty() { ".".into() } else { meant },
+        u.ty, u.field,
     );
-    Finding {
-        control: CONTROL.into(),
-        pack: crate::duplicates::PACK.into(),
-        profile: None,
-        severity: Severity::Low,
-        level: Level::Warn,
-        title: title.into(),
-        message,
-        frameworks: Vec::new().into(),
-        fingerprint: fingerprint(CONTROL, &resource, &pointer),
-        resource: resource.into(),
-        file: inputs.file(r).path.as_str().into(),
-        origin: r.origin.clone(),
-        document: r.index,
-        line: pos.line,
-        column: pos.col,
-        fix: rename(&pointer, u),
-        pointer,
-        remedy: remedy.into(),
-        waived: None,
-        secrets: None,
-    }
+    let at = NoticeAt::node(inputs, r, u.node);
+    let fix = rename(&at.pointer, u);
+    notice_finding(CONTROL, Severity::Low, message, at, fix)
 }
 
 /// The fix: the misspelt field renamed to the one meant, or removed when
@@ -217,6 +189,7 @@ fn rename(pointer: &str, u: &Unknown<'_>) -> Vec<FixOp> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::finding::Level;
     use crate::input::LoadOptions;
 
     fn loaded(text: &str) -> Inputs {

@@ -19,8 +19,10 @@
 
 mod parse;
 
-use crate::engine::{Engine, Report, fingerprint};
-use crate::finding::{Error, ErrorKind, Finding, Identity, Level, Suppression};
+use crate::engine::{Engine, Report};
+use crate::finding::{
+    Error, ErrorKind, Finding, Identity, Level, NoticeAt, Suppression, notice_finding,
+};
 use crate::input::{Inputs, Resource};
 use crate::value::doc::{Node, NodeRef};
 use globset::{GlobBuilder, GlobMatcher};
@@ -477,80 +479,35 @@ pub fn apply(
             namespace: String::new(),
             name: w.control.text.clone(),
         };
-        let pointer = format!("/waivers/{}", w.index);
-        audit.push(notice(
-            control,
-            severity,
-            message,
+        let at = NoticeAt {
             resource,
-            &waivers.file,
-            0,
+            file: &waivers.file,
+            origin: None,
+            document: 0,
             line,
             column,
-            pointer,
-        ));
+            pointer: format!("/waivers/{}", w.index),
+        };
+        audit.push(notice_finding(control, severity, message, at, Vec::new()));
     }
     for w in inline
         .iter()
         .filter(|w| w.used == 0 && ran.contains(w.control))
     {
-        let r = w.resource;
-        let pos = w.node.pos();
-        audit.push(notice(
+        let message = format!(
+            "annotation `{ANNOTATION}{}` waives nothing: the control found nothing here; remove the annotation",
+            w.control
+        );
+        let at = NoticeAt::node(inputs, w.resource, w.node);
+        audit.push(notice_finding(
             UNUSED,
             Severity::Info,
-            format!(
-                "annotation `{ANNOTATION}{}` waives nothing: the control found nothing here; remove the annotation",
-                w.control
-            ),
-            crate::engine::identity(r),
-            &inputs.file(r).path,
-            r.index,
-            pos.line,
-            pos.col,
-            w.node.pointer(),
+            message,
+            at,
+            Vec::new(),
         ));
     }
     audit
-}
-
-#[allow(clippy::too_many_arguments)]
-fn notice(
-    control: &str,
-    severity: Severity,
-    message: String,
-    resource: Identity,
-    file: &str,
-    document: u32,
-    line: u32,
-    column: u32,
-    pointer: String,
-) -> Finding {
-    let (title, remedy) = crate::finding::notice(control)
-        .map(|n| (n.title, n.remedy))
-        .unwrap_or_default();
-    Finding {
-        control: control.into(),
-        pack: PACK.into(),
-        profile: None,
-        severity,
-        level: Level::Warn,
-        title: title.into(),
-        message,
-        frameworks: Vec::new().into(),
-        fingerprint: fingerprint(control, &resource, &pointer),
-        resource: resource.into(),
-        file: file.into(),
-        origin: None,
-        document,
-        line,
-        column,
-        pointer,
-        fix: Vec::new(),
-        remedy: remedy.into(),
-        waived: None,
-        secrets: None,
-    }
 }
 
 fn owner_ticket(w: &Waiver) -> String {
