@@ -289,7 +289,7 @@ pub const NOTICES: [Notice; 4] = [
         id: crate::unknown_fields::CONTROL,
         pack: crate::duplicates::PACK,
         title: "Manifests give only fields their types have",
-        description: "A manifest of a built-in Kubernetes kind gives a field its type does not have (`runAsNonroot` under a container's `securityContext`): the API server drops it, or rejects the object under strict field validation, so the setting never takes effect. Names the field meant when one is a slip away. Objects read back from a cluster, custom resources and free-form fields (labels, annotations, ConfigMap data) are not checked.",
+        description: "A manifest of a built-in Kubernetes kind gives a field its type does not have (`runAsNonroot` under a container's `securityContext`): the API server drops it, or rejects the object under strict field validation, so the setting never takes effect. Names the field meant when one is a slip away. A custom resource is checked against its CustomResourceDefinition when the inputs hold it. Objects read back from a cluster, other custom resources and free-form fields (labels, annotations, ConfigMap data) are not checked.",
         remedy: "Rename the field to the one meant (the fix does), or remove it.",
     },
 ];

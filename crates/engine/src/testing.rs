@@ -254,8 +254,9 @@ impl Engine {
         // passes for the wrong reason. Only a slip (a field a letter or two
         // from one the type has) fails a test: a field like none of them is
         // how a test gives a control something unknown on purpose.
+        let types = crate::unknown_fields::Types::of(&inputs);
         for r in &inputs.resources {
-            for u in crate::unknown_fields::unknown(r) {
+            for u in types.unknown(r) {
                 let Some(meant) = u.meant else { continue };
                 result.failures.push(format!(
                     "{}: the test gives {} `{}` ({}), which {} does not have: every control reads it as missing; did you mean `{meant}`?",

@@ -10,19 +10,23 @@
 //! meant when one is a slip away, with a fix that renames it
 //! (`ward.input.unknown_field`).
 //!
-//! Objects read back from a cluster (they carry `metadata.uid` or
-//! `metadata.resourceVersion`) are not walked: the API server has already
-//! dropped whatever it did not know. Kinds the API does not have (custom
-//! resources) and the inside of free-form fields (annotations, ConfigMap
-//! data, `IntOrString`, embedded JSON) are not checked, nor the directives
-//! of a strategic merge patch (`$patch`). Like the warning on
+//! A custom resource is walked down the OpenAPI schema of its
+//! CustomResourceDefinition when the inputs hold that definition (a chart
+//! rendered with its `crds/`). Objects read back from a cluster (they
+//! carry `metadata.uid` or `metadata.resourceVersion`) are not walked: the
+//! API server has already dropped whatever it did not know. Other kinds,
+//! the inside of free-form fields (annotations, ConfigMap data,
+//! `IntOrString`, embedded JSON) and the directives of a strategic merge
+//! patch (`$patch`) are not checked. Like the warning on
 //! an object defined twice, this is a notice of the `ward.inputs` pack.
 
 use crate::eval::FixOp;
 use crate::finding::{Finding, NoticeAt, notice_finding};
-use crate::input::schema::{Holds, Schema, Type, TypeId};
+use crate::input::schema::{Holds, Schema, TypeId};
 use crate::input::{Inputs, Resource};
-use crate::value::doc::NodeRef;
+use crate::value::doc::{Node, NodeRef};
+use std::cell::OnceCell;
+use std::collections::HashMap;
 use ward_lang::hir::Severity;
 
 /// The control id of the warning on a field a type does not have.
@@ -35,34 +39,109 @@ pub struct Unknown<'a> {
     pub node: NodeRef<'a>,
     /// The field as written.
     pub field: &'static str,
-    /// The type that has no such field.
-    pub ty: &'static str,
+    /// The type that has no such field: an API type (`SecurityContext`),
+    /// or a custom resource's kind and the path to the object
+    /// (`Certificate.spec.issuerRef`, as `kubectl explain` writes it).
+    pub ty: String,
     /// The field meant, when one is a slip away.
     pub meant: Option<&'static str>,
     /// Whether the object already gives the field meant.
     pub meant_given: bool,
 }
 
-/// The fields of a resource that its type does not have, in document
-/// order. None for a kind the API does not have, or an object read back
-/// from a cluster.
-pub fn unknown(r: &Resource) -> Vec<Unknown<'_>> {
-    let mut out = Vec::new();
-    let root = r.root();
-    let meta = root.get_str("metadata");
-    if ["uid", "resourceVersion"]
-        .iter()
-        .any(|k| meta.and_then(|m| m.get_str(k)).is_some())
-    {
-        return out;
+/// The types one run knows: the Kubernetes API's, and those the custom
+/// resource definitions among its inputs declare (a chart's `crds/`
+/// rendered with the resources that use them), read the first time a
+/// resource of a kind the API does not have is walked.
+#[derive(Debug)]
+pub struct Types<'a> {
+    inputs: &'a Inputs,
+    custom: OnceCell<HashMap<(String, &'a str), NodeRef<'a>>>,
+}
+
+impl<'a> Types<'a> {
+    pub fn of(inputs: &'a Inputs) -> Types<'a> {
+        Types {
+            inputs,
+            custom: OnceCell::new(),
+        }
     }
-    let schema = Schema::get();
-    let ty = match r.api_version() {
-        "" => schema.kind_alone(r.kind()),
-        v => schema.kind(v, r.kind()),
-    };
-    if let Some(ty) = ty {
-        walk(schema, ty, root, &mut out);
+
+    /// The fields of a resource that its type does not have, in document
+    /// order. None for a kind no type is known for, or an object read back
+    /// from a cluster.
+    pub fn unknown(&self, r: &'a Resource) -> Vec<Unknown<'a>> {
+        let mut out = Vec::new();
+        let root = r.root();
+        let meta = root.get_str("metadata");
+        if ["uid", "resourceVersion"]
+            .iter()
+            .any(|k| meta.and_then(|m| m.get_str(k)).is_some())
+        {
+            return out;
+        }
+        let schema = Schema::get();
+        let ty = match r.api_version() {
+            "" => schema.kind_alone(r.kind()),
+            v => schema.kind(v, r.kind()),
+        };
+        if let Some(ty) = ty {
+            walk(schema, ty, root, &mut out);
+        } else if let Some(s) = self
+            .custom
+            .get_or_init(|| definitions(self.inputs))
+            .get(&(r.api_version().to_string(), r.kind()))
+        {
+            walk_custom(*s, root, r.kind(), true, &mut out);
+        }
+        out
+    }
+}
+
+/// The object schema of each kind and version the custom resource
+/// definitions among the inputs declare, by `apiVersion` and `kind`.
+/// A definition that keeps unknown fields (`preserveUnknownFields`, the
+/// default of `v1beta1`) declares nothing to check against.
+fn definitions(inputs: &Inputs) -> HashMap<(String, &str), NodeRef<'_>> {
+    let mut out = HashMap::new();
+    for r in inputs.resources.iter().filter(|r| {
+        r.kind() == "CustomResourceDefinition"
+            && r.api_version().starts_with("apiextensions.k8s.io/")
+    }) {
+        let Some(spec) = r.root().get_str("spec") else {
+            continue;
+        };
+        let keeps = spec
+            .get_str("preserveUnknownFields")
+            .and_then(|p| p.as_bool());
+        let keeps = keeps.unwrap_or(r.api_version() != "apiextensions.k8s.io/v1");
+        let group = spec.get_str("group").and_then(|g| g.as_str());
+        let kind = spec
+            .get_str("names")
+            .and_then(|n| n.get_str("kind"))
+            .and_then(|k| k.as_str());
+        let (Some(group), Some(kind), false) = (group, kind, keeps) else {
+            continue;
+        };
+        let shared = spec
+            .get_str("validation")
+            .and_then(|v| v.get_str("openAPIV3Schema"));
+        let versions = spec.get_str("versions");
+        for v in versions.iter().flat_map(NodeRef::items) {
+            let schema = v
+                .get_str("schema")
+                .and_then(|s| s.get_str("openAPIV3Schema"))
+                .or(shared);
+            if let (Some(name), Some(schema)) = (v.get_str("name").and_then(|n| n.as_str()), schema)
+            {
+                out.insert((format!("{group}/{name}"), kind), schema);
+            }
+        }
+        // An early `v1beta1` definition names its one version alone.
+        let version = spec.get_str("version").and_then(|v| v.as_str());
+        if let (None, Some(name), Some(schema)) = (versions, version, shared) {
+            out.insert((format!("{group}/{name}"), kind), schema);
+        }
     }
     out
 }
@@ -76,11 +155,11 @@ fn walk<'a>(schema: &'static Schema, ty: TypeId, node: NodeRef<'a>, out: &mut Ve
             // `$retainKeys`), in a patch kustomize applies.
             None if field.starts_with('$') => {}
             None => {
-                let meant = meant(&t, field);
+                let meant = meant(|| t.field_names(), field);
                 out.push(Unknown {
                     node: child,
                     field,
-                    ty: t.shown(),
+                    ty: t.shown().to_string(),
                     meant,
                     meant_given: meant.is_some_and(|m| node.get_str(m).is_some()),
                 });
@@ -101,12 +180,78 @@ fn walk<'a>(schema: &'static Schema, ty: TypeId, node: NodeRef<'a>, out: &mut Ve
     }
 }
 
+/// A custom resource's value against the OpenAPI schema its definition
+/// gives: an object's keys must be among its `properties` unless
+/// `additionalProperties` or `x-kubernetes-preserve-unknown-fields`
+/// admits others, and a list's items follow `items`. An object schema
+/// without `properties` is not checked. The `apiVersion`, `kind` and
+/// `metadata` of the resource (and of a resource embedded in it) are
+/// always known; `metadata` is checked as the API's `ObjectMeta`.
+fn walk_custom<'a>(
+    s: NodeRef<'a>,
+    node: NodeRef<'a>,
+    at: &str,
+    resource: bool,
+    out: &mut Vec<Unknown<'a>>,
+) {
+    let flag = |key: &str| s.get_str(key).and_then(|b| b.as_bool()) == Some(true);
+    if matches!(node.kind(), Node::List { .. }) {
+        if let Some(items) = s.get_str("items") {
+            for item in node.items() {
+                walk_custom(items, item, at, false, out);
+            }
+        }
+        return;
+    }
+    let props = s.get_str("properties");
+    let more = s.get_str("additionalProperties");
+    let keeps = flag("x-kubernetes-preserve-unknown-fields");
+    let resource = resource || flag("x-kubernetes-embedded-resource");
+    for (sym, child) in node.entries() {
+        let field = sym.as_str();
+        if resource && matches!(field, "apiVersion" | "kind" | "metadata") {
+            let schema = Schema::get();
+            if let (true, Some(meta)) = (field == "metadata", schema.type_named("V1ObjectMeta")) {
+                walk(schema, meta, child, out);
+            }
+            continue;
+        }
+        if let Some(p) = props.and_then(|p| p.get(sym)) {
+            walk_custom(p, child, &format!("{at}.{field}"), false, out);
+            continue;
+        }
+        match more {
+            Some(m) if m.is_container() => {
+                walk_custom(m, child, &format!("{at}.{field}"), false, out);
+                continue;
+            }
+            Some(m) if m.as_bool() == Some(true) => continue,
+            _ => {}
+        }
+        let Some(props) = props.filter(|_| !keeps && !field.starts_with('$')) else {
+            continue;
+        };
+        let names = || props.entries().map(|(k, _)| k.as_str());
+        let meant = meant(names, field);
+        out.push(Unknown {
+            node: child,
+            field,
+            ty: at.to_string(),
+            meant,
+            meant_given: meant.is_some_and(|m| node.get_str(m).is_some()),
+        });
+    }
+}
+
 /// The field of the type a misspelt one was meant to be: the same letters
 /// in another case or with `_` or `-` between words (`run_as_non_root`),
 /// else the one nearest by edits (a letter left out, added, changed or two
 /// swapped), at most one edit for a name under eight letters and two for a
 /// longer one, when no other field is as near.
-fn meant(t: &Type, field: &str) -> Option<&'static str> {
+fn meant<I: Iterator<Item = &'static str>>(
+    names: impl Fn() -> I,
+    field: &str,
+) -> Option<&'static str> {
     let plain = |s: &str| {
         s.chars()
             .filter(|c| !matches!(c, '_' | '-'))
@@ -114,13 +259,13 @@ fn meant(t: &Type, field: &str) -> Option<&'static str> {
             .collect::<String>()
     };
     let wanted = plain(field);
-    if let Some(f) = t.field_names().find(|f| plain(f) == wanted) {
+    if let Some(f) = names().find(|f| plain(f) == wanted) {
         return Some(f);
     }
     let most = if field.chars().count() < 8 { 1 } else { 2 };
     let mut best: Option<(usize, &'static str)> = None;
     let mut tied = false;
-    for f in t.field_names() {
+    for f in names() {
         let d = strsim::damerau_levenshtein(field, f);
         if d > most {
             continue;
@@ -141,8 +286,9 @@ fn meant(t: &Type, field: &str) -> Option<&'static str> {
 /// does not have.
 pub fn notices(inputs: &Inputs) -> Vec<Finding> {
     let mut out = Vec::new();
+    let types = Types::of(inputs);
     for r in &inputs.resources {
-        for u in unknown(r) {
+        for u in types.unknown(r) {
             out.push(notice(inputs, r, &u));
         }
     }
@@ -240,8 +386,8 @@ spec:
         inputs
             .resources
             .iter()
-            .flat_map(unknown)
-            .map(|u| (u.node.pointer(), u.ty.to_string(), u.meant))
+            .flat_map(|r| Types::of(inputs).unknown(r))
+            .map(|u| (u.node.pointer(), u.ty, u.meant))
             .collect()
     }
 
@@ -344,6 +490,151 @@ spec:
         assert_eq!(said(&inputs), Vec::new());
     }
 
+    const CRD: &str = "apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: certificates.cert.example
+spec:
+  group: cert.example
+  names: {kind: Certificate, plural: certificates}
+  scope: Namespaced
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              secretName: {type: string}
+              dnsNames: {type: array, items: {type: string}}
+              issuerRef:
+                type: object
+                properties:
+                  name: {type: string}
+                  kind: {type: string}
+              usages:
+                type: array
+                items:
+                  type: object
+                  properties:
+                    usage: {type: string}
+              keys:
+                type: object
+                additionalProperties:
+                  type: object
+                  properties:
+                    size: {type: integer}
+              extra:
+                type: object
+                x-kubernetes-preserve-unknown-fields: true
+              template:
+                type: object
+                x-kubernetes-embedded-resource: true
+                properties:
+                  data: {type: object, additionalProperties: {type: string}}
+          status:
+            type: object
+            x-kubernetes-preserve-unknown-fields: true
+";
+
+    #[test]
+    fn a_custom_resource_is_checked_against_its_definition_among_the_inputs() {
+        let cert = "apiVersion: cert.example/v1
+kind: Certificate
+metadata:
+  name: web
+  lables: {app: web}
+spec:
+  secretName: web-tls
+  dnsNames: [web.example]
+  issuerRef: {nmae: letsencrypt, kind: ClusterIssuer}
+  usages:
+  - {usage: server, priority: 1}
+  keys:
+    rsa: {size: 2048, sizee: 1}
+  extra: {anything: goes}
+  template:
+    apiVersion: v1
+    kind: Secret
+    metadata: {name: x}
+    data: {a: b}
+    datta: {}
+  secretNmae: typo
+status:
+  whatever: 1
+";
+        let inputs = loaded(&format!("{CRD}---\n{cert}"));
+        assert_eq!(
+            said(&inputs),
+            vec![
+                (
+                    "/metadata/lables".into(),
+                    "ObjectMeta".into(),
+                    Some("labels")
+                ),
+                (
+                    "/spec/issuerRef/nmae".into(),
+                    "Certificate.spec.issuerRef".into(),
+                    Some("name")
+                ),
+                (
+                    "/spec/usages/0/priority".into(),
+                    "Certificate.spec.usages".into(),
+                    None
+                ),
+                (
+                    "/spec/keys/rsa/sizee".into(),
+                    "Certificate.spec.keys.rsa".into(),
+                    Some("size")
+                ),
+                (
+                    "/spec/template/datta".into(),
+                    "Certificate.spec.template".into(),
+                    Some("data")
+                ),
+                (
+                    "/spec/secretNmae".into(),
+                    "Certificate.spec".into(),
+                    Some("secretName")
+                ),
+            ]
+        );
+        // Without its definition, or with one that keeps unknown fields
+        // (the `v1beta1` default), the resource is not checked.
+        assert_eq!(said(&loaded(cert)), Vec::new());
+        let keeps = CRD.replace("apiextensions.k8s.io/v1", "apiextensions.k8s.io/v1beta1");
+        assert_eq!(said(&loaded(&format!("{keeps}---\n{cert}"))), Vec::new());
+        // An early `v1beta1` definition with `version` and `validation`.
+        let early = "apiVersion: apiextensions.k8s.io/v1beta1
+kind: CustomResourceDefinition
+metadata:
+  name: certificates.cert.example
+spec:
+  group: cert.example
+  version: v1
+  names: {kind: Certificate}
+  preserveUnknownFields: false
+  validation:
+    openAPIV3Schema:
+      type: object
+      properties:
+        spec: {type: object, properties: {secretName: {type: string}}}
+";
+        let small = "apiVersion: cert.example/v1\nkind: Certificate\nmetadata: {name: w}\nspec: {secretNmae: x}\n";
+        assert_eq!(
+            said(&loaded(&format!("{early}---\n{small}"))),
+            vec![(
+                "/spec/secretNmae".into(),
+                "Certificate.spec".into(),
+                Some("secretName")
+            )]
+        );
+    }
+
     #[test]
     fn a_snake_case_field_is_taken_for_its_camel_case_name() {
         let t = Schema::get();
@@ -355,11 +646,12 @@ spec:
                 _ => None,
             })
             .unwrap();
+        let names = || sc.field_names();
         assert_eq!(
-            meant(&sc, "service_account_name"),
+            meant(names, "service_account_name"),
             Some("serviceAccountName")
         );
-        assert_eq!(meant(&sc, "hostnetwork"), Some("hostNetwork"));
-        assert_eq!(meant(&sc, "zzz"), None);
+        assert_eq!(meant(names, "hostnetwork"), Some("hostNetwork"));
+        assert_eq!(meant(names, "zzz"), None);
     }
 }

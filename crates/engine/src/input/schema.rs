@@ -126,7 +126,8 @@ impl Schema {
         self.types.get(id.0 as usize).copied()
     }
 
-    fn type_named(&self, name: &str) -> Option<TypeId> {
+    /// The type with this name among the client's models (`V1ObjectMeta`).
+    pub fn type_named(&self, name: &str) -> Option<TypeId> {
         let i = self.types.binary_search_by(|t| t.name.cmp(name)).ok()?;
         u32::try_from(i).ok().map(TypeId)
     }
