@@ -533,6 +533,53 @@ fn check_warns_of_a_misspelt_field_and_fix_renames_it() {
     );
 }
 
+/// `ward explain --on --version` runs a Pod Security control as its pack
+/// does at that version: a pod in a user namespace is relaxed from v1.35
+/// on, and a control that came in later is refused by name.
+#[test]
+fn explain_on_runs_a_control_at_a_chosen_profile_version() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pod = tmp.path().join("pod.yaml");
+    std::fs::write(
+        &pod,
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: userns\nspec:\n  hostUsers: false\n  containers:\n  - name: app\n    image: web:1\n",
+    )
+    .unwrap();
+    let explain = |control: &str, version: Option<&str>| {
+        let mut cmd = ward();
+        cmd.args(["explain", control, "--format", "json", "--on"])
+            .arg(&pod);
+        if let Some(v) = version {
+            cmd.args(["--version", v]);
+        }
+        let out = cmd.output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
+        (
+            out.status.code(),
+            serde_json::from_slice::<Value>(&out.stdout).ok(),
+            err,
+        )
+    };
+    let outcome = |v: Option<&str>| {
+        let (code, json, err) = explain("pss.restricted.runAsNonRoot", v);
+        assert_eq!(code, Some(0), "{err}");
+        json.unwrap()[0]["outcome"].as_str().unwrap().to_string()
+    };
+    assert_eq!(outcome(Some("v1.34")), "failed");
+    assert_eq!(outcome(Some("v1.35")), "skipped");
+    assert_eq!(outcome(None), "skipped");
+    let (code, _, err) = explain("hostProbesAndHostLifecycle", Some("v1.30"));
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("`pss.baseline.hostProbesAndHostLifecycle` runs from v1.34 on; at v1.30 it is not part of pack `pss-baseline`"),
+        "{err}"
+    );
+    assert_eq!(outcome(Some("latest")), "skipped");
+    let (code, _, err) = explain("runAsNonRoot", Some("1.x"));
+    assert_eq!(code, Some(2));
+    assert!(err.contains("`--version 1.x`: not a version"), "{err}");
+}
+
 /// `ward explain CONTROL --on PATH` says, for each resource the control is
 /// offered, why it failed, passed or was skipped: the condition that
 /// decided it and the values it read, in the loop element it read them in.

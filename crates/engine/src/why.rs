@@ -16,6 +16,7 @@ use crate::input::Inputs;
 use crate::inventory::Inventory;
 use serde::Serialize;
 use std::collections::HashMap;
+use ward_lang::ast::Version;
 use ward_lang::span::Span;
 
 /// How a control went on one resource.
@@ -77,14 +78,67 @@ pub struct ResourceWhy {
     pub error: Option<String>,
 }
 
+/// The version a control runs at when `v` is asked for: within its pack's
+/// profile versions (one newer than the newest is the newest), and one at
+/// which the control runs (it has come in, and no control of its pack
+/// replaces it).
+fn version_at(engine: &Engine, control: usize, v: Version) -> Result<Version, String> {
+    let def = engine
+        .program
+        .controls
+        .get(control)
+        .ok_or("internal error: no such control")?;
+    let Some(pack) = engine
+        .program
+        .packs
+        .iter()
+        .find(|p| p.profile.is_some() && p.controls.contains(&control))
+    else {
+        return Err(format!(
+            "`{}` is in no pack with profile versions, so it has no version to run at",
+            def.id
+        ));
+    };
+    let Some(range) = pack.profile else {
+        return Err("internal error: no profile range".into());
+    };
+    let Some(at) = range.resolve(Some(v)) else {
+        return Err(format!(
+            "pack `{}` covers versions {} to {}; {v} is older",
+            pack.name, range.from, range.latest
+        ));
+    };
+    if !engine.active(control, Some(at)) {
+        let since = def.since.map(|s| s.to_string()).unwrap_or_default();
+        return Err(format!(
+            "`{}` runs from {since} on; at {at} it is not part of pack `{}`",
+            def.id, pack.name
+        ));
+    }
+    let by = pack.controls.iter().find_map(|&c| {
+        let other = engine.program.controls.get(c)?;
+        (other.replaces.as_deref() == Some(def.id.as_str()) && engine.active(c, Some(at)))
+            .then_some(other.id.as_str())
+    });
+    if let Some(by) = by {
+        return Err(format!(
+            "at {at}, `{by}` replaces `{}` in pack `{}`",
+            def.id, pack.name
+        ));
+    }
+    Ok(at)
+}
+
 /// Runs a control over every resource, recording why it went as it did,
 /// with its params' defaults replaced by `overrides`
-/// ([`Engine::param_overrides`]).
+/// ([`Engine::param_overrides`]), at a profile version of its pack (by
+/// default the newest the pack covers).
 pub fn explain(
     engine: &Engine,
     control: usize,
     inputs: &Inputs,
     overrides: &HashMap<u32, crate::value::val::Frozen>,
+    at: Option<Version>,
 ) -> Result<Vec<ResourceWhy>, String> {
     let def = engine
         .program
@@ -96,8 +150,12 @@ pub fn explain(
         .controls
         .get(control)
         .ok_or("internal error: no such control")?;
-    // The control's pack at its newest version, as `ward test` runs it.
-    let version = engine.latest_version_of(&[control]);
+    // The control's pack at its newest version, as `ward test` runs it,
+    // unless a version is asked for.
+    let version = match at {
+        None => engine.latest_version_of(&[control]),
+        Some(v) => Some(version_at(engine, control, v)?),
+    };
     let level = def.package.rsplit('.').next().unwrap_or("");
     let env = engine
         .env("explain", version, level, overrides)
@@ -211,7 +269,7 @@ control non_root {
             inputs.add_json(&format!("{i}.json"), d);
         }
         let (c, _) = engine.program.control(control).expect("the control");
-        explain(&engine, c, &inputs, &HashMap::new()).expect("explained")
+        explain(&engine, c, &inputs, &HashMap::new(), None).expect("explained")
     }
 
     /// What each step of one resource says: its kind, and each value as

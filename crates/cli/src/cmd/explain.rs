@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use ward_engine::Engine;
 use ward_lang::FileId;
-use ward_lang::ast::{FindingKind, Outcome};
+use ward_lang::ast::{FindingKind, Outcome, Version};
 use ward_lang::hir::{ControlDef, ExpectKind, TestDef};
 
 #[derive(Debug, clap::Args)]
@@ -34,6 +34,11 @@ pub struct Args {
     /// this text.
     #[arg(long, value_name = "TEXT", requires = "on")]
     pub resource: Option<String>,
+    /// With --on: the profile version of the control's pack to run it at
+    /// (`v1.25`; default `latest`: the newest the pack covers), as
+    /// `ward check --pack pss-restricted@v1.25` would.
+    #[arg(long, value_name = "VERSION", requires = "on")]
+    pub version: Option<String>,
     /// With --on: text, or JSON for tools.
     #[arg(long, value_enum, default_value = "text", requires = "on")]
     pub format: Format,
@@ -96,7 +101,18 @@ pub fn run(a: Args, ecolor: bool) -> u8 {
                 return exit::ERROR;
             }
         };
-        let mut whys = match ward_engine::why::explain(&engine, index, &inputs, &overrides) {
+        let at = match a.version.as_deref().map(|v| (v, Version::parse(v))) {
+            None | Some(("latest", _)) => None,
+            Some((_, Some(v))) => Some(v),
+            Some((v, None)) => {
+                output::error(
+                    ecolor,
+                    &format!("`--version {v}`: not a version; write it as `v1.25`, or `latest`"),
+                );
+                return exit::ERROR;
+            }
+        };
+        let mut whys = match ward_engine::why::explain(&engine, index, &inputs, &overrides, at) {
             Ok(w) => w,
             Err(e) => {
                 output::error(ecolor, &e);
