@@ -29,6 +29,20 @@ import tempfile
 
 # Kubernetes 1.20, 1.28 and 1.37.
 RELEASES = ["20.13.0", "28.1.0", "37.0.3"]
+# The client release of each Kubernetes minor release, for which API
+# versions each serves (read from the wheels, nothing installed).
+SERVED = {
+    "1.9": "5.0.0", "1.10": "6.1.0", "1.11": "7.0.1", "1.12": "8.0.2",
+    "1.13": "9.0.1", "1.14": "10.1.0", "1.15": "11.0.0", "1.16": "12.0.1",
+    **{f"1.{m}": v for m, v in [
+        (17, "17.17.0"), (18, "18.20.0"), (19, "19.15.0"), (20, "20.13.0"),
+        (21, "21.7.0"), (22, "22.6.0"), (23, "23.6.0"), (24, "24.2.0"),
+        (25, "25.3.0"), (26, "26.1.0"), (27, "27.2.0"), (28, "28.1.0"),
+        (29, "29.0.0"), (30, "30.1.0"), (31, "31.0.0"), (32, "32.0.1"),
+        (33, "33.1.0"), (34, "34.1.0"), (35, "35.0.0"), (36, "36.0.3"),
+        (37, "37.0.3"),
+    ]},
+}
 OUT = os.path.join(os.path.dirname(__file__), "..", "crates", "lang", "src", "k8s_fields.txt")
 SCHEMA = os.path.join(os.path.dirname(__file__), "..", "crates", "engine", "src", "input", "k8s_schema.txt")
 
@@ -55,6 +69,8 @@ SCHEMA_HEADER = """\
 # models, releases {releases}: a field of any of them is known), for Ward's
 # `ward.input.unknown_field` warning on manifests.
 #   = API_VERSION KIND TYPE   the type of a kind's objects
+#   ~ API_VERSION KIND FROM TO  the Kubernetes releases that serve the kind
+#                             at that API version (1.9 is the oldest read)
 #   TYPE FIELD...             a type's fields; FIELD=T holds a T, FIELD=[T
 #                             a list of T, FIELD={{T a map of T; a bare
 #                             FIELD holds something not checked further
@@ -174,11 +190,75 @@ def ward_names():
     return names
 
 
-def write_schema(types, roots):
+def served_by(minor, release, tmp):
+    """The (apiVersion, kind) pairs a release's API modules serve."""
+    import zipfile
+    subprocess.run(
+        [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "-d", tmp,
+         f"kubernetes=={release}"],
+        check=True,
+    )
+    wheel = next(os.path.join(tmp, f) for f in os.listdir(tmp)
+                 if f.startswith(f"kubernetes-{release}-") and f.endswith(".whl"))
+    z = zipfile.ZipFile(wheel)
+    resources = set()
+    for n in z.namelist():
+        if "/client/models/" in n and n.endswith(".py"):
+            text = z.read(n).decode()
+            if all(re.search(f"['\"]{k}['\"]", text) for k in ("apiVersion", "kind", "metadata")):
+                resources.update(re.findall(r"^class (\w+)\(", text, re.M))
+    out = set()
+    for n in z.namelist():
+        if not re.search(r"/client/apis?/\w+_api\.py$", n):
+            continue
+        text = z.read(n).decode()
+        path = re.search(r"['\"]/(api|apis/[^/'\"{]+)/(v[0-9a-z]+)/", text)
+        if not path:
+            continue
+        group = path.group(1)[5:] if path.group(1).startswith("apis/") else ""
+        version = path.group(2)
+        prefix = version[0].upper() + version[1:]
+        for cls in set(re.findall(r"['\"]([A-Z][A-Za-z0-9]+)['\"]", text)) & resources:
+            kind = re.sub(r"^([A-Z][a-z]+)*?" + prefix + r"(?=[A-Z])", "", cls, count=1)
+            if kind != cls and not kind.endswith("List"):
+                out.add((f"{group}/{version}" if group else version, kind))
+    return out
+
+
+# API versions whose last release, by the clients, is later than the last
+# that served them: 1.16 stopped serving these, but their types stayed in
+# the API description until 1.18 removed them (the Kubernetes deprecation
+# guide lists them under 1.16).
+STOPPED_IN_1_16 = [
+    ("extensions/v1beta1", k)
+    for k in ["DaemonSet", "Deployment", "ReplicaSet", "NetworkPolicy", "PodSecurityPolicy"]
+] + [
+    (v, k)
+    for v in ["apps/v1beta1", "apps/v1beta2"]
+    for k in ["ControllerRevision", "DaemonSet", "Deployment", "ReplicaSet", "StatefulSet", "Scale"]
+]
+
+
+def served(tmp):
+    """For each (apiVersion, kind), the first and last minor serving it."""
+    spans = {}
+    for minor, release in SERVED.items():
+        for key in served_by(minor, release, tmp):
+            first, _ = spans.get(key, (minor, minor))
+            spans[key] = (first, minor)
+    for key in STOPPED_IN_1_16:
+        if key in spans:
+            spans[key] = (spans[key][0], "1.15")
+    return spans
+
+
+def write_schema(types, roots, spans):
     with open(SCHEMA, "w") as f:
         f.write(SCHEMA_HEADER.format(releases=", ".join(RELEASES)))
         for (api_version, kind), cls in sorted(roots.items()):
             f.write(f"= {api_version} {kind} {cls}\n")
+        for (api_version, kind), (first, last) in sorted(spans.items()):
+            f.write(f"~ {api_version} {kind} {first} {last}\n")
         for cls in sorted(types):
             fields = " ".join(
                 f"{k}={t}" if t else k for k, t in sorted(types[cls].items())
@@ -200,7 +280,8 @@ def main():
                 types.setdefault(cls, {}).update(fields)
             for api_version, kind, cls in got["roots"]:
                 roots[(api_version, kind)] = cls
-    write_schema(types, roots)
+        spans = served(tmp)
+    write_schema(types, roots, spans)
     names.update(ward_names())
     with open(OUT, "w") as f:
         f.write(HEADER.format(releases=", ".join(RELEASES)))

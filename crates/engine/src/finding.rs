@@ -263,7 +263,7 @@ pub struct Notice {
 }
 
 /// Every notice Ward itself can report.
-pub const NOTICES: [Notice; 4] = [
+pub const NOTICES: [Notice; 5] = [
     Notice {
         id: crate::waivers::EXPIRED,
         pack: crate::waivers::PACK,
@@ -291,6 +291,13 @@ pub const NOTICES: [Notice; 4] = [
         title: "Manifests give only fields their types have",
         description: "A manifest of a built-in Kubernetes kind gives a field its type does not have (`runAsNonroot` under a container's `securityContext`): the API server drops it, or rejects the object under strict field validation, so the setting never takes effect. Names the field meant when one is a slip away. A custom resource is checked against its CustomResourceDefinition when the inputs hold it. Objects read back from a cluster, other custom resources and free-form fields (labels, annotations, ConfigMap data) are not checked.",
         remedy: "Rename the field to the one meant (the fix does), or remove it.",
+    },
+    Notice {
+        id: crate::removed_apis::CONTROL,
+        pack: crate::duplicates::PACK,
+        title: "Manifests use API versions Kubernetes still serves",
+        description: "A manifest gives an object at an API version of its kind that the newest Kubernetes release Ward knows no longer has (`extensions/v1beta1` Ingress, `batch/v1beta1` CronJob): a cluster of a later release than the last one that had it refuses the object. Names that release and the API version the newest release serves the kind at. Objects read back from a cluster are not checked.",
+        remedy: "Move the object to the API version named, and change the fields that version renamed or restructured (an Ingress's `backend`, an HPA's `metrics`); for a kind that is gone (PodSecurityPolicy), replace what it did (Pod Security admission).",
     },
 ];
 

@@ -25,6 +25,7 @@ pub mod pack;
 pub mod plugin;
 pub mod progress;
 pub mod project;
+pub mod removed_apis;
 pub mod report;
 pub mod testing;
 pub mod unknown_fields;

@@ -73,11 +73,7 @@ impl<'a> Types<'a> {
     pub fn unknown(&self, r: &'a Resource) -> Vec<Unknown<'a>> {
         let mut out = Vec::new();
         let root = r.root();
-        let meta = root.get_str("metadata");
-        if ["uid", "resourceVersion"]
-            .iter()
-            .any(|k| meta.and_then(|m| m.get_str(k)).is_some())
-        {
+        if r.from_cluster() {
             return out;
         }
         let schema = Schema::get();

@@ -418,3 +418,75 @@ fn corpus_manifests_misspell_only_the_fields_they_do() {
     eprintln!("{walked} objects of built-in kinds");
     assert!(walked > 1000, "{walked}");
 }
+
+/// The corpus's manifests at API versions Kubernetes no longer serves: the
+/// archived examples, each named with its file and line, and nothing else.
+#[test]
+fn corpus_manifests_at_removed_api_versions_are_the_archived_ones() {
+    let Some(root) = corpus() else {
+        eprintln!("corpus not found; skipping");
+        return;
+    };
+    let mut found = Vec::new();
+    for p in files(&root) {
+        if !matches!(
+            p.extension().and_then(|e| e.to_str()),
+            Some("yaml" | "yml" | "json")
+        ) {
+            continue;
+        }
+        let (inputs, _) = load_one(&p);
+        for f in ward_engine::removed_apis::notices(&inputs) {
+            let rel = p.strip_prefix(&root).unwrap().display().to_string();
+            let what = f
+                .message
+                .split(" is not served")
+                .next()
+                .unwrap_or("")
+                .to_string();
+            found.push(format!("{rel}:{} {what}", f.line));
+        }
+    }
+    let archived = "kubernetes-examples/_archived";
+    assert_eq!(
+        found,
+        [
+            format!(
+                "{archived}/cloud-controller-manager/persistent-volume-label-initializer-config.yaml:2 `admissionregistration.k8s.io/v1alpha1` InitializerConfiguration"
+            ),
+            format!(
+                "{archived}/cockroachdb/cockroachdb-statefulset.yaml:57 `policy/v1beta1` PodDisruptionBudget"
+            ),
+            format!(
+                "{archived}/newrelic-infrastructure/newrelic-infra-daemonset.yaml:1 `extensions/v1beta1` DaemonSet"
+            ),
+            format!(
+                "{archived}/podsecuritypolicy/rbac/policies.yaml:1 `policy/v1beta1` PodSecurityPolicy"
+            ),
+            format!(
+                "{archived}/podsecuritypolicy/rbac/policies.yaml:26 `policy/v1beta1` PodSecurityPolicy"
+            ),
+            format!(
+                "{archived}/volumes/azure_disk/claim/blob-based-disk/account-specified-hdd/storageclass-account-hdd.yaml:2 `storage.k8s.io/v1beta1` StorageClass"
+            ),
+            format!(
+                "{archived}/volumes/azure_disk/claim/blob-based-disk/dedicated-hdd/storageclass-dedicated-hdd.yaml:2 `storage.k8s.io/v1beta1` StorageClass"
+            ),
+            format!(
+                "{archived}/volumes/azure_disk/claim/blob-based-disk/shared-hdd/storageclass-shared-hdd.yaml:2 `storage.k8s.io/v1beta1` StorageClass"
+            ),
+            format!(
+                "{archived}/volumes/azure_disk/claim/blob-based-disk/shared-ssd/storageclass-shared-ssd.yaml:2 `storage.k8s.io/v1beta1` StorageClass"
+            ),
+            format!(
+                "{archived}/volumes/azure_disk/claim/managed-disk/managed-hdd/storageclass-managed-hdd.yaml:2 `storage.k8s.io/v1beta1` StorageClass"
+            ),
+            format!(
+                "{archived}/volumes/azure_disk/claim/managed-disk/managed-ssd/storageclass-managed-ssd.yaml:2 `storage.k8s.io/v1beta1` StorageClass"
+            ),
+            format!(
+                "{archived}/volumes/flexvolume/deploy/ds.yaml:1 `extensions/v1beta1` DaemonSet"
+            ),
+        ]
+    );
+}

@@ -559,6 +559,8 @@ impl Ready {
         report.findings.extend(twice);
         let unknown = ward_engine::unknown_fields::notices(&inputs);
         report.findings.extend(unknown);
+        let removed = ward_engine::removed_apis::notices(&inputs);
+        report.findings.extend(removed);
         (inputs, report)
     }
 }

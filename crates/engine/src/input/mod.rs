@@ -255,6 +255,17 @@ impl Resource {
         self.root().str_at(&["apiVersion"]).unwrap_or("")
     }
 
+    /// Whether it was read back from a cluster (it has a `uid` or a
+    /// `resourceVersion`) rather than written or rendered: the API server
+    /// has then dropped the fields it did not know and written it at an
+    /// API version it serves.
+    pub fn from_cluster(&self) -> bool {
+        let meta = self.root().get_str("metadata");
+        ["uid", "resourceVersion"]
+            .iter()
+            .any(|k| meta.and_then(|m| m.get_str(k)).is_some())
+    }
+
     pub fn name(&self) -> &str {
         self.root().str_at(&["metadata", "name"]).unwrap_or("")
     }

@@ -84,12 +84,46 @@ impl Type {
     }
 }
 
-/// The types by name, and the type of each kind by `apiVersion` and
-/// `kind`.
+/// The types by name, the type of each kind by `apiVersion` and `kind`,
+/// and the Kubernetes releases that serve each kind at each API version.
 #[derive(Debug)]
 pub struct Schema {
     types: Vec<Type>,
-    kinds: Vec<((&'static str, &'static str), &'static str)>,
+    kinds: Vec<(ApiKind, &'static str)>,
+    served: Vec<(ApiKind, (Release, Release))>,
+}
+
+/// An `apiVersion` and a `kind`.
+type ApiKind = (&'static str, &'static str);
+
+/// A Kubernetes minor release, `1.25`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Release(u32, u32);
+
+impl Release {
+    fn parse(s: &str) -> Option<Release> {
+        let (major, minor) = s.split_once('.')?;
+        Some(Release(major.parse().ok()?, minor.parse().ok()?))
+    }
+}
+
+impl std::fmt::Display for Release {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.0, self.1)
+    }
+}
+
+/// An API version of a kind that the newest Kubernetes release no longer
+/// has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Removed {
+    /// The last release whose API has it.
+    pub last: Release,
+    /// The newest release Ward knows.
+    pub newest: Release,
+    /// The API version the newest release serves the kind at (a stable
+    /// one before an alpha or beta, and of those the last), if any.
+    pub instead: Option<&'static str>,
 }
 
 impl Schema {
@@ -106,6 +140,32 @@ impl Schema {
             .binary_search_by(|(k, _)| (k.0, k.1).cmp(&(api_version, kind)))
             .ok()?;
         self.type_named(self.kinds.get(i)?.1)
+    }
+
+    /// Whether the newest Kubernetes release no longer has this API version
+    /// of the kind. `None` as well for a kind and version it never had.
+    pub fn removed(&self, api_version: &str, kind: &str) -> Option<Removed> {
+        let newest = self.served.iter().map(|(_, (_, last))| *last).max()?;
+        let i = self
+            .served
+            .binary_search_by(|(k, _)| (k.0, k.1).cmp(&(api_version, kind)))
+            .ok()?;
+        let (_, (_, last)) = self.served.get(i)?;
+        if *last == newest {
+            return None;
+        }
+        let stable = |v: &str| !(v.contains("alpha") || v.contains("beta"));
+        let instead = self
+            .served
+            .iter()
+            .filter(|((_, k), (_, l))| *k == kind && *l == newest)
+            .map(|((v, _), _)| *v)
+            .max_by_key(|v| (stable(v), *v));
+        Some(Removed {
+            last: *last,
+            newest,
+            instead,
+        })
     }
 
     /// The type of a kind given without its `apiVersion` (as a policy
@@ -138,8 +198,17 @@ impl Schema {
     fn parse(text: &'static str) -> Schema {
         let mut types = Vec::new();
         let mut kinds = Vec::new();
+        let mut served = Vec::new();
         for l in text.lines().filter(|l| !l.starts_with('#')) {
-            if let Some(kind) = l.strip_prefix("= ") {
+            if let Some(span) = l.strip_prefix("~ ") {
+                let mut w = span.split_ascii_whitespace();
+                if let (Some(v), Some(k), Some(first), Some(last)) =
+                    (w.next(), w.next(), w.next(), w.next())
+                    && let (Some(first), Some(last)) = (Release::parse(first), Release::parse(last))
+                {
+                    served.push(((v, k), (first, last)));
+                }
+            } else if let Some(kind) = l.strip_prefix("= ") {
                 let mut w = kind.split_ascii_whitespace();
                 if let (Some(v), Some(k), Some(t)) = (w.next(), w.next(), w.next()) {
                     kinds.push(((v, k), t));
@@ -151,7 +220,12 @@ impl Schema {
         }
         types.sort_by(|a, b| a.name.cmp(b.name));
         kinds.sort_unstable();
-        Schema { types, kinds }
+        served.sort_unstable();
+        Schema {
+            types,
+            kinds,
+            served,
+        }
     }
 }
 
@@ -164,11 +238,13 @@ mod tests {
         let s = Schema::get();
         let type_lines = TEXT
             .lines()
-            .filter(|l| !l.starts_with('#') && !l.starts_with('=') && !l.is_empty())
+            .filter(|l| !l.starts_with(['#', '=', '~']) && !l.is_empty())
             .count();
         assert_eq!(s.types.len(), type_lines);
         let kind_lines = TEXT.lines().filter(|l| l.starts_with("= ")).count();
         assert_eq!(s.kinds.len(), kind_lines);
+        let served_lines = TEXT.lines().filter(|l| l.starts_with("~ ")).count();
+        assert_eq!(s.served.len(), served_lines);
         // Every field that names a type names one the file defines.
         for l in TEXT
             .lines()
@@ -219,6 +295,35 @@ mod tests {
         );
         assert_eq!(name(s.kind_alone("Pod")), Some("V1Pod"));
         assert_eq!(name(s.kind_alone("Widget")), None);
+    }
+
+    #[test]
+    fn api_versions_the_newest_release_lacks_are_known_with_what_replaces_them() {
+        let s = Schema::get();
+        let r = |v, k| s.removed(v, k).map(|r| (r.last.to_string(), r.instead));
+        assert_eq!(
+            r("extensions/v1beta1", "Ingress"),
+            Some(("1.21".into(), Some("networking.k8s.io/v1")))
+        );
+        assert_eq!(
+            r("batch/v1beta1", "CronJob"),
+            Some(("1.24".into(), Some("batch/v1")))
+        );
+        assert_eq!(
+            r("autoscaling/v2beta2", "HorizontalPodAutoscaler"),
+            Some(("1.25".into(), Some("autoscaling/v2")))
+        );
+        assert_eq!(
+            r("policy/v1beta1", "PodSecurityPolicy"),
+            Some(("1.24".into(), None))
+        );
+        assert_eq!(r("apps/v1", "Deployment"), None);
+        assert_eq!(r("cert.example/v1", "Certificate"), None);
+        assert_eq!(
+            s.removed("batch/v1beta1", "CronJob")
+                .map(|r| r.newest.to_string()),
+            Some("1.37".into())
+        );
     }
 
     #[test]

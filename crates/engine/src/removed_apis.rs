@@ -1,0 +1,101 @@
+//! Manifests written for API versions Kubernetes no longer has.
+//!
+//! `extensions/v1beta1` Ingresses and `policy/v1beta1` PodDisruptionBudgets
+//! linger in charts long after the release that stopped serving them: the
+//! manifest passes every control, then the cluster refuses it at upgrade
+//! time. Ward warns of each manifest object whose `apiVersion` of its kind
+//! the newest Kubernetes release it knows no longer has, naming the last
+//! release that had it and the API version to use instead
+//! (`ward.input.removed_api`), from the releases each API version was
+//! served by ([`crate::input::schema`], read from the official client of
+//! every release from 1.9). There is no fix: the newer API version often
+//! changes the object's fields too (an Ingress's backend), which the
+//! warning's remedy says. Objects read back from a cluster are not
+//! checked: the API server wrote them at a version it serves.
+
+use crate::finding::{Finding, NoticeAt, notice_finding};
+use crate::input::Inputs;
+use crate::input::schema::Schema;
+use ward_lang::hir::Severity;
+
+/// The control id of the warning on a removed API version.
+pub const CONTROL: &str = "ward.input.removed_api";
+
+/// The warnings for every manifest of the inputs at an API version the
+/// newest Kubernetes release no longer has.
+pub fn notices(inputs: &Inputs) -> Vec<Finding> {
+    let schema = Schema::get();
+    let mut out = Vec::new();
+    for r in &inputs.resources {
+        if r.from_cluster() {
+            continue;
+        }
+        let (version, kind) = (r.api_version(), r.kind());
+        let Some(gone) = schema.removed(version, kind) else {
+            continue;
+        };
+        let instead = match gone.instead {
+            Some(v) => format!("; Kubernetes {} serves {kind} as `{v}`", gone.newest),
+            None => format!("; Kubernetes {} has no {kind} at all", gone.newest),
+        };
+        let message = format!(
+            "`{version}` {kind} is not served after Kubernetes {}, so a cluster of a later release refuses this object{instead}",
+            gone.last
+        );
+        let node = r.root().get_str("apiVersion").unwrap_or_else(|| r.root());
+        let at = NoticeAt::node(inputs, r, node);
+        out.push(notice_finding(
+            CONTROL,
+            Severity::Medium,
+            message,
+            at,
+            Vec::new(),
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::LoadOptions;
+
+    fn found(text: &str) -> Vec<(u32, String)> {
+        let mut inputs = Inputs::default();
+        inputs.add_text("chart.yaml", text, &LoadOptions::default());
+        notices(&inputs)
+            .into_iter()
+            .map(|f| (f.line, f.message))
+            .collect()
+    }
+
+    #[test]
+    fn an_object_at_a_removed_api_version_is_named_with_what_replaces_it() {
+        let found = found(
+            "apiVersion: extensions/v1beta1\nkind: Ingress\nmetadata:\n  name: web\n---\napiVersion: policy/v1beta1\nkind: PodSecurityPolicy\nmetadata:\n  name: old\n---\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: new\n",
+        );
+        assert_eq!(
+            found,
+            vec![
+                (
+                    1,
+                    "`extensions/v1beta1` Ingress is not served after Kubernetes 1.21, so a cluster of a later release refuses this object; Kubernetes 1.37 serves Ingress as `networking.k8s.io/v1`".to_string()
+                ),
+                (
+                    6,
+                    "`policy/v1beta1` PodSecurityPolicy is not served after Kubernetes 1.24, so a cluster of a later release refuses this object; Kubernetes 1.37 has no PodSecurityPolicy at all".to_string()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn objects_from_a_cluster_and_kinds_the_api_never_had_are_not_named() {
+        assert_eq!(
+            found(
+                "apiVersion: batch/v1beta1\nkind: CronJob\nmetadata:\n  name: live\n  resourceVersion: \"12\"\n---\napiVersion: cert.example/v1beta1\nkind: Certificate\nmetadata:\n  name: c\n"
+            ),
+            Vec::new()
+        );
+    }
+}
