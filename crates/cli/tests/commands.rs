@@ -458,6 +458,71 @@ test "a container that may run as root is denied" {
     }
 }
 
+/// A manifest at an API version its cluster's release no longer serves is
+/// a warning naming the version to use; `--kube-version` (or
+/// `kube_version` in `ward.toml`) names that release.
+#[test]
+fn check_warns_of_removed_api_versions_at_the_clusters_release() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::write(
+        dir.join("cron.yaml"),
+        "apiVersion: batch/v1beta1\nkind: CronJob\nmetadata:\n  name: nightly\nspec:\n  schedule: \"0 3 * * *\"\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          restartPolicy: Never\n          containers:\n          - name: job\n            image: job:1\n",
+    )
+    .unwrap();
+    let removed = |args: &[&str]| {
+        let out = ward()
+            .current_dir(dir)
+            .args([
+                "check",
+                "--pack",
+                "pss-baseline",
+                "--format",
+                "json",
+                "cron.yaml",
+            ])
+            .args(args)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+        let found: Vec<String> = report["findings"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|f| f["control"] == "ward.input.removed_api")
+            .map(|f| format!("{}:{} {}", f["line"], f["pointer"], f["message"]))
+            .collect();
+        (out.status.code(), found, err)
+    };
+    let (code, found, err) = removed(&[]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].starts_with(
+            "1:\"/apiVersion\" \"`batch/v1beta1` CronJob is not served after Kubernetes 1.24"
+        ),
+        "{found:?}"
+    );
+    let (_, found, _) = removed(&["--kube-version", "1.24"]);
+    assert!(found.is_empty(), "{found:?}");
+    std::fs::write(dir.join("ward.toml"), "kube_version = \"1.23\"\n").unwrap();
+    let (_, found, _) = removed(&[]);
+    assert!(found.is_empty(), "{found:?}");
+    let (_, found, _) = removed(&["--kube-version", "v1.30"]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains("Kubernetes 1.30 serves CronJob as `batch/v1`"),
+        "{found:?}"
+    );
+    let (code, _, err) = removed(&["--kube-version", "latest"]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("`latest` is not a Kubernetes release; write it as `1.28`"),
+        "{err}"
+    );
+}
+
 /// A field a manifest misspells is a warning naming the field meant, which
 /// does not fail the run; `ward fix` renames it before the controls' own
 /// fixes, so the control that missed the setting adds nothing beside it.

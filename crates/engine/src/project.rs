@@ -51,6 +51,10 @@ pub struct Project {
     /// Public keys (PEM files) whose signatures are trusted.
     #[serde(default)]
     pub trusted_keys: Vec<String>,
+    /// The Kubernetes release the manifests are for (`"1.28"`), as
+    /// `--kube-version` gives it.
+    #[serde(default)]
+    pub kube_version: Option<String>,
 }
 
 /// One `[[pack]]`.

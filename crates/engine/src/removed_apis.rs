@@ -15,15 +15,16 @@
 
 use crate::finding::{Finding, NoticeAt, notice_finding};
 use crate::input::Inputs;
-use crate::input::schema::Schema;
+use crate::input::schema::{Release, Schema};
 use ward_lang::hir::Severity;
 
 /// The control id of the warning on a removed API version.
 pub const CONTROL: &str = "ward.input.removed_api";
 
 /// The warnings for every manifest of the inputs at an API version the
-/// newest Kubernetes release no longer has.
-pub fn notices(inputs: &Inputs) -> Vec<Finding> {
+/// Kubernetes release `at` (by default the newest Ward knows) no longer
+/// serves.
+pub fn notices(inputs: &Inputs, at: Option<Release>) -> Vec<Finding> {
     let schema = Schema::get();
     let mut out = Vec::new();
     for r in &inputs.resources {
@@ -31,12 +32,12 @@ pub fn notices(inputs: &Inputs) -> Vec<Finding> {
             continue;
         }
         let (version, kind) = (r.api_version(), r.kind());
-        let Some(gone) = schema.removed(version, kind) else {
+        let Some(gone) = schema.removed(version, kind, at) else {
             continue;
         };
         let instead = match gone.instead {
-            Some(v) => format!("; Kubernetes {} serves {kind} as `{v}`", gone.newest),
-            None => format!("; Kubernetes {} has no {kind} at all", gone.newest),
+            Some(v) => format!("; Kubernetes {} serves {kind} as `{v}`", gone.at),
+            None => format!("; Kubernetes {} has no {kind} at all", gone.at),
         };
         let message = format!(
             "`{version}` {kind} is not served after Kubernetes {}, so a cluster of a later release refuses this object{instead}",
@@ -63,7 +64,7 @@ mod tests {
     fn found(text: &str) -> Vec<(u32, String)> {
         let mut inputs = Inputs::default();
         inputs.add_text("chart.yaml", text, &LoadOptions::default());
-        notices(&inputs)
+        notices(&inputs, None)
             .into_iter()
             .map(|f| (f.line, f.message))
             .collect()
@@ -87,6 +88,30 @@ mod tests {
                 ),
             ]
         );
+    }
+
+    #[test]
+    fn at_a_chosen_release_only_what_it_no_longer_serves_is_named() {
+        let mut inputs = Inputs::default();
+        inputs.add_text(
+            "chart.yaml",
+            "apiVersion: batch/v1beta1\nkind: CronJob\nmetadata:\n  name: nightly\n---\napiVersion: extensions/v1beta1\nkind: Ingress\nmetadata:\n  name: web\n",
+            &LoadOptions::default(),
+        );
+        let at = |v| {
+            notices(&inputs, Release::parse(v))
+                .into_iter()
+                .map(|f| f.message)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            at("1.24"),
+            [
+                "`extensions/v1beta1` Ingress is not served after Kubernetes 1.21, so a cluster of a later release refuses this object; Kubernetes 1.24 serves Ingress as `networking.k8s.io/v1`"
+            ]
+        );
+        assert_eq!(at("1.25").len(), 2);
+        assert!(at("1.21").is_empty());
     }
 
     #[test]

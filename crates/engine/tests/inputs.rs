@@ -436,7 +436,7 @@ fn corpus_manifests_at_removed_api_versions_are_the_archived_ones() {
             continue;
         }
         let (inputs, _) = load_one(&p);
-        for f in ward_engine::removed_apis::notices(&inputs) {
+        for f in ward_engine::removed_apis::notices(&inputs, None) {
             let rel = p.strip_prefix(&root).unwrap().display().to_string();
             let what = f
                 .message

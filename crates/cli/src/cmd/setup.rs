@@ -6,6 +6,7 @@
 use crate::output;
 use std::path::{Path, PathBuf};
 use ward_engine::baseline::Baseline;
+use ward_engine::input::schema::Release;
 use ward_engine::pack::{Limits, PackArchive, PackError, parse_verifying_key};
 use ward_engine::project::{LOCK_FILE, Lock, LockedPack, PROJECT_FILE, Project, ProjectPack};
 use ward_engine::waivers::{self, ApplyOptions, Date, Waivers};
@@ -47,6 +48,11 @@ pub struct Setup {
     /// Refuse pack archives that are not signed by a trusted key.
     #[arg(long)]
     pub require_signature: bool,
+    /// The Kubernetes release the manifests are for (`1.28`): an API version
+    /// it no longer serves is warned of (default: `kube_version` in
+    /// `ward.toml`, else the newest release Ward knows).
+    #[arg(long, value_name = "VERSION")]
+    pub kube_version: Option<String>,
     /// Steps one control may take on one resource before it stops with an error.
     #[arg(long, value_name = "STEPS", default_value_t = ward_engine::eval::DEFAULT_BUDGET)]
     pub eval_budget: u64,
@@ -305,6 +311,8 @@ pub struct Ready {
     pub inline_waivers: bool,
     pub baseline: Option<Baseline>,
     pub today: Date,
+    /// The Kubernetes release the manifests are for (`--kube-version`).
+    pub kube_version: Option<Release>,
 }
 
 /// Today's date (UTC), which decides whether a waiver expired.
@@ -446,6 +454,17 @@ impl Setup {
             }
             None => None,
         };
+        let kube_version =
+            match self.kube_version.as_deref().or_else(|| {
+                project
+                    .as_ref()
+                    .and_then(|p| p.project.kube_version.as_deref())
+            }) {
+                None => None,
+                Some(v) => Some(Release::parse(v).ok_or_else(|| {
+                    format!("`{v}` is not a Kubernetes release; write it as `1.28`")
+                })?),
+            };
         Ok(Ready {
             engine,
             selection,
@@ -455,6 +474,7 @@ impl Setup {
             inline_waivers,
             baseline,
             today: today(),
+            kube_version,
         })
     }
 
@@ -559,7 +579,7 @@ impl Ready {
         report.findings.extend(twice);
         let unknown = ward_engine::unknown_fields::notices(&inputs);
         report.findings.extend(unknown);
-        let removed = ward_engine::removed_apis::notices(&inputs);
+        let removed = ward_engine::removed_apis::notices(&inputs, self.kube_version);
         report.findings.extend(removed);
         (inputs, report)
     }

@@ -101,8 +101,9 @@ type ApiKind = (&'static str, &'static str);
 pub struct Release(u32, u32);
 
 impl Release {
-    fn parse(s: &str) -> Option<Release> {
-        let (major, minor) = s.split_once('.')?;
+    /// `1.28`, or `v1.28`.
+    pub fn parse(s: &str) -> Option<Release> {
+        let (major, minor) = s.strip_prefix('v').unwrap_or(s).split_once('.')?;
         Some(Release(major.parse().ok()?, minor.parse().ok()?))
     }
 }
@@ -113,16 +114,15 @@ impl std::fmt::Display for Release {
     }
 }
 
-/// An API version of a kind that the newest Kubernetes release no longer
-/// has.
+/// An API version of a kind that a Kubernetes release no longer serves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Removed {
     /// The last release whose API has it.
     pub last: Release,
-    /// The newest release Ward knows.
-    pub newest: Release,
-    /// The API version the newest release serves the kind at (a stable
-    /// one before an alpha or beta, and of those the last), if any.
+    /// The release asked about.
+    pub at: Release,
+    /// The API version that release serves the kind at (a stable one
+    /// before an alpha or beta, and of those the last), if any.
     pub instead: Option<&'static str>,
 }
 
@@ -142,28 +142,36 @@ impl Schema {
         self.type_named(self.kinds.get(i)?.1)
     }
 
-    /// Whether the newest Kubernetes release no longer has this API version
-    /// of the kind. `None` as well for a kind and version it never had.
-    pub fn removed(&self, api_version: &str, kind: &str) -> Option<Removed> {
-        let newest = self.served.iter().map(|(_, (_, last))| *last).max()?;
+    /// The newest Kubernetes release Ward knows.
+    pub fn newest(&self) -> Option<Release> {
+        self.served.iter().map(|(_, (_, last))| *last).max()
+    }
+
+    /// Whether a Kubernetes release (by default the newest Ward knows) no
+    /// longer serves this API version of the kind. `None` as well for a
+    /// kind and version no release had; a release newer than the newest
+    /// is read as the newest.
+    pub fn removed(&self, api_version: &str, kind: &str, at: Option<Release>) -> Option<Removed> {
+        let newest = self.newest()?;
+        let at = at.map_or(newest, |a| a.min(newest));
         let i = self
             .served
             .binary_search_by(|(k, _)| (k.0, k.1).cmp(&(api_version, kind)))
             .ok()?;
         let (_, (_, last)) = self.served.get(i)?;
-        if *last == newest {
+        if *last >= at {
             return None;
         }
         let stable = |v: &str| !(v.contains("alpha") || v.contains("beta"));
         let instead = self
             .served
             .iter()
-            .filter(|((_, k), (_, l))| *k == kind && *l == newest)
+            .filter(|((_, k), (first, l))| *k == kind && *first <= at && *l >= at)
             .map(|((v, _), _)| *v)
             .max_by_key(|v| (stable(v), *v));
         Some(Removed {
             last: *last,
-            newest,
+            at,
             instead,
         })
     }
@@ -300,7 +308,10 @@ mod tests {
     #[test]
     fn api_versions_the_newest_release_lacks_are_known_with_what_replaces_them() {
         let s = Schema::get();
-        let r = |v, k| s.removed(v, k).map(|r| (r.last.to_string(), r.instead));
+        let r = |v, k| {
+            s.removed(v, k, None)
+                .map(|r| (r.last.to_string(), r.instead))
+        };
         assert_eq!(
             r("extensions/v1beta1", "Ingress"),
             Some(("1.21".into(), Some("networking.k8s.io/v1")))
@@ -320,9 +331,29 @@ mod tests {
         assert_eq!(r("apps/v1", "Deployment"), None);
         assert_eq!(r("cert.example/v1", "Certificate"), None);
         assert_eq!(
-            s.removed("batch/v1beta1", "CronJob")
-                .map(|r| r.newest.to_string()),
+            s.removed("batch/v1beta1", "CronJob", None)
+                .map(|r| r.at.to_string()),
             Some("1.37".into())
+        );
+        // At a chosen release: still served at 1.24, gone at 1.25, and at
+        // 1.22 an Ingress moves to the version 1.22 serves.
+        let at = Release::parse;
+        assert_eq!(s.removed("batch/v1beta1", "CronJob", at("1.24")), None);
+        assert!(s.removed("batch/v1beta1", "CronJob", at("v1.25")).is_some());
+        assert_eq!(
+            s.removed("extensions/v1beta1", "Ingress", at("1.22"))
+                .and_then(|r| r.instead),
+            Some("networking.k8s.io/v1")
+        );
+        assert_eq!(
+            s.removed("autoscaling/v2beta1", "HorizontalPodAutoscaler", at("1.25"))
+                .and_then(|r| r.instead),
+            Some("autoscaling/v2")
+        );
+        assert_eq!(
+            s.removed("batch/v1beta1", "CronJob", at("1.99"))
+                .map(|r| r.at),
+            at("1.37")
         );
     }
 
