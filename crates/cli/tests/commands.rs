@@ -459,10 +459,10 @@ test "a container that may run as root is denied" {
 }
 
 /// A manifest at an API version its cluster's release no longer serves is
-/// a warning naming the version to use; `--kube-version` (or
-/// `kube_version` in `ward.toml`) names that release.
+/// a warning naming the version to use, and so is a field newer than that
+/// release; `--kube-version` (or `kube_version` in `ward.toml`) names it.
 #[test]
-fn check_warns_of_removed_api_versions_at_the_clusters_release() {
+fn check_warns_of_what_the_clusters_release_does_not_serve() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     std::fs::write(
@@ -514,6 +514,35 @@ fn check_warns_of_removed_api_versions_at_the_clusters_release() {
     assert!(
         found[0].contains("Kubernetes 1.30 serves CronJob as `batch/v1`"),
         "{found:?}"
+    );
+    // A field newer than the release named is one that release drops.
+    std::fs::write(
+        dir.join("pod.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: a\n    image: a:1\n    securityContext:\n      appArmorProfile: {type: RuntimeDefault}\n",
+    )
+    .unwrap();
+    let out = ward()
+        .current_dir(dir)
+        .args([
+            "check",
+            "--pack",
+            "pss-baseline",
+            "--format",
+            "json",
+            "pod.yaml",
+        ])
+        .args(["--kube-version", "1.29"])
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let f = &report["findings"][0];
+    assert_eq!(f["control"], "ward.input.unknown_field", "{report}");
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .contains("in Kubernetes 1.29: it came in 1.30"),
+        "{f}"
     );
     let (code, _, err) = removed(&["--kube-version", "latest"]);
     assert_eq!(code, Some(2));

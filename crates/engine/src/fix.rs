@@ -141,7 +141,7 @@ pub fn run(
         let mut report = engine.evaluate(sel, &inputs, eval);
         // A misspelt field is renamed first: the control that missed the
         // setting it meant then finds it, and adds nothing beside it.
-        let mut renames = crate::unknown_fields::notices(&inputs);
+        let mut renames = crate::unknown_fields::notices(&inputs, None);
         renames.append(&mut report.findings);
         report.findings = renames;
         if let Some((w, o)) = &opts.waivers {

@@ -254,7 +254,7 @@ impl Engine {
         // passes for the wrong reason. Only a slip (a field a letter or two
         // from one the type has) fails a test: a field like none of them is
         // how a test gives a control something unknown on purpose.
-        let types = crate::unknown_fields::Types::of(&inputs);
+        let types = crate::unknown_fields::Types::of(&inputs, None);
         for r in &inputs.resources {
             for u in types.unknown(r) {
                 let Some(meant) = u.meant else { continue };

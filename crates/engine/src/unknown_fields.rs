@@ -22,7 +22,7 @@
 
 use crate::eval::FixOp;
 use crate::finding::{Finding, NoticeAt, notice_finding};
-use crate::input::schema::{Holds, Schema, TypeId};
+use crate::input::schema::{Holds, Release, Schema, TypeId};
 use crate::input::{Inputs, Resource};
 use crate::value::doc::{Node, NodeRef};
 use std::cell::OnceCell;
@@ -47,6 +47,9 @@ pub struct Unknown<'a> {
     pub meant: Option<&'static str>,
     /// Whether the object already gives the field meant.
     pub meant_given: bool,
+    /// For a field the type has, but not yet in the release the manifests
+    /// are for: the release that brought it.
+    pub came: Option<Release>,
 }
 
 /// The types one run knows: the Kubernetes API's, and those the custom
@@ -56,13 +59,27 @@ pub struct Unknown<'a> {
 #[derive(Debug)]
 pub struct Types<'a> {
     inputs: &'a Inputs,
+    release: Option<Release>,
     custom: OnceCell<HashMap<(String, &'a str), NodeRef<'a>>>,
 }
 
+/// What a walk over a resource needs: the API's types, and the release the
+/// manifests are for, if one is named.
+#[derive(Clone, Copy)]
+struct Walk {
+    schema: &'static Schema,
+    release: Option<Release>,
+}
+
 impl<'a> Types<'a> {
-    pub fn of(inputs: &'a Inputs) -> Types<'a> {
+    /// The types of the inputs, with the Kubernetes release the manifests
+    /// are for (`--kube-version`): a field that came in a later release is
+    /// one that release does not know either. Without one, a field of any
+    /// release is known.
+    pub fn of(inputs: &'a Inputs, release: Option<Release>) -> Types<'a> {
         Types {
             inputs,
+            release,
             custom: OnceCell::new(),
         }
     }
@@ -77,18 +94,22 @@ impl<'a> Types<'a> {
             return out;
         }
         let schema = Schema::get();
+        let w = Walk {
+            schema,
+            release: self.release,
+        };
         let ty = match r.api_version() {
             "" => schema.kind_alone(r.kind()),
             v => schema.kind(v, r.kind()),
         };
         if let Some(ty) = ty {
-            walk(schema, ty, root, &mut out);
+            walk(w, ty, root, &mut out);
         } else if let Some(s) = self
             .custom
             .get_or_init(|| definitions(self.inputs))
             .get(&(r.api_version().to_string(), r.kind()))
         {
-            walk_custom(*s, root, r.kind(), true, &mut out);
+            walk_custom(w, *s, root, r.kind(), true, &mut out);
         }
         out
     }
@@ -142,11 +163,25 @@ fn definitions(inputs: &Inputs) -> HashMap<(String, &str), NodeRef<'_>> {
     out
 }
 
-fn walk<'a>(schema: &'static Schema, ty: TypeId, node: NodeRef<'a>, out: &mut Vec<Unknown<'a>>) {
-    let Some(t) = schema.ty(ty) else { return };
+fn walk<'a>(w: Walk, ty: TypeId, node: NodeRef<'a>, out: &mut Vec<Unknown<'a>>) {
+    let Some(t) = w.schema.ty(ty) else { return };
     for (sym, child) in node.entries() {
         let field = sym.as_str();
-        match t.field(field) {
+        let holds = t.field(field);
+        if let (Some(_), Some(release), Some(came)) = (holds, w.release, t.since(field))
+            && came > release
+        {
+            out.push(Unknown {
+                node: child,
+                field,
+                ty: t.shown().to_string(),
+                meant: None,
+                meant_given: false,
+                came: Some(came),
+            });
+            continue;
+        }
+        match holds {
             // A strategic merge patch's directive (`$patch: delete`,
             // `$retainKeys`), in a patch kustomize applies.
             None if field.starts_with('$') => {}
@@ -158,17 +193,18 @@ fn walk<'a>(schema: &'static Schema, ty: TypeId, node: NodeRef<'a>, out: &mut Ve
                     ty: t.shown().to_string(),
                     meant,
                     meant_given: meant.is_some_and(|m| node.get_str(m).is_some()),
+                    came: None,
                 });
             }
-            Some(Holds::One(inner)) => walk(schema, inner, child, out),
+            Some(Holds::One(inner)) => walk(w, inner, child, out),
             Some(Holds::List(inner)) => {
                 for item in child.items() {
-                    walk(schema, inner, item, out);
+                    walk(w, inner, item, out);
                 }
             }
             Some(Holds::Map(inner)) => {
                 for (_, v) in child.entries() {
-                    walk(schema, inner, v, out);
+                    walk(w, inner, v, out);
                 }
             }
             Some(Holds::Leaf) => {}
@@ -184,6 +220,7 @@ fn walk<'a>(schema: &'static Schema, ty: TypeId, node: NodeRef<'a>, out: &mut Ve
 /// `metadata` of the resource (and of a resource embedded in it) are
 /// always known; `metadata` is checked as the API's `ObjectMeta`.
 fn walk_custom<'a>(
+    w: Walk,
     s: NodeRef<'a>,
     node: NodeRef<'a>,
     at: &str,
@@ -194,7 +231,7 @@ fn walk_custom<'a>(
     if matches!(node.kind(), Node::List { .. }) {
         if let Some(items) = s.get_str("items") {
             for item in node.items() {
-                walk_custom(items, item, at, false, out);
+                walk_custom(w, items, item, at, false, out);
             }
         }
         return;
@@ -206,19 +243,18 @@ fn walk_custom<'a>(
     for (sym, child) in node.entries() {
         let field = sym.as_str();
         if resource && matches!(field, "apiVersion" | "kind" | "metadata") {
-            let schema = Schema::get();
-            if let (true, Some(meta)) = (field == "metadata", schema.type_named("V1ObjectMeta")) {
-                walk(schema, meta, child, out);
+            if let (true, Some(meta)) = (field == "metadata", w.schema.type_named("V1ObjectMeta")) {
+                walk(w, meta, child, out);
             }
             continue;
         }
         if let Some(p) = props.and_then(|p| p.get(sym)) {
-            walk_custom(p, child, &format!("{at}.{field}"), false, out);
+            walk_custom(w, p, child, &format!("{at}.{field}"), false, out);
             continue;
         }
         match more {
             Some(m) if m.is_container() => {
-                walk_custom(m, child, &format!("{at}.{field}"), false, out);
+                walk_custom(w, m, child, &format!("{at}.{field}"), false, out);
                 continue;
             }
             Some(m) if m.as_bool() == Some(true) => continue,
@@ -235,6 +271,7 @@ fn walk_custom<'a>(
             ty: at.to_string(),
             meant,
             meant_given: meant.is_some_and(|m| node.get_str(m).is_some()),
+            came: None,
         });
     }
 }
@@ -280,26 +317,34 @@ fn meant<I: Iterator<Item = &'static str>>(
 
 /// The warnings for every manifest of the inputs, one per field its type
 /// does not have.
-pub fn notices(inputs: &Inputs) -> Vec<Finding> {
+pub fn notices(inputs: &Inputs, release: Option<Release>) -> Vec<Finding> {
     let mut out = Vec::new();
-    let types = Types::of(inputs);
+    let types = Types::of(inputs, release);
     for r in &inputs.resources {
         for u in types.unknown(r) {
-            out.push(notice(inputs, r, &u));
+            out.push(notice(inputs, r, &u, release));
         }
     }
     out
 }
 
-fn notice(inputs: &Inputs, r: &Resource, u: &Unknown<'_>) -> Finding {
-    let meant = match u.meant {
-        Some(m) => format!("; did you mean `{m}`?"),
-        None => ".".into(),
+fn notice(inputs: &Inputs, r: &Resource, u: &Unknown<'_>, release: Option<Release>) -> Finding {
+    let message = match (u.came, release) {
+        (Some(came), Some(release)) => format!(
+            "{} has no field `{}` in Kubernetes {release}: it came in {came}. The API server of {release} drops a field it does not know (or rejects the object under strict field validation), so this setting takes effect only from {came} on",
+            u.ty, u.field,
+        ),
+        _ => {
+            let meant = match u.meant {
+                Some(m) => format!("; did you mean `{m}`?"),
+                None => ".".into(),
+            };
+            format!(
+                "{} has no field `{}`{meant} The API server drops a field it does not know (or rejects the object under strict field validation), so this setting never takes effect",
+                u.ty, u.field,
+            )
+        }
     };
-    let message = format!(
-        "{} has no field `{}`{meant} The API server drops a field it does not know (or rejects the object under strict field validation), so this setting never takes effect",
-        u.ty, u.field,
-    );
     let at = NoticeAt::node(inputs, r, u.node);
     let fix = rename(&at.pointer, u);
     notice_finding(CONTROL, Severity::Low, message, at, fix)
@@ -382,7 +427,7 @@ spec:
         inputs
             .resources
             .iter()
-            .flat_map(|r| Types::of(inputs).unknown(r))
+            .flat_map(|r| Types::of(inputs, None).unknown(r))
             .map(|u| (u.node.pointer(), u.ty, u.meant))
             .collect()
     }
@@ -420,7 +465,7 @@ spec:
     #[test]
     fn the_warning_names_the_field_meant_and_renames_it() {
         let inputs = loaded(DEPLOYMENT);
-        let found = notices(&inputs);
+        let found = notices(&inputs, None);
         let f = &found[0];
         assert_eq!(&*f.control, CONTROL);
         assert_eq!(&*f.pack, "ward.inputs");
@@ -464,7 +509,7 @@ spec:
         let inputs = loaded(
             "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: a\n    securityContext:\n      runAsNonRoot: true\n      RunAsNonRoot: true\n      hardened: yes\n",
         );
-        let found = notices(&inputs);
+        let found = notices(&inputs, None);
         assert_eq!(found.len(), 2, "{found:?}");
         assert_eq!(found[0].fix.len(), 1);
         assert_eq!(found[0].fix[0].op, "remove");
@@ -629,6 +674,48 @@ spec:
                 Some("secretName")
             )]
         );
+    }
+
+    #[test]
+    fn at_a_named_release_a_field_it_does_not_have_yet_is_named_with_its_release() {
+        let inputs = loaded(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  hostUsers: false\n  containers:\n  - name: a\n    restartPolicy: Always\n    securityContext:\n      appArmorProfile: {type: RuntimeDefault}\n      seccompProfile: {type: RuntimeDefault}\n",
+        );
+        let at = |v| {
+            let release = Release::parse(v);
+            let types = Types::of(&inputs, release);
+            inputs
+                .resources
+                .iter()
+                .flat_map(|r| types.unknown(r))
+                .map(|u| (u.node.pointer(), u.came.map(|c| c.to_string())))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            at("1.24"),
+            vec![
+                ("/spec/hostUsers".to_string(), Some("1.25".to_string())),
+                (
+                    "/spec/containers/0/restartPolicy".into(),
+                    Some("1.28".into())
+                ),
+                (
+                    "/spec/containers/0/securityContext/appArmorProfile".into(),
+                    Some("1.30".into())
+                ),
+            ]
+        );
+        assert_eq!(at("1.30"), Vec::new());
+        assert_eq!(at("1.18").len(), 4, "seccompProfile came in 1.19");
+        let found = notices(&inputs, Release::parse("1.29"));
+        assert_eq!(found.len(), 1);
+        assert!(
+            found[0].message.starts_with("SecurityContext has no field `appArmorProfile` in Kubernetes 1.29: it came in 1.30."),
+            "{}",
+            found[0].message
+        );
+        assert!(found[0].fix.is_empty());
+        assert!(notices(&inputs, None).is_empty());
     }
 
     #[test]

@@ -399,7 +399,7 @@ fn corpus_manifests_misspell_only_the_fields_they_do() {
         for r in &inputs.resources {
             let schema = ward_engine::input::schema::Schema::get();
             walked += usize::from(schema.kind(r.api_version(), r.kind()).is_some());
-            for u in ward_engine::unknown_fields::Types::of(&inputs).unknown(r) {
+            for u in ward_engine::unknown_fields::Types::of(&inputs, None).unknown(r) {
                 let rel = p.strip_prefix(&root).unwrap().display().to_string();
                 found.push(format!("{rel} {} {:?}", u.node.pointer(), u.meant));
             }

@@ -577,7 +577,7 @@ impl Ready {
         report.findings.extend(audit);
         let twice = ward_engine::duplicates::notices(&inputs, &report);
         report.findings.extend(twice);
-        let unknown = ward_engine::unknown_fields::notices(&inputs);
+        let unknown = ward_engine::unknown_fields::notices(&inputs, self.kube_version);
         report.findings.extend(unknown);
         let removed = ward_engine::removed_apis::notices(&inputs, self.kube_version);
         report.findings.extend(removed);

@@ -38,15 +38,27 @@ pub struct Type {
 }
 
 impl Type {
+    /// What follows a field's name in its word: `=T@1.30`, `@1.30`, `=T`
+    /// or nothing; `None` when the type has no such field.
+    fn word(&self, name: &str) -> Option<&'static str> {
+        self.fields.split_ascii_whitespace().find_map(|w| {
+            let rest = w.strip_prefix(name)?;
+            (rest.is_empty() || rest.starts_with(['=', '@'])).then_some(rest)
+        })
+    }
+
+    /// The Kubernetes release that brought the field, when it came after
+    /// its type did.
+    pub fn since(&self, name: &str) -> Option<Release> {
+        let (_, release) = self.word(name)?.rsplit_once('@')?;
+        Release::parse(release)
+    }
+
     /// What the field holds; `None` when the type has no such field.
     pub fn field(&self, name: &str) -> Option<Holds> {
-        let spec = self.fields.split_ascii_whitespace().find_map(|w| {
-            let rest = w.strip_prefix(name)?;
-            match rest.strip_prefix('=') {
-                Some(spec) => Some(spec),
-                None => rest.is_empty().then_some(""),
-            }
-        })?;
+        let rest = self.word(name)?;
+        let rest = rest.split_once('@').map_or(rest, |(r, _)| r);
+        let spec = rest.strip_prefix('=').unwrap_or(rest);
         let (make, ty): (fn(TypeId) -> Holds, &str) = match spec.as_bytes().first() {
             None => return Some(Holds::Leaf),
             Some(b'[') => (Holds::List, spec.get(1..).unwrap_or_default()),
@@ -60,7 +72,7 @@ impl Type {
     pub fn field_names(&self) -> impl Iterator<Item = &'static str> + use<> {
         self.fields
             .split_ascii_whitespace()
-            .map(|w| w.split_once('=').map_or(w, |(f, _)| f))
+            .map(|w| w.split(['=', '@']).next().unwrap_or(w))
     }
 
     /// The name people know it by: the client's version prefix removed
@@ -259,6 +271,7 @@ mod tests {
             .filter(|l| !l.starts_with('#') && !l.starts_with('='))
         {
             for w in l.split_whitespace().skip(1) {
+                let w = w.split_once('@').map_or(w, |(w, _)| w);
                 if let Some((f, spec)) = w.split_once('=') {
                     let name = spec.trim_start_matches(['[', '{']);
                     assert!(
@@ -289,6 +302,11 @@ mod tests {
         assert_eq!(sc.shown(), "SecurityContext");
         assert_eq!(sc.field("runAsNonRoot"), Some(Holds::Leaf));
         assert_eq!(sc.field("runAsNonroot"), None);
+        // Fields newer than their type say which release brought them.
+        assert!(matches!(sc.field("appArmorProfile"), Some(Holds::One(_))));
+        assert_eq!(sc.since("appArmorProfile"), Release::parse("1.30"));
+        assert_eq!(sc.since("runAsNonRoot"), None);
+        assert!(sc.field_names().any(|f| f == "appArmorProfile"));
         assert_eq!(spec.field("nodeSelector"), Some(Holds::Leaf));
         assert!(matches!(spec.field("overhead"), Some(Holds::Leaf)));
         // Kinds are told apart by API group: a Knative Service is not one.
