@@ -552,6 +552,49 @@ fn check_warns_of_what_the_clusters_release_does_not_serve() {
     );
 }
 
+/// With the cluster's release named, a Pod Security pack that is not
+/// pinned runs at that release, as the cluster's admission controller
+/// does: a pod in a user namespace is relaxed only from v1.35 on, and a
+/// namespace's `latest` is the cluster's release.
+#[test]
+fn pod_security_runs_at_the_clusters_release() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::write(
+        dir.join("pod.yaml"),
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels:\n    pod-security.kubernetes.io/enforce: restricted\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: userns\n  namespace: shop\nspec:\n  hostUsers: false\n  containers:\n  - name: app\n    image: web:1\n",
+    )
+    .unwrap();
+    let non_root = |args: &[&str]| {
+        let out = ward()
+            .current_dir(dir)
+            .args(["check", "--format", "json", "pod.yaml"])
+            .args(args)
+            .output()
+            .unwrap();
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+        report["findings"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|f| f["control"] == "pss.restricted.runAsNonRoot")
+            .count()
+    };
+    assert_eq!(non_root(&["--pack", "pss-restricted"]), 0);
+    assert_eq!(
+        non_root(&["--pack", "pss-restricted", "--kube-version", "1.34"]),
+        1
+    );
+    // A pinned version is kept.
+    let pinned = ["--pack", "pss-restricted@v1.35", "--kube-version", "1.34"];
+    assert_eq!(non_root(&pinned), 0);
+    assert_eq!(non_root(&["--pack", "pss-namespaces"]), 0);
+    assert_eq!(
+        non_root(&["--pack", "pss-namespaces", "--kube-version", "1.34"]),
+        1
+    );
+}
+
 /// A field a manifest misspells is a warning naming the field meant, which
 /// does not fail the run; `ward fix` renames it before the controls' own
 /// fixes, so the control that missed the setting adds nothing beside it.

@@ -14,7 +14,7 @@ use std::path::Path;
 use std::rc::Rc;
 use std::sync::Arc;
 use ward_lang::ast::{FindingKind, Module, Version};
-use ward_lang::hir::{ControlDef, Program};
+use ward_lang::hir::{ControlDef, ProfileRange, Program};
 use ward_lang::span::{FileId, SourceMap};
 use ward_lang::{Diagnostic, parse};
 
@@ -721,7 +721,13 @@ impl Engine {
             unit.profile_fn = pack.profile_fn;
             unit.levels = pack.levels.clone();
             unit.level_kinds = self.kinds_of_levels(&unit.levels);
-            unit.range = pack.profile;
+            // A version asked of a pack whose profile each resource's
+            // namespace declares is the cluster's: its `latest`, and the
+            // newest version it knows.
+            unit.range = pack.profile.map(|r| ProfileRange {
+                latest: profile.unwrap_or(r.latest),
+                ..r
+            });
             units.push(unit);
         }
         if local {

@@ -422,6 +422,29 @@ impl Setup {
         for s in &self.sets {
             sets.push(parse_set(s)?);
         }
+        let kube_version =
+            match self.kube_version.as_deref().or_else(|| {
+                let p = project.as_ref()?;
+                p.project.kube_version.as_deref()
+            }) {
+                None => None,
+                Some(v) => Some(Release::parse(v).ok_or_else(|| {
+                    format!("`{v}` is not a Kubernetes release; write it as `1.28`")
+                })?),
+            };
+        // A Pod Security pack not pinned to a version runs at the cluster's
+        // release, as its admission controller does.
+        if let Some(k) = kube_version {
+            for r in &mut refs {
+                let versioned = engine
+                    .program
+                    .pack(&r.name)
+                    .is_some_and(|p| p.profile.is_some());
+                if versioned && r.version.as_deref().is_none_or(|v| v == "latest") {
+                    r.version = Some(format!("v{k}"));
+                }
+            }
+        }
         let selection = engine
             .select_with(&refs, !policies.is_empty(), &sets)
             .map_err(|e| e.0)?;
@@ -454,17 +477,6 @@ impl Setup {
             }
             None => None,
         };
-        let kube_version =
-            match self.kube_version.as_deref().or_else(|| {
-                project
-                    .as_ref()
-                    .and_then(|p| p.project.kube_version.as_deref())
-            }) {
-                None => None,
-                Some(v) => Some(Release::parse(v).ok_or_else(|| {
-                    format!("`{v}` is not a Kubernetes release; write it as `1.28`")
-                })?),
-            };
         Ok(Ready {
             engine,
             selection,
