@@ -490,7 +490,7 @@ fn check_warns_of_what_the_clusters_release_does_not_serve() {
             .as_array()
             .into_iter()
             .flatten()
-            .filter(|f| f["control"] == "ward.input.removed_api")
+            .filter(|f| f["control"] == "ward.input.unserved_api")
             .map(|f| format!("{}:{} {}", f["line"], f["pointer"], f["message"]))
             .collect();
         (out.status.code(), found, err)

@@ -293,10 +293,10 @@ pub const NOTICES: [Notice; 5] = [
         remedy: "Rename the field to the one meant (the fix does), or remove it.",
     },
     Notice {
-        id: crate::removed_apis::CONTROL,
+        id: crate::api_versions::CONTROL,
         pack: crate::duplicates::PACK,
-        title: "Manifests use API versions Kubernetes still serves",
-        description: "A manifest gives an object at an API version of its kind that the newest Kubernetes release Ward knows no longer has (`extensions/v1beta1` Ingress, `batch/v1beta1` CronJob): a cluster of a later release than the last one that had it refuses the object. Names that release and the API version the newest release serves the kind at. Objects read back from a cluster are not checked.",
+        title: "Manifests use API versions the cluster serves",
+        description: "A manifest gives an object at an API version of its kind that the Kubernetes release the manifests are for (`--kube-version`, by default the newest Ward knows) does not serve: no longer (`extensions/v1beta1` Ingress, `batch/v1beta1` CronJob), or not yet. The cluster refuses the object. Names the releases that serve it and the API version that release serves the kind at. Objects read back from a cluster are not checked.",
         remedy: "Move the object to the API version named, and change the fields that version renamed or restructured (an Ingress's `backend`, an HPA's `metrics`); for a kind that is gone (PodSecurityPolicy), replace what it did (Pod Security admission).",
     },
 ];

@@ -9,6 +9,7 @@
 //!
 #![doc = include_str!("../README.md")]
 
+pub mod api_versions;
 pub mod baseline;
 pub mod compile;
 pub mod diff;
@@ -25,7 +26,6 @@ pub mod pack;
 pub mod plugin;
 pub mod progress;
 pub mod project;
-pub mod removed_apis;
 pub mod report;
 pub mod testing;
 pub mod unknown_fields;

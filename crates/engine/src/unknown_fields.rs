@@ -17,8 +17,11 @@
 //! API server has already dropped whatever it did not know. Other kinds,
 //! the inside of free-form fields (annotations, ConfigMap data,
 //! `IntOrString`, embedded JSON) and the directives of a strategic merge
-//! patch (`$patch`) are not checked. Like the warning on
-//! an object defined twice, this is a notice of the `ward.inputs` pack.
+//! patch (`$patch`) are not checked. With the release the manifests are
+//! for named (`--kube-version`), a field that came in a later release is
+//! one that release does not have either, and is warned of with the
+//! release that brought it. Like the warning on an object defined twice,
+//! this is a notice of the `ward.inputs` pack.
 
 use crate::eval::FixOp;
 use crate::finding::{Finding, NoticeAt, notice_finding};
@@ -32,10 +35,11 @@ use ward_lang::hir::Severity;
 /// The control id of the warning on a field a type does not have.
 pub const CONTROL: &str = "ward.input.unknown_field";
 
-/// One field a manifest gives that its type does not have.
+/// One field a manifest gives that its type does not have (at the
+/// release named, if one is).
 #[derive(Debug)]
 pub struct Unknown<'a> {
-    /// The misspelt field's value.
+    /// The field's value.
     pub node: NodeRef<'a>,
     /// The field as written.
     pub field: &'static str,

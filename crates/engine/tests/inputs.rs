@@ -422,7 +422,7 @@ fn corpus_manifests_misspell_only_the_fields_they_do() {
 /// The corpus's manifests at API versions Kubernetes no longer serves: the
 /// archived examples, each named with its file and line, and nothing else.
 #[test]
-fn corpus_manifests_at_removed_api_versions_are_the_archived_ones() {
+fn corpus_manifests_at_api_versions_no_longer_served_are_the_archived_ones() {
     let Some(root) = corpus() else {
         eprintln!("corpus not found; skipping");
         return;
@@ -436,7 +436,7 @@ fn corpus_manifests_at_removed_api_versions_are_the_archived_ones() {
             continue;
         }
         let (inputs, _) = load_one(&p);
-        for f in ward_engine::removed_apis::notices(&inputs, None) {
+        for f in ward_engine::api_versions::notices(&inputs, None) {
             let rel = p.strip_prefix(&root).unwrap().display().to_string();
             let what = f
                 .message

@@ -591,7 +591,7 @@ impl Ready {
         report.findings.extend(twice);
         let unknown = ward_engine::unknown_fields::notices(&inputs, self.kube_version);
         report.findings.extend(unknown);
-        let removed = ward_engine::removed_apis::notices(&inputs, self.kube_version);
+        let removed = ward_engine::api_versions::notices(&inputs, self.kube_version);
         report.findings.extend(removed);
         (inputs, report)
     }

@@ -105,6 +105,28 @@ pub struct Schema {
     served: Vec<(ApiKind, (Release, Release))>,
 }
 
+/// How Kubernetes ranks the versions of an API: a stable one above a beta
+/// above an alpha, then the higher version (`v2` above `v1`, `v1beta2`
+/// above `v1beta1`); the group breaks a tie.
+fn priority(api_version: &str) -> (u8, u32, u32, &str) {
+    let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
+    let digits = |s: &str| -> u32 {
+        s.chars()
+            .take_while(char::is_ascii_digit)
+            .collect::<String>()
+            .parse()
+            .unwrap_or(0)
+    };
+    let v = version.strip_prefix('v').unwrap_or(version);
+    let major = digits(v);
+    let rest = v.trim_start_matches(|c: char| c.is_ascii_digit());
+    match (rest.strip_prefix("beta"), rest.strip_prefix("alpha")) {
+        (Some(n), _) => (1, major, digits(n), group),
+        (_, Some(n)) => (0, major, digits(n), group),
+        _ => (2, major, 0, group),
+    }
+}
+
 /// An `apiVersion` and a `kind`.
 type ApiKind = (&'static str, &'static str);
 
@@ -126,15 +148,18 @@ impl std::fmt::Display for Release {
     }
 }
 
-/// An API version of a kind that a Kubernetes release no longer serves.
+/// An API version of a kind that a Kubernetes release does not serve: no
+/// longer, or not yet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Removed {
-    /// The last release whose API has it.
+pub struct Unserved {
+    /// The first release that served it.
+    pub first: Release,
+    /// The last release that served it.
     pub last: Release,
     /// The release asked about.
     pub at: Release,
-    /// The API version that release serves the kind at (a stable one
-    /// before an alpha or beta, and of those the last), if any.
+    /// The API version that release serves the kind at (the one
+    /// Kubernetes ranks highest: stable, then beta, then alpha), if any.
     pub instead: Option<&'static str>,
 }
 
@@ -159,29 +184,29 @@ impl Schema {
         self.served.iter().map(|(_, (_, last))| *last).max()
     }
 
-    /// Whether a Kubernetes release (by default the newest Ward knows) no
-    /// longer serves this API version of the kind. `None` as well for a
-    /// kind and version no release had; a release newer than the newest
-    /// is read as the newest.
-    pub fn removed(&self, api_version: &str, kind: &str, at: Option<Release>) -> Option<Removed> {
+    /// Whether a Kubernetes release (by default the newest Ward knows)
+    /// does not serve this API version of the kind: no longer, or not yet.
+    /// `None` when it does, and for a kind and version no release had; a
+    /// release newer than the newest is read as the newest.
+    pub fn unserved(&self, api_version: &str, kind: &str, at: Option<Release>) -> Option<Unserved> {
         let newest = self.newest()?;
         let at = at.map_or(newest, |a| a.min(newest));
         let i = self
             .served
             .binary_search_by(|(k, _)| (k.0, k.1).cmp(&(api_version, kind)))
             .ok()?;
-        let (_, (_, last)) = self.served.get(i)?;
-        if *last >= at {
+        let (_, (first, last)) = self.served.get(i)?;
+        if (*first..=*last).contains(&at) {
             return None;
         }
-        let stable = |v: &str| !(v.contains("alpha") || v.contains("beta"));
         let instead = self
             .served
             .iter()
             .filter(|((_, k), (first, l))| *k == kind && *first <= at && *l >= at)
             .map(|((v, _), _)| *v)
-            .max_by_key(|v| (stable(v), *v));
-        Some(Removed {
+            .max_by_key(|v| priority(v));
+        Some(Unserved {
+            first: *first,
             last: *last,
             at,
             instead,
@@ -189,16 +214,14 @@ impl Schema {
     }
 
     /// The type of a kind given without its `apiVersion` (as a policy
-    /// test's `given` often is): of its API versions, a stable one before
-    /// an alpha or beta, and of those the last (`autoscaling/v2` before
-    /// `autoscaling/v1`).
+    /// test's `given` often is): of its API versions, the one Kubernetes
+    /// ranks highest (`autoscaling/v2` before `autoscaling/v1`).
     pub fn kind_alone(&self, kind: &str) -> Option<TypeId> {
-        let stable = |v: &str| !(v.contains("alpha") || v.contains("beta"));
         let ((_, _), ty) = self
             .kinds
             .iter()
             .filter(|((_, k), _)| *k == kind)
-            .max_by_key(|((v, _), _)| (stable(v), *v))?;
+            .max_by_key(|((v, _), _)| priority(v))?;
         self.type_named(ty)
     }
 
@@ -324,10 +347,10 @@ mod tests {
     }
 
     #[test]
-    fn api_versions_the_newest_release_lacks_are_known_with_what_replaces_them() {
+    fn api_versions_a_release_does_not_serve_are_known_with_what_it_serves_instead() {
         let s = Schema::get();
         let r = |v, k| {
-            s.removed(v, k, None)
+            s.unserved(v, k, None)
                 .map(|r| (r.last.to_string(), r.instead))
         };
         assert_eq!(
@@ -349,29 +372,58 @@ mod tests {
         assert_eq!(r("apps/v1", "Deployment"), None);
         assert_eq!(r("cert.example/v1", "Certificate"), None);
         assert_eq!(
-            s.removed("batch/v1beta1", "CronJob", None)
+            s.unserved("batch/v1beta1", "CronJob", None)
                 .map(|r| r.at.to_string()),
             Some("1.37".into())
         );
         // At a chosen release: still served at 1.24, gone at 1.25, and at
         // 1.22 an Ingress moves to the version 1.22 serves.
         let at = Release::parse;
-        assert_eq!(s.removed("batch/v1beta1", "CronJob", at("1.24")), None);
-        assert!(s.removed("batch/v1beta1", "CronJob", at("v1.25")).is_some());
+        assert_eq!(s.unserved("batch/v1beta1", "CronJob", at("1.24")), None);
+        assert!(
+            s.unserved("batch/v1beta1", "CronJob", at("v1.25"))
+                .is_some()
+        );
         assert_eq!(
-            s.removed("extensions/v1beta1", "Ingress", at("1.22"))
+            s.unserved("extensions/v1beta1", "Ingress", at("1.22"))
                 .and_then(|r| r.instead),
             Some("networking.k8s.io/v1")
         );
         assert_eq!(
-            s.removed("autoscaling/v2beta1", "HorizontalPodAutoscaler", at("1.25"))
+            s.unserved("autoscaling/v2beta1", "HorizontalPodAutoscaler", at("1.25"))
                 .and_then(|r| r.instead),
             Some("autoscaling/v2")
         );
         assert_eq!(
-            s.removed("batch/v1beta1", "CronJob", at("1.99"))
+            s.unserved("batch/v1beta1", "CronJob", at("1.99"))
                 .map(|r| r.at),
             at("1.37")
+        );
+        // Not yet served: `batch/v1` CronJob came in 1.21.
+        let early = s.unserved("batch/v1", "CronJob", at("1.20"));
+        assert_eq!(early.map(|r| r.first.to_string()), Some("1.21".into()));
+        assert_eq!(early.and_then(|r| r.instead), Some("batch/v1beta1"));
+    }
+
+    #[test]
+    fn api_versions_rank_stable_then_beta_then_alpha() {
+        let mut vs = [
+            "batch/v2alpha1",
+            "v1",
+            "batch/v1beta1",
+            "autoscaling/v2",
+            "x/v1beta2",
+        ];
+        vs.sort_by_key(|v| std::cmp::Reverse(priority(v)));
+        assert_eq!(
+            vs,
+            [
+                "autoscaling/v2",
+                "v1",
+                "x/v1beta2",
+                "batch/v1beta1",
+                "batch/v2alpha1"
+            ]
         );
     }
 

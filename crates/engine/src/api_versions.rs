@@ -1,29 +1,33 @@
-//! Manifests written for API versions Kubernetes no longer has.
+//! Manifests written for API versions their cluster does not serve.
 //!
 //! `extensions/v1beta1` Ingresses and `policy/v1beta1` PodDisruptionBudgets
 //! linger in charts long after the release that stopped serving them: the
 //! manifest passes every control, then the cluster refuses it at upgrade
-//! time. Ward warns of each manifest object whose `apiVersion` of its kind
-//! the newest Kubernetes release it knows no longer has, naming the last
-//! release that had it and the API version to use instead
-//! (`ward.input.removed_api`), from the releases each API version was
-//! served by ([`crate::input::schema`], read from the official client of
-//! every release from 1.9). There is no fix: the newer API version often
-//! changes the object's fields too (an Ingress's backend), which the
-//! warning's remedy says. Objects read back from a cluster are not
-//! checked: the API server wrote them at a version it serves.
+//! time. The other way round, a chart written for a newer cluster uses an
+//! API version an older one does not serve yet. Ward warns of each
+//! manifest object whose `apiVersion` of its kind the release the
+//! manifests are for (`--kube-version`, by default the newest Ward knows)
+//! does not serve, naming the releases that do and the API version that
+//! release serves the kind at (`ward.input.unserved_api`), from the
+//! releases each API version was served by ([`crate::input::schema`], read
+//! from the official client of every release from 1.9). There is no fix:
+//! another API version often changes the object's fields too (an
+//! Ingress's backend), which the warning's remedy says. Objects read back
+//! from a cluster are not checked: the API server wrote them at a version
+//! it serves.
 
 use crate::finding::{Finding, NoticeAt, notice_finding};
 use crate::input::Inputs;
 use crate::input::schema::{Release, Schema};
 use ward_lang::hir::Severity;
 
-/// The control id of the warning on a removed API version.
-pub const CONTROL: &str = "ward.input.removed_api";
+/// The control id of the warning on an API version the cluster does not
+/// serve.
+pub const CONTROL: &str = "ward.input.unserved_api";
 
 /// The warnings for every manifest of the inputs at an API version the
-/// Kubernetes release `at` (by default the newest Ward knows) no longer
-/// serves.
+/// Kubernetes release `at` (by default the newest Ward knows) does not
+/// serve, no longer or not yet.
 pub fn notices(inputs: &Inputs, at: Option<Release>) -> Vec<Finding> {
     let schema = Schema::get();
     let mut out = Vec::new();
@@ -32,17 +36,24 @@ pub fn notices(inputs: &Inputs, at: Option<Release>) -> Vec<Finding> {
             continue;
         }
         let (version, kind) = (r.api_version(), r.kind());
-        let Some(gone) = schema.removed(version, kind, at) else {
+        let Some(gone) = schema.unserved(version, kind, at) else {
             continue;
         };
         let instead = match gone.instead {
             Some(v) => format!("; Kubernetes {} serves {kind} as `{v}`", gone.at),
             None => format!("; Kubernetes {} has no {kind} at all", gone.at),
         };
-        let message = format!(
-            "`{version}` {kind} is not served after Kubernetes {}, so a cluster of a later release refuses this object{instead}",
-            gone.last
-        );
+        let message = if gone.first > gone.at {
+            format!(
+                "`{version}` {kind} is served from Kubernetes {} on, so a {} cluster refuses this object{instead}",
+                gone.first, gone.at
+            )
+        } else {
+            format!(
+                "`{version}` {kind} is not served after Kubernetes {}, so a cluster of a later release refuses this object{instead}",
+                gone.last
+            )
+        };
         let node = r.root().get_str("apiVersion").unwrap_or_else(|| r.root());
         let at = NoticeAt::node(inputs, r, node);
         out.push(notice_finding(
@@ -112,6 +123,23 @@ mod tests {
         );
         assert_eq!(at("1.25").len(), 2);
         assert!(at("1.21").is_empty());
+        // And a version too new for the cluster.
+        let mut inputs = Inputs::default();
+        inputs.add_text(
+            "chart.yaml",
+            "apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: nightly\n",
+            &LoadOptions::default(),
+        );
+        let found: Vec<String> = notices(&inputs, Release::parse("1.20"))
+            .into_iter()
+            .map(|f| f.message)
+            .collect();
+        assert_eq!(
+            found,
+            [
+                "`batch/v1` CronJob is served from Kubernetes 1.21 on, so a 1.20 cluster refuses this object; Kubernetes 1.20 serves CronJob as `batch/v1beta1`"
+            ]
+        );
     }
 
     #[test]
