@@ -712,6 +712,22 @@ fn explain_on_runs_a_control_at_a_chosen_profile_version() {
         "{err}"
     );
     assert_eq!(outcome(Some("latest")), "skipped");
+    // The release `ward.toml` names is the default, as for `ward check`.
+    std::fs::write(tmp.path().join("ward.toml"), "kube_version = \"1.34\"\n").unwrap();
+    let out = ward()
+        .current_dir(tmp.path())
+        .args([
+            "explain",
+            "pss.restricted.runAsNonRoot",
+            "--format",
+            "json",
+            "--on",
+        ])
+        .arg(&pod)
+        .output()
+        .unwrap();
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json[0]["outcome"], "failed", "{json}");
     let (code, _, err) = explain("runAsNonRoot", Some("1.x"));
     assert_eq!(code, Some(2));
     assert!(err.contains("`--version 1.x`: not a version"), "{err}");

@@ -35,7 +35,8 @@ pub struct Args {
     #[arg(long, value_name = "TEXT", requires = "on")]
     pub resource: Option<String>,
     /// With --on: the profile version of the control's pack to run it at
-    /// (`v1.25`; default `latest`: the newest the pack covers), as
+    /// (`v1.25`; default: the release `kube_version` in `ward.toml` names,
+    /// else `latest`, the newest the pack covers), as
     /// `ward check --pack pss-restricted@v1.25` would.
     #[arg(long, value_name = "VERSION", requires = "on")]
     pub version: Option<String>,
@@ -101,7 +102,20 @@ pub fn run(a: Args, ecolor: bool) -> u8 {
                 return exit::ERROR;
             }
         };
-        let at = match a.version.as_deref().map(|v| (v, Version::parse(v))) {
+        // Without `--version`, a Pod Security control runs at the release
+        // `ward.toml` names (`kube_version`), as `ward check` runs it.
+        let versioned = engine
+            .program
+            .packs
+            .iter()
+            .any(|p| p.profile.is_some() && p.controls.contains(&index));
+        let cluster = project
+            .as_ref()
+            .and_then(|p| p.project.kube_version.as_deref())
+            .filter(|_| versioned)
+            .map(|k| format!("v{}", k.trim_start_matches('v')));
+        let asked = a.version.clone().or(cluster);
+        let at = match asked.as_deref().map(|v| (v, Version::parse(v))) {
             None | Some(("latest", _)) => None,
             Some((_, Some(v))) => Some(v),
             Some((v, None)) => {
