@@ -595,6 +595,77 @@ fn pod_security_runs_at_the_clusters_release() {
     );
 }
 
+/// A notice about the inputs is waived as a control's finding is: by the
+/// waivers file or by an annotation on the object, which must say why; a
+/// waiver of one that waives nothing is reported like any other.
+#[test]
+fn notices_about_the_inputs_can_be_waived() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let pod = |annotation: &str| {
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  annotations: {{{annotation}}}\nspec:\n  schedulingGroup: {{podGroupName: g}}\n  containers:\n  - name: a\n    image: a:1\n"
+        )
+    };
+    let run = |args: &[&str]| {
+        let out = ward()
+            .current_dir(dir)
+            .args([
+                "check",
+                "--pack",
+                "pss-baseline",
+                "--format",
+                "json",
+                "pod.yaml",
+            ])
+            .args(args)
+            .output()
+            .unwrap();
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let notices: Vec<(String, bool)> = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["control"].as_str().unwrap().to_string(),
+                    !f["waived"].is_null(),
+                )
+            })
+            .collect();
+        (notices, report["errors"].clone())
+    };
+    // A field of 1.36 on a 1.35 cluster.
+    std::fs::write(dir.join("pod.yaml"), pod("")).unwrap();
+    let (found, _) = run(&["--kube-version", "1.35"]);
+    assert_eq!(found, [("ward.input.unknown_field".to_string(), false)]);
+    std::fs::write(
+        dir.join("waivers.yaml"),
+        "waivers:\n  - control: ward.input.unknown_field\n    reason: the cluster moves to 1.36 this week\n    expires: 2099-01-01\n",
+    )
+    .unwrap();
+    let (found, errors) = run(&["--kube-version", "1.35", "--waivers", "waivers.yaml"]);
+    assert_eq!(
+        found,
+        [("ward.input.unknown_field".to_string(), true)],
+        "{errors}"
+    );
+    // Not needed at 1.36: the waiver waives nothing, and says so.
+    let (found, _) = run(&["--kube-version", "1.36", "--waivers", "waivers.yaml"]);
+    assert_eq!(found, [("ward.waiver.unused".to_string(), false)]);
+    // By annotation, with its reason.
+    let waive = "ward.dev/waive.ward.input.unknown_field: moving to 1.36";
+    std::fs::write(dir.join("pod.yaml"), pod(waive)).unwrap();
+    let (found, errors) = run(&["--kube-version", "1.35"]);
+    assert_eq!(
+        found,
+        [("ward.input.unknown_field".to_string(), true)],
+        "{errors}"
+    );
+    let (found, _) = run(&["--kube-version", "1.36"]);
+    assert_eq!(found, [("ward.waiver.unused".to_string(), false)]);
+}
+
 /// A field a manifest misspells is a warning naming the field meant, which
 /// does not fail the run; `ward fix` renames it before the controls' own
 /// fixes, so the control that missed the setting adds nothing beside it.

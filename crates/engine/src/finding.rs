@@ -306,6 +306,14 @@ pub fn notice(id: &str) -> Option<&'static Notice> {
     NOTICES.iter().find(|n| n.id == id)
 }
 
+/// Whether the id is one of the notices about the inputs (a field a type
+/// lacks, an API version the cluster does not serve, an object defined
+/// twice), which waivers can waive like a control's findings; the notices
+/// about waivers themselves cannot be.
+pub fn input_notice(id: &str) -> bool {
+    notice(id).is_some_and(|n| n.pack == crate::duplicates::PACK)
+}
+
 /// Where one of Ward's own notices points.
 #[derive(Clone, Debug)]
 pub struct NoticeAt<'f> {

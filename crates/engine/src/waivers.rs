@@ -269,7 +269,12 @@ pub fn apply(
             let path = inputs.file(r).path.as_str();
             for (control, node) in found {
                 let reason = node.as_str().unwrap_or("").trim();
+                let notice = crate::finding::input_notice(control);
                 let problem = match engine.program.control(control) {
+                    None if notice && reason.is_empty() => Some(format!(
+                        "annotation `{ANNOTATION}{control}` has no reason; its value says why"
+                    )),
+                    None if notice => None,
                     None => Some(format!(
                         "annotation `{ANNOTATION}{control}`: there is no control `{control}`{}",
                         suggest_control(&engine.program, control)
@@ -435,7 +440,17 @@ pub fn apply(
         }
     }
     recount(report);
-    let ran: BTreeSet<&str> = report.outcomes.iter().map(|o| o.control.as_str()).collect();
+    // The checks of the inputs run on every run.
+    let inputs_checked = crate::finding::NOTICES
+        .iter()
+        .map(|n| n.id)
+        .filter(|id| crate::finding::input_notice(id));
+    let ran: BTreeSet<&str> = report
+        .outcomes
+        .iter()
+        .map(|o| o.control.as_str())
+        .chain(inputs_checked)
+        .collect();
     let mut audit = Vec::new();
     for (i, w) in waivers.entries.iter().enumerate() {
         let (line, column) = (w.line as u32, w.column as u32);

@@ -573,6 +573,14 @@ impl Ready {
         if setup.profile {
             eprint!("{}", profile(&report, loaded, started.elapsed() - loaded));
         }
+        // Ward's notices about the inputs come before the waivers, which
+        // can waive them as they waive a control's findings.
+        let twice = ward_engine::duplicates::notices(&inputs, &report);
+        report.findings.extend(twice);
+        let unknown = ward_engine::unknown_fields::notices(&inputs, self.kube_version);
+        report.findings.extend(unknown);
+        let unserved = ward_engine::api_versions::notices(&inputs, self.kube_version);
+        report.findings.extend(unserved);
         let audit = waivers::apply(
             &self.engine,
             &inputs,
@@ -587,12 +595,7 @@ impl Ready {
             b.apply(&mut report);
         }
         report.findings.extend(audit);
-        let twice = ward_engine::duplicates::notices(&inputs, &report);
-        report.findings.extend(twice);
-        let unknown = ward_engine::unknown_fields::notices(&inputs, self.kube_version);
-        report.findings.extend(unknown);
-        let removed = ward_engine::api_versions::notices(&inputs, self.kube_version);
-        report.findings.extend(removed);
+
         (inputs, report)
     }
 }

@@ -193,6 +193,7 @@ impl Reader<'_> {
                     "control `{pattern}` is not waivable (`waivable false`); fix its findings instead"
                 )),
                 Some(_) => Pattern::new(pattern, false),
+                None if crate::finding::input_notice(pattern) => Pattern::new(pattern, false),
                 None => Err(format!(
                     "there is no control `{pattern}`{}",
                     self.hint(pattern)
@@ -201,7 +202,12 @@ impl Reader<'_> {
         }
         let p = Pattern::new(pattern, false)
             .map_err(|e| format!("`{pattern}` is not a valid pattern: {e}"))?;
-        if !self.program.controls.iter().any(|c| p.is_match(&c.id)) {
+        let notices = crate::finding::NOTICES
+            .iter()
+            .filter(|n| crate::finding::input_notice(n.id));
+        if !self.program.controls.iter().any(|c| p.is_match(&c.id))
+            && !notices.clone().any(|n| p.is_match(n.id))
+        {
             return Err(format!(
                 "`{pattern}` matches no control{}",
                 self.hint(pattern)
