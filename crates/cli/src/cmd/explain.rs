@@ -112,19 +112,33 @@ pub fn run(a: Args, ecolor: bool) -> u8 {
         let cluster = project
             .as_ref()
             .and_then(|p| p.project.kube_version.as_deref())
-            .filter(|_| versioned)
-            .map(|k| format!("v{}", k.trim_start_matches('v')));
-        let asked = a.version.clone().or(cluster);
-        let at = match asked.as_deref().map(|v| (v, Version::parse(v))) {
-            None | Some(("latest", _)) => None,
-            Some((_, Some(v))) => Some(v),
-            Some((v, None)) => {
-                output::error(
-                    ecolor,
-                    &format!("`--version {v}`: not a version; write it as `v1.25`, or `latest`"),
-                );
-                return exit::ERROR;
-            }
+            .filter(|_| versioned);
+        let at = match (a.version.as_deref(), cluster) {
+            (Some("latest"), _) | (None, None) => None,
+            (Some(v), _) => match Version::parse(v) {
+                Some(v) => Some(v),
+                None => {
+                    output::error(
+                        ecolor,
+                        &format!(
+                            "`--version {v}`: not a version; write it as `v1.25`, or `latest`"
+                        ),
+                    );
+                    return exit::ERROR;
+                }
+            },
+            (None, Some(k)) => match Version::parse(&format!("v{}", k.trim_start_matches('v'))) {
+                Some(v) => Some(v),
+                None => {
+                    output::error(
+                        ecolor,
+                        &format!(
+                            "`kube_version = \"{k}\"` in ward.toml: not a Kubernetes release; write it as `1.28`"
+                        ),
+                    );
+                    return exit::ERROR;
+                }
+            },
         };
         let mut whys = match ward_engine::why::explain(&engine, index, &inputs, &overrides, at) {
             Ok(w) => w,

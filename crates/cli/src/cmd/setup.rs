@@ -49,8 +49,9 @@ pub struct Setup {
     #[arg(long)]
     pub require_signature: bool,
     /// The Kubernetes release the manifests are for (`1.28`): an API version
-    /// it no longer serves is warned of (default: `kube_version` in
-    /// `ward.toml`, else the newest release Ward knows).
+    /// it does not serve, or a field it does not have yet, is warned of, and
+    /// Pod Security packs not pinned to a version run at it (default:
+    /// `kube_version` in `ward.toml`, else the newest release Ward knows).
     #[arg(long, value_name = "VERSION")]
     pub kube_version: Option<String>,
     /// Steps one control may take on one resource before it stops with an error.
@@ -595,7 +596,6 @@ impl Ready {
             b.apply(&mut report);
         }
         report.findings.extend(audit);
-
         (inputs, report)
     }
 }
