@@ -1,12 +1,16 @@
-//! The fields of the Kubernetes API types, and the type of each kind.
+//! The fields of the Kubernetes API types, the type of each kind, and the
+//! releases that serve each API version.
 //!
 //! Generated into `k8s_schema.txt` by `scripts/gen-k8s-fields.py` from the
-//! models of the official Python client (three releases, a field of any of
-//! them known), read the first time a manifest is checked against it.
-//! Only what a walk over a manifest needs is kept: each type's field names
-//! and, for a field that holds another API type (alone, in a list or in a
-//! map), which one. Everything else (strings, numbers, `IntOrString`,
-//! free-form JSON) is a leaf the walk does not enter.
+//! official Python client (the models of three releases, a field of any of
+//! them known; the API modules and models of every release from 1.9 for
+//! what each release serves and when each field came), read the first
+//! time a manifest is checked against it. Only what a walk over a manifest
+//! needs is kept: each type's field names, the release that brought a
+//! field after its type, and, for a field that holds another API type
+//! (alone, in a list or in a map), which one. Everything else (strings,
+//! numbers, `IntOrString`, free-form JSON) is a leaf the walk does not
+//! enter.
 
 use std::sync::OnceLock;
 
