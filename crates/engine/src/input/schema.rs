@@ -12,6 +12,7 @@
 //! numbers, `IntOrString`, free-form JSON) is a leaf the walk does not
 //! enter.
 
+use crate::value::intern::{Sym, intern};
 use std::sync::OnceLock;
 
 const TEXT: &str = include_str!("k8s_schema.txt");
@@ -33,50 +34,99 @@ pub enum Holds {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TypeId(u32);
 
-/// One API type: its name and the text of its fields, read as they are
-/// asked for (a manifest meets a few dozen types of the thousand or so).
-#[derive(Clone, Copy, Debug)]
+/// One API type: its name and its fields, read from its line the first
+/// time a walk meets the type (a manifest meets a few dozen types of the
+/// thousand or so).
+#[derive(Debug)]
 pub struct Type {
     pub name: &'static str,
-    fields: &'static str,
+    text: &'static str,
+    fields: OnceLock<Vec<Field>>,
+}
+
+/// One field of a type.
+#[derive(Clone, Copy, Debug)]
+struct Field {
+    /// Its name as a document's keys are kept, so that a walk compares
+    /// numbers, not strings.
+    sym: Sym,
+    name: &'static str,
+    holds: Holds,
+    /// The release that brought it, when it came after its type.
+    since: Option<Release>,
 }
 
 impl Type {
-    /// What follows a field's name in its word: `=T@1.30`, `@1.30`, `=T`
-    /// or nothing; `None` when the type has no such field.
-    fn word(&self, name: &str) -> Option<&'static str> {
-        self.fields.split_ascii_whitespace().find_map(|w| {
-            let rest = w.strip_prefix(name)?;
-            (rest.is_empty() || rest.starts_with(['=', '@'])).then_some(rest)
+    fn new(name: &'static str, text: &'static str) -> Type {
+        Type {
+            name,
+            text,
+            fields: OnceLock::new(),
+        }
+    }
+
+    /// Its fields, sorted by name: each word of its line is `NAME`,
+    /// `NAME=T`, `NAME=[T` or `NAME={T`, with `@1.30` after it for a field
+    /// that came after its type.
+    fn fields(&self) -> &[Field] {
+        self.fields.get_or_init(|| {
+            let mut out: Vec<Field> = self
+                .text
+                .split_ascii_whitespace()
+                .map(|w| {
+                    let (w, since) = match w.split_once('@') {
+                        Some((w, r)) => (w, Release::parse(r)),
+                        None => (w, None),
+                    };
+                    let (name, spec) = w.split_once('=').unwrap_or((w, ""));
+                    let (make, ty): (fn(TypeId) -> Holds, &str) = match spec.as_bytes().first() {
+                        Some(b'[') => (Holds::List, spec.get(1..).unwrap_or_default()),
+                        Some(b'{') => (Holds::Map, spec.get(1..).unwrap_or_default()),
+                        _ => (Holds::One, spec),
+                    };
+                    let holds = match spec {
+                        "" => Holds::Leaf,
+                        _ => Schema::get().type_named(ty).map_or(Holds::Leaf, make),
+                    };
+                    Field {
+                        sym: intern(name),
+                        name,
+                        holds,
+                        since,
+                    }
+                })
+                .collect();
+            out.sort_by_key(|f| f.sym);
+            out
         })
     }
 
-    /// The Kubernetes release that brought the field, when it came after
-    /// its type did.
-    pub fn since(&self, name: &str) -> Option<Release> {
-        let (_, release) = self.word(name)?.rsplit_once('@')?;
-        Release::parse(release)
+    fn find(&self, key: Sym) -> Option<&Field> {
+        let fields = self.fields();
+        let i = fields.binary_search_by_key(&key, |f| f.sym).ok()?;
+        fields.get(i)
     }
 
-    /// What the field holds; `None` when the type has no such field.
-    pub fn field(&self, name: &str) -> Option<Holds> {
-        let rest = self.word(name)?;
-        let rest = rest.split_once('@').map_or(rest, |(r, _)| r);
-        let spec = rest.strip_prefix('=').unwrap_or(rest);
-        let (make, ty): (fn(TypeId) -> Holds, &str) = match spec.as_bytes().first() {
-            None => return Some(Holds::Leaf),
-            Some(b'[') => (Holds::List, spec.get(1..).unwrap_or_default()),
-            Some(b'{') => (Holds::Map, spec.get(1..).unwrap_or_default()),
-            _ => (Holds::One, spec),
-        };
-        Some(Schema::get().type_named(ty).map_or(Holds::Leaf, make))
+    /// The Kubernetes release that brought the field (a document's key),
+    /// when it came after its type did.
+    pub fn since(&self, key: Sym) -> Option<Release> {
+        self.find(key)?.since
+    }
+
+    /// What the field (a document's key) holds; `None` when the type has
+    /// no such field.
+    pub fn field(&self, key: Sym) -> Option<Holds> {
+        self.find(key).map(|f| f.holds)
+    }
+
+    /// [`Self::field`] by name.
+    pub fn field_named(&self, name: &str) -> Option<Holds> {
+        self.field(intern(name))
     }
 
     /// The names of its fields.
-    pub fn field_names(&self) -> impl Iterator<Item = &'static str> + use<> {
-        self.fields
-            .split_ascii_whitespace()
-            .map(|w| w.split(['=', '@']).next().unwrap_or(w))
+    pub fn field_names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.fields().iter().map(|f| f.name)
     }
 
     /// The name people know it by: the client's version prefix removed
@@ -107,6 +157,8 @@ pub struct Schema {
     types: Vec<Type>,
     kinds: Vec<(ApiKind, &'static str)>,
     served: Vec<(ApiKind, (Release, Release))>,
+    /// The newest release Ward knows.
+    newest: Option<Release>,
 }
 
 /// How Kubernetes ranks the versions of an API: a stable one above a beta
@@ -185,7 +237,7 @@ impl Schema {
 
     /// The newest Kubernetes release Ward knows.
     pub fn newest(&self) -> Option<Release> {
-        self.served.iter().map(|(_, (_, last))| *last).max()
+        self.newest
     }
 
     /// Whether a Kubernetes release (by default the newest Ward knows)
@@ -229,8 +281,8 @@ impl Schema {
         self.type_named(ty)
     }
 
-    pub fn ty(&self, id: TypeId) -> Option<Type> {
-        self.types.get(id.0 as usize).copied()
+    pub fn ty(&self, id: TypeId) -> Option<&Type> {
+        self.types.get(id.0 as usize)
     }
 
     /// The type with this name among the client's models (`V1ObjectMeta`).
@@ -262,16 +314,18 @@ impl Schema {
                 }
             } else if let Some(name) = l.split_ascii_whitespace().next() {
                 let fields = l.get(name.len()..).unwrap_or_default();
-                types.push(Type { name, fields });
+                types.push(Type::new(name, fields));
             }
         }
         types.sort_by(|a, b| a.name.cmp(b.name));
         kinds.sort_unstable();
         served.sort_unstable();
+        let newest = served.iter().map(|(_, (_, last))| *last).max();
         Schema {
             types,
             kinds,
             served,
+            newest,
         }
     }
 }
@@ -315,27 +369,30 @@ mod tests {
         let s = Schema::get();
         let pod = s.kind("v1", "Pod").and_then(|id| s.ty(id)).unwrap();
         assert_eq!(pod.shown(), "Pod");
-        let Some(Holds::One(spec)) = pod.field("spec") else {
+        let Some(Holds::One(spec)) = pod.field_named("spec") else {
             panic!("Pod.spec is a PodSpec")
         };
         let spec = s.ty(spec).unwrap();
-        let Some(Holds::List(c)) = spec.field("containers") else {
+        let Some(Holds::List(c)) = spec.field_named("containers") else {
             panic!("PodSpec.containers is a list of Container")
         };
-        let Some(Holds::One(sc)) = s.ty(c).unwrap().field("securityContext") else {
+        let Some(Holds::One(sc)) = s.ty(c).unwrap().field_named("securityContext") else {
             panic!("Container.securityContext is a SecurityContext")
         };
         let sc = s.ty(sc).unwrap();
         assert_eq!(sc.shown(), "SecurityContext");
-        assert_eq!(sc.field("runAsNonRoot"), Some(Holds::Leaf));
-        assert_eq!(sc.field("runAsNonroot"), None);
+        assert_eq!(sc.field_named("runAsNonRoot"), Some(Holds::Leaf));
+        assert_eq!(sc.field_named("runAsNonroot"), None);
         // Fields newer than their type say which release brought them.
-        assert!(matches!(sc.field("appArmorProfile"), Some(Holds::One(_))));
-        assert_eq!(sc.since("appArmorProfile"), Release::parse("1.30"));
-        assert_eq!(sc.since("runAsNonRoot"), None);
+        assert!(matches!(
+            sc.field_named("appArmorProfile"),
+            Some(Holds::One(_))
+        ));
+        assert_eq!(sc.since(intern("appArmorProfile")), Release::parse("1.30"));
+        assert_eq!(sc.since(intern("runAsNonRoot")), None);
         assert!(sc.field_names().any(|f| f == "appArmorProfile"));
-        assert_eq!(spec.field("nodeSelector"), Some(Holds::Leaf));
-        assert!(matches!(spec.field("overhead"), Some(Holds::Leaf)));
+        assert_eq!(spec.field_named("nodeSelector"), Some(Holds::Leaf));
+        assert!(matches!(spec.field_named("overhead"), Some(Holds::Leaf)));
         // Kinds are told apart by API group: a Knative Service is not one.
         assert!(s.kind("apps/v1", "Deployment").is_some());
         assert!(s.kind("serving.knative.dev/v1", "Service").is_none());
@@ -433,7 +490,7 @@ mod tests {
 
     #[test]
     fn names_are_shown_without_the_clients_version_prefix() {
-        let t = |name| Type { name, fields: "" };
+        let t = |name| Type::new(name, "");
         assert_eq!(t("V1SecurityContext").shown(), "SecurityContext");
         assert_eq!(t("V1beta1CronJob").shown(), "CronJob");
         assert_eq!(t("V2alpha1CronJob").shown(), "CronJob");
