@@ -40,6 +40,23 @@ fn files(root: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// Each YAML and JSON file of the corpus, loaded on its own.
+fn manifests(root: &Path) -> Vec<(PathBuf, Inputs)> {
+    files(root)
+        .into_iter()
+        .filter(|p| {
+            matches!(
+                p.extension().and_then(|e| e.to_str()),
+                Some("yaml" | "yml" | "json")
+            )
+        })
+        .map(|p| {
+            let (inputs, _) = load_one(&p);
+            (p, inputs)
+        })
+        .collect()
+}
+
 fn is_dockerfile(p: &Path) -> bool {
     p.file_name()
         .and_then(|n| n.to_str())
@@ -388,14 +405,7 @@ fn corpus_manifests_misspell_only_the_fields_they_do() {
     };
     let mut found = Vec::new();
     let mut walked = 0;
-    for p in files(&root) {
-        if !matches!(
-            p.extension().and_then(|e| e.to_str()),
-            Some("yaml" | "yml" | "json")
-        ) {
-            continue;
-        }
-        let (inputs, _) = load_one(&p);
+    for (p, inputs) in manifests(&root) {
         for r in &inputs.resources {
             let schema = ward_engine::input::schema::Schema::get();
             walked += usize::from(schema.kind(r.api_version(), r.kind()).is_some());
@@ -428,14 +438,7 @@ fn corpus_manifests_at_api_versions_no_longer_served_are_the_archived_ones() {
         return;
     };
     let mut found = Vec::new();
-    for p in files(&root) {
-        if !matches!(
-            p.extension().and_then(|e| e.to_str()),
-            Some("yaml" | "yml" | "json")
-        ) {
-            continue;
-        }
-        let (inputs, _) = load_one(&p);
+    for (p, inputs) in manifests(&root) {
         for f in ward_engine::api_versions::notices(&inputs, None) {
             let rel = p.strip_prefix(&root).unwrap().display().to_string();
             let what = f
