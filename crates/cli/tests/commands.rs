@@ -12,7 +12,7 @@
 use serde_json::Value;
 
 mod common;
-use common::{repo, ward};
+use common::{repo, ward, ward_test};
 
 /// A Pod whose worst finding is `high` (a privileged container) and that has
 /// `medium` ones too.
@@ -181,10 +181,8 @@ test "this expectation is wrong" {
 "#,
     )
     .unwrap();
-    let out = ward().arg("test").arg(dir).output().unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let text =
-        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    let (code, text) = ward_test(dir);
+    assert_eq!(code, Some(1), "{text}");
     assert!(text.contains("this expectation is wrong"), "{text}");
     assert!(text.contains("p.ward:16:"), "{text}");
     assert!(text.contains("\n2 tests: 1 passed, 1 failed;"), "{text}");
@@ -192,9 +190,8 @@ test "this expectation is wrong" {
     let policy = std::fs::read_to_string(dir.join("p.ward")).unwrap();
     let one = policy.split("test \"this expectation").next().unwrap();
     std::fs::write(dir.join("p.ward"), one).unwrap();
-    let out = ward().arg("test").arg(dir).output().unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{text}");
+    let (code, text) = ward_test(dir);
+    assert_eq!(code, Some(0), "{text}");
     assert!(text.contains("\n1 test: 1 passed, 0 failed;"), "{text}");
 }
 
@@ -334,10 +331,8 @@ test "two apps in one namespace" {
 "#,
     )
     .unwrap();
-    let out = ward().arg("test").arg(dir).output().unwrap();
-    let text =
-        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{text}");
+    let (code, text) = ward_test(dir);
+    assert_eq!(code, Some(1), "{text}");
     assert!(
         text.contains("the test gives Deployment `shop/web` 2 times (<given 1> and <given 2>)"),
         "{text}"
@@ -346,13 +341,8 @@ test "two apps in one namespace" {
     let policy = std::fs::read_to_string(dir.join("p.ward")).unwrap();
     let apart = policy.replacen("name: \"web\"", "name: \"api\"", 1);
     std::fs::write(dir.join("p.ward"), apart).unwrap();
-    let out = ward().arg("test").arg(dir).output().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    let (code, text) = ward_test(dir);
+    assert_eq!(code, Some(0), "{text}");
 }
 
 /// An object a file defines twice is a warning on the second definition,
@@ -438,23 +428,16 @@ test "a container that may run as root is denied" {
 }
 "#;
     std::fs::write(dir.join("p.ward"), policy).unwrap();
-    let out = ward().arg("test").arg(dir).output().unwrap();
-    let text =
-        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{text}");
+    let (code, text) = ward_test(dir);
+    assert_eq!(code, Some(1), "{text}");
     assert!(
         text.contains("the test gives Pod `web` `runAsNonroot` (/spec/containers/0/securityContext/runAsNonroot), which SecurityContext does not have: every control reads it as missing; did you mean `runAsNonRoot`?"),
         "{text}"
     );
     for field in ["runAsNonRoot", "vendorSetting"] {
         std::fs::write(dir.join("p.ward"), policy.replace("runAsNonroot", field)).unwrap();
-        let out = ward().arg("test").arg(dir).output().unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{field}: {}",
-            String::from_utf8_lossy(&out.stdout)
-        );
+        let (code, text) = ward_test(dir);
+        assert_eq!(code, Some(0), "{field}: {text}");
     }
 }
 

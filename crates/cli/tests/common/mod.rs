@@ -16,3 +16,14 @@ pub fn ward() -> Command {
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
+
+/// `ward test` over a folder: its exit code, and its standard output and
+/// error as one text. (Each test file compiles this module on its own, and
+/// not every one runs `ward test`.)
+#[allow(dead_code)]
+pub fn ward_test(dir: &std::path::Path) -> (Option<i32>, String) {
+    let out = ward().arg("test").arg(dir).output().expect("ward runs");
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.code(), text)
+}
