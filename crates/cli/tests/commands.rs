@@ -12,7 +12,7 @@
 use serde_json::Value;
 
 mod common;
-use common::{repo, ward, ward_test};
+use common::{check_json, repo, ward, ward_test};
 
 /// A Pod whose worst finding is `high` (a privileged container) and that has
 /// `medium` ones too.
@@ -454,21 +454,8 @@ fn check_warns_of_what_the_clusters_release_does_not_serve() {
     )
     .unwrap();
     let removed = |args: &[&str]| {
-        let out = ward()
-            .current_dir(dir)
-            .args([
-                "check",
-                "--pack",
-                "pss-baseline",
-                "--format",
-                "json",
-                "cron.yaml",
-            ])
-            .args(args)
-            .output()
-            .unwrap();
-        let err = String::from_utf8_lossy(&out.stderr).to_string();
-        let report: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+        let args = [&["--pack", "pss-baseline", "cron.yaml"], args].concat();
+        let (code, report, err) = check_json(dir, &args);
         let found: Vec<String> = report["findings"]
             .as_array()
             .into_iter()
@@ -476,7 +463,7 @@ fn check_warns_of_what_the_clusters_release_does_not_serve() {
             .filter(|f| f["control"] == "ward.input.unserved_api")
             .map(|f| format!("{}:{} {}", f["line"], f["pointer"], f["message"]))
             .collect();
-        (out.status.code(), found, err)
+        (code, found, err)
     };
     let (code, found, err) = removed(&[]);
     assert_eq!(code, Some(0), "{err}");
@@ -504,20 +491,14 @@ fn check_warns_of_what_the_clusters_release_does_not_serve() {
         "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: a\n    image: a:1\n    securityContext:\n      appArmorProfile: {type: RuntimeDefault}\n",
     )
     .unwrap();
-    let out = ward()
-        .current_dir(dir)
-        .args([
-            "check",
-            "--pack",
-            "pss-baseline",
-            "--format",
-            "json",
-            "pod.yaml",
-        ])
-        .args(["--kube-version", "1.29"])
-        .output()
-        .unwrap();
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let args = [
+        "--pack",
+        "pss-baseline",
+        "pod.yaml",
+        "--kube-version",
+        "1.29",
+    ];
+    let (_, report, _) = check_json(dir, &args);
     let f = &report["findings"][0];
     assert_eq!(f["control"], "ward.input.unknown_field", "{report}");
     assert!(
@@ -549,13 +530,7 @@ fn pod_security_runs_at_the_clusters_release() {
     )
     .unwrap();
     let non_root = |args: &[&str]| {
-        let out = ward()
-            .current_dir(dir)
-            .args(["check", "--format", "json", "pod.yaml"])
-            .args(args)
-            .output()
-            .unwrap();
-        let report: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+        let (_, report, _) = check_json(dir, &[&["pod.yaml"], args].concat());
         report["findings"]
             .as_array()
             .into_iter()
@@ -591,20 +566,10 @@ fn notices_about_the_inputs_can_be_waived() {
         )
     };
     let run = |args: &[&str]| {
-        let out = ward()
-            .current_dir(dir)
-            .args([
-                "check",
-                "--pack",
-                "pss-baseline",
-                "--format",
-                "json",
-                "pod.yaml",
-            ])
-            .args(args)
-            .output()
-            .unwrap();
-        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let (_, report, _) = check_json(
+            dir,
+            &[&["--pack", "pss-baseline", "pod.yaml"], args].concat(),
+        );
         let notices: Vec<(String, bool)> = report["findings"]
             .as_array()
             .unwrap()

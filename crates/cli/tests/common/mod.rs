@@ -27,3 +27,21 @@ pub fn ward_test(dir: &std::path::Path) -> (Option<i32>, String) {
         String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
     (out.status.code(), text)
 }
+
+/// `ward check --format json` run in a folder with the arguments: its exit
+/// code, its report (`null` when it wrote none) and its standard error.
+#[allow(dead_code)]
+pub fn check_json(
+    dir: &std::path::Path,
+    args: &[&str],
+) -> (Option<i32>, serde_json::Value, String) {
+    let out = ward()
+        .current_dir(dir)
+        .args(["check", "--format", "json"])
+        .args(args)
+        .output()
+        .expect("ward runs");
+    let report = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    (out.status.code(), report, err)
+}
