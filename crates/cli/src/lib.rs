@@ -13,13 +13,13 @@ use std::process::ExitCode;
 /// Exit codes, as documented in `--help` and the README.
 pub const EXIT_CODES: &str = "Exit codes:
   0  no finding at or above --fail-on (and no error)
-  1  findings at or above --fail-on
+  1  findings at or above --fail-on (or, with --strict-inputs, a warning about the inputs)
   2  errors in policies, inputs or usage (errors win over findings; findings are still printed)";
 
 /// The top-level help's closing words.
 const AFTER_HELP: &str = "Exit codes of `ward check`:
   0  no finding at or above --fail-on (and no error)
-  1  findings at or above --fail-on
+  1  findings at or above --fail-on (or, with --strict-inputs, a warning about the inputs)
   2  errors in policies, inputs or usage (errors win over findings; findings are still printed)
 `ward fix` and `ward diff` have their own: see `ward fix --help` and `ward diff --help`.";
 

@@ -555,7 +555,8 @@ fn pod_security_runs_at_the_clusters_release() {
 
 /// A notice about the inputs is waived as a control's finding is: by the
 /// waivers file or by an annotation on the object, which must say why; a
-/// waiver of one that waives nothing is reported like any other.
+/// waiver of one that waives nothing is reported like any other. With
+/// `--strict-inputs` an unwaived one fails the run.
 #[test]
 fn notices_about_the_inputs_can_be_waived() {
     let tmp = tempfile::tempdir().unwrap();
@@ -601,6 +602,31 @@ fn notices_about_the_inputs_can_be_waived() {
     // Not needed at 1.36: the waiver waives nothing, and says so.
     let (found, _) = run(&["--kube-version", "1.36", "--waivers", "waivers.yaml"]);
     assert_eq!(found, [("ward.waiver.unused".to_string(), false)]);
+    // `--strict-inputs` (or `strict_inputs` in ward.toml) makes an
+    // unwaived one fail the run; a waived one does not.
+    let strict = |args: &[&str]| {
+        check_json(
+            dir,
+            &[&["--pack", "pss-baseline", "pod.yaml"], args].concat(),
+        )
+        .0
+    };
+    assert_eq!(strict(&["--kube-version", "1.35"]), Some(0));
+    assert_eq!(
+        strict(&["--kube-version", "1.35", "--strict-inputs"]),
+        Some(1)
+    );
+    let waived = [
+        "--kube-version",
+        "1.35",
+        "--strict-inputs",
+        "--waivers",
+        "waivers.yaml",
+    ];
+    assert_eq!(strict(&waived), Some(0));
+    std::fs::write(dir.join("ward.toml"), "strict_inputs = true\n").unwrap();
+    assert_eq!(strict(&["--kube-version", "1.35"]), Some(1));
+    std::fs::remove_file(dir.join("ward.toml")).unwrap();
     // By annotation, with its reason.
     let waive = "ward.dev/waive.ward.input.unknown_field: moving to 1.36";
     std::fs::write(dir.join("pod.yaml"), pod(waive)).unwrap();

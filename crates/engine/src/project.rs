@@ -55,6 +55,10 @@ pub struct Project {
     /// `--kube-version` gives it.
     #[serde(default)]
     pub kube_version: Option<String>,
+    /// Whether Ward's warnings about the inputs fail `ward check`, as
+    /// `--strict-inputs` makes them.
+    #[serde(default)]
+    pub strict_inputs: Option<bool>,
 }
 
 /// One `[[pack]]`.

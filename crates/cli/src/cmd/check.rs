@@ -80,6 +80,11 @@ pub struct Args {
     /// (default: `fail_on` of `ward.toml`, else `low`).
     #[arg(long, value_enum)]
     pub fail_on: Option<FailOn>,
+    /// Make Ward's warnings about the inputs (a misspelt field, an API
+    /// version the cluster does not serve, an object defined twice) fail
+    /// the run too, unless waived (default: `strict_inputs` of `ward.toml`).
+    #[arg(long)]
+    pub strict_inputs: bool,
     /// Write the findings (those no waiver covers) as a baseline to FILE.
     #[arg(long, value_name = "FILE")]
     pub write_baseline: Option<PathBuf>,
@@ -176,6 +181,12 @@ pub fn run(a: Args, color: bool, ecolor: bool) -> u8 {
         }
         output::warning(ecolor, &msg);
     }
+    let strict = a.strict_inputs
+        || ready
+            .project
+            .as_ref()
+            .and_then(|p| p.project.strict_inputs)
+            .unwrap_or(false);
     let code = if !report.errors.is_empty() {
         exit::ERROR
     } else if fail_on.threshold().is_some_and(|t| {
@@ -183,7 +194,12 @@ pub fn run(a: Args, color: bool, ecolor: bool) -> u8 {
             .findings
             .iter()
             .any(|f| f.waived.is_none() && f.level == ward_engine::Level::Deny && f.severity >= t)
-    }) {
+    }) || (strict
+        && report
+            .findings
+            .iter()
+            .any(|f| f.waived.is_none() && ward_engine::finding::input_notice(&f.control)))
+    {
         exit::FINDINGS
     } else {
         exit::OK
