@@ -972,6 +972,15 @@ fn init_starts_a_project_that_checks_and_tests() {
         text.starts_with("team.image_is_pinned on 1 resource: 1 failed"),
         "{text}"
     );
+    // The settings it leaves commented out are ones `ward.toml` takes.
+    let toml = std::fs::read_to_string(dir.join("ward.toml")).unwrap();
+    let on = toml
+        .replace("# kube_version = ", "kube_version = ")
+        .replace("# strict_inputs = ", "strict_inputs = ");
+    assert_ne!(on, toml);
+    std::fs::write(dir.join("ward.toml"), on).unwrap();
+    let (code, text) = run(&["check", "--format", "json", "pod.yaml"]);
+    assert_eq!(code, Some(1), "{text}");
     // Started already: nothing is written over.
     std::fs::write(dir.join("ward.toml"), "# ours\n").unwrap();
     let (code, text) = run(&["init"]);

@@ -18,6 +18,12 @@ const WARD_TOML: &str = r#"# What `ward check` runs in this folder (docs/packs.m
 policies = ["policies"]
 # The lowest severity of a `deny` finding that fails the run.
 fail_on = "low"
+# The Kubernetes release the manifests are for: API versions and fields it
+# does not have are warned of, and Pod Security runs at its version.
+# kube_version = "1.33"
+# Whether Ward's warnings about the manifests (a misspelt field, an API
+# version the cluster does not serve) fail the run too.
+# strict_inputs = true
 
 # Pod Security at the restricted level, and the container-platform checklist.
 # `ward packs` lists every built-in pack.
