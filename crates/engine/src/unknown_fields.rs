@@ -340,10 +340,14 @@ pub fn notices(inputs: &Inputs, release: Option<Release>) -> Vec<Finding> {
     each.into_iter().flatten().collect()
 }
 
+/// What happens to a field the API server does not know.
+const DROPPED: &str =
+    "drops a field it does not know (or rejects the object under strict field validation)";
+
 fn notice(inputs: &Inputs, r: &Resource, u: &Unknown<'_>, release: Option<Release>) -> Finding {
     let message = match (u.came, release) {
         (Some(came), Some(release)) => format!(
-            "{} has no field `{}` in Kubernetes {release}: it came in {came}. The API server of {release} drops a field it does not know (or rejects the object under strict field validation), so this setting takes effect only from {came} on",
+            "{} has no field `{}` in Kubernetes {release}: it came in {came}. The API server of {release} {DROPPED}, so this setting takes effect only from {came} on",
             u.ty, u.field,
         ),
         _ => {
@@ -352,7 +356,7 @@ fn notice(inputs: &Inputs, r: &Resource, u: &Unknown<'_>, release: Option<Releas
                 None => ".".into(),
             };
             format!(
-                "{} has no field `{}`{meant} The API server drops a field it does not know (or rejects the object under strict field validation), so this setting never takes effect",
+                "{} has no field `{}`{meant} The API server {DROPPED}, so this setting never takes effect",
                 u.ty, u.field,
             )
         }

@@ -78,6 +78,16 @@ pub struct ResourceWhy {
     pub error: Option<String>,
 }
 
+/// The pack with profile versions (Pod Security) that holds the control,
+/// if one does: only such a control runs at a version.
+pub fn versioned_pack(engine: &Engine, control: usize) -> Option<&ward_lang::hir::PackDef> {
+    engine
+        .program
+        .packs
+        .iter()
+        .find(|p| p.profile.is_some() && p.controls.contains(&control))
+}
+
 /// The version a control runs at when `v` is asked for: within its pack's
 /// profile versions (one newer than the newest is the newest), and one at
 /// which the control runs (it has come in, and no control of its pack
@@ -88,12 +98,7 @@ fn version_at(engine: &Engine, control: usize, v: Version) -> Result<Version, St
         .controls
         .get(control)
         .ok_or("internal error: no such control")?;
-    let Some(pack) = engine
-        .program
-        .packs
-        .iter()
-        .find(|p| p.profile.is_some() && p.controls.contains(&control))
-    else {
+    let Some(pack) = versioned_pack(engine, control) else {
         return Err(format!(
             "`{}` is in no pack with profile versions, so it has no version to run at",
             def.id

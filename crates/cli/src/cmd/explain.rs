@@ -6,6 +6,7 @@ use crate::output;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use ward_engine::Engine;
+use ward_engine::input::schema::Release;
 use ward_lang::FileId;
 use ward_lang::ast::{FindingKind, Outcome, Version};
 use ward_lang::hir::{ControlDef, ExpectKind, TestDef};
@@ -104,15 +105,10 @@ pub fn run(a: Args, ecolor: bool) -> u8 {
         };
         // Without `--version`, a Pod Security control runs at the release
         // `ward.toml` names (`kube_version`), as `ward check` runs it.
-        let versioned = engine
-            .program
-            .packs
-            .iter()
-            .any(|p| p.profile.is_some() && p.controls.contains(&index));
         let cluster = project
             .as_ref()
             .and_then(|p| p.project.kube_version.as_deref())
-            .filter(|_| versioned);
+            .filter(|_| ward_engine::why::versioned_pack(&engine, index).is_some());
         let at = match (a.version.as_deref(), cluster) {
             (Some("latest"), _) | (None, None) => None,
             (Some(v), _) => match Version::parse(v) {
@@ -127,8 +123,9 @@ pub fn run(a: Args, ecolor: bool) -> u8 {
                     return exit::ERROR;
                 }
             },
-            (None, Some(k)) => match Version::parse(&format!("v{}", k.trim_start_matches('v'))) {
-                Some(v) => Some(v),
+            // Read as `ward check` reads it.
+            (None, Some(k)) => match Release::parse(k) {
+                Some(r) => Version::parse(&format!("v{r}")),
                 None => {
                     output::error(
                         ecolor,
