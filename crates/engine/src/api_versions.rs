@@ -17,8 +17,9 @@
 //! it serves.
 
 use crate::finding::{Finding, NoticeAt, notice_finding};
-use crate::input::Inputs;
 use crate::input::schema::{Release, Schema};
+use crate::input::{Inputs, Resource};
+use rayon::prelude::*;
 use ward_lang::hir::Severity;
 
 /// The control id of the warning on an API version the cluster does not
@@ -29,42 +30,48 @@ pub const CONTROL: &str = "ward.input.unserved_api";
 /// Kubernetes release `at` (by default the newest Ward knows) does not
 /// serve, no longer or not yet.
 pub fn notices(inputs: &Inputs, at: Option<Release>) -> Vec<Finding> {
+    // A cluster export is mostly objects read back, each of whose metadata
+    // is looked at: on all cores, and reported in load order.
+    inputs
+        .resources
+        .par_iter()
+        .filter_map(|r| notice(inputs, r, at))
+        .collect()
+}
+
+/// The warning on one manifest object, if the release does not serve its
+/// API version.
+fn notice(inputs: &Inputs, r: &Resource, at: Option<Release>) -> Option<Finding> {
     let schema = Schema::get();
-    let mut out = Vec::new();
-    for r in &inputs.resources {
-        if r.from_cluster() {
-            continue;
-        }
-        let (version, kind) = (r.api_version(), r.kind());
-        let Some(gone) = schema.unserved(version, kind, at) else {
-            continue;
-        };
-        let instead = match gone.instead {
-            Some(v) => format!("; Kubernetes {} serves {kind} as `{v}`", gone.at),
-            None => format!("; Kubernetes {} has no {kind} at all", gone.at),
-        };
-        let message = if gone.first > gone.at {
-            format!(
-                "`{version}` {kind} is served from Kubernetes {} on, so a {} cluster refuses this object{instead}",
-                gone.first, gone.at
-            )
-        } else {
-            format!(
-                "`{version}` {kind} is not served after Kubernetes {}, so a cluster of a later release refuses this object{instead}",
-                gone.last
-            )
-        };
-        let node = r.root().get_str("apiVersion").unwrap_or_else(|| r.root());
-        let at = NoticeAt::node(inputs, r, node);
-        out.push(notice_finding(
-            CONTROL,
-            Severity::Medium,
-            message,
-            at,
-            Vec::new(),
-        ));
+    if r.from_cluster() {
+        return None;
     }
-    out
+    let (version, kind) = (r.api_version(), r.kind());
+    let gone = schema.unserved(version, kind, at)?;
+    let instead = match gone.instead {
+        Some(v) => format!("; Kubernetes {} serves {kind} as `{v}`", gone.at),
+        None => format!("; Kubernetes {} has no {kind} at all", gone.at),
+    };
+    let message = if gone.first > gone.at {
+        format!(
+            "`{version}` {kind} is served from Kubernetes {} on, so a {} cluster refuses this object{instead}",
+            gone.first, gone.at
+        )
+    } else {
+        format!(
+            "`{version}` {kind} is not served after Kubernetes {}, so a cluster of a later release refuses this object{instead}",
+            gone.last
+        )
+    };
+    let node = r.root().get_str("apiVersion").unwrap_or_else(|| r.root());
+    let at = NoticeAt::node(inputs, r, node);
+    Some(notice_finding(
+        CONTROL,
+        Severity::Medium,
+        message,
+        at,
+        Vec::new(),
+    ))
 }
 
 #[cfg(test)]

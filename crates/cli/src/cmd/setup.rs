@@ -569,7 +569,21 @@ impl Ready {
         bar.evaluating(inputs.resources.len());
         let mut eval = setup.eval_options();
         eval.progress = bar.counters();
-        let mut report = self.engine.evaluate(&self.selection, &inputs, &eval);
+        // Ward's notices about the inputs read the inputs alone: they are
+        // worked out beside the evaluation, on the same cores, rather than
+        // after it (a cluster export's objects are each looked at, to find
+        // them read back from the cluster).
+        let (mut report, about_inputs) = rayon::join(
+            || self.engine.evaluate(&self.selection, &inputs, &eval),
+            || {
+                let mut n = ward_engine::unknown_fields::notices(&inputs, self.kube_version);
+                n.extend(ward_engine::api_versions::notices(
+                    &inputs,
+                    self.kube_version,
+                ));
+                n
+            },
+        );
         bar.finish();
         if setup.profile {
             eprint!("{}", profile(&report, loaded, started.elapsed() - loaded));
@@ -578,10 +592,7 @@ impl Ready {
         // can waive them as they waive a control's findings.
         let twice = ward_engine::duplicates::notices(&inputs, &report);
         report.findings.extend(twice);
-        let unknown = ward_engine::unknown_fields::notices(&inputs, self.kube_version);
-        report.findings.extend(unknown);
-        let unserved = ward_engine::api_versions::notices(&inputs, self.kube_version);
-        report.findings.extend(unserved);
+        report.findings.extend(about_inputs);
         let audit = waivers::apply(
             &self.engine,
             &inputs,
