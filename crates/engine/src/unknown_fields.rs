@@ -26,11 +26,11 @@
 use crate::eval::FixOp;
 use crate::finding::{Finding, NoticeAt, notice_finding};
 use crate::input::schema::{Holds, Release, Schema, TypeId};
-use crate::input::{Inputs, Resource};
-use crate::value::doc::{Node, NodeRef};
+use crate::input::{Format, Inputs, Resource};
+use crate::value::doc::{Node, NodeRef, Pos};
 use rayon::prelude::*;
 use std::collections::HashMap;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use ward_lang::hir::Severity;
 
 /// The control id of the warning on a field a type does not have.
@@ -324,27 +324,127 @@ fn meant<I: Iterator<Item = &'static str>>(
 /// does not have.
 pub fn notices(inputs: &Inputs, release: Option<Release>) -> Vec<Finding> {
     let types = Types::of(inputs, release);
+    // Each file's text, read again (when not kept) only if it has a
+    // misspelt field, and once however many it has.
+    let texts: Vec<OnceLock<Option<Arc<str>>>> =
+        inputs.files.iter().map(|_| OnceLock::new()).collect();
     // A folder of manifests can hold thousands: walked on all cores, and
     // reported in load order.
     let each: Vec<Vec<Finding>> = inputs
         .resources
         .par_iter()
         .map(|r| {
-            types
-                .unknown(r)
+            let found = types.unknown(r);
+            if found.is_empty() {
+                return Vec::new();
+            }
+            let text = texts
+                .get(r.file as usize)
+                .and_then(|t| t.get_or_init(|| inputs.text_of(r)).as_deref());
+            found
                 .iter()
-                .map(|u| notice(inputs, r, u, release))
+                .map(|u| notice(inputs, r, u, release, text))
                 .collect()
         })
         .collect();
     each.into_iter().flatten().collect()
 }
 
+/// Where the key of the value at `value` is written, when the text says so
+/// plainly: the field, quoted or not, then `:`, then only blanks (and, in
+/// YAML, comments and line breaks) up to the value. A misspelt field is
+/// then shown where it is misspelt, not at its value (for a map, the line
+/// below). None for anything else (a key with escapes, a YAML anchor or
+/// tag before the value), and the notice stays at the value.
+fn key_at(text: &str, format: Format, value: Pos, key: &str) -> Option<Pos> {
+    let (start, offset) = offset_of(text, format, value)?;
+    let mut head = text.get(start..offset)?;
+    let mut line_start = start;
+    // A map or list in block style starts on the line below its key.
+    while head.trim().is_empty() {
+        if line_start == 0 {
+            return None;
+        }
+        let above = text.get(..line_start)?.strip_suffix('\n')?;
+        let above = above.strip_suffix('\r').unwrap_or(above);
+        line_start = above.rfind('\n').map_or(0, |i| i + 1);
+        head = above.get(line_start..)?;
+        if format == Format::Yaml {
+            head = uncommented(head);
+        }
+    }
+    let before_colon = head.trim_end().strip_suffix(':')?.trim_end();
+    let (name, quote) = match before_colon.chars().last()? {
+        q @ ('"' | '\'') => (before_colon.strip_suffix(q)?, Some(q)),
+        _ => (before_colon, None),
+    };
+    let from = name.strip_suffix(key)?;
+    let at = match quote {
+        Some(q) => from.strip_suffix(q)?.len(),
+        None => from.len(),
+    };
+    // Unquoted, the key starts its line or follows a blank, `{` or `,`.
+    if quote.is_none() && !from.is_empty() && !from.ends_with([' ', '\t', '{', ',']) {
+        return None;
+    }
+    let line_text = text.get(line_start..)?;
+    let col = match format {
+        Format::Json => at + 1,
+        _ => line_text.get(..at)?.chars().count() + 1,
+    };
+    let line = text.get(..line_start)?.matches('\n').count() + 1;
+    Some(Pos::new(line, col))
+}
+
+/// A YAML line without its comment: from a `#` at its start or after a
+/// blank, outside quotes.
+fn uncommented(line: &str) -> &str {
+    let mut quote = None;
+    let mut prev = ' ';
+    for (i, c) in line.char_indices() {
+        match (quote, c) {
+            (None, '#') if prev == ' ' || prev == '\t' => return line.get(..i).unwrap_or(line),
+            (None, '"' | '\'') => quote = Some(c),
+            (Some(q), c) if c == q => quote = None,
+            _ => {}
+        }
+        prev = c;
+    }
+    line
+}
+
+/// The byte offsets of the start of a position's line and of the position
+/// itself (columns count bytes in JSON, characters otherwise).
+fn offset_of(text: &str, format: Format, at: Pos) -> Option<(usize, usize)> {
+    let line = (at.line as usize).checked_sub(1)?;
+    let start = if line == 0 {
+        0
+    } else {
+        text.match_indices('\n').nth(line - 1)?.0 + 1
+    };
+    let rest = text.get(start..)?;
+    let col = (at.col as usize).checked_sub(1)?;
+    let within = match format {
+        Format::Json => col,
+        _ => rest.char_indices().nth(col).map_or(rest.len(), |(i, _)| i),
+    };
+    rest.is_char_boundary(within)
+        .then_some((start, start + within))
+}
+
 /// What happens to a field the API server does not know.
 const DROPPED: &str =
     "drops a field it does not know (or rejects the object under strict field validation)";
 
-fn notice(inputs: &Inputs, r: &Resource, u: &Unknown<'_>, release: Option<Release>) -> Finding {
+/// The warning on one field; `text`, the text of the resource's file, to
+/// point at the field's key rather than at its value.
+fn notice(
+    inputs: &Inputs,
+    r: &Resource,
+    u: &Unknown<'_>,
+    release: Option<Release>,
+    text: Option<&str>,
+) -> Finding {
     let message = match (u.came, release) {
         (Some(came), Some(release)) => format!(
             "{} has no field `{}` in Kubernetes {release}: it came in {came}. The API server of {release} {DROPPED}, so this setting takes effect only from {came} on",
@@ -361,7 +461,12 @@ fn notice(inputs: &Inputs, r: &Resource, u: &Unknown<'_>, release: Option<Releas
             )
         }
     };
-    let at = NoticeAt::node(inputs, r, u.node);
+    let mut at = NoticeAt::node(inputs, r, u.node);
+    let value = Pos::new(at.line as usize, at.column as usize);
+    let format = inputs.file(r).format;
+    if let Some(key) = text.and_then(|t| key_at(t, format, value, u.field)) {
+        (at.line, at.column) = (key.line, key.col);
+    }
     let fix = rename(&at.pointer, u);
     notice_finding(CONTROL, Severity::Low, message, at, fix)
 }
@@ -486,7 +591,7 @@ spec:
         assert_eq!(&*f.control, CONTROL);
         assert_eq!(&*f.pack, "ward.inputs");
         assert_eq!(f.level, Level::Warn);
-        assert_eq!((f.line, f.column), (21, 25));
+        assert_eq!((f.line, f.column), (21, 11));
         assert!(
             f.message
                 .starts_with("SecurityContext has no field `runAsNonroot`; did you mean `runAsNonRoot`? The API server drops"),
@@ -518,6 +623,49 @@ spec:
             found[3].fix[1].value,
             Some(serde_json::json!([{"key": "a", "path": "a"}]))
         );
+    }
+
+    #[test]
+    fn a_warning_points_at_the_misspelt_key_not_at_its_value() {
+        let at = |inputs: &Inputs| -> Vec<(u32, u32)> {
+            notices(inputs, None)
+                .iter()
+                .map(|f| (f.line, f.column))
+                .collect()
+        };
+        // A scalar, a map on the same line, a list on the lines below.
+        assert_eq!(
+            at(&loaded(DEPLOYMENT)),
+            vec![(21, 11), (27, 11), (30, 11), (35, 11)]
+        );
+        // The same in JSON, columns in bytes, at the key's opening quote.
+        let mut json = Inputs::default();
+        json.add_text(
+            "pod.json",
+            "{\"apiVersion\": \"v1\", \"kind\": \"Pod\",\n \"metadata\": {\"name\": \"é\"},\n \"spec\": {\"containers\": [{\"name\": \"a\", \"image\": \"a:1\",\n   \"securityContxt\": {\n     \"privileged\": false}}]}}\n",
+            &LoadOptions::default(),
+        );
+        assert_eq!(at(&json), vec![(4, 4)]);
+    }
+
+    #[test]
+    fn a_key_is_found_through_quotes_comments_and_blank_lines_or_not_at_all() {
+        let yaml = |text: &str, line: u32, col: u32, key: &str| {
+            key_at(text, Format::Yaml, Pos { line, col }, key).map(|p| (p.line, p.col))
+        };
+        let text = "a:\n  \"séc\": # why: it is\n\n    # note\n    x: 1\n  'b': 2\n  c: &x 3\n  d: !!str 4\n  - e: 5\n";
+        assert_eq!(yaml(text, 5, 5, "séc"), Some((2, 3)));
+        assert_eq!(yaml(text, 6, 8, "b"), Some((6, 3)));
+        // An anchor or a tag stands between the key and the value.
+        assert_eq!(yaml(text, 7, 9, "c"), None);
+        assert_eq!(yaml(text, 8, 12, "d"), None);
+        assert_eq!(yaml(text, 9, 8, "e"), Some((9, 5)));
+        // Not the key asked about, or part of a longer one.
+        assert_eq!(yaml(text, 6, 8, "c"), None);
+        assert_eq!(yaml("xb: 1\n", 1, 5, "b"), None);
+        // The first line, blank above it, or a position past the text.
+        assert_eq!(yaml("  \nx: 1\n", 1, 2, "x"), None);
+        assert_eq!(yaml("x: 1\n", 9, 1, "x"), None);
     }
 
     #[test]

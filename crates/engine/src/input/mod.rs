@@ -321,6 +321,21 @@ impl Inputs {
         })
     }
 
+    /// The text of a resource's file: as kept by the loader, else read
+    /// again from disk (for the rare finding that needs more than the
+    /// positions of its documents' values). None for standard input not
+    /// kept, or a file that can no longer be read.
+    pub fn text_of(&self, r: &Resource) -> Option<Arc<str>> {
+        let f = self.file(r);
+        if let Some(t) = &f.text {
+            return Some(t.clone());
+        }
+        if f.path == "-" || f.path.is_empty() || f.kept.is_some() {
+            return None;
+        }
+        std::fs::read_to_string(&f.path).ok().map(Arc::from)
+    }
+
     /// Adds one in-memory document (used by tests and embedders).
     pub fn add_json(&mut self, name: &str, value: &serde_json::Value) {
         let file = self.files.len() as u32;
