@@ -8,7 +8,7 @@ use super::{EvalError, Evaluator, R};
 use crate::compile::Pattern;
 use crate::inventory::Query;
 use crate::value::intern::Sym;
-use crate::value::val::{Str, Val};
+use crate::value::val::{EqKey, Str, Val};
 use base64::Engine as _;
 use std::sync::Arc;
 use ward_lang::ast::Version;
@@ -260,15 +260,9 @@ impl<'a> Evaluator<'_, 'a> {
                 items.sort_by(|x, y| x.sort_key_cmp(y));
                 Val::list(items)
             }
-            Builtin::Unique => {
-                let mut out: Vec<Val<'a>> = Vec::new();
-                for x in args.first().map(|l| l.items()).into_iter().flatten() {
-                    if !out.iter().any(|y| y.equals(&x)) {
-                        out.push(x);
-                    }
-                }
-                Val::list(out)
-            }
+            Builtin::Unique => Val::list(unique(
+                args.first().map(|l| l.items()).into_iter().flatten(),
+            )),
             Builtin::Reverse => {
                 let mut items: Vec<Val<'a>> = args
                     .first()
@@ -545,9 +539,93 @@ fn pointer<'a>(base: &Val<'a>, p: &str) -> Val<'a> {
     v
 }
 
+/// The values in order, each left out that equals one before it.
+///
+/// Scalars are looked up by a hash equal values share, so the names or
+/// images of a whole cluster export take one pass rather than a comparison
+/// of each with all before it; lists, objects and versions are compared
+/// with those kept so far. Missing values and NaN equal nothing and are
+/// all kept.
+fn unique<'a>(items: impl Iterator<Item = Val<'a>>) -> Vec<Val<'a>> {
+    type Kept = smallvec::SmallVec<[usize; 1]>;
+    let mut out: Vec<Val<'a>> = Vec::new();
+    let mut hashed: rustc_hash::FxHashMap<u64, Kept> = Default::default();
+    let mut compared = Kept::new();
+    for x in items {
+        let kept = match x.eq_key() {
+            EqKey::Never => None,
+            EqKey::Hash(h) => Some(hashed.entry(h).or_default()),
+            EqKey::Compare => Some(&mut compared),
+        };
+        if let Some(kept) = kept {
+            if kept
+                .iter()
+                .any(|&i| out.get(i).is_some_and(|y| y.equals(&x)))
+            {
+                continue;
+            }
+            kept.push(out.len());
+        }
+        out.push(x);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unique_keeps_what_a_comparison_with_each_value_before_keeps() {
+        let doc = crate::value::doc::Doc::from_json(&serde_json::json!({
+            "s": ["web", "api", "web", "", "1"],
+            "n": [1, 1.0, 2, 0, -0.0],
+            "o": [{"a": 1}, {"a": 1}, [1], [1.0], null, true, false, true],
+        }));
+        let root = Val::Node(doc.root());
+        let mut all: Vec<Val<'_>> = Vec::new();
+        for k in ["s", "n", "o"] {
+            all.extend(root.get_str(k).items());
+        }
+        // Owned copies of document values, and what equals nothing.
+        all.extend([
+            Val::string("api".to_string()),
+            Val::Num(2.0),
+            Val::Num(f64::NAN),
+            Val::Num(f64::NAN),
+            Val::Missing,
+            Val::Missing,
+            Val::Null,
+            Val::Version(Version::parse("v1.30").unwrap_or_default()),
+            Val::Version(Version::parse("v1.30").unwrap_or_default()),
+            Val::str("1"),
+        ]);
+        // Every order of a few shuffles gives what the quadratic scan does.
+        let mut seed = 7u64;
+        for _ in 0..50 {
+            let mut items = all.clone();
+            for i in (1..items.len()).rev() {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                items.swap(i, (seed >> 33) as usize % (i + 1));
+            }
+            let mut reference: Vec<Val<'_>> = Vec::new();
+            for x in items.iter().cloned() {
+                if !reference.iter().any(|y| y.equals(&x)) {
+                    reference.push(x);
+                }
+            }
+            let got = unique(items.into_iter());
+            assert_eq!(got.len(), reference.len());
+            for (g, r) in got.iter().zip(&reference) {
+                assert_eq!(format!("{g:?}"), format!("{r:?}"));
+            }
+        }
+        let got = unique(all.into_iter());
+        // web api "" "1", 1 2 0, {a:1} [1] null true false, NaN NaN, missing missing, v1.30
+        assert_eq!(got.len(), 17, "{got:?}");
+    }
 
     #[test]
     fn cidrs() {

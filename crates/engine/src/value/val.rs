@@ -63,6 +63,17 @@ pub fn same_str(a: &str, b: &str) -> bool {
     a.iter().zip(b).all(|(x, y)| x == y)
 }
 
+/// How a value is found in a set (see [`Val::eq_key`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EqKey {
+    /// A hash that every value equal to this one has.
+    Hash(u64),
+    /// Equal to nothing.
+    Never,
+    /// Found only by comparing it with each value.
+    Compare,
+}
+
 /// A scalar value, borrowed from wherever it is.
 #[derive(Clone, Copy)]
 enum Scalar<'s> {
@@ -433,6 +444,28 @@ impl<'a> Val<'a> {
             (Val::Range(x), Val::Range(y)) => x.2 == y.2 && x.0.equals(&y.0) && x.1.equals(&y.1),
             _ => false,
         }
+    }
+
+    /// How a set finds this value among others (`unique`): by a hash that
+    /// values [`Val::equals`] holds between share, not at all (missing and
+    /// NaN equal nothing, not even themselves), or only by comparing it
+    /// with each (lists, objects, versions, ranges).
+    pub fn eq_key(&self) -> EqKey {
+        use std::hash::{Hash, Hasher};
+        let Some(s) = self.scalar() else {
+            return EqKey::Compare;
+        };
+        let mut h = rustc_hash::FxHasher::default();
+        match s {
+            Scalar::Missing => return EqKey::Never,
+            Scalar::Num(x) if x.is_nan() => return EqKey::Never,
+            Scalar::Null => 0u8.hash(&mut h),
+            Scalar::Bool(b) => (1u8, b).hash(&mut h),
+            // 0 and -0 are equal.
+            Scalar::Num(x) => (2u8, (x + 0.0).to_bits()).hash(&mut h),
+            Scalar::Str(x) => (3u8, x).hash(&mut h),
+        }
+        EqKey::Hash(h.finish())
     }
 
     /// The value as a borrowed scalar; `None` for containers, versions and
