@@ -113,3 +113,84 @@ fn every_kind_of_loop_stops_at_the_budget() {
     let report = engine.evaluate(&selection, &inputs, &EvalOptions::default());
     assert!(report.errors.is_empty(), "{:?}", report.errors);
 }
+
+const LONG_LISTS: &str = r#"package lists
+
+control membership {
+  title "membership in a long list, in a loop"
+  deny when any x in range(50): (x + 1000000) in range(100000)
+}
+
+control distinct {
+  title "the distinct items of a long list"
+  deny when len(unique(range(100000) + range(100000))) < 0
+}
+
+control both_ways {
+  title "each item of one long list in another"
+  deny when contains_any(range(1000), range(1000, 2000))
+}
+
+control short_lists {
+  title "short lists"
+  deny when input.metadata.name in ["a", "b", "c"] or len(unique(range(60))) < 0
+}
+"#;
+
+#[test]
+fn what_builtins_and_operators_go_through_counts_towards_the_budget() {
+    let engine = EngineBuilder::new()
+        .policy("lists.ward", LONG_LISTS)
+        .build()
+        .expect("the policy checks");
+    let selection = engine
+        .select(&[], true, &[])
+        .expect("the selection is valid");
+    let mut inputs = Inputs::default();
+    inputs.add_text(
+        "cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n",
+        &LoadOptions::default(),
+    );
+    // Each control takes a few hundred steps of expressions, and goes
+    // through a hundred thousand items or more: a step for each 64.
+    let budget = 1_000;
+    let opts = EvalOptions {
+        budget,
+        ..EvalOptions::default()
+    };
+    let report = engine.evaluate(&selection, &inputs, &opts);
+    let stopped: Vec<&str> = report
+        .errors
+        .iter()
+        .filter(|e| e.message.contains("--eval-budget"))
+        .filter_map(|e| e.control.as_deref())
+        .collect();
+    assert_eq!(
+        stopped,
+        ["lists.membership", "lists.distinct", "lists.both_ways"],
+        "{:?}",
+        report.errors
+    );
+    assert!(
+        report
+            .findings
+            .iter()
+            .any(|f| &*f.control == "lists.short_lists"),
+        "a list shorter than 64 items costs nothing more"
+    );
+    // With the default budget, the work is counted and done.
+    let report = engine.evaluate(&selection, &inputs, &EvalOptions::default());
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    let steps = |id: &str| {
+        report
+            .outcomes
+            .iter()
+            .find(|o| o.control == id)
+            .map(|o| o.steps)
+            .unwrap_or_default()
+    };
+    // 50 ranges and memberships of 100,000 items: 50 × 2 × 1,562 steps.
+    assert!(steps("lists.membership") > 150_000, "{}", steps("lists.membership"));
+    assert!(steps("lists.short_lists") < 100, "{}", steps("lists.short_lists"));
+}

@@ -37,6 +37,36 @@ impl<'a> Evaluator<'_, 'a> {
         let a2 = arg(args, 2);
         let s0 = a0.as_str();
         let s1 = a1.as_str();
+        // What the builtin goes through counts towards the budget before it
+        // starts (see `Evaluator::through`); those that read a fixed part of
+        // their arguments count nothing more.
+        let work = match b {
+            Builtin::Len
+            | Builtin::Exists
+            | Builtin::TypeOf
+            | Builtin::Num
+            | Builtin::Int
+            | Builtin::Get
+            | Builtin::First
+            | Builtin::Last
+            | Builtin::StartsWith
+            | Builtin::EndsWith
+            | Builtin::Version
+            | Builtin::IsCidr
+            | Builtin::CidrContains
+            | Builtin::Pointer
+            | Builtin::Resources => 0,
+            Builtin::ContainsAll | Builtin::ContainsAny => {
+                a0.work_size().saturating_mul(a1.work_size().max(1))
+            }
+            Builtin::Range => match (a0.as_num(), a1.as_num()) {
+                (Some(n), None) => n.clamp(0.0, 1e6) as usize,
+                (Some(lo), Some(hi)) => (hi - lo).clamp(0.0, 1e6) as usize,
+                _ => 0,
+            },
+            _ => args.iter().map(Val::work_size).sum(),
+        };
+        self.through(work, span)?;
         Ok(match b {
             Builtin::Len => Val::Num(a0.len() as f64),
             Builtin::Keys => match args.first() {

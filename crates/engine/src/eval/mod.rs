@@ -55,6 +55,10 @@ pub trait Plugins: Sync {
     ) -> Result<serde_json::Value, String>;
 }
 
+/// Items, entries or bytes that a builtin or an operator goes through for
+/// one more step (see [`Evaluator::through`]).
+pub const ELEMENTS_PER_STEP: usize = 64;
+
 /// Values that stay the same for a whole evaluation unit (a pack at a
 /// version): params, constants and the profile.
 #[derive(Debug, Clone)]
@@ -881,6 +885,21 @@ impl<'p, 'a> Evaluator<'p, 'a> {
         self.steps = self.steps.wrapping_add(1);
     }
 
+    /// Counts the work of a builtin or an operator that goes through a
+    /// list, an object or a string: a step for every [`ELEMENTS_PER_STEP`]
+    /// items, entries or bytes, before the work starts, so that no single
+    /// step hides work without bound (`x in l` over a million items in a
+    /// loop, `unique` of a whole export). Stops once past the budget.
+    #[inline]
+    fn through(&mut self, elements: usize, span: Span) -> R<()> {
+        let extra = (elements / ELEMENTS_PER_STEP) as u64;
+        if extra == 0 {
+            return Ok(());
+        }
+        self.steps = self.steps.wrapping_add(extra);
+        self.within_budget(span)
+    }
+
     /// Stops once the steps pass the budget. Only loops and calls can make
     /// evaluation long (functions cannot recurse, but a chain of them can
     /// double at each link), so they check, at every turn and every call
@@ -1193,6 +1212,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
             }
             CKind::Binary(op @ (BinOp::Eq | BinOp::Ne | BinOp::In | BinOp::NotIn), a, b) => {
                 self.tick();
+                let member = matches!(op, BinOp::In | BinOp::NotIn);
                 let x = self.operand(a)?;
                 let holds = |y: &Val<'_>| match op {
                     BinOp::Eq => x.equals(y),
@@ -1216,6 +1236,9 @@ impl<'p, 'a> Evaluator<'p, 'a> {
                     CKind::Lit(y) => {
                         self.tick();
                         let y = self.lit(y);
+                        if member {
+                            self.through(y.work_size(), e.span)?;
+                        }
                         return Ok(holds(&y));
                     }
                     CKind::Const(i) => {
@@ -1223,6 +1246,9 @@ impl<'p, 'a> Evaluator<'p, 'a> {
                             (op, env.const_sets.get(*i as usize))
                         {
                             self.tick();
+                            // Counted as going through the list would be.
+                            let n = self.constant(*i).map_or(0, Val::work_size);
+                            self.through(n, e.span)?;
                             let found = x.as_str().is_some_and(|s| set.contains(s));
                             return Ok(found == (*op == BinOp::In));
                         }
@@ -1232,11 +1258,16 @@ impl<'p, 'a> Evaluator<'p, 'a> {
                     _ => None,
                 };
                 if let Some(y) = in_place {
+                    let n = if member { y.work_size() } else { 0 };
                     let holds = holds(y);
                     self.tick();
+                    self.through(n, e.span)?;
                     return Ok(holds);
                 }
                 let y = self.operand(b)?;
+                if member {
+                    self.through(y.work_size(), e.span)?;
+                }
                 Ok(holds(&y))
             }
             CKind::Builtin {
@@ -1768,8 +1799,14 @@ impl<'p, 'a> Evaluator<'p, 'a> {
             BinOp::Le => Val::Bool(x.order(&y).is_some_and(|o| o.is_le())),
             BinOp::Gt => Val::Bool(x.order(&y).is_some_and(|o| o.is_gt())),
             BinOp::Ge => Val::Bool(x.order(&y).is_some_and(|o| o.is_ge())),
-            BinOp::In => Val::Bool(y.contains(&x)),
-            BinOp::NotIn => Val::Bool(!y.contains(&x)),
+            BinOp::In => {
+                self.through(y.work_size(), span)?;
+                Val::Bool(y.contains(&x))
+            }
+            BinOp::NotIn => {
+                self.through(y.work_size(), span)?;
+                Val::Bool(!y.contains(&x))
+            }
             BinOp::Range | BinOp::RangeIncl => {
                 Val::Range(Rc::new((x.resolve(), y.resolve(), op == BinOp::RangeIncl)))
             }
@@ -1778,6 +1815,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
                 if x.is_unset() || y.is_unset() {
                     return Ok(Val::Missing);
                 }
+                self.through(x.work_size() + y.work_size(), span)?;
                 match (&x, &y) {
                     (Val::Num(p), Val::Num(q)) => Val::Num(p + q),
                     (Val::Str(p), Val::Str(q)) => {

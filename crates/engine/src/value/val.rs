@@ -308,6 +308,24 @@ impl<'a> Val<'a> {
         }
     }
 
+    /// What a builtin or an operator goes through when it reads the value
+    /// whole: the items of a list, the entries of an object, the bytes of a
+    /// string; 0 for anything else. Counted towards the step budget (see
+    /// `docs/limits.md`).
+    pub fn work_size(&self) -> usize {
+        match self {
+            Val::Node(n) => match n.kind() {
+                Node::Str { .. } => n.as_str().map_or(0, str::len),
+                Node::List { .. } | Node::Obj { .. } => n.len(),
+                _ => 0,
+            },
+            Val::List(l) => l.len(),
+            Val::Obj(o) => o.len(),
+            Val::Str(s) => s.as_str().len(),
+            _ => 0,
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
