@@ -191,6 +191,14 @@ fn what_builtins_and_operators_go_through_counts_towards_the_budget() {
             .unwrap_or_default()
     };
     // 50 ranges and memberships of 100,000 items: 50 × 2 × 1,562 steps.
-    assert!(steps("lists.membership") > 150_000, "{}", steps("lists.membership"));
-    assert!(steps("lists.short_lists") < 100, "{}", steps("lists.short_lists"));
+    assert!(
+        steps("lists.membership") > 150_000,
+        "{}",
+        steps("lists.membership")
+    );
+    assert!(
+        steps("lists.short_lists") < 100,
+        "{}",
+        steps("lists.short_lists")
+    );
 }

@@ -1914,7 +1914,11 @@ mod tests {
     /// string.
     fn env() -> Env {
         let strs = |xs: &[&str]| Val::list(xs.iter().map(|s| Val::str(s)).collect());
-        let long = strs(&["x", "y", "a", "z", "w"]);
+        // Long enough (64 or more) to count for going through them.
+        let names: Vec<String> = (0..70).map(|i| format!("x{i}")).collect();
+        let mut long: Vec<&str> = names.iter().map(String::as_str).collect();
+        long.insert(30, "a");
+        let long = strs(&long);
         let mut mixed = vec![Val::Num(1.0)];
         mixed.extend(["a", "b", "c", "d"].map(Val::str));
         let mut env = Env {
@@ -1923,7 +1927,7 @@ mod tests {
                 long.freeze(),
                 strs(&["a", "b"]).freeze(),
                 Val::list(mixed).freeze(),
-                Val::str("abc").freeze(),
+                Val::string(format!("abc{}", "z".repeat(130))).freeze(),
             ],
             profile: Frozen::Missing,
             const_sets: Vec::new(),
@@ -1998,8 +2002,10 @@ mod tests {
 
     #[test]
     fn conditions_hold_as_their_values_do_in_as_many_steps() {
+        let mut items = vec![serde_json::json!("a"), serde_json::json!(true)];
+        items.extend((0..130).map(|i| serde_json::json!(i)));
         let doc = Doc::from_json(&serde_json::json!({
-            "yes": true, "name": "a", "none": null, "items": ["a", true]
+            "yes": true, "name": "a", "none": null, "items": items
         }));
         let prog = no_program();
         let env = env();
