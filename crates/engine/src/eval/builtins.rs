@@ -56,9 +56,6 @@ impl<'a> Evaluator<'_, 'a> {
             | Builtin::CidrContains
             | Builtin::Pointer
             | Builtin::Resources => 0,
-            Builtin::ContainsAll | Builtin::ContainsAny => {
-                a0.work_size().saturating_mul(a1.work_size().max(1))
-            }
             Builtin::Range => match (a0.as_num(), a1.as_num()) {
                 (Some(n), None) => n.clamp(0.0, 1e6) as usize,
                 (Some(lo), Some(hi)) => (hi - lo).clamp(0.0, 1e6) as usize,
@@ -340,17 +337,11 @@ impl<'a> Evaluator<'_, 'a> {
                 }
                 best.unwrap_or_default()
             }
-            Builtin::ContainsAll => {
+            Builtin::ContainsAll | Builtin::ContainsAny => {
                 let (Some(l), Some(want)) = (args.first(), args.get(1)) else {
                     return Ok(Val::Bool(false));
                 };
-                bool_of(l.is_list() && want.items().all(|w| l.contains(&w)))
-            }
-            Builtin::ContainsAny => {
-                let (Some(l), Some(want)) = (args.first(), args.get(1)) else {
-                    return Ok(Val::Bool(false));
-                };
-                bool_of(l.is_list() && want.items().any(|w| l.contains(&w)))
+                bool_of(contains_each(l, want, b == Builtin::ContainsAll))
             }
             Builtin::Range => {
                 let (lo, hi) = match (a0.as_num(), a1.as_num()) {
@@ -577,28 +568,87 @@ fn pointer<'a>(base: &Val<'a>, p: &str) -> Val<'a> {
 /// with those kept so far. Missing values and NaN equal nothing and are
 /// all kept.
 fn unique<'a>(items: impl Iterator<Item = Val<'a>>) -> Vec<Val<'a>> {
-    type Kept = smallvec::SmallVec<[usize; 1]>;
-    let mut out: Vec<Val<'a>> = Vec::new();
-    let mut hashed: rustc_hash::FxHashMap<u64, Kept> = Default::default();
-    let mut compared = Kept::new();
+    let mut set = Members::default();
     for x in items {
+        set.insert(x);
+    }
+    set.items
+}
+
+/// Values without two that [`Val::equals`] holds between (but for missing
+/// values and NaN, which equal nothing), in the order they came, found in
+/// one look-up when they are scalars.
+#[derive(Default)]
+struct Members<'a> {
+    items: Vec<Val<'a>>,
+    hashed: rustc_hash::FxHashMap<u64, smallvec::SmallVec<[usize; 1]>>,
+    compared: smallvec::SmallVec<[usize; 1]>,
+}
+
+impl<'a> Members<'a> {
+    /// The items of a list.
+    fn of(list: &Val<'a>) -> Members<'a> {
+        let mut set = Members::default();
+        for x in list.items() {
+            set.insert(x);
+        }
+        set
+    }
+
+    /// Adds a value unless one equal to it is there.
+    fn insert(&mut self, x: Val<'a>) {
         let kept = match x.eq_key() {
             EqKey::Never => None,
-            EqKey::Hash(h) => Some(hashed.entry(h).or_default()),
-            EqKey::Compare => Some(&mut compared),
+            EqKey::Hash(h) => Some(self.hashed.entry(h).or_default()),
+            EqKey::Compare => Some(&mut self.compared),
         };
         if let Some(kept) = kept {
+            let items = &self.items;
             if kept
                 .iter()
-                .any(|&i| out.get(i).is_some_and(|y| y.equals(&x)))
+                .any(|&i| items.get(i).is_some_and(|y| y.equals(&x)))
             {
-                continue;
+                return;
             }
-            kept.push(out.len());
+            kept.push(self.items.len());
         }
-        out.push(x);
+        self.items.push(x);
     }
-    out
+
+    /// Whether a value equal to `x` is there.
+    fn holds(&self, x: &Val<'_>) -> bool {
+        let kept = match x.eq_key() {
+            EqKey::Never => return false,
+            EqKey::Hash(h) => match self.hashed.get(&h) {
+                Some(k) => k,
+                None => return false,
+            },
+            EqKey::Compare => &self.compared,
+        };
+        kept.iter()
+            .any(|&i| self.items.get(i).is_some_and(|y| y.equals(x)))
+    }
+}
+
+/// `contains_all` (`all`) or `contains_any` of a list: a short list is
+/// gone through for each wanted value, a longer one looked up in a set.
+fn contains_each(l: &Val<'_>, want: &Val<'_>, all: bool) -> bool {
+    if !l.is_list() {
+        return false;
+    }
+    if l.len() < 16 {
+        return if all {
+            want.items().all(|w| l.contains(&w))
+        } else {
+            want.items().any(|w| l.contains(&w))
+        };
+    }
+    let set = Members::of(l);
+    if all {
+        want.items().all(|w| set.holds(&w))
+    } else {
+        want.items().any(|w| set.holds(&w))
+    }
 }
 
 #[cfg(test)]
@@ -606,7 +656,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn unique_keeps_what_a_comparison_with_each_value_before_keeps() {
+    fn sets_of_values_keep_and_find_what_a_comparison_with_each_value_does() {
         let doc = crate::value::doc::Doc::from_json(&serde_json::json!({
             "s": ["web", "api", "web", "", "1"],
             "n": [1, 1.0, 2, 0, -0.0],
@@ -645,6 +695,17 @@ mod tests {
                 if !reference.iter().any(|y| y.equals(&x)) {
                     reference.push(x);
                 }
+            }
+            // Looked up in a set, as in a comparison with each item.
+            let list = Val::list(items.clone());
+            for w in &all {
+                let one = Val::list(vec![w.clone()]);
+                let each = !w.is_missing() && items.iter().any(|i| i.equals(w));
+                assert_eq!(contains_each(&list, &one, true), each, "{w:?}");
+                assert_eq!(contains_each(&list, &one, false), each, "{w:?}");
+                let short = Val::list(items.iter().take(15).cloned().collect());
+                let each = !w.is_missing() && items.iter().take(15).any(|i| i.equals(w));
+                assert_eq!(contains_each(&short, &one, false), each, "{w:?}");
             }
             let got = unique(items.into_iter());
             assert_eq!(got.len(), reference.len());
