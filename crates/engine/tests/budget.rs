@@ -131,6 +131,11 @@ control both_ways {
   deny when contains_any(range(30000), range(30000, 60000))
 }
 
+control deep {
+  title "a deep value written out, in a loop"
+  deny when any i in range(10): len(to_json({a: range(5000)})) < 0
+}
+
 control short_lists {
   title "short lists"
   deny when input.metadata.name in ["a", "b", "c"] or len(unique(range(60))) < 0
@@ -168,7 +173,12 @@ fn what_builtins_and_operators_go_through_counts_towards_the_budget() {
         .collect();
     assert_eq!(
         stopped,
-        ["lists.membership", "lists.distinct", "lists.both_ways"],
+        [
+            "lists.membership",
+            "lists.distinct",
+            "lists.both_ways",
+            "lists.deep"
+        ],
         "{:?}",
         report.errors
     );

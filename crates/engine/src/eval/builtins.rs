@@ -64,7 +64,7 @@ impl<'a> Evaluator<'_, 'a> {
             _ => args.iter().map(Val::work_size).sum(),
         };
         self.through(work, span)?;
-        Ok(match b {
+        let out = match b {
             Builtin::Len => Val::Num(a0.len() as f64),
             Builtin::Keys => match args.first() {
                 Some(v) if v.is_obj() => {
@@ -457,7 +457,13 @@ impl<'a> Evaluator<'_, 'a> {
                 };
                 Val::list(self.inv.query(&q).into_iter().map(Val::Node).collect())
             }
-        })
+        };
+        // Writing a whole value out goes through all of it, however deep:
+        // counted by what was written, once it is.
+        if matches!(b, Builtin::ToJson | Builtin::Str) {
+            self.through(out.work_size(), span)?;
+        }
+        Ok(out)
     }
 
     fn regex(
