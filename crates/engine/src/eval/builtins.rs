@@ -458,9 +458,10 @@ impl<'a> Evaluator<'_, 'a> {
                 Val::list(self.inv.query(&q).into_iter().map(Val::Node).collect())
             }
         };
-        // Writing a whole value out goes through all of it, however deep:
-        // counted by what was written, once it is.
-        if matches!(b, Builtin::ToJson | Builtin::Str) {
+        // Writing a whole value out goes through all of it, however deep,
+        // and a query's answer is a list made for the call: counted by what
+        // was written or found, once it is.
+        if matches!(b, Builtin::ToJson | Builtin::Str | Builtin::Resources) {
             self.through(out.work_size(), span)?;
         }
         Ok(out)
