@@ -63,10 +63,17 @@ control short {
 /// more than one turn of a loop or one function body has expressions.
 const OVERSHOOT: u64 = 40;
 
-#[test]
-fn every_kind_of_loop_stops_at_the_budget() {
+/// The policy's controls over the ConfigMap `c` and any `more` documents,
+/// under a per-resource budget (the default when `None`): the report, and
+/// the controls the budget stopped, in the order of their errors.
+fn run(
+    name: &str,
+    policy: &str,
+    more: Option<&str>,
+    budget: Option<u64>,
+) -> (ward_engine::Report, Vec<String>) {
     let engine = EngineBuilder::new()
-        .policy("long.ward", POLICY)
+        .policy(name, policy)
         .build()
         .expect("the policy checks");
     let selection = engine
@@ -78,21 +85,30 @@ fn every_kind_of_loop_stops_at_the_budget() {
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n",
         &LoadOptions::default(),
     );
-    let budget = 500;
-    let opts = EvalOptions {
-        budget,
-        ..EvalOptions::default()
-    };
+    if let Some(text) = more {
+        inputs.add_text("more.yaml", text, &LoadOptions::default());
+    }
+    let mut opts = EvalOptions::default();
+    if let Some(b) = budget {
+        opts.budget = b;
+    }
     let report = engine.evaluate(&selection, &inputs, &opts);
-    let stopped: Vec<&str> = report
+    let stopped = report
         .errors
         .iter()
         .filter(|e| e.message.contains("--eval-budget"))
-        .filter_map(|e| e.control.as_deref())
+        .filter_map(|e| e.control.clone())
         .collect();
+    (report, stopped)
+}
+
+#[test]
+fn every_kind_of_loop_stops_at_the_budget() {
+    let budget = 500;
+    let (report, stopped) = run("long.ward", POLICY, None, Some(budget));
     for c in ["statements", "quantifiers", "comprehension", "calls"] {
         let id = format!("long.{c}");
-        assert!(stopped.contains(&id.as_str()), "{id} stops: {stopped:?}");
+        assert!(stopped.contains(&id), "{id} stops: {stopped:?}");
         let outcome = report
             .outcomes
             .iter()
@@ -110,7 +126,7 @@ fn every_kind_of_loop_stops_at_the_budget() {
         "the short control still reports"
     );
     // With the default budget, every control runs to its end.
-    let report = engine.evaluate(&selection, &inputs, &EvalOptions::default());
+    let (report, _) = run("long.ward", POLICY, None, None);
     assert!(report.errors.is_empty(), "{:?}", report.errors);
 }
 
@@ -154,38 +170,13 @@ control short_lists {
 
 #[test]
 fn what_builtins_and_operators_go_through_counts_towards_the_budget() {
-    let engine = EngineBuilder::new()
-        .policy("lists.ward", LONG_LISTS)
-        .build()
-        .expect("the policy checks");
-    let selection = engine
-        .select(&[], true, &[])
-        .expect("the selection is valid");
-    let mut inputs = Inputs::default();
-    inputs.add_text(
-        "cm.yaml",
-        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n",
-        &LoadOptions::default(),
-    );
     // Enough ConfigMaps for a query of them to count.
     let many: String = (0..640)
         .map(|i| format!("---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: m{i}\n"))
         .collect();
-    inputs.add_text("many.yaml", &many, &LoadOptions::default());
     // Each control takes a few hundred steps of expressions, and goes
     // through a hundred thousand items or more: a step for each 64.
-    let budget = 1_000;
-    let opts = EvalOptions {
-        budget,
-        ..EvalOptions::default()
-    };
-    let report = engine.evaluate(&selection, &inputs, &opts);
-    let stopped: Vec<&str> = report
-        .errors
-        .iter()
-        .filter(|e| e.message.contains("--eval-budget"))
-        .filter_map(|e| e.control.as_deref())
-        .collect();
+    let (report, stopped) = run("lists.ward", LONG_LISTS, Some(&many), Some(1_000));
     assert_eq!(
         stopped,
         [
@@ -206,7 +197,7 @@ fn what_builtins_and_operators_go_through_counts_towards_the_budget() {
         "a list shorter than 64 items costs nothing more"
     );
     // With the default budget, the work is counted and done.
-    let report = engine.evaluate(&selection, &inputs, &EvalOptions::default());
+    let (report, _) = run("lists.ward", LONG_LISTS, Some(&many), None);
     assert!(report.errors.is_empty(), "{:?}", report.errors);
     let steps = |id: &str| {
         report
