@@ -69,7 +69,16 @@ pub struct Env {
     /// For each constant that is a list of strings long enough to be worth
     /// it, the set of them: `x in kinds` is then one lookup, not a scan.
     /// Made by [`Env::index_constants`].
-    pub const_sets: Vec<Option<StrSet>>,
+    pub const_sets: Vec<Option<ConstSet>>,
+}
+
+/// A constant list of strings as a set, with the number of items a scan
+/// of the list goes through (counted as the scan would be, see
+/// [`Evaluator::through`]).
+#[derive(Debug, Clone)]
+pub struct ConstSet {
+    pub strings: StrSet,
+    pub items: usize,
 }
 
 /// A set of strings, looked up by `&str`.
@@ -93,7 +102,11 @@ impl Env {
                         Frozen::Interned(s) => Some(Arc::from(*s)),
                         _ => None,
                     })
-                    .collect::<Option<StrSet>>(),
+                    .collect::<Option<StrSet>>()
+                    .map(|strings| ConstSet {
+                        strings,
+                        items: items.len(),
+                    }),
                 _ => None,
             })
             .collect();
@@ -1247,9 +1260,8 @@ impl<'p, 'a> Evaluator<'p, 'a> {
                         {
                             self.tick();
                             // Counted as going through the list would be.
-                            let n = self.constant(*i).map_or(0, Val::work_size);
-                            self.through(n, e.span)?;
-                            let found = x.as_str().is_some_and(|s| set.contains(s));
+                            self.through(set.items, e.span)?;
+                            let found = x.as_str().is_some_and(|s| set.strings.contains(s));
                             return Ok(found == (*op == BinOp::In));
                         }
                         self.constant(*i)
