@@ -7,6 +7,10 @@
 //! them: parsing is most of the time a cold `ward check` takes, and the
 //! embedded files never change after the build. A file that does not parse
 //! is simply not cached, so the error is reported at run time as usual.
+//!
+//! Checking them all together is most of what remains, so the checked
+//! program of the whole set is stored too: a run that loads the built-in
+//! files and nothing else takes it as it is.
 
 use std::path::{Path, PathBuf};
 
@@ -74,6 +78,21 @@ fn main() {
         code.push_str(&entry(&root, f));
     }
     code.push_str("];\n");
+    // The checked program of all the embedded files together, the one a
+    // run that loads only them checks: stored when they parse and check
+    // without a single diagnostic, so a run that takes it reports nothing
+    // a check would have.
+    let program = trees
+        .iter()
+        .cloned()
+        .collect::<Option<Vec<_>>>()
+        .map(|modules| ward_lang::check(&modules))
+        .filter(|checked| checked.diagnostics.is_empty())
+        .map(|checked| checked.program);
+    let hir = out_dir.join("embedded.hir");
+    if let Err(e) = std::fs::write(&hir, postcard::to_allocvec(&program).unwrap_or_default()) {
+        println!("cargo:warning=cannot write {}: {e}", hir.display());
+    }
     let bytes = postcard::to_allocvec(&trees).unwrap_or_default();
     let ast = out_dir.join("embedded.ast");
     if let Err(e) = std::fs::write(&ast, bytes) {
@@ -81,6 +100,9 @@ fn main() {
     }
     code.push_str(
         "/// The embedded files' syntax trees (postcard), by index in `FILES`.\npub static TREES: &[u8] = include_bytes!(concat!(env!(\"OUT_DIR\"), \"/embedded.ast\"));\n",
+    );
+    code.push_str(
+        "/// The embedded files' checked program (postcard `Option<Program>`).\npub static PROGRAM: &[u8] = include_bytes!(concat!(env!(\"OUT_DIR\"), \"/embedded.hir\"));\n",
     );
     let out = out_dir.join("embedded.rs");
     if let Err(e) = std::fs::write(&out, code) {

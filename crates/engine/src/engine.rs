@@ -207,6 +207,17 @@ impl EngineBuilder {
         // The built-in files read from the syntax trees embedded when Ward
         // was built: their patterns are known to be valid.
         let mut prebuilt = HashSet::new();
+        if let Some(program) = self.embedded_only() {
+            // Every built-in file and nothing else: the program checked when
+            // Ward was built (no diagnostics, or it would not be stored).
+            for f in self.files {
+                let id = sources.add(f.name, f.text);
+                prebuilt.insert(id);
+            }
+            return Engine::of_checked(sources, program, Vec::new(), user_files, &|f| {
+                prebuilt.contains(&f)
+            });
+        }
         // The embedded files' syntax trees, parsed when Ward was built.
         let mut trees: Vec<Option<Module>> =
             postcard::from_bytes(embedded::TREES).unwrap_or_default();
@@ -250,40 +261,32 @@ impl EngineBuilder {
                 diagnostics,
             }));
         }
-        let compiled = match compile::compile_trusting(&checked.program, &|f| prebuilt.contains(&f))
-        {
-            Ok(c) => c,
-            Err(e) => {
-                diagnostics.push(Diagnostic::error("invalid-pattern", e.span, e.message));
-                return Err(Box::new(PolicyErrors {
-                    sources,
-                    diagnostics,
-                }));
-            }
-        };
-        let parts = checked
-            .program
-            .controls
-            .iter()
-            .map(ControlParts::of)
-            .collect();
-        Ok(Engine {
-            sources,
-            modules,
-            program: checked.program,
-            compiled,
-            warnings: diagnostics,
-            user_files,
-            plugins: None,
-            parts,
+        Engine::of_checked(sources, checked.program, diagnostics, user_files, &|f| {
+            prebuilt.contains(&f)
         })
+    }
+
+    /// The program checked when Ward was built, when the files are exactly
+    /// the embedded ones, each in its place and loaded.
+    fn embedded_only(&self) -> Option<Program> {
+        let all = self.files.len() == embedded::FILES.len()
+            && self
+                .files
+                .iter()
+                .enumerate()
+                .all(|(i, f)| f.builtin && f.enabled && f.embedded == Some(i));
+        if !all {
+            return None;
+        }
+        postcard::from_bytes::<Option<Program>>(embedded::PROGRAM)
+            .ok()
+            .flatten()
     }
 }
 
 /// Loaded, checked and compiled policies.
 pub struct Engine {
     pub sources: SourceMap,
-    pub modules: Vec<Module>,
     pub program: Program,
     pub compiled: Compiled,
     /// Warnings from parsing and checking.
@@ -302,6 +305,39 @@ struct ControlParts {
     title: Arc<str>,
     remedy: Arc<str>,
     frameworks: Arc<[FrameworkItemRef]>,
+}
+
+impl Engine {
+    /// Compiles a checked program (patterns in `trusted` files are known to
+    /// be valid) into an engine.
+    fn of_checked(
+        sources: SourceMap,
+        program: Program,
+        mut diagnostics: Vec<Diagnostic>,
+        user_files: HashSet<FileId>,
+        trusted: &dyn Fn(FileId) -> bool,
+    ) -> Result<Engine, Box<PolicyErrors>> {
+        let compiled = match compile::compile_trusting(&program, trusted) {
+            Ok(c) => c,
+            Err(e) => {
+                diagnostics.push(Diagnostic::error("invalid-pattern", e.span, e.message));
+                return Err(Box::new(PolicyErrors {
+                    sources,
+                    diagnostics,
+                }));
+            }
+        };
+        let parts = program.controls.iter().map(ControlParts::of).collect();
+        Ok(Engine {
+            sources,
+            program,
+            compiled,
+            warnings: diagnostics,
+            user_files,
+            plugins: None,
+            parts,
+        })
+    }
 }
 
 impl ControlParts {
@@ -1834,6 +1870,39 @@ fn type_fits(t: &ward_lang::types::Ty, v: &Val<'_>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A run of the built-in files alone takes the program checked when
+    /// Ward was built; it is the program checking them now gives, and the
+    /// engine made from it is the one made by parsing and checking them.
+    #[test]
+    fn the_program_checked_at_build_time_is_the_one_checking_gives() {
+        let builder = EngineBuilder::new();
+        let stored = builder
+            .embedded_only()
+            .expect("the built-in files check cleanly, so their program is stored");
+        let modules: Vec<Module> = builder
+            .files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| parse(FileId(u32::try_from(i).unwrap()), &f.text).unwrap())
+            .collect();
+        let checked = ward_lang::check(&modules);
+        assert!(checked.diagnostics.is_empty(), "{:?}", checked.diagnostics);
+        assert_eq!(format!("{stored:?}"), format!("{:?}", checked.program));
+        // A user's file, even one that is empty, leads to checking again.
+        assert!(
+            builder
+                .clone()
+                .policy("mine.ward", "")
+                .embedded_only()
+                .is_none()
+        );
+        let engine = builder.build().unwrap();
+        assert_eq!(
+            format!("{:?}", engine.program),
+            format!("{:?}", checked.program)
+        );
+    }
 
     /// Evaluation values stay on the thread that made them (they count
     /// references with `Rc`); what an embedder holds and shares between

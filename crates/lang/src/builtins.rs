@@ -8,7 +8,9 @@
 use crate::types::Ty;
 
 /// Native builtins. The order is the order of [`Builtin::ALL`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum Builtin {
     // values
     Len,

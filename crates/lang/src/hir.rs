@@ -13,7 +13,7 @@ use std::fmt;
 /// Index of a local variable in a control's or function's frame.
 pub type Slot = u32;
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Program {
     pub consts: Vec<ConstDef>,
     /// Constants in an order where each comes after those it reads.
@@ -48,14 +48,14 @@ impl Program {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct ConstDef {
     pub qname: String,
     pub value: HExpr,
     pub span: Span,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct ParamDef {
     pub qname: String,
     pub name: String,
@@ -67,7 +67,7 @@ pub struct ParamDef {
     pub span: Span,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct FnDef {
     pub qname: String,
     pub params: Vec<(String, Ty)>,
@@ -79,7 +79,7 @@ pub struct FnDef {
     pub span: Span,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct PluginDef {
     pub qname: String,
     pub name: String,
@@ -146,7 +146,9 @@ impl fmt::Display for Severity {
 }
 
 /// A framework item a control automates: `cis("5.2.1", version: "1.9")`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct FrameworkRef {
     pub framework: String,
     pub item: String,
@@ -154,7 +156,7 @@ pub struct FrameworkRef {
     pub args: Vec<(String, String)>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct ControlDef {
     /// `package.name`, or `name` for files without a package.
     pub id: String,
@@ -183,13 +185,13 @@ pub struct ControlDef {
     pub span: Span,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct HStmt {
     pub kind: HStmtKind,
     pub span: Span,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub enum HStmtKind {
     Match(HExpr),
     Let(Slot, HExpr),
@@ -208,7 +210,7 @@ pub enum HStmtKind {
     Finding(Box<HFinding>),
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct HFinding {
     pub kind: FindingKind,
     pub when: Option<HExpr>,
@@ -217,7 +219,7 @@ pub struct HFinding {
     pub fixes: Vec<HFix>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub enum HFix {
     Set {
         path: HExpr,
@@ -230,13 +232,13 @@ pub enum HFix {
     },
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct HExpr {
     pub kind: HKind,
     pub span: Span,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub enum HKind {
     Null,
     Bool(bool),
@@ -265,19 +267,19 @@ pub enum HKind {
     Quant(QuantKind, Option<Slot>, Slot, Box<HExpr>, Box<HExpr>),
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub enum HStrPart {
     Lit(String),
     Expr(HExpr),
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub enum HClause {
     For(Option<Slot>, Slot, HExpr),
     If(HExpr),
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct TestDef {
     pub name: String,
     pub package: String,
@@ -289,13 +291,13 @@ pub struct TestDef {
     pub expects: Vec<TestExpect>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct TestExpect {
     pub kind: ExpectKind,
     pub span: Span,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub enum ExpectKind {
     Clean,
     Finding {
@@ -312,7 +314,7 @@ pub enum ExpectKind {
     },
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct PackDef {
     pub name: String,
     pub version: String,
@@ -336,7 +338,7 @@ pub struct PackDef {
 }
 
 /// The profile versions a pack can be evaluated at.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ProfileRange {
     pub from: Version,
     pub to: Version,
@@ -357,7 +359,7 @@ impl ProfileRange {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct FrameworkDef {
     pub name: String,
     pub title: String,
@@ -367,7 +369,7 @@ pub struct FrameworkDef {
     pub span: Span,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct FrameworkItem {
     pub id: String,
     pub title: String,

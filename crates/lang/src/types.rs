@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Ty {
     Any,
     Null,
@@ -19,7 +19,31 @@ pub enum Ty {
     Object,
     ListOf(Box<Ty>),
     MapOf(Box<Ty>),
-    Record(&'static Record),
+    Record(#[serde(with = "record_by_name")] &'static Record),
+}
+
+/// A record type is written by its name and read back as the record of
+/// that name, as the checked program embedded at build time stores types.
+mod record_by_name {
+    use super::{PROFILE, Record};
+
+    /// Every record type the checker gives.
+    const RECORDS: &[&Record] = &[&PROFILE];
+
+    pub fn serialize<S: serde::Serializer>(r: &&'static Record, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(r.name)
+    }
+
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(
+        d: D,
+    ) -> Result<&'static Record, D::Error> {
+        let name: std::borrow::Cow<'de, str> = serde::Deserialize::deserialize(d)?;
+        RECORDS
+            .iter()
+            .copied()
+            .find(|r| r.name == name)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown record type `{name}`")))
+    }
 }
 
 /// A record with a fixed set of fields (e.g. `profile`).
