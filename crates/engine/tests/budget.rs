@@ -162,6 +162,20 @@ control queries {
   deny when any i in range(100): len(resources(kind: "ConfigMap")) < 0
 }
 
+control sorted {
+  title "a long list sorted, in a loop"
+  match input.metadata.name == "c"
+  let v = range(3000)
+  deny when any i in range(3): len(sort(v)) < 0
+}
+
+control queried {
+  title "a JSONPath query of a deep value, in a loop"
+  match input.metadata.name == "c"
+  let v = {a: range(5000)}
+  deny when any i in range(20): len(jsonpath(v, "$.a[0]")) < 0
+}
+
 control short_lists {
   title "short lists"
   deny when input.metadata.name in ["a", "b", "c"] or len(unique(range(60))) < 0
@@ -184,7 +198,9 @@ fn what_builtins_and_operators_go_through_counts_towards_the_budget() {
             "lists.distinct",
             "lists.both_ways",
             "lists.deep",
-            "lists.queries"
+            "lists.queries",
+            "lists.sorted",
+            "lists.queried"
         ],
         "{:?}",
         report.errors

@@ -56,6 +56,11 @@ impl<'a> Evaluator<'_, 'a> {
             | Builtin::CidrContains
             | Builtin::Pointer
             | Builtin::Resources => 0,
+            // A sort compares about n·log2(n) pairs.
+            Builtin::Sort => {
+                let n = a0.work_size();
+                n.saturating_mul((usize::BITS - n.leading_zeros()) as usize)
+            }
             Builtin::Range => match (a0.as_num(), a1.as_num()) {
                 (Some(n), None) => n.clamp(0.0, 1e6) as usize,
                 (Some(lo), Some(hi)) => (hi - lo).clamp(0.0, 1e6) as usize,
@@ -405,7 +410,11 @@ impl<'a> Evaluator<'_, 'a> {
                         }
                     },
                 };
-                jsonpath(&base, &path)
+                // The query runs over the whole value written as JSON,
+                // however deep: counted by its size once it is written.
+                let json = base.to_json();
+                self.through(json_size(&json), span)?;
+                jsonpath(&base, &json, &path)
             }
             Builtin::Pointer => {
                 let base = args.first().cloned().unwrap_or_default();
@@ -514,9 +523,12 @@ fn cidr_contains(net: &str, x: &str) -> bool {
 
 /// Runs a JSONPath query. Results read from a document stay document nodes,
 /// so findings at them point at their lines.
-fn jsonpath<'a>(base: &Val<'a>, path: &serde_json_path::JsonPath) -> Val<'a> {
-    let json = base.to_json();
-    let located = path.query_located(&json);
+fn jsonpath<'a>(
+    base: &Val<'a>,
+    json: &serde_json::Value,
+    path: &serde_json_path::JsonPath,
+) -> Val<'a> {
+    let located = path.query_located(json);
     let mut out = Vec::new();
     for node in located.iter() {
         let mut v = base.clone();
@@ -533,6 +545,24 @@ fn jsonpath<'a>(base: &Val<'a>, path: &serde_json_path::JsonPath) -> Val<'a> {
         }
     }
     Val::list(out)
+}
+
+/// The items, entries and string bytes of a JSON value, at every depth:
+/// what a query over it may go through.
+fn json_size(v: &serde_json::Value) -> usize {
+    use serde_json::Value;
+    match v {
+        Value::String(s) => s.len(),
+        Value::Array(items) => items.len() + items.iter().map(json_size).sum::<usize>(),
+        Value::Object(entries) => {
+            entries.len()
+                + entries
+                    .iter()
+                    .map(|(k, v)| k.len() + json_size(v))
+                    .sum::<usize>()
+        }
+        _ => 0,
+    }
 }
 
 /// Follows an RFC 6901 JSON pointer (`""` is the value itself) through
