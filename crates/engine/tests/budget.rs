@@ -176,6 +176,14 @@ control queried {
   deny when any i in range(20): len(jsonpath(v, "$.a[0]")) < 0
 }
 
+control compared {
+  title "deep values compared, in a loop"
+  match input.metadata.name == "c"
+  let a = {items: range(3000)}
+  let b = {items: range(3000)}
+  deny when any i in range(30): a != b or [a] == [b, b]
+}
+
 control short_lists {
   title "short lists"
   deny when input.metadata.name in ["a", "b", "c"] or len(unique(range(60))) < 0
@@ -200,7 +208,8 @@ fn what_builtins_and_operators_go_through_counts_towards_the_budget() {
             "lists.deep",
             "lists.queries",
             "lists.sorted",
-            "lists.queried"
+            "lists.queried",
+            "lists.compared"
         ],
         "{:?}",
         report.errors

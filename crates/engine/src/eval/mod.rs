@@ -1227,9 +1227,12 @@ impl<'p, 'a> Evaluator<'p, 'a> {
                 self.tick();
                 let member = matches!(op, BinOp::In | BinOp::NotIn);
                 let x = self.operand(a)?;
-                let holds = |y: &Val<'_>| match op {
-                    BinOp::Eq => x.equals(y),
-                    BinOp::Ne => !x.equals(y),
+                // Two containers compared go through both, however deep:
+                // counted once they are (`work`).
+                let mut work = 0;
+                let mut holds = |y: &Val<'_>| match op {
+                    BinOp::Eq => x.equals_counting(y, &mut work),
+                    BinOp::Ne => !x.equals_counting(y, &mut work),
                     BinOp::In => y.contains(&x),
                     _ => !y.contains(&x),
                 };
@@ -1252,7 +1255,9 @@ impl<'p, 'a> Evaluator<'p, 'a> {
                         if member {
                             self.through(y.work_size(), e.span)?;
                         }
-                        return Ok(holds(&y));
+                        let holds = holds(&y);
+                        self.through(work, e.span)?;
+                        return Ok(holds);
                     }
                     CKind::Const(i) => {
                         if let (BinOp::In | BinOp::NotIn, Some(Some(set))) =
@@ -1273,14 +1278,16 @@ impl<'p, 'a> Evaluator<'p, 'a> {
                     let n = if member { y.work_size() } else { 0 };
                     let holds = holds(y);
                     self.tick();
-                    self.through(n, e.span)?;
+                    self.through(n + work, e.span)?;
                     return Ok(holds);
                 }
                 let y = self.operand(b)?;
                 if member {
                     self.through(y.work_size(), e.span)?;
                 }
-                Ok(holds(&y))
+                let holds = holds(&y);
+                self.through(work, e.span)?;
+                Ok(holds)
             }
             CKind::Builtin {
                 builtin: Builtin::Exists,
@@ -1805,8 +1812,12 @@ impl<'p, 'a> Evaluator<'p, 'a> {
         let x = self.operand(a)?;
         let y = self.operand(b)?;
         Ok(match op {
-            BinOp::Eq => Val::Bool(x.equals(&y)),
-            BinOp::Ne => Val::Bool(!x.equals(&y)),
+            BinOp::Eq | BinOp::Ne => {
+                let mut work = 0;
+                let same = x.equals_counting(&y, &mut work);
+                self.through(work, span)?;
+                Val::Bool(same == (op == BinOp::Eq))
+            }
             BinOp::Lt => Val::Bool(x.order(&y).is_some_and(|o| o.is_lt())),
             BinOp::Le => Val::Bool(x.order(&y).is_some_and(|o| o.is_le())),
             BinOp::Gt => Val::Bool(x.order(&y).is_some_and(|o| o.is_gt())),

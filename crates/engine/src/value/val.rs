@@ -422,6 +422,13 @@ impl<'a> Val<'a> {
 
     /// Structural equality; missing equals nothing.
     pub fn equals(&self, other: &Val<'_>) -> bool {
+        self.equals_counting(other, &mut 0)
+    }
+
+    /// [`Val::equals`], adding to `work` the list items and object entries
+    /// it goes through, at every depth (an entry is found among the other
+    /// object's by going through them): two scalars add nothing.
+    pub fn equals_counting(&self, other: &Val<'_>, work: &mut usize) -> bool {
         if let (Val::Node(a), Val::Node(b)) = (self, other)
             && std::ptr::eq(a.doc, b.doc)
             && a.id == b.id
@@ -446,7 +453,11 @@ impl<'a> Val<'a> {
         match (a, b) {
             (Val::Version(x), Val::Version(y)) => x.cmp_value(*y).is_eq(),
             _ if a.is_list() && b.is_list() => {
-                a.len() == b.len() && a.items().zip(b.items()).all(|(x, y)| x.equals(&y))
+                a.len() == b.len()
+                    && a.items().zip(b.items()).all(|(x, y)| {
+                        *work += 1;
+                        x.equals_counting(&y, work)
+                    })
             }
             _ if a.is_obj() && b.is_obj() => {
                 let ea = a.entries();
@@ -455,11 +466,16 @@ impl<'a> Val<'a> {
                     && ea.iter().all(|(k, v)| {
                         let key = k.as_str().unwrap_or("");
                         eb.iter()
-                            .find(|(k2, _)| k2.as_str() == Some(key))
-                            .is_some_and(|(_, v2)| v.equals(v2))
+                            .find(|(k2, _)| {
+                                *work += 1;
+                                k2.as_str() == Some(key)
+                            })
+                            .is_some_and(|(_, v2)| v.equals_counting(v2, work))
                     })
             }
-            (Val::Range(x), Val::Range(y)) => x.2 == y.2 && x.0.equals(&y.0) && x.1.equals(&y.1),
+            (Val::Range(x), Val::Range(y)) => {
+                x.2 == y.2 && x.0.equals_counting(&y.0, work) && x.1.equals_counting(&y.1, work)
+            }
             _ => false,
         }
     }
