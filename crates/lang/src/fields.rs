@@ -10,7 +10,7 @@
 //! fields) are left alone, and so are the keys of maps (`labels.app`,
 //! `limits.cpu`).
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::sync::OnceLock;
 
 const TEXT: &str = include_str!("k8s_fields.txt");
@@ -29,9 +29,9 @@ fn fields() -> &'static Fields {
     static FIELDS: OnceLock<Fields> = OnceLock::new();
     FIELDS.get_or_init(|| {
         let mut f = Fields {
-            names: HashSet::new(),
-            lower: HashMap::new(),
-            maps: HashSet::new(),
+            names: HashSet::default(),
+            lower: HashMap::default(),
+            maps: HashSet::default(),
             all: Vec::new(),
         };
         for line in TEXT.lines().filter(|l| !l.starts_with('#')) {

@@ -101,33 +101,38 @@ impl<T> std::ops::Deref for Spanned<T> {
     }
 }
 
-/// One source file: its display name, its text and the byte offset of each line.
+/// One source file: its display name, its text and the byte offset of each
+/// line, worked out the first time a position in it is asked for (most of
+/// the built-in files a run loads are never shown).
 #[derive(Clone, Debug)]
 pub struct SourceFile {
     pub name: String,
     pub text: Arc<str>,
-    line_starts: Vec<u32>,
+    line_starts: std::sync::OnceLock<Vec<u32>>,
 }
 
 impl SourceFile {
     pub fn new(name: impl Into<String>, text: impl Into<Arc<str>>) -> SourceFile {
-        let text: Arc<str> = text.into();
-        let line_starts = line_starts(&text);
         SourceFile {
             name: name.into(),
-            text,
-            line_starts,
+            text: text.into(),
+            line_starts: std::sync::OnceLock::new(),
         }
+    }
+
+    fn starts(&self) -> &[u32] {
+        self.line_starts.get_or_init(|| line_starts(&self.text))
     }
 
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());
-        let line = match self.line_starts.binary_search(&(offset as u32)) {
+        let starts = self.starts();
+        let line = match starts.binary_search(&(offset as u32)) {
             Ok(i) => i,
             Err(i) => i.saturating_sub(1),
         };
-        let start = self.line_starts.get(line).copied().unwrap_or(0) as usize;
+        let start = starts.get(line).copied().unwrap_or(0) as usize;
         let col = self
             .text
             .get(start..offset)
@@ -138,7 +143,7 @@ impl SourceFile {
 
     /// Byte offset of a 1-based line and column (in characters).
     pub fn offset_of(&self, line: usize, col: usize) -> usize {
-        let Some(&start) = self.line_starts.get(line.saturating_sub(1)) else {
+        let Some(&start) = self.starts().get(line.saturating_sub(1)) else {
             return self.text.len();
         };
         let start = start as usize;
@@ -155,11 +160,11 @@ impl SourceFile {
 
     /// The text of a 1-based line, without its line break.
     pub fn line_text(&self, line: usize) -> &str {
-        let Some(&start) = self.line_starts.get(line.saturating_sub(1)) else {
+        let starts = self.starts();
+        let Some(&start) = starts.get(line.saturating_sub(1)) else {
             return "";
         };
-        let end = self
-            .line_starts
+        let end = starts
             .get(line)
             .map(|&e| e as usize)
             .unwrap_or(self.text.len());
@@ -170,7 +175,7 @@ impl SourceFile {
     }
 
     pub fn line_count(&self) -> usize {
-        self.line_starts.len()
+        self.starts().len()
     }
 }
 

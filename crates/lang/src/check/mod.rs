@@ -16,8 +16,9 @@ use crate::diagnostic::{Diagnostic, suggest};
 use crate::hir::*;
 use crate::span::Span;
 use crate::types::Ty;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use scope::Frame;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 
 /// The outcome of checking: the program and everything worth saying about it.
 #[derive(Debug)]
@@ -102,8 +103,8 @@ impl<'m> Checker<'m> {
             diags: Vec::new(),
             program: Program::default(),
             packages: BTreeMap::new(),
-            imports: vec![HashMap::new(); modules.len()],
-            import_used: vec![HashSet::new(); modules.len()],
+            imports: vec![HashMap::default(); modules.len()],
+            import_used: vec![HashSet::default(); modules.len()],
             const_src: Vec::new(),
             param_src: Vec::new(),
             fn_src: Vec::new(),
@@ -599,7 +600,7 @@ impl<'m> Checker<'m> {
                     items: Vec::new(),
                     span: f.name.span,
                 };
-                let mut seen: HashMap<String, Span> = HashMap::new();
+                let mut seen: HashMap<String, Span> = HashMap::default();
                 for s in &f.stmts {
                     match s {
                         ast::FrameworkStmt::Title(t) => def.title = t.text.clone(),
@@ -728,7 +729,7 @@ impl<'m> Checker<'m> {
             has_fix: false,
             span: c.name.span,
         };
-        let mut seen: HashMap<&'static str, Span> = HashMap::new();
+        let mut seen: HashMap<&'static str, Span> = HashMap::default();
         for meta in &c.meta {
             let kw = meta.kind.keyword();
             if let Some(prev) = seen.get(kw) {
