@@ -91,7 +91,7 @@ pub struct Args {
 }
 
 pub fn run(a: Args, color: bool, ecolor: bool) -> u8 {
-    let Some(ready) = a.setup.prepare(ecolor) else {
+    let Some((ready, loaded)) = a.setup.prepare_and_load(ecolor, &a.paths, a.format.texts()) else {
         return exit::ERROR;
     };
     let fail_on = match fail_on(a.fail_on, &ready) {
@@ -101,7 +101,7 @@ pub fn run(a: Args, color: bool, ecolor: bool) -> u8 {
             return exit::ERROR;
         }
     };
-    let (inputs, report) = ready.evaluate(&ready.paths(&a.paths), &a.setup, a.format.texts());
+    let (inputs, report) = ready.evaluate_loaded(loaded, &a.setup);
     if let Some(path) = &a.write_baseline {
         let baseline = Baseline::from_report(&report);
         if let Err(e) = output::write_file(path, |w| baseline.write(w)) {

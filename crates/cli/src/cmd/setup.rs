@@ -350,6 +350,62 @@ impl Setup {
         }
     }
 
+    /// [`Self::prepare`] and the reading of the inputs (`given`, else the
+    /// project's paths). With policies of the user's own (`--policy`, the
+    /// project's, a pack archive) both are done at once: the policies are
+    /// parsed, checked and compiled on one core while the inputs are read
+    /// on the others, so neither waits for the other. When the policies
+    /// have errors, they are printed as soon as they are found, and the
+    /// reading is let finish (it cannot be stopped half-way) before the
+    /// run ends. The built-in packs alone take their program checked at
+    /// build time, too quickly to gain from it: then one is done after the
+    /// other, which on a small input saves handing the work to the pool.
+    pub fn prepare_and_load(
+        &self,
+        ecolor: bool,
+        given: &[String],
+        texts: Texts,
+    ) -> Option<(Ready, Loaded)> {
+        let project = match load_project(self.project.as_deref(), self.no_project) {
+            Ok(p) => p,
+            Err(e) => {
+                output::error(ecolor, &e);
+                return None;
+            }
+        };
+        let paths = paths_for(given, project.as_ref());
+        let own = !self.policies.is_empty()
+            || self.packs.iter().any(|p| archive_arg(p).is_some())
+            || project
+                .as_ref()
+                .is_some_and(|p| !p.policies().is_empty() || !p.project.packs.is_empty());
+        let (ready, loaded) = if own {
+            rayon::join(
+                || self.try_prepare_in(project, ecolor, Engine::default_packs),
+                || load(&paths, self, texts),
+            )
+        } else {
+            let ready = self.try_prepare_in(project, ecolor, Engine::default_packs);
+            if let Err(e) = ready {
+                if let Some(e) = e {
+                    output::error(ecolor, &e);
+                }
+                return None;
+            }
+            (ready, load(&paths, self, texts))
+        };
+        match ready {
+            Ok(r) => Some((r, loaded)),
+            Err(e) => {
+                loaded.bar.finish();
+                if let Some(e) = e {
+                    output::error(ecolor, &e);
+                }
+                None
+            }
+        }
+    }
+
     /// `Err(None)`: the problem was already printed (policy diagnostics).
     fn try_prepare(
         &self,
@@ -357,6 +413,16 @@ impl Setup {
         defaults: impl Fn(&Engine) -> Vec<PackRef>,
     ) -> Result<Ready, Option<String>> {
         let project = load_project(self.project.as_deref(), self.no_project)?;
+        self.try_prepare_in(project, ecolor, defaults)
+    }
+
+    /// [`Self::try_prepare`] with the project already read.
+    fn try_prepare_in(
+        &self,
+        project: Option<LoadedProject>,
+        ecolor: bool,
+        defaults: impl Fn(&Engine) -> Vec<PackRef>,
+    ) -> Result<Ready, Option<String>> {
         let trust = Trust::load(&self.trusted_keys, self.require_signature, project.as_ref())?;
         let from_cli = !self.packs.is_empty();
         let mut packs = Vec::new();
@@ -537,18 +603,7 @@ fn check_lock(p: &LoadedProject, engine: &Engine, packs: &[PackSource]) -> Resul
 impl Ready {
     /// The paths to check: those given, else the project's, else `.`.
     pub fn paths(&self, given: &[String]) -> Vec<String> {
-        if !given.is_empty() {
-            return given.to_vec();
-        }
-        match &self.project {
-            Some(p) if !p.project.paths.is_empty() => p
-                .project
-                .paths
-                .iter()
-                .map(|x| p.resolve(x).display().to_string())
-                .collect(),
-            _ => vec![".".into()],
-        }
+        paths_for(given, self.project.as_ref())
     }
 
     /// Loads paths, evaluates the selection over them, and applies the
@@ -559,13 +614,17 @@ impl Ready {
     /// `texts`: whether the report quotes the source (code frames, SARIF
     /// snippets, fixes as diffs), so that the loader keeps each file's text.
     pub fn evaluate(&self, paths: &[String], setup: &Setup, texts: Texts) -> (Inputs, Report) {
+        self.evaluate_loaded(load(paths, setup, texts), setup)
+    }
+
+    /// [`Self::evaluate`] over inputs already read.
+    pub fn evaluate_loaded(&self, loaded: Loaded, setup: &Setup) -> (Inputs, Report) {
         let started = std::time::Instant::now();
-        let bar = crate::progress::Bar::start(paths);
-        let mut load = setup.load_options();
-        load.keep_text = texts == Texts::Keep;
-        load.progress = bar.counters();
-        let inputs = ward_engine::input::load_paths(paths, &load);
-        let loaded = started.elapsed();
+        let Loaded {
+            inputs,
+            took: loaded,
+            bar,
+        } = loaded;
         bar.evaluating(inputs.resources.len());
         let mut eval = setup.eval_options();
         eval.progress = bar.counters();
@@ -586,7 +645,7 @@ impl Ready {
         );
         bar.finish();
         if setup.profile {
-            eprint!("{}", profile(&report, loaded, started.elapsed() - loaded));
+            eprint!("{}", profile(&report, loaded, started.elapsed()));
         }
         // Ward's notices about the inputs come before the waivers, which
         // can waive them as they waive a control's findings.
@@ -608,6 +667,47 @@ impl Ready {
         }
         report.findings.extend(audit);
         (inputs, report)
+    }
+}
+
+/// The paths to read: those given, else the project's, else `.`.
+fn paths_for(given: &[String], project: Option<&LoadedProject>) -> Vec<String> {
+    if !given.is_empty() {
+        return given.to_vec();
+    }
+    match project {
+        Some(p) if !p.project.paths.is_empty() => p
+            .project
+            .paths
+            .iter()
+            .map(|x| p.resolve(x).display().to_string())
+            .collect(),
+        _ => vec![".".into()],
+    }
+}
+
+/// Inputs read, with the time reading took and the progress bar that
+/// showed it (kept for the evaluation).
+#[derive(Debug)]
+pub struct Loaded {
+    inputs: Inputs,
+    took: std::time::Duration,
+    bar: crate::progress::Bar,
+}
+
+/// Reads the inputs at `paths`, keeping each file's text when the report
+/// quotes the source.
+fn load(paths: &[String], setup: &Setup, texts: Texts) -> Loaded {
+    let started = std::time::Instant::now();
+    let bar = crate::progress::Bar::start(paths);
+    let mut load = setup.load_options();
+    load.keep_text = texts == Texts::Keep;
+    load.progress = bar.counters();
+    let inputs = ward_engine::input::load_paths(paths, &load);
+    Loaded {
+        inputs,
+        took: started.elapsed(),
+        bar,
     }
 }
 
