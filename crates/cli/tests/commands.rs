@@ -942,13 +942,8 @@ fn init_starts_a_project_that_checks_and_tests() {
         "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: a\n    image: nginx\n",
     )
     .unwrap();
-    let out = ward()
-        .current_dir(dir)
-        .args(["check", "--format", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (code, report, stderr) = check_in(dir, &[]);
+    assert_eq!(code, Some(1), "{stderr}");
     let controls: Vec<&str> = report["findings"]
         .as_array()
         .unwrap()
@@ -1046,4 +1041,78 @@ fn explain_on_inputs_takes_the_params_check_takes() {
     .unwrap();
     assert_eq!(outcome(&[]), "passed");
     assert_eq!(outcome(&["--set", "label=owner"]), "failed");
+}
+
+/// With policies of the user's own, `ward check` builds its engine while it
+/// reads the inputs: the paths still come from `ward.toml` when none is
+/// given, the findings and `--profile` are as they were, and a policy that
+/// does not parse still ends the run with its diagnostic and exit code 2,
+/// reporting nothing.
+#[test]
+fn own_policies_are_built_while_the_inputs_are_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::create_dir_all(dir.join("policies")).unwrap();
+    std::fs::create_dir_all(dir.join("deploy")).unwrap();
+    std::fs::write(
+        dir.join("policies/team.ward"),
+        "package team\n\ncontrol labelled {\n  title \"Deployments carry a team label\"\n  match input.kind == \"Deployment\"\n  deny when not exists(input.metadata.labels.team)\n    at input.metadata.labels\n    message \"no team label\"\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("deploy/web.yaml"),
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  labels:\n    app: web\n",
+    )
+    .unwrap();
+    // Not read: `ward.toml` names `deploy` only.
+    std::fs::write(
+        dir.join("other.yaml"),
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: other\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("ward.toml"),
+        "paths = [\"deploy\"]\npolicies = [\"policies\"]\n",
+    )
+    .unwrap();
+    let (code, report, stderr) = check_in(dir, &["--profile"]);
+    assert_eq!(code, Some(1), "{stderr}");
+    let found: Vec<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| format!("{} {}:{}", f["control"], f["resource"]["name"], f["line"]))
+        .collect();
+    assert_eq!(found, [r#""team.labelled" "web":5"#]);
+    assert!(
+        stderr.contains("profile: read 1 resources from 1 files"),
+        "{stderr}"
+    );
+    // A policy that does not parse: its diagnostic, exit 2, no report.
+    std::fs::write(
+        dir.join("policies/broken.ward"),
+        "package broken\n\ncontrol c {\n  deny when (\n}\n",
+    )
+    .unwrap();
+    let (code, report, stderr) = check_in(dir, &[]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("broken.ward:5:1"), "{stderr}");
+    assert!(report.is_null(), "{report}");
+}
+
+/// `ward check --format json` with more arguments, run in a folder: the
+/// exit code, the report (null when none was written) and standard error.
+fn check_in(dir: &std::path::Path, args: &[&str]) -> (Option<i32>, Value, String) {
+    let out = ward()
+        .current_dir(dir)
+        .args(["check", "--format", "json"])
+        .args(args)
+        .output()
+        .unwrap();
+    let report = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    (
+        out.status.code(),
+        report,
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
 }
