@@ -340,14 +340,7 @@ impl Setup {
         ecolor: bool,
         defaults: impl Fn(&Engine) -> Vec<PackRef>,
     ) -> Option<Ready> {
-        match self.try_prepare(ecolor, defaults) {
-            Ok(r) => Some(r),
-            Err(None) => None,
-            Err(Some(e)) => {
-                output::error(ecolor, &e);
-                None
-            }
-        }
+        reported(ecolor, self.try_prepare(ecolor, defaults))
     }
 
     /// [`Self::prepare`] and the reading of the inputs (`given`, else the
@@ -366,44 +359,36 @@ impl Setup {
         given: &[String],
         texts: Texts,
     ) -> Option<(Ready, Loaded)> {
-        let project = match load_project(self.project.as_deref(), self.no_project) {
-            Ok(p) => p,
-            Err(e) => {
-                output::error(ecolor, &e);
-                return None;
-            }
-        };
+        let project = reported(
+            ecolor,
+            load_project(self.project.as_deref(), self.no_project).map_err(Some),
+        )?;
         let paths = paths_for(given, project.as_ref());
+        // Policies of the user's own: given, the project's (when none is
+        // given), or in a pack archive (given, or the project's when no
+        // pack is given).
         let own = !self.policies.is_empty()
             || self.packs.iter().any(|p| archive_arg(p).is_some())
-            || project
-                .as_ref()
-                .is_some_and(|p| !p.policies().is_empty() || !p.project.packs.is_empty());
-        let (ready, loaded) = if own {
-            rayon::join(
+            || project.as_ref().is_some_and(|p| {
+                (self.policies.is_empty() && !p.policies().is_empty())
+                    || (self.packs.is_empty() && p.project.packs.iter().any(|k| k.path.is_some()))
+            });
+        let ready = if own {
+            match rayon::join(
                 || self.try_prepare_in(project, ecolor, Engine::default_packs),
                 || load(&paths, self, texts),
-            )
+            ) {
+                (Ok(r), loaded) => Ok((r, loaded)),
+                (Err(e), loaded) => {
+                    loaded.bar.finish();
+                    Err(e)
+                }
+            }
         } else {
-            let ready = self.try_prepare_in(project, ecolor, Engine::default_packs);
-            if let Err(e) = ready {
-                if let Some(e) = e {
-                    output::error(ecolor, &e);
-                }
-                return None;
-            }
-            (ready, load(&paths, self, texts))
+            self.try_prepare_in(project, ecolor, Engine::default_packs)
+                .map(|r| (r, load(&paths, self, texts)))
         };
-        match ready {
-            Ok(r) => Some((r, loaded)),
-            Err(e) => {
-                loaded.bar.finish();
-                if let Some(e) = e {
-                    output::error(ecolor, &e);
-                }
-                None
-            }
-        }
+        reported(ecolor, ready)
     }
 
     /// `Err(None)`: the problem was already printed (policy diagnostics).
@@ -667,6 +652,19 @@ impl Ready {
         }
         report.findings.extend(audit);
         (inputs, report)
+    }
+}
+
+/// The value, or `None` once the problem is printed (`Err(None)`: it was
+/// printed already, as policy diagnostics are).
+fn reported<T>(ecolor: bool, r: Result<T, Option<String>>) -> Option<T> {
+    match r {
+        Ok(v) => Some(v),
+        Err(None) => None,
+        Err(Some(e)) => {
+            output::error(ecolor, &e);
+            None
+        }
     }
 }
 
