@@ -184,6 +184,14 @@ control compared {
   deny when any i in range(30): a != b or [a] == [b, b]
 }
 
+control found {
+  title "a deep value looked for in a list, in a loop"
+  match input.metadata.name == "c"
+  let a = {items: range(3000)}
+  let l = [{items: range(3000)}, a]
+  deny when any i in range(30): a not in l
+}
+
 control short_lists {
   title "short lists"
   deny when input.metadata.name in ["a", "b", "c"] or len(unique(range(60))) < 0
@@ -209,7 +217,8 @@ fn what_builtins_and_operators_go_through_counts_towards_the_budget() {
             "lists.queries",
             "lists.sorted",
             "lists.queried",
-            "lists.compared"
+            "lists.compared",
+            "lists.found"
         ],
         "{:?}",
         report.errors

@@ -1233,8 +1233,8 @@ impl<'p, 'a> Evaluator<'p, 'a> {
                 let mut holds = |y: &Val<'_>| match op {
                     BinOp::Eq => x.equals_counting(y, &mut work),
                     BinOp::Ne => !x.equals_counting(y, &mut work),
-                    BinOp::In => y.contains(&x),
-                    _ => !y.contains(&x),
+                    BinOp::In => y.contains_counting(&x, &mut work),
+                    _ => !y.contains_counting(&x, &mut work),
                 };
                 // A literal, constant or param is compared where it is, not
                 // copied; a list of strings among the constants is looked
@@ -1822,13 +1822,12 @@ impl<'p, 'a> Evaluator<'p, 'a> {
             BinOp::Le => Val::Bool(x.order(&y).is_some_and(|o| o.is_le())),
             BinOp::Gt => Val::Bool(x.order(&y).is_some_and(|o| o.is_gt())),
             BinOp::Ge => Val::Bool(x.order(&y).is_some_and(|o| o.is_ge())),
-            BinOp::In => {
+            BinOp::In | BinOp::NotIn => {
                 self.through(y.work_size(), span)?;
-                Val::Bool(y.contains(&x))
-            }
-            BinOp::NotIn => {
-                self.through(y.work_size(), span)?;
-                Val::Bool(!y.contains(&x))
+                let mut work = 0;
+                let found = y.contains_counting(&x, &mut work);
+                self.through(work, span)?;
+                Val::Bool(found == (op == BinOp::In))
             }
             BinOp::Range | BinOp::RangeIncl => {
                 Val::Range(Rc::new((x.resolve(), y.resolve(), op == BinOp::RangeIncl)))

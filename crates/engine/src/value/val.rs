@@ -558,6 +558,13 @@ impl<'a> Val<'a> {
 
     /// `x in self`: list membership, object key, substring or range.
     pub fn contains(&self, x: &Val<'_>) -> bool {
+        self.contains_counting(x, &mut 0)
+    }
+
+    /// [`Val::contains`], adding to `work` what comparing `x` with a list's
+    /// items goes through inside them (see [`Val::equals_counting`]; the
+    /// items themselves are the list's [`Val::work_size`]).
+    pub fn contains_counting(&self, x: &Val<'_>, work: &mut usize) -> bool {
         if x.is_missing() {
             return false;
         }
@@ -574,8 +581,8 @@ impl<'a> Val<'a> {
             }
             // A list of the policy's own is read in place: iterating it
             // would copy (and count references to) every item.
-            Val::List(l) => l.iter().any(|i| i.equals(x)),
-            _ if self.is_list() => self.items().any(|i| i.equals(x)),
+            Val::List(l) => l.iter().any(|i| i.equals_counting(x, work)),
+            _ if self.is_list() => self.items().any(|i| i.equals_counting(x, work)),
             _ if self.is_obj() => match x.as_str() {
                 Some(k) => !self.get_str(k).is_missing(),
                 None => false,
