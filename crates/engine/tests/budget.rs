@@ -192,6 +192,54 @@ control found {
   deny when any i in range(30): a not in l
 }
 
+control distinct_deep {
+  title "deep values made distinct, in a loop"
+  match input.metadata.name == "c"
+  let a = {items: range(3000)}
+  let b = {items: range(3000)}
+  deny when any i in range(30): len(unique([a, b])) < 1
+}
+
+control located {
+  title "a deep value's place in a list, in a loop"
+  match input.metadata.name == "c"
+  let a = {items: range(3000)}
+  let l = [{items: range(3000)}, a]
+  deny when any i in range(30): index_of(l, a) < 0
+}
+
+control contained {
+  title "a deep value looked for with contains, in a loop"
+  match input.metadata.name == "c"
+  let a = {items: range(3000)}
+  let l = [{items: range(3000)}, a]
+  deny when any i in range(30): not contains(l, a)
+}
+
+control wanted {
+  title "deep values looked for in a short list, in a loop"
+  match input.metadata.name == "c"
+  let a = {items: range(3000)}
+  let l = [{items: range(3000)}, a]
+  deny when any i in range(30): not contains_all(l, [a])
+}
+
+control wanted_long {
+  title "a deep value looked for in a longer list, in a loop"
+  match input.metadata.name == "c"
+  let l = [{items: range(300), n: i} for i in range(16)]
+  let x = {items: range(300), n: 15}
+  deny when any i in range(30): not contains_any(l, [x])
+}
+
+control sorted_deep {
+  title "deep values sorted, in a loop"
+  match input.metadata.name == "c"
+  let a = {items: range(3000)}
+  let b = {items: range(2000)}
+  deny when any i in range(10): len(sort([a, b])) < 2
+}
+
 control short_lists {
   title "short lists"
   deny when input.metadata.name in ["a", "b", "c"] or len(unique(range(60))) < 0
@@ -218,7 +266,13 @@ fn what_builtins_and_operators_go_through_counts_towards_the_budget() {
             "lists.sorted",
             "lists.queried",
             "lists.compared",
-            "lists.found"
+            "lists.found",
+            "lists.distinct_deep",
+            "lists.located",
+            "lists.contained",
+            "lists.wanted",
+            "lists.wanted_long",
+            "lists.sorted_deep"
         ],
         "{:?}",
         report.errors

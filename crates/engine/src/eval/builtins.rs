@@ -8,7 +8,7 @@ use super::{EvalError, Evaluator, R};
 use crate::compile::Pattern;
 use crate::inventory::Query;
 use crate::value::intern::Sym;
-use crate::value::val::{EqKey, Str, Val};
+use crate::value::val::{EqKey, ObjBuilder, Str, Val};
 use base64::Engine as _;
 use std::sync::Arc;
 use ward_lang::ast::Version;
@@ -127,17 +127,13 @@ impl<'a> Evaluator<'_, 'a> {
                 }
             }
             Builtin::Merge => {
-                let mut out: Vec<(Str<'a>, Val<'a>)> = Vec::new();
+                let mut out = ObjBuilder::default();
                 for src in args.iter().take(2) {
                     for (k, v) in src.entries() {
-                        let key = k.into_str().unwrap_or(Str::Ref(""));
-                        match out.iter_mut().find(|(x, _)| x.as_str() == key.as_str()) {
-                            Some(slot) => slot.1 = v,
-                            None => out.push((key, v)),
-                        }
+                        out.set(k.into_str().unwrap_or(Str::Ref("")), v);
                     }
                 }
-                Val::Obj(std::rc::Rc::new(out))
+                out.finish()
             }
             Builtin::ToJson => Val::string(
                 args.first()
@@ -171,7 +167,10 @@ impl<'a> Evaluator<'_, 'a> {
             }
             Builtin::Contains => {
                 let base = args.first().cloned().unwrap_or_default();
-                bool_of(base.contains(&a1))
+                let mut work = 0;
+                let found = base.contains_counting(&a1, &mut work);
+                self.through(work, span)?;
+                bool_of(found)
             }
             Builtin::Split => match (&s0, &s1) {
                 (Some(s), Some(sep)) if !sep.is_empty() => {
@@ -211,12 +210,10 @@ impl<'a> Evaluator<'_, 'a> {
             Builtin::IndexOf => {
                 let base = args.first().cloned().unwrap_or_default();
                 if base.is_list() {
-                    Val::Num(
-                        base.items()
-                            .position(|x| x.equals(&a1))
-                            .map(|i| i as f64)
-                            .unwrap_or(-1.0),
-                    )
+                    let mut work = 0;
+                    let at = base.items().position(|x| x.equals_counting(&a1, &mut work));
+                    self.through(work, span)?;
+                    Val::Num(at.map(|i| i as f64).unwrap_or(-1.0))
                 } else {
                     match (&s0, &s1) {
                         (Some(s), Some(n)) => Val::Num(
@@ -285,16 +282,32 @@ impl<'a> Evaluator<'_, 'a> {
             Builtin::First => args.first().map(|l| l.index(0.0)).unwrap_or_default(),
             Builtin::Last => args.first().map(|l| l.index(-1.0)).unwrap_or_default(),
             Builtin::Sort => {
-                let mut items: Vec<Val<'a>> = args
+                let items: Vec<Val<'a>> = args
                     .first()
                     .map(|l| l.items().collect())
                     .unwrap_or_default();
-                items.sort_by(|x, y| x.sort_key_cmp(y));
+                // Lists and objects are ordered by their JSON text, written
+                // once each and counted by its length.
+                let mut keyed: Vec<(Val<'a>, Option<String>)> = items
+                    .into_iter()
+                    .map(|x| {
+                        let json = (x.sort_rank() == 3).then(|| x.to_json().to_string());
+                        (x, json)
+                    })
+                    .collect();
+                let written = keyed
+                    .iter()
+                    .filter_map(|(_, j)| j.as_ref())
+                    .map(String::len);
+                self.through(written.sum(), span)?;
+                keyed.sort_by(|(x, jx), (y, jy)| x.sort_key_cmp(y, (jx.as_deref(), jy.as_deref())));
+                Val::list(keyed.into_iter().map(|(x, _)| x).collect())
+            }
+            Builtin::Unique => {
+                let (items, work) = unique(args.first().map(|l| l.items()).into_iter().flatten());
+                self.through(work, span)?;
                 Val::list(items)
             }
-            Builtin::Unique => Val::list(unique(
-                args.first().map(|l| l.items()).into_iter().flatten(),
-            )),
             Builtin::Reverse => {
                 let mut items: Vec<Val<'a>> = args
                     .first()
@@ -346,7 +359,9 @@ impl<'a> Evaluator<'_, 'a> {
                 let (Some(l), Some(want)) = (args.first(), args.get(1)) else {
                     return Ok(Val::Bool(false));
                 };
-                bool_of(contains_each(l, want, b == Builtin::ContainsAll))
+                let (found, work) = contains_each(l, want, b == Builtin::ContainsAll);
+                self.through(work, span)?;
+                bool_of(found)
             }
             Builtin::Range => {
                 let (lo, hi) = match (a0.as_num(), a1.as_num()) {
@@ -597,29 +612,34 @@ fn pointer<'a>(base: &Val<'a>, p: &str) -> Val<'a> {
     v
 }
 
-/// The values in order, each left out that equals one before it.
+/// The values in order, each left out that equals one before it, and what
+/// finding them went through (see [`Members`]).
 ///
-/// Scalars are looked up by a hash equal values share, so the names or
-/// images of a whole cluster export take one pass rather than a comparison
-/// of each with all before it; lists, objects and versions are compared
+/// Scalars, lists and objects are looked up by a hash equal values share,
+/// so the names or images of a whole cluster export take one pass rather
+/// than a comparison of each with all before it; versions are compared
 /// with those kept so far. Missing values and NaN equal nothing and are
 /// all kept.
-fn unique<'a>(items: impl Iterator<Item = Val<'a>>) -> Vec<Val<'a>> {
+fn unique<'a>(items: impl Iterator<Item = Val<'a>>) -> (Vec<Val<'a>>, usize) {
     let mut set = Members::default();
     for x in items {
         set.insert(x);
     }
-    set.items
+    (set.items, set.work)
 }
 
 /// Values without two that [`Val::equals`] holds between (but for missing
 /// values and NaN, which equal nothing), in the order they came, found in
-/// one look-up when they are scalars.
+/// one look-up when they can be hashed. `work` adds up the items and
+/// entries hashing and comparing went through inside lists and objects,
+/// and each comparison with a value that cannot be hashed: a scalar adds
+/// nothing.
 #[derive(Default)]
 struct Members<'a> {
     items: Vec<Val<'a>>,
     hashed: rustc_hash::FxHashMap<u64, smallvec::SmallVec<[usize; 1]>>,
     compared: smallvec::SmallVec<[usize; 1]>,
+    work: usize,
 }
 
 impl<'a> Members<'a> {
@@ -634,17 +654,18 @@ impl<'a> Members<'a> {
 
     /// Adds a value unless one equal to it is there.
     fn insert(&mut self, x: Val<'a>) {
-        let kept = match x.eq_key() {
-            EqKey::Never => None,
-            EqKey::Hash(h) => Some(self.hashed.entry(h).or_default()),
-            EqKey::Compare => Some(&mut self.compared),
+        let work = &mut self.work;
+        let (kept, each) = match x.eq_key_counting(work) {
+            EqKey::Never => (None, 0),
+            EqKey::Hash(h) => (Some(self.hashed.entry(h).or_default()), 0),
+            EqKey::Compare => (Some(&mut self.compared), 1),
         };
         if let Some(kept) = kept {
             let items = &self.items;
-            if kept
-                .iter()
-                .any(|&i| items.get(i).is_some_and(|y| y.equals(&x)))
-            {
+            if kept.iter().any(|&i| {
+                *work += each;
+                items.get(i).is_some_and(|y| y.equals_counting(&x, work))
+            }) {
                 return;
             }
             kept.push(self.items.len());
@@ -653,39 +674,47 @@ impl<'a> Members<'a> {
     }
 
     /// Whether a value equal to `x` is there.
-    fn holds(&self, x: &Val<'_>) -> bool {
-        let kept = match x.eq_key() {
+    fn holds(&mut self, x: &Val<'_>) -> bool {
+        let work = &mut self.work;
+        let (kept, each) = match x.eq_key_counting(work) {
             EqKey::Never => return false,
             EqKey::Hash(h) => match self.hashed.get(&h) {
-                Some(k) => k,
+                Some(k) => (k, 0),
                 None => return false,
             },
-            EqKey::Compare => &self.compared,
+            EqKey::Compare => (&self.compared, 1),
         };
-        kept.iter()
-            .any(|&i| self.items.get(i).is_some_and(|y| y.equals(x)))
+        let items = &self.items;
+        kept.iter().any(|&i| {
+            *work += each;
+            items.get(i).is_some_and(|y| y.equals_counting(x, work))
+        })
     }
 }
 
-/// `contains_all` (`all`) or `contains_any` of a list: a short list is
+/// `contains_all` (`all`) or `contains_any` of a list, and what comparing
+/// went through inside lists and objects (see [`Members`]): a short list is
 /// gone through for each wanted value, a longer one looked up in a set.
-fn contains_each(l: &Val<'_>, want: &Val<'_>, all: bool) -> bool {
+fn contains_each(l: &Val<'_>, want: &Val<'_>, all: bool) -> (bool, usize) {
     if !l.is_list() {
-        return false;
+        return (false, 0);
     }
+    let mut work = 0;
     if l.len() < 16 {
-        return if all {
-            want.items().all(|w| l.contains(&w))
+        let found = if all {
+            want.items().all(|w| l.contains_counting(&w, &mut work))
         } else {
-            want.items().any(|w| l.contains(&w))
+            want.items().any(|w| l.contains_counting(&w, &mut work))
         };
+        return (found, work);
     }
-    let set = Members::of(l);
-    if all {
+    let mut set = Members::of(l);
+    let found = if all {
         want.items().all(|w| set.holds(&w))
     } else {
         want.items().any(|w| set.holds(&w))
-    }
+    };
+    (found, set.work)
 }
 
 #[cfg(test)]
@@ -698,10 +727,16 @@ mod tests {
             "s": ["web", "api", "web", "", "1"],
             "n": [1, 1.0, 2, 0, -0.0],
             "o": [{"a": 1}, {"a": 1}, [1], [1.0], null, true, false, true],
+            // Containers equal whatever the order of an object's keys, and
+            // unequal when a list's order or a nested value differs.
+            "c": [
+                {"a": 1, "b": [1, {"c": 2}]}, {"b": [1.0, {"c": 2}], "a": 1},
+                [1, 2], [2, 1], [], {}, [[]], [{}], {"a": {"b": 1}}, {"a": {"b": 2}},
+            ],
         }));
         let root = Val::Node(doc.root());
         let mut all: Vec<Val<'_>> = Vec::new();
-        for k in ["s", "n", "o"] {
+        for k in ["s", "n", "o", "c"] {
             all.extend(root.get_str(k).items());
         }
         // Owned copies of document values, and what equals nothing.
@@ -716,6 +751,18 @@ mod tests {
             Val::Version(Version::parse("v1.30").unwrap_or_default()),
             Val::Version(Version::parse("v1.30").unwrap_or_default()),
             Val::str("1"),
+            // Owned containers: one equal to a document's, two that hold
+            // NaN (equal to nothing), two that hold a version.
+            Val::list(vec![Val::Num(1.0), Val::Num(2.0)]),
+            Val::from_json(&serde_json::json!({"b": [1, {"c": 2}], "a": 1})),
+            Val::list(vec![Val::Num(f64::NAN)]),
+            Val::list(vec![Val::Num(f64::NAN)]),
+            Val::list(vec![Val::Version(
+                Version::parse("v1.30").unwrap_or_default(),
+            )]),
+            Val::list(vec![Val::Version(
+                Version::parse("v1.30").unwrap_or_default(),
+            )]),
         ]);
         // Every order of a few shuffles gives what the quadratic scan does.
         let mut seed = 7u64;
@@ -738,21 +785,23 @@ mod tests {
             for w in &all {
                 let one = Val::list(vec![w.clone()]);
                 let each = !w.is_missing() && items.iter().any(|i| i.equals(w));
-                assert_eq!(contains_each(&list, &one, true), each, "{w:?}");
-                assert_eq!(contains_each(&list, &one, false), each, "{w:?}");
+                assert_eq!(contains_each(&list, &one, true).0, each, "{w:?}");
+                assert_eq!(contains_each(&list, &one, false).0, each, "{w:?}");
                 let short = Val::list(items.iter().take(15).cloned().collect());
                 let each = !w.is_missing() && items.iter().take(15).any(|i| i.equals(w));
-                assert_eq!(contains_each(&short, &one, false), each, "{w:?}");
+                assert_eq!(contains_each(&short, &one, false).0, each, "{w:?}");
             }
-            let got = unique(items.into_iter());
+            let (got, _) = unique(items.into_iter());
             assert_eq!(got.len(), reference.len());
             for (g, r) in got.iter().zip(&reference) {
                 assert_eq!(format!("{g:?}"), format!("{r:?}"));
             }
         }
-        let got = unique(all.into_iter());
-        // web api "" "1", 1 2 0, {a:1} [1] null true false, NaN NaN, missing missing, v1.30
-        assert_eq!(got.len(), 17, "{got:?}");
+        let (got, _) = unique(all.into_iter());
+        // web api "" "1", 1 2 0, {a:1} [1] null true false, NaN NaN, missing
+        // missing, v1.30; nine of the ten containers of `c`, [NaN] [NaN]
+        // [v1.30].
+        assert_eq!(got.len(), 29, "{got:?}");
     }
 
     #[test]

@@ -14,7 +14,7 @@ use crate::compile::{CClause, CExpr, CFix, CFn, CKind, CPart, CStmt, CStmtKind, 
 use crate::inventory::Inventory;
 use crate::value::doc::{Doc, NodeRef, Seg, push_pointer};
 use crate::value::intern::Sym;
-use crate::value::val::{Frozen, Str, Val};
+use crate::value::val::{Frozen, ObjBuilder, Str, Val};
 use smallvec::SmallVec;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -1490,7 +1490,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
                 Ok(Val::list(out))
             }
             CKind::ObjectComp(k, v, clauses) => {
-                let mut out: Vec<(Str<'a>, Val<'a>)> = Vec::new();
+                let mut out = ObjBuilder::default();
                 self.comprehend(clauses, &mut |ev| {
                     let key = ev.eval(k)?;
                     let name = key.type_name();
@@ -1500,15 +1500,10 @@ impl<'p, 'a> Evaluator<'p, 'a> {
                             format!("an object key must be a string, not a {name}"),
                         ));
                     };
-                    let val = ev.eval(v)?;
-                    if let Some(slot) = out.iter_mut().find(|(x, _)| x.as_str() == key.as_str()) {
-                        slot.1 = val;
-                    } else {
-                        out.push((key, val));
-                    }
+                    out.set(key, ev.eval(v)?);
                     Ok(())
                 })?;
-                Ok(Val::Obj(Rc::new(out)))
+                Ok(out.finish())
             }
             CKind::Quant(kind, key, value, coll, body) => {
                 let c = self.eval(coll)?;

@@ -37,6 +37,73 @@ impl Str<'_> {
     }
 }
 
+/// An object built an entry at a time (a comprehension, `merge`): an entry
+/// whose key is there already replaces that entry's value, in its place.
+/// Past a few entries the keys are found by their hash, so an object of n
+/// keys takes n look-ups rather than n² comparisons.
+#[derive(Debug, Default)]
+pub struct ObjBuilder<'a> {
+    entries: Vec<(Str<'a>, Val<'a>)>,
+    /// Positions of the entries by the hash of their key, once there are
+    /// [`ObjBuilder::SCAN`] of them.
+    index: rustc_hash::FxHashMap<u64, smallvec::SmallVec<[usize; 1]>>,
+}
+
+impl<'a> ObjBuilder<'a> {
+    /// Up to this many entries, a key is looked for in each.
+    const SCAN: usize = 8;
+
+    pub fn set(&mut self, key: Str<'a>, v: Val<'a>) {
+        fn hash(k: &str) -> u64 {
+            use std::hash::{Hash, Hasher};
+            let mut h = rustc_hash::FxHasher::default();
+            k.hash(&mut h);
+            h.finish()
+        }
+        let entries = &mut self.entries;
+        if entries.len() < Self::SCAN {
+            match entries.iter_mut().find(|(k, _)| k.as_str() == key.as_str()) {
+                Some(slot) => slot.1 = v,
+                None => entries.push((key, v)),
+            }
+            return;
+        }
+        if self.index.is_empty() {
+            for (i, (k, _)) in entries.iter().enumerate() {
+                self.index.entry(hash(k.as_str())).or_default().push(i);
+            }
+        }
+        let same = self.index.entry(hash(key.as_str())).or_default();
+        match same
+            .iter()
+            .find(|&&i| {
+                entries
+                    .get(i)
+                    .is_some_and(|(k, _)| k.as_str() == key.as_str())
+            })
+            .and_then(|&i| entries.get_mut(i))
+        {
+            Some(slot) => slot.1 = v,
+            None => {
+                same.push(entries.len());
+                entries.push((key, v));
+            }
+        }
+    }
+
+    pub fn finish(self) -> Val<'a> {
+        Val::Obj(Rc::new(self.entries))
+    }
+}
+
+/// A value's JSON text: `known` when it was written already.
+fn json_text<'t>(v: &Val<'_>, known: Option<&'t str>) -> std::borrow::Cow<'t, str> {
+    match known {
+        Some(t) => std::borrow::Cow::Borrowed(t),
+        None => std::borrow::Cow::Owned(v.to_json().to_string()),
+    }
+}
+
 /// Whether two strings are the same. The strings conditions compare are
 /// mostly short (kinds, names, field values), and often of the same
 /// length: up to sixteen bytes they are compared here, a word or two at a
@@ -482,14 +549,55 @@ impl<'a> Val<'a> {
 
     /// How a set finds this value among others (`unique`): by a hash that
     /// values [`Val::equals`] holds between share, not at all (missing and
-    /// NaN equal nothing, not even themselves), or only by comparing it
-    /// with each (lists, objects, versions, ranges).
+    /// NaN equal nothing, not even themselves, nor a list or object that
+    /// holds one), or only by comparing it with each (versions and ranges,
+    /// and what holds one).
     pub fn eq_key(&self) -> EqKey {
+        self.eq_key_counting(&mut 0)
+    }
+
+    /// [`Val::eq_key`], adding to `work` the list items and object entries
+    /// it goes through, at every depth. A list's hash is of its items in
+    /// order; an object's adds up those of its entries, as [`Val::equals`]
+    /// finds each entry among the other's whatever their order (an object
+    /// never holds a key twice: documents, literals, comprehensions and
+    /// `merge` each keep one).
+    pub fn eq_key_counting(&self, work: &mut usize) -> EqKey {
         use std::hash::{Hash, Hasher};
+        let mut h = rustc_hash::FxHasher::default();
         let Some(s) = self.scalar() else {
+            if self.is_list() {
+                let mut n = 0usize;
+                for x in self.items() {
+                    *work += 1;
+                    n += 1;
+                    match x.eq_key_counting(work) {
+                        EqKey::Hash(k) => k.hash(&mut h),
+                        other => return other,
+                    }
+                }
+                (4u8, n).hash(&mut h);
+                return EqKey::Hash(h.finish());
+            }
+            if self.is_obj() {
+                let mut sum = 0u64;
+                let mut n = 0usize;
+                for (k, v) in self.entries() {
+                    *work += 1;
+                    n += 1;
+                    let vk = match v.eq_key_counting(work) {
+                        EqKey::Hash(vk) => vk,
+                        other => return other,
+                    };
+                    let mut e = rustc_hash::FxHasher::default();
+                    (k.as_str().unwrap_or(""), vk).hash(&mut e);
+                    sum = sum.wrapping_add(e.finish());
+                }
+                (5u8, n, sum).hash(&mut h);
+                return EqKey::Hash(h.finish());
+            }
             return EqKey::Compare;
         };
-        let mut h = rustc_hash::FxHasher::default();
         match s {
             Scalar::Missing => return EqKey::Never,
             Scalar::Num(x) if x.is_nan() => return EqKey::Never,
@@ -535,28 +643,33 @@ impl<'a> Val<'a> {
         }
     }
 
-    /// A total order for `sort`: numbers, strings, then the rest by JSON.
-    pub fn sort_key_cmp(&self, other: &Val<'_>) -> Ordering {
-        fn rank(v: &Val<'_>) -> u8 {
-            match v {
-                Val::Num(_) => 0,
-                Val::Str(_) => 1,
-                Val::Version(_) => 2,
-                _ => 3,
-            }
+    /// Where `sort` puts a value: numbers, strings, versions, then the
+    /// rest (ordered by their JSON text).
+    pub fn sort_rank(&self) -> u8 {
+        match self.resolve() {
+            Val::Num(_) => 0,
+            Val::Str(_) => 1,
+            Val::Version(_) => 2,
+            _ => 3,
         }
+    }
+
+    /// A total order for `sort`: numbers, strings, then the rest by JSON.
+    /// `json` is the JSON text of each side when it was written already
+    /// (`sort` writes that of each list and object once, not at every
+    /// comparison).
+    pub fn sort_key_cmp(&self, other: &Val<'_>, json: (Option<&str>, Option<&str>)) -> Ordering {
         let a = self.resolve();
         let b = other.resolve();
-        match (rank(&a), rank(&b)) {
+        match (a.sort_rank(), b.sort_rank()) {
             (x, y) if x != y => x.cmp(&y),
             _ => match a.order(&b) {
                 Some(o) => o,
-                None => a.to_json().to_string().cmp(&b.to_json().to_string()),
+                None => json_text(&a, json.0).cmp(&json_text(&b, json.1)),
             },
         }
     }
 
-    /// `x in self`: list membership, object key, substring or range.
     pub fn contains(&self, x: &Val<'_>) -> bool {
         self.contains_counting(x, &mut 0)
     }
@@ -773,6 +886,38 @@ mod tests {
     use super::*;
     use crate::value::doc::Doc;
     use serde_json::json;
+
+    /// Built past the few entries it scans, an object still keeps each key
+    /// once, where it first came, with the value it was last given, as
+    /// finding each key among all the entries does.
+    #[test]
+    fn objects_built_by_hashed_keys_keep_what_a_scan_keeps() {
+        for (n, keys) in [(5, 3), (8, 8), (9, 9), (200, 37), (300, 300)] {
+            let mut built = ObjBuilder::default();
+            let mut scanned: Vec<(String, f64)> = Vec::new();
+            for i in 0..n {
+                // Keys come back out of order: 0, 7, 14, ... modulo `keys`.
+                let key = format!("k{}", (i * 7) % keys);
+                built.set(Str::Own(Rc::from(key.as_str())), Val::Num(f64::from(i)));
+                match scanned.iter_mut().find(|(k, _)| *k == key) {
+                    Some(slot) => slot.1 = f64::from(i),
+                    None => scanned.push((key, f64::from(i))),
+                }
+            }
+            let got: Vec<(String, f64)> = built
+                .finish()
+                .entries()
+                .into_iter()
+                .map(|(k, v)| {
+                    (
+                        k.as_str().unwrap_or("").to_string(),
+                        v.as_num().unwrap_or(-1.0),
+                    )
+                })
+                .collect();
+            assert_eq!(got, scanned, "{n} entries, {keys} keys");
+        }
+    }
 
     /// `same_str` answers as `==` for every length up to past sixteen,
     /// with a difference at every position, and with lengths that differ.
