@@ -235,6 +235,24 @@ control sorted_deep {
   deny when any i in range(10): len(sort([a, b])) < 2
 }
 
+control joined {
+  title "a deep value joined into a string, in a loop"
+  match input.metadata.name == "c"
+  deny when any i in range(30): len(join([deep], ",")) < 0
+}
+
+control interpolated {
+  title "a deep value written into a string, in a loop"
+  match input.metadata.name == "c"
+  deny when any i in range(30): len("{deep}") < 0
+}
+
+control flattened {
+  title "long lists flattened, in a loop"
+  match input.metadata.name == "c"
+  deny when any i in range(30): len(flatten([deep.items, deep.items])) < 0
+}
+
 control short_lists {
   title "short lists"
   deny when input.metadata.name in ["a", "b", "c"] or len(unique(range(60))) < 0
@@ -267,7 +285,10 @@ fn what_builtins_and_operators_go_through_counts_towards_the_budget() {
             "lists.contained",
             "lists.wanted",
             "lists.wanted_long",
-            "lists.sorted_deep"
+            "lists.sorted_deep",
+            "lists.joined",
+            "lists.interpolated",
+            "lists.flattened"
         ],
         "{:?}",
         report.errors

@@ -183,8 +183,12 @@ impl<'a> Evaluator<'_, 'a> {
             },
             Builtin::Join => match (&args.first(), &s1) {
                 (Some(l), Some(sep)) if l.is_list() => {
+                    // Lists and objects are written out as JSON, however
+                    // deep: counted by what is written.
                     let parts: Vec<String> = l.items().map(|v| v.display()).collect();
-                    Val::string(parts.join(sep))
+                    let joined = parts.join(sep);
+                    self.through(joined.len(), span)?;
+                    Val::string(joined)
                 }
                 _ => Val::Missing,
             },
@@ -317,6 +321,16 @@ impl<'a> Evaluator<'_, 'a> {
                 Val::list(items)
             }
             Builtin::Flatten => {
+                // The items of the lists inside are copied too.
+                let inner = args
+                    .first()
+                    .map(|l| l.items())
+                    .into_iter()
+                    .flatten()
+                    .filter(Val::is_list)
+                    .map(|x| x.len())
+                    .sum();
+                self.through(inner, span)?;
                 let mut out = Vec::new();
                 for x in args.first().map(|l| l.items()).into_iter().flatten() {
                     if x.is_list() {

@@ -1386,7 +1386,14 @@ impl<'p, 'a> Evaluator<'p, 'a> {
                 for p in parts {
                     match p {
                         CPart::Lit(l) => s.push_str(l),
-                        CPart::Expr(x) => self.eval(x)?.display_into(&mut s),
+                        CPart::Expr(x) => {
+                            // A list or an object is written out as JSON,
+                            // however deep, and a long string copied: each
+                            // part counted by what it writes.
+                            let before = s.len();
+                            self.eval(x)?.display_into(&mut s);
+                            self.through(s.len() - before, e.span)?;
+                        }
                     }
                 }
                 Ok(Val::string(s))
