@@ -181,6 +181,10 @@ control queried {
 let deep = {items: range(3000)}
 let deep_list = [{items: range(3000)}, deep]
 
+/// Text of 13,890 bytes with 2,999 commas, and a string of 200.
+let json = to_json(range(3000))
+let long = join([" " for i in range(200)], "")
+
 control compared {
   title "deep values compared, in a loop"
   match input.metadata.name == "c"
@@ -253,6 +257,18 @@ control flattened {
   deny when any i in range(30): len(flatten([deep.items, deep.items])) < 0
 }
 
+control replaced {
+  title "many matches replaced by a longer string, in a loop"
+  match input.metadata.name == "c"
+  deny when any i in range(3): len(replace(json, ",", long)) < 0
+}
+
+control regex_replaced {
+  title "many regular expression matches replaced by a longer string, in a loop"
+  match input.metadata.name == "c"
+  deny when any i in range(3): len(regex_replace(",", json, long)) < 0
+}
+
 control short_lists {
   title "short lists"
   deny when input.metadata.name in ["a", "b", "c"] or len(unique(range(60))) < 0
@@ -288,7 +304,9 @@ fn what_builtins_and_operators_go_through_counts_towards_the_budget() {
             "lists.sorted_deep",
             "lists.joined",
             "lists.interpolated",
-            "lists.flattened"
+            "lists.flattened",
+            "lists.replaced",
+            "lists.regex_replaced"
         ],
         "{:?}",
         report.errors

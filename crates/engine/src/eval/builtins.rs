@@ -496,10 +496,19 @@ impl<'a> Evaluator<'_, 'a> {
                 Val::list(self.inv.query(&q).into_iter().map(Val::Node).collect())
             }
         };
-        // Writing a whole value out goes through all of it, however deep,
-        // and a query's answer is a list made for the call: counted by what
-        // was written or found, once it is.
-        if matches!(b, Builtin::ToJson | Builtin::Str | Builtin::Resources) {
+        // Writing a whole value out goes through all of it, however deep, a
+        // replacement can write far more than it was given (each of many
+        // matches replaced by a long string), and a query's answer is a
+        // list made for the call: counted by what was written or found,
+        // once it is.
+        if matches!(
+            b,
+            Builtin::ToJson
+                | Builtin::Str
+                | Builtin::Replace
+                | Builtin::RegexReplace
+                | Builtin::Resources
+        ) {
             self.through(out.work_size(), span)?;
         }
         Ok(out)
