@@ -194,6 +194,29 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// After an item of a list (`close` is `]`) or an entry of an object
+    /// (`}`): steps over the `,` that says more follow, or the bracket that
+    /// closes it, and says whether it closed.
+    #[inline]
+    fn closed(&mut self, close: u8) -> Result<bool, JsonError> {
+        match self.peek() {
+            Some(b',') => {
+                self.i += 1;
+                Ok(false)
+            }
+            Some(c) if c == close => {
+                self.i += 1;
+                Ok(true)
+            }
+            _ => Err(self.error(format!(
+                "expected `,` or `{}` in {}, found {}",
+                char::from(close),
+                if close == b']' { "a list" } else { "an object" },
+                self.found()
+            ))),
+        }
+    }
+
     fn expect(&mut self, c: u8, what: &str) -> Result<(), JsonError> {
         if self.peek() == Some(c) {
             self.i += 1;
@@ -242,18 +265,8 @@ impl<'a> Reader<'a> {
                         self.value(&mut b, 2)?;
                         docs.push(b.finish());
                         self.ws();
-                        match self.peek() {
-                            Some(b',') => self.i += 1,
-                            Some(b']') => {
-                                self.i += 1;
-                                break;
-                            }
-                            _ => {
-                                return Err(self.error(format!(
-                                    "expected `,` or `]` in a list, found {}",
-                                    self.found()
-                                )));
-                            }
+                        if self.closed(b']')? {
+                            break;
                         }
                     }
                 }
@@ -273,18 +286,8 @@ impl<'a> Reader<'a> {
                 }
             }
             self.ws();
-            match self.peek() {
-                Some(b',') => self.i += 1,
-                Some(b'}') => {
-                    self.i += 1;
-                    break;
-                }
-                _ => {
-                    return Err(self.error(format!(
-                        "expected `,` or `}}` in an object, found {}",
-                        self.found()
-                    )));
-                }
+            if self.closed(b'}')? {
+                break;
             }
         }
         top.end();
@@ -369,18 +372,8 @@ impl<'a> Reader<'a> {
                         self.value_in(b, depth + 1, is_root && key == "metadata")?;
                     }
                     self.ws();
-                    match self.peek() {
-                        Some(b',') => self.i += 1,
-                        Some(b'}') => {
-                            self.i += 1;
-                            break;
-                        }
-                        _ => {
-                            return Err(self.error(format!(
-                                "expected `,` or `}}` in an object, found {}",
-                                self.found()
-                            )));
-                        }
+                    if self.closed(b'}')? {
+                        break;
                     }
                 }
                 b.end();
@@ -399,18 +392,8 @@ impl<'a> Reader<'a> {
                     self.ws();
                     self.value_in(b, depth + 1, false)?;
                     self.ws();
-                    match self.peek() {
-                        Some(b',') => self.i += 1,
-                        Some(b']') => {
-                            self.i += 1;
-                            break;
-                        }
-                        _ => {
-                            return Err(self.error(format!(
-                                "expected `,` or `]` in a list, found {}",
-                                self.found()
-                            )));
-                        }
+                    if self.closed(b']')? {
+                        break;
                     }
                 }
                 b.end();
