@@ -670,6 +670,7 @@ impl<'a> Val<'a> {
         }
     }
 
+    /// `x in self`: list membership, object key, substring or range.
     pub fn contains(&self, x: &Val<'_>) -> bool {
         self.contains_counting(x, &mut 0)
     }
