@@ -47,6 +47,15 @@ fn run(dir: &Path, args: &[&str]) -> Out {
     }
 }
 
+/// Runs `ward` in `dir` and holds it to an exit code and a piece of what
+/// it says on standard error.
+fn fails(dir: &Path, args: &[&str], code: i32, says: &str) -> Out {
+    let o = run(dir, args);
+    assert_eq!(o.code, code, "{}", o.stderr);
+    assert!(o.stderr.contains(says), "{}", o.stderr);
+    o
+}
+
 fn json(s: &str) -> serde_json::Value {
     serde_json::from_str(s).unwrap_or_else(|e| panic!("{e}: {s}"))
 }
@@ -320,7 +329,7 @@ fn a_wrong_key_is_refused() {
     );
     // The same in `ward check`.
     std::fs::write(d.join("d.yaml"), DEPLOYS).unwrap();
-    let o = run(
+    fails(
         &d,
         &[
             "check",
@@ -330,20 +339,15 @@ fn a_wrong_key_is_refused() {
             "--trusted-key",
             "other.pub",
         ],
-    );
-    assert_eq!(o.code, 2);
-    assert!(
-        o.stderr.contains("not among the trusted keys"),
-        "{}",
-        o.stderr
+        2,
+        "not among the trusted keys",
     );
     // A private key given to sign with a public one is refused.
-    let o = run(&d, &["pack", "sign", "team.wardpack", "--key", "team.pub"]);
-    assert_eq!(o.code, 2);
-    assert!(
-        o.stderr.contains("team.pub: this is a public key"),
-        "{}",
-        o.stderr
+    fails(
+        &d,
+        &["pack", "sign", "team.wardpack", "--key", "team.pub"],
+        2,
+        "team.pub: this is a public key",
     );
     // A signature swapped in from another archive does not match.
     build(&d, "1.0.1", "newer.wardpack");
@@ -418,7 +422,7 @@ fn check_runs_an_archive_and_refuses_a_tampered_one() {
         o.stdout
     );
     // Unsigned where a signature is required.
-    let o = run(
+    fails(
         &d,
         &[
             "check",
@@ -427,12 +431,8 @@ fn check_runs_an_archive_and_refuses_a_tampered_one() {
             "team.wardpack",
             "--require-signature",
         ],
-    );
-    assert_eq!(o.code, 2);
-    assert!(
-        o.stderr.contains("team.wardpack: the pack is not signed"),
-        "{}",
-        o.stderr
+        2,
+        "team.wardpack: the pack is not signed",
     );
 
     // A file changed after the build.
@@ -470,12 +470,11 @@ fn check_runs_an_archive_and_refuses_a_tampered_one() {
         std::fs::read(d.join("good.wardpack")).unwrap()
     };
     std::fs::write(d.join("cut.wardpack"), &good[..good.len() / 2]).unwrap();
-    let o = run(&d, &["pack", "verify", "cut.wardpack"]);
-    assert_eq!(o.code, 2);
-    assert!(
-        o.stderr.contains("cut.wardpack: the archive is corrupt"),
-        "{}",
-        o.stderr
+    fails(
+        &d,
+        &["pack", "verify", "cut.wardpack"],
+        2,
+        "cut.wardpack: the archive is corrupt",
     );
 }
 
@@ -576,22 +575,27 @@ fn pack_build_refuses_folders_that_are_not_one_pack() {
     let d = tempdir();
     std::fs::create_dir_all(d.join("empty")).unwrap();
     std::fs::write(d.join("empty/a.ward"), "package a\n").unwrap();
-    let o = run(&d, &["pack", "build", "empty", "-o", "x.wardpack"]);
-    assert_eq!(o.code, 2);
-    assert!(
-        o.stderr.contains("empty/: no `pack` declaration"),
-        "{}",
-        o.stderr
+    fails(
+        &d,
+        &["pack", "build", "empty", "-o", "x.wardpack"],
+        2,
+        "empty/: no `pack` declaration",
     );
     assert!(!d.join("x.wardpack").exists());
     std::fs::create_dir_all(d.join("broken")).unwrap();
     std::fs::write(d.join("broken/a.ward"), "package a\ncontrol c {\n").unwrap();
-    let o = run(&d, &["pack", "build", "broken", "-o", "x.wardpack"]);
-    assert_eq!(o.code, 2);
-    assert!(o.stderr.contains("broken/a.ward"), "{}", o.stderr);
-    let o = run(&d, &["pack", "build", "missing", "-o", "x.wardpack"]);
-    assert_eq!(o.code, 2);
-    assert!(o.stderr.contains("missing: not a folder"), "{}", o.stderr);
+    fails(
+        &d,
+        &["pack", "build", "broken", "-o", "x.wardpack"],
+        2,
+        "broken/a.ward",
+    );
+    fails(
+        &d,
+        &["pack", "build", "missing", "-o", "x.wardpack"],
+        2,
+        "missing: not a folder",
+    );
 }
 
 #[test]
@@ -704,9 +708,7 @@ fn ward_toml_names_packs_and_params_and_ward_lock_pins_them() {
         o.stderr
     );
     assert!(o.stdout.is_empty(), "nothing is checked: {}", o.stdout);
-    let o = run(&d, &["lock", "--check"]);
-    assert_eq!(o.code, 2);
-    assert!(o.stderr.contains("pack `team-rules`"), "{}", o.stderr);
+    fails(&d, &["lock", "--check"], 2, "pack `team-rules`");
     // Same version, other content: the digest tells.
     assert_eq!(run(&d, &["lock"]).code, 0);
     assert_eq!(run(&d, &["check", "deploy"]).code, 1);
@@ -715,12 +717,11 @@ fn ward_toml_names_packs_and_params_and_ward_lock_pins_them() {
         run(&d, &["pack", "build", "team-pack", "-o", "team.wardpack"]).code,
         0
     );
-    let o = run(&d, &["check", "deploy"]);
-    assert_eq!(o.code, 2);
-    assert!(
-        o.stderr.contains("ward.lock pins team.wardpack 1.1.0"),
-        "{}",
-        o.stderr
+    fails(
+        &d,
+        &["check", "deploy"],
+        2,
+        "ward.lock pins team.wardpack 1.1.0",
     );
     // --pack on the command line runs without the project's packs.
     assert_eq!(
@@ -752,12 +753,11 @@ fn ward_toml_names_packs_and_params_and_ward_lock_pins_them() {
     );
     // A mistake in ward.toml has its position.
     std::fs::write(d.join("ward.toml"), "[[pack]]\nnmae = \"x\"\n").unwrap();
-    let o = run(&d, &["check", "deploy"]);
-    assert_eq!(o.code, 2);
-    assert!(
-        o.stderr.contains("ward.toml:2:1: unknown field `nmae`"),
-        "{}",
-        o.stderr
+    fails(
+        &d,
+        &["check", "deploy"],
+        2,
+        "ward.toml:2:1: unknown field `nmae`",
     );
     // --no-project ignores it.
     assert_eq!(run(&d, &["check", "deploy", "--no-project"]).code, 1);
@@ -983,9 +983,12 @@ fn waiver_mistakes_are_errors_never_ignored() {
         assert!(o.stdout.contains(want), "{want}\n{}", o.stdout);
     }
     // A waivers file that does not exist.
-    let o = run(&d, &["check", "d.yaml", "--waivers", "nope.yaml"]);
-    assert_eq!(o.code, 2);
-    assert!(o.stderr.contains("waivers file nope.yaml:"), "{}", o.stderr);
+    fails(
+        &d,
+        &["check", "d.yaml", "--waivers", "nope.yaml"],
+        2,
+        "waivers file nope.yaml:",
+    );
     // An annotation naming a non-waivable control.
     std::fs::write(d.join("waivers.yaml"), "waivers: []\n").unwrap();
     std::fs::write(
@@ -1119,7 +1122,7 @@ fn a_baseline_hides_known_findings_across_reformatting_and_reordering() {
 
     // A baseline that is not one.
     std::fs::write(d.join("bad.json"), "{\"format\": 1, \"findings\": {}}").unwrap();
-    let o = run(
+    fails(
         &d,
         &[
             "check",
@@ -1129,9 +1132,9 @@ fn a_baseline_hides_known_findings_across_reformatting_and_reordering() {
             "--baseline",
             "bad.json",
         ],
+        2,
+        "bad.json:1:",
     );
-    assert_eq!(o.code, 2);
-    assert!(o.stderr.contains("bad.json:1:"), "{}", o.stderr);
 }
 
 #[test]
