@@ -833,6 +833,26 @@ mod tests {
         assert!(e.message.contains("expected `:`"), "{}", e.message);
         let e = parse("[1, 2", &JsonOptions::default()).unwrap_err();
         assert!(e.message.contains("`,` or `]`"));
+        // What follows an item or an entry, in a document and in the
+        // top object and item list of a list export.
+        for (text, want) in [
+            ("[1 2]", "expected `,` or `]` in a list, found `2`"),
+            (
+                "{\"a\": 1 \"b\": 2}",
+                "expected `,` or `}` in an object, found `\"`",
+            ),
+            (
+                "{\"kind\": \"List\" \"items\": []}",
+                "expected `,` or `}` in an object, found `\"`",
+            ),
+            (
+                "{\"kind\": \"List\", \"items\": [{} {}]}",
+                "expected `,` or `]` in a list, found `{`",
+            ),
+        ] {
+            let e = parse(text, &JsonOptions::default()).unwrap_err();
+            assert_eq!(e.message, want, "{text}");
+        }
     }
 
     #[test]
