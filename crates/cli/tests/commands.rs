@@ -1052,29 +1052,28 @@ fn explain_on_inputs_takes_the_params_check_takes() {
 fn own_policies_are_built_while_the_inputs_are_read() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    std::fs::create_dir_all(dir.join("policies")).unwrap();
-    std::fs::create_dir_all(dir.join("deploy")).unwrap();
-    std::fs::write(
-        dir.join("policies/team.ward"),
-        "package team\n\ncontrol labelled {\n  title \"Deployments carry a team label\"\n  match input.kind == \"Deployment\"\n  deny when not exists(input.metadata.labels.team)\n    at input.metadata.labels\n    message \"no team label\"\n}\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("deploy/web.yaml"),
-        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  labels:\n    app: web\n",
-    )
-    .unwrap();
-    // Not read: `ward.toml` names `deploy` only.
-    std::fs::write(
-        dir.join("other.yaml"),
-        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: other\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("ward.toml"),
-        "paths = [\"deploy\"]\npolicies = [\"policies\"]\n",
-    )
-    .unwrap();
+    common::files(
+        dir,
+        &[
+            (
+                "policies/team.ward",
+                "package team\n\ncontrol labelled {\n  title \"Deployments carry a team label\"\n  match input.kind == \"Deployment\"\n  deny when not exists(input.metadata.labels.team)\n    at input.metadata.labels\n    message \"no team label\"\n}\n",
+            ),
+            (
+                "deploy/web.yaml",
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  labels:\n    app: web\n",
+            ),
+            // Not read: `ward.toml` names `deploy` only.
+            (
+                "other.yaml",
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: other\n",
+            ),
+            (
+                "ward.toml",
+                "paths = [\"deploy\"]\npolicies = [\"policies\"]\n",
+            ),
+        ],
+    );
     let (code, report, stderr) = check_in(dir, &["--profile"]);
     assert_eq!(code, Some(1), "{stderr}");
     let found: Vec<String> = report["findings"]
@@ -1089,11 +1088,13 @@ fn own_policies_are_built_while_the_inputs_are_read() {
         "{stderr}"
     );
     // A policy that does not parse: its diagnostic, exit 2, no report.
-    std::fs::write(
-        dir.join("policies/broken.ward"),
-        "package broken\n\ncontrol c {\n  deny when (\n}\n",
-    )
-    .unwrap();
+    common::files(
+        dir,
+        &[(
+            "policies/broken.ward",
+            "package broken\n\ncontrol c {\n  deny when (\n}\n",
+        )],
+    );
     let (code, report, stderr) = check_in(dir, &[]);
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("broken.ward:5:1"), "{stderr}");

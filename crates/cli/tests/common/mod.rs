@@ -45,3 +45,15 @@ pub fn check_json(
     let err = String::from_utf8_lossy(&out.stderr).to_string();
     (out.status.code(), report, err)
 }
+
+/// Writes each `(path, text)` under `dir`, making the folders it needs.
+#[allow(dead_code)]
+pub fn files(dir: &std::path::Path, files: &[(&str, &str)]) {
+    for (path, text) in files {
+        let path = dir.join(path);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("the folder is made");
+        }
+        std::fs::write(&path, text).expect("the file is written");
+    }
+}
