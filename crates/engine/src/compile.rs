@@ -108,8 +108,15 @@ pub struct CFinding {
 
 #[derive(Debug)]
 pub enum CFix {
-    Set { path: CExpr, value: CExpr },
-    Remove { path: CExpr },
+    Set {
+        path: CExpr,
+        value: CExpr,
+        when: Option<CExpr>,
+    },
+    Remove {
+        path: CExpr,
+        when: Option<CExpr>,
+    },
 }
 
 #[derive(Debug)]
@@ -344,8 +351,14 @@ fn stmts_read_profile(stmts: &[CStmt]) -> bool {
                 .flatten()
                 .any(reads_profile)
                 || f.fixes.iter().any(|fx| match fx {
-                    CFix::Set { path, value } => reads_profile(path) || reads_profile(value),
-                    CFix::Remove { path } => reads_profile(path),
+                    CFix::Set { path, value, when } => {
+                        reads_profile(path)
+                            || reads_profile(value)
+                            || when.as_ref().is_some_and(reads_profile)
+                    }
+                    CFix::Remove { path, when } => {
+                        reads_profile(path) || when.as_ref().is_some_and(reads_profile)
+                    }
                 })
         }
     })
@@ -526,12 +539,16 @@ impl Compiler<'_> {
                     .fixes
                     .iter()
                     .map(|x| match x {
-                        HFix::Set { path, value, .. } => CFix::Set {
+                        HFix::Set {
+                            path, value, when, ..
+                        } => CFix::Set {
                             path: self.expr(path),
                             value: self.expr(value),
+                            when: when.as_ref().map(|e| self.expr(e)),
                         },
-                        HFix::Remove { path, .. } => CFix::Remove {
+                        HFix::Remove { path, when, .. } => CFix::Remove {
                             path: self.expr(path),
+                            when: when.as_ref().map(|e| self.expr(e)),
                         },
                     })
                     .collect(),

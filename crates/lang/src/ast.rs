@@ -307,7 +307,14 @@ pub struct FindingStmt {
     pub when: Option<Expr>,
     pub at: Option<Expr>,
     pub message: Option<Expr>,
-    pub fixes: Vec<FixOp>,
+    pub fixes: Vec<FixClause>,
+}
+
+/// One `fix` clause: its operations, offered only where `when` holds.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct FixClause {
+    pub when: Option<Expr>,
+    pub ops: Vec<FixOp>,
 }
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]

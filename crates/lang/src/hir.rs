@@ -224,10 +224,12 @@ pub enum HFix {
     Set {
         path: HExpr,
         value: HExpr,
+        when: Option<HExpr>,
         span: Span,
     },
     Remove {
         path: HExpr,
+        when: Option<HExpr>,
         span: Span,
     },
 }

@@ -518,6 +518,7 @@ fn rule_name(r: Rule) -> Option<&'static str> {
         | Rule::message_clause
         | Rule::fix_clause => "`when`, `at`, `message` or `fix`",
         Rule::fix_op | Rule::fix_set | Rule::fix_remove => "`set` or `remove`",
+        Rule::fix_when => "`when`, `set` or `remove`",
         Rule::block => "`{`",
         Rule::binding => "loop variable",
         Rule::type_expr
@@ -1104,7 +1105,17 @@ impl P {
                     *slot = Some(e);
                 }
                 Rule::fix_clause => {
+                    let mut clause = FixClause {
+                        when: None,
+                        ops: Vec::new(),
+                    };
                     for op in children(c) {
+                        if op.as_rule() == Rule::fix_when {
+                            let wo = op.clone();
+                            let cond = self.next(&mut children(op), &wo, "fix")?;
+                            clause.when = Some(self.parse_expr(cond)?);
+                            continue;
+                        }
                         let oo = op.clone();
                         let inner = self.next(&mut children(op), &oo, "fix")?;
                         let span = self.span(&inner);
@@ -1112,13 +1123,14 @@ impl P {
                         let r = inner.as_rule();
                         let mut it = children(inner);
                         let path = self.parse_postfix(self.next(&mut it, &io, "fix")?)?;
-                        f.fixes.push(if r == Rule::fix_set {
+                        clause.ops.push(if r == Rule::fix_set {
                             let value = self.parse_expr(self.next(&mut it, &io, "fix")?)?;
                             FixOp::Set { path, value, span }
                         } else {
                             FixOp::Remove { path, span }
                         });
                     }
+                    f.fixes.push(clause);
                 }
                 _ => return Err(self.err(&c2, "clause")),
             }

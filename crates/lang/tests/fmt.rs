@@ -33,9 +33,35 @@ fn canonical(mut m: Module) -> Module {
     for item in &mut m.items {
         if let ItemKind::Control(c) = &mut item.kind {
             c.meta.sort_by_key(|x| rank(&x.kind));
+            merge_fixes(&mut c.body);
         }
     }
     m
+}
+
+/// Unconditional `fix` clauses of a finding written as one, as the
+/// formatter writes them.
+fn merge_fixes(stmts: &mut [Stmt]) {
+    for s in stmts {
+        match &mut s.kind {
+            StmtKind::Finding(f) if f.fixes.iter().all(|c| c.when.is_none()) => {
+                let ops: Vec<FixOp> = f.fixes.drain(..).flat_map(|c| c.ops).collect();
+                if !ops.is_empty() {
+                    f.fixes.push(FixClause { when: None, ops });
+                }
+            }
+            StmtKind::For(l) => merge_fixes(&mut l.body),
+            StmtKind::If(i) => {
+                merge_fixes(&mut i.then);
+                match &mut i.otherwise {
+                    Some(Else::Block(b)) => merge_fixes(b),
+                    Some(Else::If(s)) => merge_fixes(std::slice::from_mut(s.as_mut())),
+                    None => {}
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 fn rank(m: &MetaKind) -> usize {
@@ -654,4 +680,42 @@ fn comment_after_a_parameter_list_stays_outside_it() {
         out.contains("fn g(a: string) -> bool = a == \"x\""),
         "{out}"
     );
+}
+
+#[test]
+fn conditional_fixes_keep_their_clauses() {
+    // Unconditional `fix` clauses are written as one; a `fix when` clause
+    // keeps its condition and its own operations.
+    let src = r#"package demo.fixes
+control host_ports {
+  for p in input.spec.ports {
+    deny at p.hostPort fix   when input.spec.hostNetwork!=true remove p.hostPort,set p.note="x" fix set p.name = "a"
+    deny at p fix set p.a = 1 fix remove p.b
+  }
+}
+"#;
+    let out = check_properties(src, "conditional fixes");
+    assert!(
+        out.contains(
+            "\n      fix when input.spec.hostNetwork != true remove p.hostPort, set p.note = \"x\"\n      fix set p.name = \"a\"\n"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("deny at p fix set p.a = 1, remove p.b\n"),
+        "{out}"
+    );
+    let m = parse_ok(src, "conditional fixes");
+    let Some(ItemKind::Control(c)) = m.items.first().map(|i| &i.kind) else {
+        panic!("a control: {m:#?}");
+    };
+    let Some(StmtKind::For(l)) = c.body.first().map(|s| &s.kind) else {
+        panic!("a loop: {c:#?}");
+    };
+    let Some(StmtKind::Finding(f)) = l.body.first().map(|s| &s.kind) else {
+        panic!("a finding: {l:#?}");
+    };
+    assert_eq!(f.fixes.len(), 2);
+    assert!(f.fixes[0].when.is_some() && f.fixes[0].ops.len() == 2);
+    assert!(f.fixes[1].when.is_none() && f.fixes[1].ops.len() == 1);
 }

@@ -1095,8 +1095,15 @@ impl<'p, 'a> Evaluator<'p, 'a> {
     }
 
     fn fix(&mut self, f: &CFix) -> R<Option<FixOp>> {
+        // `fix when c ...`: offered only where the condition holds.
+        let (CFix::Set { when, .. } | CFix::Remove { when, .. }) = f;
+        if let Some(w) = when
+            && !self.truth(w)?
+        {
+            return Ok(None);
+        }
         match f {
-            CFix::Set { path, value } => {
+            CFix::Set { path, value, .. } => {
                 let Some(l) = self.locate(path)? else {
                     return Ok(None);
                 };
@@ -1126,7 +1133,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
                     value: Some(value),
                 }))
             }
-            CFix::Remove { path } => {
+            CFix::Remove { path, .. } => {
                 let Some(l) = self.locate(path)? else {
                     return Ok(None);
                 };

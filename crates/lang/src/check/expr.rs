@@ -81,26 +81,33 @@ impl Checker<'_> {
                         h
                     });
                     let mut fixes = Vec::new();
-                    for op in &fs.fixes {
-                        f.has_fix = true;
-                        match op {
-                            ast::FixOp::Set { path, value, span } => {
-                                self.check_fix_path(f, path);
-                                let p = self.expr(f, path).0;
-                                let v = self.expr(f, value).0;
-                                fixes.push(HFix::Set {
-                                    path: p,
-                                    value: v,
-                                    span: *span,
-                                });
-                            }
-                            ast::FixOp::Remove { path, span } => {
-                                self.check_fix_path(f, path);
-                                let p = self.expr(f, path).0;
-                                fixes.push(HFix::Remove {
-                                    path: p,
-                                    span: *span,
-                                });
+                    for clause in &fs.fixes {
+                        // Checked once; each operation of the clause
+                        // carries it.
+                        let guard = clause.when.as_ref().map(|w| self.cond(f, w, "`fix when`"));
+                        for op in &clause.ops {
+                            f.has_fix = true;
+                            match op {
+                                ast::FixOp::Set { path, value, span } => {
+                                    self.check_fix_path(f, path);
+                                    let p = self.expr(f, path).0;
+                                    let v = self.expr(f, value).0;
+                                    fixes.push(HFix::Set {
+                                        path: p,
+                                        value: v,
+                                        when: guard.clone(),
+                                        span: *span,
+                                    });
+                                }
+                                ast::FixOp::Remove { path, span } => {
+                                    self.check_fix_path(f, path);
+                                    let p = self.expr(f, path).0;
+                                    fixes.push(HFix::Remove {
+                                        path: p,
+                                        when: guard.clone(),
+                                        span: *span,
+                                    });
+                                }
                             }
                         }
                     }

@@ -199,12 +199,24 @@ impl Printer<'_> {
                 clauses.push((i, e.span, Clause::Expr(kw, e)));
             }
         }
-        if let Some(first) = f.fixes.first() {
-            let s = f
-                .fixes
-                .iter()
-                .fold(fix_span(first), |s, x| s.to(fix_span(x)));
-            clauses.push((3, s, Clause::Fix(&f.fixes)));
+        if f.fixes.iter().all(|c| c.when.is_none()) {
+            // Unconditional `fix` clauses are written as one.
+            let ops: Vec<&FixOp> = f.fixes.iter().flat_map(|c| &c.ops).collect();
+            if let Some(first) = ops.first() {
+                let s = ops.iter().fold(fix_span(first), |s, x| s.to(fix_span(x)));
+                clauses.push((3, s, Clause::Fix(None, ops)));
+            }
+        } else {
+            // With a condition, each clause keeps its own.
+            for (i, c) in f.fixes.iter().enumerate() {
+                let ops: Vec<&FixOp> = c.ops.iter().collect();
+                let Some(first) = ops.first() else {
+                    continue;
+                };
+                let start = c.when.as_ref().map_or(fix_span(first), |w| w.span);
+                let s = ops.iter().fold(start, |s, x| s.to(fix_span(x)));
+                clauses.push((3 + i, s, Clause::Fix(c.when.as_ref(), ops)));
+            }
         }
         clauses.sort_by_key(|c| c.1.start);
         let first_printed = clauses.iter().map(|c| c.0).min();
@@ -222,7 +234,7 @@ impl Printer<'_> {
             }
             parts.push(match clause {
                 Clause::Expr(kw, e) => concat(vec![text(format!("{kw} ")), self.expr(e)]),
-                Clause::Fix(ops) => self.fixes(ops),
+                Clause::Fix(when, ops) => self.fixes(*when, ops),
             });
             let hi = clauses
                 .get(i + 1)
@@ -250,8 +262,8 @@ impl Printer<'_> {
         ]))
     }
 
-    fn fixes(&mut self, ops: &[FixOp]) -> Doc {
-        let docs = ops
+    fn fixes(&mut self, when: Option<&Expr>, ops: &[&FixOp]) -> Doc {
+        let mut docs: Vec<Doc> = ops
             .iter()
             .map(|op| match op {
                 FixOp::Set { path, value, .. } => {
@@ -261,6 +273,10 @@ impl Printer<'_> {
                 FixOp::Remove { path, .. } => concat(vec![text("remove "), self.fix_path(path)]),
             })
             .collect();
+        if let (Some(w), Some(first)) = (when, docs.first_mut()) {
+            let op = std::mem::replace(first, Doc::Line);
+            *first = concat(vec![text("when "), self.expr(w), text(" "), op]);
+        }
         list_line("fix", docs)
     }
 
@@ -292,7 +308,7 @@ impl Printer<'_> {
 
 enum Clause<'a> {
     Expr(&'static str, &'a Expr),
-    Fix(&'a [FixOp]),
+    Fix(Option<&'a Expr>, Vec<&'a FixOp>),
 }
 
 fn fix_span(f: &FixOp) -> Span {
