@@ -571,3 +571,42 @@ fn fix_leaves_broken_files_alone() {
     );
     assert!(out.stderr.contains("error: "), "{}", out.stderr);
 }
+
+#[test]
+fn host_ports_are_fixed_only_off_the_host_network() {
+    // On the host network the API server sets every container port as a
+    // host port: removing `hostPort` would change nothing, so the finding
+    // offers no fix there (`fix when`), in both packs that check it.
+    let dir = tempdir("host-ports");
+    let path = dir.join("pods.yaml");
+    std::fs::write(
+        &path,
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: off}\nspec:\n  containers:\n  - name: a\n    image: a\n    ports: [{containerPort: 80, hostPort: 8080}]\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: on}\nspec:\n  hostNetwork: true\n  containers:\n  - name: a\n    image: a\n    ports: [{containerPort: 80, hostPort: 80}]\n",
+    )
+    .unwrap();
+    for (pack, control) in [
+        ("pss-baseline", "pss.baseline.hostPorts"),
+        ("cis-k8s", "cis.k8s.host_ports"),
+    ] {
+        let report = check(pack, &path);
+        let found = findings(&report, control);
+        let by_pod = |name: &str| {
+            let mut of = found
+                .iter()
+                .filter(|f| f["resource"]["name"] == name)
+                .collect::<Vec<_>>();
+            assert_eq!(of.len(), 1, "{control} on {name}: {found:#?}");
+            of.remove(0)
+        };
+        let off = by_pod("off");
+        assert_eq!(off["pointer"], "/spec/containers/0/ports/0/hostPort");
+        assert_eq!(
+            off["fix"],
+            serde_json::json!([{"op": "remove", "path": "/spec/containers/0/ports/0/hostPort"}]),
+            "{control}"
+        );
+        let on = by_pod("on");
+        assert_eq!(on["pointer"], "/spec/containers/0/ports/0/hostPort");
+        assert!(on["fix"].is_null(), "{control}: {on:#?}");
+    }
+}
