@@ -2064,6 +2064,71 @@ mod tests {
         assert!(held > 100 && held < conditions.len() - 100, "{held}");
     }
 
+    /// `sort` puts numbers first, then strings, then versions, then
+    /// everything else by its JSON text, whether the items were read from a
+    /// document or made by the policy.
+    #[test]
+    fn sort_orders_numbers_strings_versions_then_the_rest_by_json() {
+        let doc = Doc::from_json(&serde_json::json!({
+            "items": ["b", 10, {"k": 1}, null, [2], "a", 2.5, true, [10], false]
+        }));
+        let prog = no_program();
+        let env = env();
+        let inv = Inventory::new(std::iter::empty());
+        let mut ev = Evaluator::new(&prog, &env, &inv, None);
+        ev.input = Val::Node(doc.root());
+        let version =
+            |s: &str| Frozen::Version(ward_lang::ast::Version::parse(s).unwrap_or_default());
+        let made = Frozen::List(
+            vec![
+                version("v1.30"),
+                Frozen::Interned("0"),
+                version("v1.4"),
+                Frozen::Num(-1.0),
+            ]
+            .into(),
+        );
+        let sort = |list: CExpr| {
+            x(CKind::Builtin {
+                builtin: Builtin::Sort,
+                args: vec![list],
+                named: Vec::new(),
+                pattern: None,
+            })
+        };
+        let items = x(CKind::Field(Box::new(x(CKind::Input)), intern("items")));
+        let both = x(CKind::Binary(
+            BinOp::Add,
+            Box::new(items),
+            Box::new(x(CKind::Lit(made))),
+        ));
+        let sorted = ev.eval(&sort(both)).map(|v| {
+            v.items()
+                .map(|i| match i.resolve() {
+                    Val::Version(v) => v.to_string(),
+                    other => other.to_json().to_string(),
+                })
+                .collect::<Vec<_>>()
+        });
+        let want = [
+            "-1",
+            "2.5",
+            "10",
+            "\"0\"",
+            "\"a\"",
+            "\"b\"",
+            "v1.4",
+            "v1.30",
+            "[10]",
+            "[2]",
+            "false",
+            "null",
+            "true",
+            "{\"k\":1}",
+        ];
+        assert_eq!(sorted, Ok(want.map(String::from).to_vec()));
+    }
+
     /// A literal list is thawed once per evaluator and found again by its
     /// address: a literal dropped and another made in its place must not
     /// be mistaken for it.

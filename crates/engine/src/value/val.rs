@@ -646,7 +646,12 @@ impl<'a> Val<'a> {
     /// Where `sort` puts a value: numbers, strings, versions, then the
     /// rest (ordered by their JSON text).
     pub fn sort_rank(&self) -> u8 {
-        match self.resolve() {
+        self.resolve().resolved_rank()
+    }
+
+    /// [`Val::sort_rank`] of a value already resolved.
+    fn resolved_rank(&self) -> u8 {
+        match self {
             Val::Num(_) => 0,
             Val::Str(_) => 1,
             Val::Version(_) => 2,
@@ -661,7 +666,7 @@ impl<'a> Val<'a> {
     pub fn sort_key_cmp(&self, other: &Val<'_>, json: (Option<&str>, Option<&str>)) -> Ordering {
         let a = self.resolve();
         let b = other.resolve();
-        match (a.sort_rank(), b.sort_rank()) {
+        match (a.resolved_rank(), b.resolved_rank()) {
             (x, y) if x != y => x.cmp(&y),
             _ => match a.order(&b) {
                 Some(o) => o,
