@@ -14,7 +14,10 @@
 # Each size's three measurements (the two floors and `ward check`) are taken
 # in turn WARD_BENCH_REPEAT times (default 3) and the table shows the median
 # of each: on a shared machine a single run of either side can be off by
-# half.
+# half. After the table, each check is divided by the floor measured just
+# before it, and the median and range of those pairs are printed: the
+# machine's speed drifts within minutes, and pairs taken seconds apart
+# drift together.
 #
 # Needs python3 and GNU time (/usr/bin/time). Exports are cached in
 # target/bench (WARD_BENCH_DIR). Results: docs/performance.md.
@@ -68,16 +71,21 @@ echo "machine: $(nproc) cores, $(uname -sr); ward $($ward --version | awk '{prin
 echo
 printf '| resources | file MB | serde_json→Value s (RSS MB) | ward parse s (RSS MB) | ward check s, cpu s (RSS MB) | findings | check ÷ serde | check ÷ ward parse | RSS ÷ file |\n'
 printf '|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n'
+by_run=()
 for n in "${sizes[@]}"; do
   f=$(export_of "$n")
   mb=$(awk -v b="$(stat -c %s "$f")" 'BEGIN {printf "%.0f", b / 1048576}')
-  sws=() srs=() pws=() prs=() cws=() ccs=() crs=()
+  sws=() srs=() pws=() prs=() cws=() ccs=() crs=() ratios=()
   for ((r = 0; r < repeat; r++)); do
     read -r sw sc sr <<<"$(measure "$floor" serde "$f")"
     read -r pw pc pr <<<"$(measure "$floor" ward "$f")"
     read -r cw cc cr <<<"$(measure "$ward" check "${packs[@]}" --format json -o "$dir/report-$n.json" "$f")"
     sws+=("$sw") srs+=("$sr") pws+=("$pw") prs+=("$pr") cws+=("$cw") ccs+=("$cc") crs+=("$cr")
+    ratios+=("$(awk -v c="$cw" -v p="$pw" 'BEGIN {printf "%.2f", (p > 0 ? c / p : 0)}')")
   done
+  # Each check against the floor measured just before it: on a machine
+  # whose speed drifts, these pairs say more than the ratio of medians.
+  by_run+=("$n resources: $(median "${ratios[@]}") in the median of $repeat pairs ($(printf '%s\n' "${ratios[@]}" | sort -g | head -1)–$(printf '%s\n' "${ratios[@]}" | sort -g | tail -1))")
   sw=$(median "${sws[@]}") sr=$(median "${srs[@]}")
   pw=$(median "${pws[@]}") pr=$(median "${prs[@]}")
   cw=$(median "${cws[@]}") cc=$(median "${ccs[@]}") cr=$(median "${crs[@]}")
@@ -86,6 +94,9 @@ for n in "${sizes[@]}"; do
     printf "| %d | %d | %.2f (%d) | %.2f (%d) | %.2f, %.2f (%d) | %d | %.2f | %.2f | %.2f |\n",
       n, mb, sw, sr, pw, pr, cw, cc, cr, fi, cw / sw, cw / pw, cr / mb }'
 done
+echo
+echo "check ÷ ward parse, run by run:"
+printf '  %s\n' "${by_run[@]}"
 
 # The same resources as YAML: one multi-document stream (the shape of
 # `helm template` or `kustomize build` of a whole system, which Ward cuts at
