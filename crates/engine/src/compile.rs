@@ -200,6 +200,8 @@ pub fn compile_trusting(
     let mut c = Compiler {
         errors: Vec::new(),
         trusted,
+        consts: p.consts.iter().map(|k| &k.value).collect(),
+        const_patterns: rustc_hash::FxHashMap::default(),
     };
     let mut fns: Vec<CFn> = p
         .fns
@@ -407,6 +409,8 @@ pub fn compile_expr(e: &HExpr) -> Result<CExpr, CompileError> {
     let mut c = Compiler {
         errors: Vec::new(),
         trusted: &|_| false,
+        consts: Vec::new(),
+        const_patterns: rustc_hash::FxHashMap::default(),
     };
     let out = c.expr(e);
     match c.errors.into_iter().next() {
@@ -464,6 +468,13 @@ struct Compiler<'t> {
     errors: Vec<CompileError>,
     /// Files whose regular expressions are known to be valid.
     trusted: &'t dyn Fn(FileId) -> bool,
+    /// The values of the program's constants, by index: a constant that is
+    /// a string can be a pattern.
+    consts: Vec<&'t HExpr>,
+    /// The pattern each constant was compiled to, by constant and builtin,
+    /// so that every use of `let pattern = r"..."` shares one automaton
+    /// (and an invalid one is reported once).
+    const_patterns: rustc_hash::FxHashMap<(u32, Builtin), Option<Arc<Pattern>>>,
 }
 
 impl Compiler<'_> {
@@ -648,29 +659,53 @@ impl Compiler<'_> {
         CExpr { kind, span: e.span }
     }
 
-    /// Precompiles a literal regular expression or glob.
+    /// Precompiles a literal regular expression or glob, or one a constant
+    /// holds (`let pattern = r"..."`).
     fn pattern(&mut self, b: Builtin, args: &[HExpr]) -> Option<Arc<Pattern>> {
         let first = if b == Builtin::JsonPath {
             args.get(1)?
         } else {
             args.first()?
         };
-        let HKind::Str(p) = &first.kind else {
-            return None;
-        };
+        match &first.kind {
+            HKind::Str(p) => self.literal_pattern(b, p, first.span),
+            HKind::Const(i) => {
+                let family = match b {
+                    Builtin::RegexMatch | Builtin::RegexCapture | Builtin::RegexReplace => {
+                        Builtin::RegexMatch
+                    }
+                    other => other,
+                };
+                if let Some(done) = self.const_patterns.get(&(*i, family)) {
+                    return done.clone();
+                }
+                let value = *self.consts.get(*i as usize)?;
+                let made = match &value.kind {
+                    HKind::Str(p) => self.literal_pattern(b, p, value.span),
+                    _ => None,
+                };
+                self.const_patterns.insert((*i, family), made.clone());
+                made
+            }
+            _ => None,
+        }
+    }
+
+    /// [`Self::pattern`] of a string literal at `span`.
+    fn literal_pattern(&mut self, b: Builtin, p: &str, span: Span) -> Option<Arc<Pattern>> {
         match b {
             Builtin::JsonPath => match serde_json_path::JsonPath::parse(p) {
                 Ok(q) => Some(Arc::new(Pattern::JsonPath(Arc::new(q)))),
                 Err(e) => {
                     self.errors.push(CompileError {
-                        span: first.span,
+                        span,
                         message: format!("invalid JSONPath query: {e}"),
                     });
                     None
                 }
             },
             Builtin::RegexMatch | Builtin::RegexCapture | Builtin::RegexReplace => {
-                let checked = if (self.trusted)(first.span.file) {
+                let checked = if (self.trusted)(span.file) {
                     Ok(LazyRegex::unchecked(p))
                 } else {
                     LazyRegex::new(p)
@@ -679,7 +714,7 @@ impl Compiler<'_> {
                     Ok(r) => Some(Arc::new(Pattern::Regex(r))),
                     Err(e) => {
                         self.errors.push(CompileError {
-                            span: first.span,
+                            span,
                             message: format!("invalid regular expression: {e}"),
                         });
                         None
@@ -690,7 +725,7 @@ impl Compiler<'_> {
                 Ok(g) => Some(Arc::new(Pattern::Glob(g.compile_matcher()))),
                 Err(e) => {
                     self.errors.push(CompileError {
-                        span: first.span,
+                        span,
                         message: format!("invalid glob pattern: {e}"),
                     });
                     None
@@ -722,6 +757,48 @@ mod tests {
             .map(|d| (d.code, e.sources.name(d.primary.span.file)))
             .collect();
         assert_eq!(found, [("invalid-pattern", "team.ward")], "{e}");
+    }
+
+    /// A pattern a constant holds is compiled when the policy loads, once
+    /// for all its uses: a bad one is reported there, once, at the constant.
+    #[test]
+    fn a_constant_pattern_is_compiled_once_for_all_its_uses() {
+        let policy = "package team\n\nlet bad = r\"(\"\nlet good = r\"^a+$\"\n\ncontrol names {\n  title \"names\"\n  severity low\n  deny when regex_match(bad, input.kind ?? \"\") message \"x\"\n  warn when exists(regex_capture(bad, \"a\")) message \"y\"\n}\n";
+        let Err(e) = crate::EngineBuilder::new()
+            .policy("team.ward", policy)
+            .build()
+        else {
+            panic!("the policy loaded");
+        };
+        let found: Vec<(&str, usize)> = e
+            .diagnostics
+            .iter()
+            .map(|d| (d.code, e.sources.line_col(d.primary.span).0))
+            .collect();
+        assert_eq!(found, [("invalid-pattern", 3)], "{e}");
+        // Every use of a good one shares one compiled pattern.
+        let h = ward_lang::check(&[ward_lang::parse(
+            FileId(0),
+            "package t\n\nlet good = r\"^a+$\"\nfn a(x) = regex_match(good, x)\nfn b(x) = regex_capture(good, x)\nfn c(x) = regex_match(r\"^a+$\", x)\n",
+        )
+        .unwrap_or_else(|d| panic!("{d:?}"))]);
+        let compiled = compile(&h.program).unwrap_or_else(|e| panic!("{}", e.message));
+        let patterns: Vec<Arc<Pattern>> = compiled
+            .fns
+            .iter()
+            .filter_map(|f| match &f.body.kind {
+                CKind::Builtin { pattern, .. } => pattern.clone(),
+                _ => None,
+            })
+            .collect();
+        let [a, b, c] = patterns.as_slice() else {
+            panic!("three patterns: {patterns:?}");
+        };
+        assert!(
+            Arc::ptr_eq(a, b),
+            "one pattern for both uses of the constant"
+        );
+        assert!(!Arc::ptr_eq(a, c), "a literal has its own");
     }
 
     /// The built-in packs are compiled without checking their patterns
