@@ -705,6 +705,11 @@ control host_ports {
         out.contains("deny at p fix set p.a = 1, remove p.b\n"),
         "{out}"
     );
+    // Comments around and inside a conditional clause stay where they are.
+    check_properties(
+        "package demo.fixes\ncontrol c {\n  deny at input.a # the field\n    # only off the host network\n    fix when input.b != true # the condition\n      remove input.a # the field again\n}\n",
+        "commented conditional fix",
+    );
     let m = parse_ok(src, "conditional fixes");
     let Some(ItemKind::Control(c)) = m.items.first().map(|i| &i.kind) else {
         panic!("a control: {m:#?}");

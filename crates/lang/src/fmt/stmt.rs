@@ -263,6 +263,8 @@ impl Printer<'_> {
     }
 
     fn fixes(&mut self, when: Option<&Expr>, ops: &[&FixOp]) -> Doc {
+        // In source order: the condition, then the operations.
+        let when = when.map(|w| self.expr(w));
         let mut docs: Vec<Doc> = ops
             .iter()
             .map(|op| match op {
@@ -275,7 +277,7 @@ impl Printer<'_> {
             .collect();
         if let (Some(w), Some(first)) = (when, docs.first_mut()) {
             let op = std::mem::replace(first, Doc::Line);
-            *first = concat(vec![text("when "), self.expr(w), text(" "), op]);
+            *first = concat(vec![text("when "), w, text(" "), op]);
         }
         list_line("fix", docs)
     }
