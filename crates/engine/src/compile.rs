@@ -740,17 +740,24 @@ impl Compiler<'_> {
 mod tests {
     use super::*;
 
+    /// What loading a team's policy file beside the built-in packs refused.
+    fn refused(policy: &str) -> Box<crate::engine::PolicyErrors> {
+        match crate::EngineBuilder::new()
+            .policy("team.ward", policy)
+            .build()
+        {
+            Ok(_) => panic!("the policy loaded"),
+            Err(e) => e,
+        }
+    }
+
     /// A team's own bad pattern is reported when the policy loads, with
     /// the built-in packs loaded beside it.
     #[test]
     fn a_bad_pattern_in_a_teams_file_stops_the_load() {
-        let policy = "package team\n\ncontrol names {\n  title \"names\"\n  severity low\n  deny when regex_match(r\"(\", input.kind ?? \"\") message \"x\"\n}\n";
-        let Err(e) = crate::EngineBuilder::new()
-            .policy("team.ward", policy)
-            .build()
-        else {
-            panic!("the policy loaded");
-        };
+        let e = refused(
+            "package team\n\ncontrol names {\n  title \"names\"\n  severity low\n  deny when regex_match(r\"(\", input.kind ?? \"\") message \"x\"\n}\n",
+        );
         let found: Vec<(&str, &str)> = e
             .diagnostics
             .iter()
@@ -763,13 +770,9 @@ mod tests {
     /// for all its uses: a bad one is reported there, once, at the constant.
     #[test]
     fn a_constant_pattern_is_compiled_once_for_all_its_uses() {
-        let policy = "package team\n\nlet bad = r\"(\"\nlet good = r\"^a+$\"\n\ncontrol names {\n  title \"names\"\n  severity low\n  deny when regex_match(bad, input.kind ?? \"\") message \"x\"\n  warn when exists(regex_capture(bad, \"a\")) message \"y\"\n}\n";
-        let Err(e) = crate::EngineBuilder::new()
-            .policy("team.ward", policy)
-            .build()
-        else {
-            panic!("the policy loaded");
-        };
+        let e = refused(
+            "package team\n\nlet bad = r\"(\"\nlet good = r\"^a+$\"\n\ncontrol names {\n  title \"names\"\n  severity low\n  deny when regex_match(bad, input.kind ?? \"\") message \"x\"\n  warn when exists(regex_capture(bad, \"a\")) message \"y\"\n}\n",
+        );
         let found: Vec<(&str, usize)> = e
             .diagnostics
             .iter()
