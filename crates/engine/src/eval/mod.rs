@@ -1022,7 +1022,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
                         continue;
                     }
                     let message = match &f.message {
-                        Some(m) => self.eval(m)?.display(),
+                        Some(m) => self.message(m)?,
                         None => String::new(),
                     };
                     let (node, rest) = match &f.at {
@@ -1379,32 +1379,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
     fn eval_rest(&mut self, e: &CExpr) -> R<Val<'a>> {
         match &e.kind {
             CKind::Lit(v) => Ok(self.lit(v)),
-            CKind::Interp(parts) => {
-                // Sized for the text and a short value per hole, and each
-                // value written into it rather than into a string of its own.
-                let room = parts
-                    .iter()
-                    .map(|p| match p {
-                        CPart::Lit(l) => l.len(),
-                        CPart::Expr(_) => INTERP_HOLE,
-                    })
-                    .sum();
-                let mut s = String::with_capacity(room);
-                for p in parts {
-                    match p {
-                        CPart::Lit(l) => s.push_str(l),
-                        CPart::Expr(x) => {
-                            // A list or an object is written out as JSON,
-                            // however deep, and a long string copied: each
-                            // part counted by what it writes.
-                            let before = s.len();
-                            self.eval(x)?.display_into(&mut s);
-                            self.through(s.len() - before, e.span)?;
-                        }
-                    }
-                }
-                Ok(Val::string(s))
-            }
+            CKind::Interp(parts) => self.interp(parts, e.span).map(Val::string),
             CKind::Local(slot) => Ok(self.local(*slot)),
             CKind::Input => Ok(self.input.clone()),
             CKind::Profile => Ok(self
@@ -1544,6 +1519,46 @@ impl<'p, 'a> Evaluator<'p, 'a> {
                     QuantKind::Count => Val::Num(count as f64),
                 })
             }
+        }
+    }
+
+    /// The text of an interpolated string (`"{c.name} uses {port}"`).
+    fn interp(&mut self, parts: &[CPart], span: Span) -> R<String> {
+        // Sized for the text and a short value per hole, and each value
+        // written into it rather than into a string of its own.
+        let room = parts
+            .iter()
+            .map(|p| match p {
+                CPart::Lit(l) => l.len(),
+                CPart::Expr(_) => INTERP_HOLE,
+            })
+            .sum();
+        let mut s = String::with_capacity(room);
+        for p in parts {
+            match p {
+                CPart::Lit(l) => s.push_str(l),
+                CPart::Expr(x) => {
+                    // A list or an object is written out as JSON, however
+                    // deep, and a long string copied: each part counted by
+                    // what it writes.
+                    let before = s.len();
+                    self.eval(x)?.display_into(&mut s);
+                    self.through(s.len() - before, span)?;
+                }
+            }
+        }
+        Ok(s)
+    }
+
+    /// A finding's message: an interpolated one is written straight into
+    /// the text the finding keeps, in the steps `eval` counts for it.
+    fn message(&mut self, m: &CExpr) -> R<String> {
+        match &m.kind {
+            CKind::Interp(parts) => {
+                self.tick();
+                self.interp(parts, m.span)
+            }
+            _ => Ok(self.eval(m)?.display()),
         }
     }
 
@@ -2062,6 +2077,40 @@ mod tests {
         }
         // Both answers occur.
         assert!(held > 100 && held < conditions.len() - 100, "{held}");
+    }
+
+    /// A finding's message is written straight into its text, with the
+    /// text and the steps of evaluating it as a value.
+    #[test]
+    fn a_message_is_what_its_value_displays_in_as_many_steps() {
+        let doc = Doc::from_json(&serde_json::json!({"name": "a", "items": [1, {"k": "v"}]}));
+        let prog = no_program();
+        let env = env();
+        let inv = Inventory::new(std::iter::empty());
+        let mut ev = Evaluator::new(&prog, &env, &inv, None);
+        ev.input = Val::Node(doc.root());
+        let field = |name: &str| x(CKind::Field(Box::new(x(CKind::Input)), intern(name)));
+        let messages = [
+            x(CKind::Interp(vec![
+                CPart::Lit("container `".into()),
+                CPart::Expr(field("name")),
+                CPart::Lit("` has ".into()),
+                CPart::Expr(field("items")),
+                CPart::Expr(field("absent")),
+            ])),
+            x(CKind::Interp(Vec::new())),
+            x(CKind::Lit(Frozen::Interned("plain"))),
+            field("items"),
+        ];
+        for m in &messages {
+            ev.steps = 0;
+            let by_value = ev.eval(m).map(|v| v.display());
+            let value_steps = ev.steps;
+            ev.steps = 0;
+            let text = ev.message(m);
+            assert_eq!(text, by_value, "{m:?}");
+            assert_eq!(ev.steps, value_steps, "{m:?}");
+        }
     }
 
     /// `sort` puts numbers first, then strings, then versions, then
