@@ -103,20 +103,20 @@ pub struct CFinding {
     pub when: Option<CExpr>,
     pub at: Option<CExpr>,
     pub message: Option<CExpr>,
-    pub fixes: Vec<CFix>,
+    pub fixes: Vec<CFixClause>,
+}
+
+/// A `fix` clause: its operations, made only where `when` holds.
+#[derive(Debug)]
+pub struct CFixClause {
+    pub when: Option<CExpr>,
+    pub ops: Vec<CFix>,
 }
 
 #[derive(Debug)]
 pub enum CFix {
-    Set {
-        path: CExpr,
-        value: CExpr,
-        when: Option<CExpr>,
-    },
-    Remove {
-        path: CExpr,
-        when: Option<CExpr>,
-    },
+    Set { path: CExpr, value: CExpr },
+    Remove { path: CExpr },
 }
 
 #[derive(Debug)]
@@ -352,15 +352,14 @@ fn stmts_read_profile(stmts: &[CStmt]) -> bool {
                 .into_iter()
                 .flatten()
                 .any(reads_profile)
-                || f.fixes.iter().any(|fx| match fx {
-                    CFix::Set { path, value, when } => {
-                        reads_profile(path)
-                            || reads_profile(value)
-                            || when.as_ref().is_some_and(reads_profile)
-                    }
-                    CFix::Remove { path, when } => {
-                        reads_profile(path) || when.as_ref().is_some_and(reads_profile)
-                    }
+                || f.fixes.iter().any(|c| {
+                    c.when.as_ref().is_some_and(reads_profile)
+                        || c.ops.iter().any(|fx| match fx {
+                            CFix::Set { path, value } => {
+                                reads_profile(path) || reads_profile(value)
+                            }
+                            CFix::Remove { path } => reads_profile(path),
+                        })
                 })
         }
     })
@@ -549,18 +548,21 @@ impl Compiler<'_> {
                 fixes: f
                     .fixes
                     .iter()
-                    .map(|x| match x {
-                        HFix::Set {
-                            path, value, when, ..
-                        } => CFix::Set {
-                            path: self.expr(path),
-                            value: self.expr(value),
-                            when: when.as_ref().map(|e| self.expr(e)),
-                        },
-                        HFix::Remove { path, when, .. } => CFix::Remove {
-                            path: self.expr(path),
-                            when: when.as_ref().map(|e| self.expr(e)),
-                        },
+                    .map(|c| CFixClause {
+                        when: c.when.as_ref().map(|e| self.expr(e)),
+                        ops: c
+                            .ops
+                            .iter()
+                            .map(|x| match x {
+                                HFix::Set { path, value, .. } => CFix::Set {
+                                    path: self.expr(path),
+                                    value: self.expr(value),
+                                },
+                                HFix::Remove { path, .. } => CFix::Remove {
+                                    path: self.expr(path),
+                                },
+                            })
+                            .collect(),
                     })
                     .collect(),
             })),

@@ -216,7 +216,14 @@ pub struct HFinding {
     pub when: Option<HExpr>,
     pub at: Option<HExpr>,
     pub message: Option<HExpr>,
-    pub fixes: Vec<HFix>,
+    pub fixes: Vec<HFixClause>,
+}
+
+/// A `fix` clause: its operations, made only where `when` holds.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct HFixClause {
+    pub when: Option<HExpr>,
+    pub ops: Vec<HFix>,
 }
 
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
@@ -224,12 +231,10 @@ pub enum HFix {
     Set {
         path: HExpr,
         value: HExpr,
-        when: Option<HExpr>,
         span: Span,
     },
     Remove {
         path: HExpr,
-        when: Option<HExpr>,
         span: Span,
     },
 }

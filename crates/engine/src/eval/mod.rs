@@ -1033,16 +1033,25 @@ impl<'p, 'a> Evaluator<'p, 'a> {
                         None => (self.default_focus(), Vec::new()),
                     };
                     // Room for the fixes the control writes (one it cannot
-                    // place is left out), and each path sized exactly: a
-                    // finding keeps its fixes to the end of the run, and a
-                    // vector grown by `push` holds room for four.
-                    let mut fixes = Vec::with_capacity(f.fixes.len());
-                    for fx in &f.fixes {
-                        if let Some(mut op) = self.fix(fx)? {
-                            op.path.shrink_to_fit();
-                            fixes.push(op);
+                    // place, or whose `fix when` does not hold, is left
+                    // out), and each path sized exactly: a finding keeps its
+                    // fixes to the end of the run, and a vector grown by
+                    // `push` holds room for four.
+                    let mut fixes = Vec::with_capacity(f.fixes.iter().map(|c| c.ops.len()).sum());
+                    for clause in &f.fixes {
+                        if let Some(w) = &clause.when
+                            && !self.truth(w)?
+                        {
+                            continue;
+                        }
+                        for fx in &clause.ops {
+                            if let Some(mut op) = self.fix(fx)? {
+                                op.path.shrink_to_fit();
+                                fixes.push(op);
+                            }
                         }
                     }
+                    fixes.shrink_to_fit();
                     out.push(RawFinding {
                         control,
                         kind: f.kind,
@@ -1095,15 +1104,8 @@ impl<'p, 'a> Evaluator<'p, 'a> {
     }
 
     fn fix(&mut self, f: &CFix) -> R<Option<FixOp>> {
-        // `fix when c ...`: offered only where the condition holds.
-        let (CFix::Set { when, .. } | CFix::Remove { when, .. }) = f;
-        if let Some(w) = when
-            && !self.truth(w)?
-        {
-            return Ok(None);
-        }
         match f {
-            CFix::Set { path, value, .. } => {
+            CFix::Set { path, value } => {
                 let Some(l) = self.locate(path)? else {
                     return Ok(None);
                 };
@@ -1133,7 +1135,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
                     value: Some(value),
                 }))
             }
-            CFix::Remove { path, .. } => {
+            CFix::Remove { path } => {
                 let Some(l) = self.locate(path)? else {
                     return Ok(None);
                 };

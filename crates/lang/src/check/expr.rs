@@ -82,9 +82,8 @@ impl Checker<'_> {
                     });
                     let mut fixes = Vec::new();
                     for clause in &fs.fixes {
-                        // Checked once; each operation of the clause
-                        // carries it.
-                        let guard = clause.when.as_ref().map(|w| self.cond(f, w, "`fix when`"));
+                        let when = clause.when.as_ref().map(|w| self.cond(f, w, "`fix when`"));
+                        let mut ops = Vec::new();
                         for op in &clause.ops {
                             f.has_fix = true;
                             match op {
@@ -92,24 +91,23 @@ impl Checker<'_> {
                                     self.check_fix_path(f, path);
                                     let p = self.expr(f, path).0;
                                     let v = self.expr(f, value).0;
-                                    fixes.push(HFix::Set {
+                                    ops.push(HFix::Set {
                                         path: p,
                                         value: v,
-                                        when: guard.clone(),
                                         span: *span,
                                     });
                                 }
                                 ast::FixOp::Remove { path, span } => {
                                     self.check_fix_path(f, path);
                                     let p = self.expr(f, path).0;
-                                    fixes.push(HFix::Remove {
+                                    ops.push(HFix::Remove {
                                         path: p,
-                                        when: guard.clone(),
                                         span: *span,
                                     });
                                 }
                             }
                         }
+                        fixes.push(HFixClause { when, ops });
                     }
                     HStmtKind::Finding(Box::new(HFinding {
                         kind: fs.kind,
