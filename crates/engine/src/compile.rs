@@ -36,6 +36,10 @@ pub enum CKind {
     Lit(Frozen),
     Interp(Vec<CPart>),
     Local(Slot),
+    /// A read of a control's `let` that is worked out when first read (see
+    /// [`defer_lets`]): every read of its slot in the control, so that
+    /// reads of other locals pay nothing for it.
+    Deferred(Slot),
     Input,
     Profile,
     Param(u32),
@@ -82,7 +86,14 @@ pub struct CStmt {
 #[derive(Debug)]
 pub enum CStmtKind {
     Match(CExpr),
-    Let(Slot, CExpr),
+    /// `let slot = value`; `lazy` when the statement after it does not read
+    /// it at once, so that it is worked out only when first read (see
+    /// [`defer_lets`]).
+    Let {
+        slot: Slot,
+        value: CExpr,
+        lazy: bool,
+    },
     For {
         key: Option<Slot>,
         value: Slot,
@@ -166,7 +177,7 @@ pub fn finding_statements(body: &[CStmt]) -> Vec<Span> {
                     stack.push(then);
                     stack.push(otherwise);
                 }
-                CStmtKind::Match(_) | CStmtKind::Let(..) => {}
+                CStmtKind::Match(_) | CStmtKind::Let { .. } => {}
             }
         }
     }
@@ -220,13 +231,19 @@ pub fn compile_trusting(
         .controls
         .iter()
         .map(|ctl| {
-            let body = c.stmts(&ctl.body);
+            let mut body = c.stmts(&ctl.body);
+            let mut let_places = c.let_places(&ctl.body, ctl.slots);
+            let mut deferred = Vec::new();
+            defer_lets(&mut body, &mut deferred);
+            if !deferred.is_empty() {
+                read_deferred(&mut body, &mut let_places, &deferred);
+            }
             CControl {
                 reads_profile: stmts_read_profile(&body),
                 body,
                 slots: ctl.slots,
                 kinds: ctl.kinds.clone(),
-                let_places: c.let_places(&ctl.body, ctl.slots),
+                let_places,
             }
         })
         .collect();
@@ -313,6 +330,7 @@ fn any_child(e: &CExpr, f: &mut dyn FnMut(&CExpr) -> bool) -> bool {
     match &e.kind {
         CKind::Lit(_)
         | CKind::Local(_)
+        | CKind::Deferred(_)
         | CKind::Input
         | CKind::Profile
         | CKind::Param(_)
@@ -340,7 +358,7 @@ fn any_child(e: &CExpr, f: &mut dyn FnMut(&CExpr) -> bool) -> bool {
 /// Whether any expression of the statements is `profile`.
 fn stmts_read_profile(stmts: &[CStmt]) -> bool {
     stmts.iter().any(|s| match &s.kind {
-        CStmtKind::Match(e) | CStmtKind::Let(_, e) => reads_profile(e),
+        CStmtKind::Match(e) | CStmtKind::Let { value: e, .. } => reads_profile(e),
         CStmtKind::For { iter, body, .. } => reads_profile(iter) || stmts_read_profile(body),
         CStmtKind::If {
             cond,
@@ -366,6 +384,198 @@ fn stmts_read_profile(stmts: &[CStmt]) -> bool {
 }
 
 /// Whether an expression is or holds `profile`.
+/// Marks the `let`s of a control that are worked out only when first read:
+/// those that the next statement (past deferred `let`s) does not read at
+/// once, in a `match`, a loop's collection, an `if` condition, a finding's
+/// `when` or a `let` worked out where it stands. A value that only a
+/// message, a fix or a loop's body reads (`let message = ...` before a
+/// `deny`) then costs nothing where no finding is made or the loop has
+/// nothing to go through; one read at once costs no more than before.
+///
+/// Only the first 64 slots of a control are deferred (a read tests a bit of
+/// one word); the slots deferred are added to `deferred`.
+fn defer_lets(stmts: &mut [CStmt], deferred: &mut Vec<Slot>) {
+    // From the last statement up, so that whether the next `let` is worked
+    // out where it stands is known.
+    for k in (0..stmts.len()).rev() {
+        let (head, tail) = stmts.split_at_mut(k + 1);
+        let Some(last) = head.last_mut() else {
+            continue;
+        };
+        let (slot, value, lazy) = match &mut last.kind {
+            CStmtKind::Let { slot, value, lazy } => (slot, value, lazy),
+            CStmtKind::For { body, .. } => {
+                defer_lets(body, deferred);
+                continue;
+            }
+            CStmtKind::If {
+                then, otherwise, ..
+            } => {
+                defer_lets(then, deferred);
+                defer_lets(otherwise, deferred);
+                continue;
+            }
+            CStmtKind::Match(_) | CStmtKind::Finding(_) => continue,
+        };
+        // The next statement that is not itself a deferred `let`.
+        let next = tail
+            .iter()
+            .find(|s| !matches!(s.kind, CStmtKind::Let { lazy: true, .. }));
+        let read_next = match next.map(|s| &s.kind) {
+            Some(CStmtKind::Match(e) | CStmtKind::For { iter: e, .. })
+            | Some(CStmtKind::If { cond: e, .. })
+            | Some(CStmtKind::Let { value: e, .. }) => reads_slot(e, *slot),
+            Some(CStmtKind::Finding(f)) => f.when.as_ref().is_some_and(|e| reads_slot(e, *slot)),
+            None => false,
+        };
+        *lazy = !read_next && !cheap(value) && *slot < 64;
+        if *lazy {
+            deferred.push(*slot);
+        }
+    }
+}
+
+/// Turns every read of a deferred `let`'s slot in a control (its
+/// statements, and the places `at` finds through its `let`s) into
+/// [`CKind::Deferred`].
+fn read_deferred(body: &mut [CStmt], places: &mut [Option<CExpr>], deferred: &[Slot]) {
+    fn expr(e: &mut CExpr, deferred: &[Slot]) {
+        if let CKind::Local(s) = e.kind
+            && deferred.contains(&s)
+        {
+            e.kind = CKind::Deferred(s);
+        }
+        each_child_mut(e, &mut |x| expr(x, deferred));
+    }
+    fn stmts(body: &mut [CStmt], deferred: &[Slot]) {
+        for s in body {
+            match &mut s.kind {
+                CStmtKind::Match(e) | CStmtKind::Let { value: e, .. } => expr(e, deferred),
+                CStmtKind::For { iter, body, .. } => {
+                    expr(iter, deferred);
+                    stmts(body, deferred);
+                }
+                CStmtKind::If {
+                    cond,
+                    then,
+                    otherwise,
+                } => {
+                    expr(cond, deferred);
+                    stmts(then, deferred);
+                    stmts(otherwise, deferred);
+                }
+                CStmtKind::Finding(f) => {
+                    let CFinding {
+                        when,
+                        at,
+                        message,
+                        fixes,
+                        ..
+                    } = &mut **f;
+                    for e in [when, at, message].into_iter().flatten() {
+                        expr(e, deferred);
+                    }
+                    for c in fixes {
+                        if let Some(w) = &mut c.when {
+                            expr(w, deferred);
+                        }
+                        for op in &mut c.ops {
+                            match op {
+                                CFix::Set { path, value } => {
+                                    expr(path, deferred);
+                                    expr(value, deferred);
+                                }
+                                CFix::Remove { path } => expr(path, deferred),
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    stmts(body, deferred);
+    for p in places.iter_mut().flatten() {
+        expr(p, deferred);
+    }
+}
+
+/// Calls `f` on every expression directly inside `e`.
+fn each_child_mut(e: &mut CExpr, f: &mut dyn FnMut(&mut CExpr)) {
+    fn clauses(cs: &mut [CClause], f: &mut dyn FnMut(&mut CExpr)) {
+        for c in cs {
+            match c {
+                CClause::For(_, _, x) | CClause::If(x) => f(x),
+            }
+        }
+    }
+    match &mut e.kind {
+        CKind::Lit(_)
+        | CKind::Local(_)
+        | CKind::Deferred(_)
+        | CKind::Input
+        | CKind::Profile
+        | CKind::Param(_)
+        | CKind::Const(_) => {}
+        CKind::Interp(parts) => {
+            for p in parts {
+                if let CPart::Expr(x) = p {
+                    f(x);
+                }
+            }
+        }
+        CKind::Field(b, _) | CKind::Unary(_, b) => f(b),
+        CKind::Index(a, b) | CKind::Binary(_, a, b) => {
+            f(a);
+            f(b);
+        }
+        CKind::Call(_, items) | CKind::Plugin(_, _, items) | CKind::List(items) => {
+            items.iter_mut().for_each(&mut *f);
+        }
+        CKind::Builtin { args, named, .. } => {
+            args.iter_mut().for_each(&mut *f);
+            named.iter_mut().for_each(|(_, x)| f(x));
+        }
+        CKind::If(a, b, c) => {
+            f(a);
+            f(b);
+            f(c);
+        }
+        CKind::Object(kvs) => kvs.iter_mut().for_each(|(_, x)| f(x)),
+        CKind::ListComp(x, cs) => {
+            f(x);
+            clauses(cs, f);
+        }
+        CKind::ObjectComp(k, v, cs) => {
+            f(k);
+            f(v);
+            clauses(cs, f);
+        }
+        CKind::Quant(_, _, _, a, b) => {
+            f(a);
+            f(b);
+        }
+    }
+}
+
+/// Whether an expression costs no more than reading a deferred value
+/// would: a `let` of one is worked out where it stands.
+fn cheap(e: &CExpr) -> bool {
+    matches!(
+        e.kind,
+        CKind::Lit(_)
+            | CKind::Local(_)
+            | CKind::Input
+            | CKind::Profile
+            | CKind::Param(_)
+            | CKind::Const(_)
+    )
+}
+
+/// Whether an expression reads a local slot.
+fn reads_slot(e: &CExpr, slot: Slot) -> bool {
+    matches!(e.kind, CKind::Local(s) if s == slot) || any_child(e, &mut |x| reads_slot(x, slot))
+}
+
 fn reads_profile(e: &CExpr) -> bool {
     matches!(e.kind, CKind::Profile) || any_child(e, &mut |x| reads_profile(x))
 }
@@ -519,7 +729,11 @@ impl Compiler<'_> {
     fn stmt(&mut self, s: &HStmt) -> CStmt {
         let kind = match &s.kind {
             HStmtKind::Match(e) => CStmtKind::Match(self.expr(e)),
-            HStmtKind::Let(slot, e) => CStmtKind::Let(*slot, self.expr(e)),
+            HStmtKind::Let(slot, e) => CStmtKind::Let {
+                slot: *slot,
+                value: self.expr(e),
+                lazy: false,
+            },
             HStmtKind::For {
                 key,
                 value,
@@ -821,6 +1035,97 @@ mod tests {
         if let Err(e) = compile(&engine.program) {
             panic!("a built-in pattern is invalid: {}", e.message);
         }
+    }
+
+    /// The compiled controls of one policy.
+    fn controls(policy: &str) -> Vec<CControl> {
+        let h = ward_lang::check(&[
+            ward_lang::parse(FileId(0), policy).unwrap_or_else(|d| panic!("{d:?}"))
+        ]);
+        assert!(h.diagnostics.is_empty(), "{:?}", h.diagnostics);
+        compile(&h.program)
+            .unwrap_or_else(|e| panic!("{}", e.message))
+            .controls
+    }
+
+    /// The `let`s of statements, at any depth: slot and whether deferred.
+    fn lets(stmts: &[CStmt], out: &mut Vec<(Slot, bool)>) {
+        for s in stmts {
+            match &s.kind {
+                CStmtKind::Let { slot, lazy, .. } => out.push((*slot, *lazy)),
+                CStmtKind::For { body, .. } => lets(body, out),
+                CStmtKind::If {
+                    then, otherwise, ..
+                } => {
+                    lets(then, out);
+                    lets(otherwise, out);
+                }
+                CStmtKind::Match(_) | CStmtKind::Finding(_) => {}
+            }
+        }
+    }
+
+    /// The slots an expression reads, as `Local` (false) or `Deferred`
+    /// (true).
+    fn reads(e: &CExpr, out: &mut Vec<(Slot, bool)>) {
+        match e.kind {
+            CKind::Local(s) => out.push((s, false)),
+            CKind::Deferred(s) => out.push((s, true)),
+            _ => {}
+        }
+        any_child(e, &mut |x| {
+            reads(x, out);
+            false
+        });
+    }
+
+    /// A `let` the next statement reads at once is worked out where it
+    /// stands; one only a message (or a `let` that is itself deferred)
+    /// reads is deferred, and every read of it says so.
+    #[test]
+    fn lets_the_next_statement_does_not_read_are_deferred() {
+        let controls = controls(
+            "package t\n\ncontrol c {\n  title \"c\"\n  severity low\n  let spec = input.spec\n  for x in spec.containers {\n    let m = \"{x.name} in {spec.nodeName}\"\n    let sc = x.securityContext\n    let shown = upper(m)\n    deny when sc.privileged == true\n      at sc.privileged\n      message shown\n  }\n}\n",
+        );
+        let [c] = controls.as_slice() else {
+            panic!("one control");
+        };
+        let mut found = Vec::new();
+        lets(&c.body, &mut found);
+        // spec (slot 0) is read by the loop, x is slot 1, m (2) only by
+        // `shown` (4), which only the message reads; sc (3) by the `when`.
+        assert_eq!(found, [(0, false), (2, true), (3, false), (4, true)]);
+        let Some(CStmt {
+            kind: CStmtKind::For { body, .. },
+            ..
+        }) = c.body.get(1)
+        else {
+            panic!("the loop: {:?}", c.body);
+        };
+        let mut read = Vec::new();
+        for s in body {
+            match &s.kind {
+                CStmtKind::Let { value, .. } => reads(value, &mut read),
+                CStmtKind::Finding(f) => {
+                    for e in [&f.when, &f.at, &f.message].into_iter().flatten() {
+                        reads(e, &mut read);
+                    }
+                }
+                _ => {}
+            }
+        }
+        assert_eq!(
+            read,
+            [
+                (1, false),
+                (0, false),
+                (1, false),
+                (2, true),
+                (3, false),
+                (3, false),
+                (4, true)
+            ]
+        );
     }
 
     fn h(kind: HKind) -> HExpr {

@@ -543,6 +543,10 @@ pub struct EvalOptions {
     /// Remember pure function results per resource (off only to compare
     /// against a straightforward evaluation).
     pub memoize: bool,
+    /// Work out a control's `let`s that the next statement does not read
+    /// when they are first read, not where they stand (off only to compare
+    /// against a straightforward evaluation).
+    pub defer_lets: bool,
     /// Time each control (`ward check --profile`).
     pub profile: bool,
     /// Offer a control only resources of the kinds its `match` can accept
@@ -561,6 +565,7 @@ impl Default for EvalOptions {
             budget: crate::eval::DEFAULT_BUDGET,
             run_budget: crate::eval::DEFAULT_RUN_BUDGET,
             memoize: true,
+            defer_lets: true,
             profile: false,
             by_kind: true,
             progress: None,
@@ -1053,6 +1058,7 @@ impl Engine {
                     let mut ev = Evaluator::new(&self.compiled, &u.env, &inv, plugins);
                     ev.budget = opts.budget;
                     ev.memoize = opts.memoize;
+                    ev.lazy = opts.defer_lets;
                     if opts.profile {
                         ev.count_calls();
                     }
@@ -2354,6 +2360,72 @@ pack levels {
             .filter_map(|e| e.control.as_deref())
             .collect();
         assert_eq!(errors, vec!["levels.broken"], "{:?}", report.errors);
+    }
+
+    /// A `let` that only a finding reads is worked out for the findings
+    /// made, once per turn of its loop, and what the findings say and
+    /// where they point is what a `let` worked out where it stands gives.
+    #[test]
+    fn a_let_only_a_finding_reads_is_worked_out_only_for_the_findings_made() {
+        let policy = r#"package deferred
+
+fn said(c) = "{c.name} runs {c.image}"
+
+control privileged {
+  title "privileged"
+  severity low
+  match input.kind == "Pod"
+  for c in input.spec.containers {
+    let message = said(c)
+    let sc = c.securityContext
+    let unset = sc.runAsNonRoot
+    deny when sc.privileged == true
+      at unset
+      message message
+  }
+}
+"#;
+        let (engine, sel) = built("deferred.ward", policy);
+        let inputs = one_file(
+            "kind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - {name: a, image: one, securityContext: {privileged: true}}\n  - {name: b, image: two}\n  - {name: c, image: three, securityContext: {privileged: true}}\n",
+        );
+        let run = |defer_lets| {
+            let opts = EvalOptions {
+                profile: true,
+                defer_lets,
+                ..EvalOptions::default()
+            };
+            let report = engine.evaluate(&sel, &inputs, &opts);
+            assert!(report.errors.is_empty(), "{:?}", report.errors);
+            let runs = report
+                .functions
+                .iter()
+                .find(|f| f.function == "deferred.said")
+                .map_or(0, |f| f.runs);
+            let said: Vec<(String, String)> = report
+                .findings
+                .iter()
+                .map(|f| (f.message.clone(), f.pointer.clone()))
+                .collect();
+            (runs, said)
+        };
+        let (deferred, found) = run(true);
+        let (eager, plain) = run(false);
+        assert_eq!((deferred, eager), (2, 3));
+        assert_eq!(found, plain);
+        assert_eq!(
+            found,
+            [
+                (
+                    "a runs one".to_string(),
+                    "/spec/containers/0/securityContext/runAsNonRoot".to_string()
+                ),
+                (
+                    "c runs three".to_string(),
+                    "/spec/containers/2/securityContext/runAsNonRoot".to_string()
+                ),
+            ]
+        );
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The fast paths change nothing: findings are identical whether pure calls
-//! are memoised or not, whether each control meets only the kinds its
+//! are memoised or not, whether a control's `let`s are worked out where
+//! they stand or when first read, whether each control meets only the kinds its
 //! `match` can accept or every resource, whether a list export is streamed
 //! or read whole, and whether evaluation runs on one thread or many.
 
@@ -92,8 +93,8 @@ fn packs(engine: &ward_engine::Engine) -> Vec<PackRef> {
         .collect()
 }
 
-/// The report of a plain evaluation: no memos, every control offered every
-/// resource, on one thread.
+/// The report of a plain evaluation: no memos, every `let` worked out where
+/// it stands, every control offered every resource, on one thread.
 fn plainly(
     engine: &ward_engine::Engine,
     sel: &ward_engine::Selection,
@@ -101,6 +102,7 @@ fn plainly(
 ) -> Report {
     let plain = EvalOptions {
         memoize: false,
+        defer_lets: false,
         by_kind: false,
         ..EvalOptions::default()
     };

@@ -34,7 +34,7 @@ impl<'a> Evaluator<'_, 'a> {
 
     fn locate_at(&mut self, e: &CExpr, depth: u32) -> R<Option<Located<'a>>> {
         match &e.kind {
-            CKind::Local(slot) if depth < 16 => {
+            CKind::Local(slot) | CKind::Deferred(slot) if depth < 16 => {
                 let v = self.eval(e)?;
                 if let Some(node) = v.node() {
                     return Ok(Some(Located {

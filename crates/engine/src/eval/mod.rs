@@ -174,6 +174,14 @@ pub struct Evaluator<'p, 'a> {
     pub budget: u64,
     /// Whether pure function results are remembered per resource.
     pub memoize: bool,
+    /// Whether a control's `let`s are worked out when first read rather
+    /// than where they stand (see [`Evaluator::force`]).
+    pub lazy: bool,
+    /// The expressions of the running control's deferred `let`s, by slot.
+    pending: Vec<Option<&'p CExpr>>,
+    /// Which of the first 64 slots hold a `let` not worked out yet: none,
+    /// in most controls, and a read of a local tests one bit.
+    unforced: u64,
     /// Innermost loop elements that are document nodes: the default place a
     /// finding without `at` points to.
     focus: Vec<NodeRef<'a>>,
@@ -246,7 +254,7 @@ fn has_findings(stmts: &[CStmt]) -> bool {
         CStmtKind::If {
             then, otherwise, ..
         } => has_findings(then) || has_findings(otherwise),
-        CStmtKind::Match(_) | CStmtKind::Let(..) => false,
+        CStmtKind::Match(_) | CStmtKind::Let { .. } => false,
     })
 }
 
@@ -625,6 +633,9 @@ impl<'p, 'a> Evaluator<'p, 'a> {
             steps: 0,
             budget: DEFAULT_BUDGET,
             memoize: true,
+            lazy: true,
+            pending: Vec::new(),
+            unforced: 0,
             focus: Vec::new(),
             regex_cache: Default::default(),
             profile: None,
@@ -735,7 +746,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
             Err(err) => format!("error: {}", err.message),
         };
         out.push((e.span, v));
-        if let CKind::Local(slot) = e.kind
+        if let CKind::Local(slot) | CKind::Deferred(slot) = e.kind
             && self.base == 0
             && let Some(Some(path)) = self
                 .prog
@@ -875,8 +886,11 @@ impl<'p, 'a> Evaluator<'p, 'a> {
             self.stack.resize_with(slots, Val::default);
         }
         self.focus.clear();
+        self.unforced = 0;
         let mark = out.len();
-        match self.stmts(control, &c.body, out) {
+        let result = self.stmts(control, &c.body, out);
+        self.unforced = 0;
+        match result {
             Ok(true) => Ok(Applied::Yes),
             Ok(false) => {
                 out.truncate(mark);
@@ -949,7 +963,12 @@ impl<'p, 'a> Evaluator<'p, 'a> {
     }
 
     /// Runs statements; `Ok(false)` when a `match` did not hold.
-    fn stmts(&mut self, control: usize, stmts: &[CStmt], out: &mut Vec<RawFinding<'a>>) -> R<bool> {
+    fn stmts(
+        &mut self,
+        control: usize,
+        stmts: &'p [CStmt],
+        out: &mut Vec<RawFinding<'a>>,
+    ) -> R<bool> {
         for s in stmts {
             match &s.kind {
                 CStmtKind::Match(e) => {
@@ -960,12 +979,20 @@ impl<'p, 'a> Evaluator<'p, 'a> {
                         return Ok(false);
                     }
                 }
-                CStmtKind::Let(slot, e) => {
-                    let v = match self.of_input_value(e) {
-                        Some(v) => v,
-                        None => self.eval(e)?,
-                    };
-                    self.set(*slot, v);
+                CStmtKind::Let {
+                    slot,
+                    value: e,
+                    lazy,
+                } => {
+                    if *lazy && self.lazy {
+                        self.defer(*slot, e);
+                    } else {
+                        let v = match self.of_input_value(e) {
+                            Some(v) => v,
+                            None => self.eval(e)?,
+                        };
+                        self.set(*slot, v);
+                    }
                 }
                 CStmtKind::For {
                     key,
@@ -1192,6 +1219,45 @@ impl<'p, 'a> Evaluator<'p, 'a> {
             .unwrap_or_default()
     }
 
+    /// The value of a deferred `let` of the running control, worked out
+    /// the first time it is read.
+    fn deferred(&mut self, slot: u32) -> R<Val<'a>> {
+        if self.unforced.checked_shr(slot).unwrap_or(0) & 1 != 0 {
+            self.force(slot)?;
+        }
+        Ok(self.local(slot))
+    }
+
+    /// Leaves a control's `let` to be worked out when it is first read: a
+    /// value only a finding's message or fix reads (`let message = ...`)
+    /// costs nothing where the finding is not made. Slots are never reused
+    /// within a control, so the slots the expression reads hold the same
+    /// values when it is worked out as where the `let` stands; and
+    /// functions are pure, so its value is the same.
+    /// Only the first 64 slots are deferred (see `compile::defer_lets`).
+    fn defer(&mut self, slot: u32, e: &'p CExpr) {
+        let i = slot as usize;
+        if self.pending.len() <= i {
+            self.pending.resize(i + 1, None);
+        }
+        if let Some(p) = self.pending.get_mut(i) {
+            *p = Some(e);
+            self.unforced |= 1u64.checked_shl(slot).unwrap_or(0);
+        }
+    }
+
+    /// Works out a deferred `let` of the running control before its slot is
+    /// first read.
+    fn force(&mut self, slot: u32) -> R<()> {
+        self.unforced &= !1u64.checked_shl(slot).unwrap_or(0);
+        let Some(e) = self.pending.get(slot as usize).copied().flatten() else {
+            return Ok(());
+        };
+        let v = self.eval(e)?;
+        self.set(slot, v);
+        Ok(())
+    }
+
     /// Evaluates an operand or argument. Locals, literals and `input` are
     /// a third of all evaluations; they are read here, without a call into
     /// `eval` and its dispatch over every kind of expression.
@@ -1381,6 +1447,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
     fn eval_rest(&mut self, e: &CExpr) -> R<Val<'a>> {
         match &e.kind {
             CKind::Lit(v) => Ok(self.lit(v)),
+            CKind::Deferred(slot) => self.deferred(*slot),
             CKind::Interp(parts) => self.interp(parts, e.span).map(Val::string),
             CKind::Local(slot) => Ok(self.local(*slot)),
             CKind::Input => Ok(self.input.clone()),
