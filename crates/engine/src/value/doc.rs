@@ -81,7 +81,14 @@ pub fn push_pointer(out: &mut String, segs: &[Seg]) {
 /// Appends `/` and a key, with `~` and `/` escaped as RFC 6901 says.
 fn push_pointer_key(out: &mut String, k: &str) {
     out.push('/');
-    if memchr::memchr2(b'~', b'/', k.as_bytes()).is_none() {
+    // Keys are mostly a few bytes long, where a loop beats setting up a
+    // vector search.
+    let plain = if k.len() <= 32 {
+        !k.bytes().any(|b| b == b'~' || b == b'/')
+    } else {
+        memchr::memchr2(b'~', b'/', k.as_bytes()).is_none()
+    };
+    if plain {
         out.push_str(k);
         return;
     }
@@ -762,6 +769,18 @@ mod tests {
         assert_eq!(img.pointer(), "/spec/containers/1/image");
         assert_eq!(d.at_pointer("/a~1b").unwrap().pointer(), "/a~1b");
         assert_eq!(d.root().pointer(), "");
+        // Short keys and long ones (past the length searched byte by byte)
+        // are escaped alike.
+        let long = format!("{}/x~y", "k".repeat(40));
+        let v = json!({"a~b/c": 1, "plain": 2, long.clone(): 3, "k".repeat(40): 4});
+        let d = Doc::from_json(&v);
+        let pointers: Vec<String> = d.root().entries().map(|(_, n)| n.pointer()).collect();
+        let escaped = format!("/{}~1x~0y", "k".repeat(40));
+        let plain_long = format!("/{}", "k".repeat(40));
+        for p in ["/a~0b~1c", "/plain", escaped.as_str(), plain_long.as_str()] {
+            assert!(pointers.iter().any(|x| x == p), "{p} in {pointers:?}");
+            assert!(d.at_pointer(p).is_some(), "{p} leads back");
+        }
     }
 
     /// Every node's pointer, written directly, is the one its path gives,
