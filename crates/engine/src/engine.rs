@@ -1185,12 +1185,15 @@ impl Engine {
         // the controls walk them (`Doc::warm`).
         std::hint::black_box(r.doc.warm());
         let kind = r.kind();
+        // The resource's identity and file, made for its first finding and
+        // shared by the findings of every unit.
+        let mut who = None;
         for ((ui, unit), ev) in sel.units.iter().enumerate().zip(evs.iter_mut()) {
             // The memo of unit-free calls goes to this unit's evaluator for
             // its turn, and comes back for the next unit.
             ev.swap_common(common);
             self.evaluate_unit(
-                ui, unit, inputs, inv, spend, ev, r, kind, ncontrols, by_kind, acc,
+                ui, unit, inputs, inv, spend, ev, r, kind, ncontrols, by_kind, acc, &mut who,
             );
             ev.swap_common(common);
         }
@@ -1211,6 +1214,7 @@ impl Engine {
         ncontrols: usize,
         by_kind: bool,
         acc: &mut Acc,
+        who: &mut Option<(Arc<Identity>, Arc<str>)>,
     ) {
         ev.set_profile(None);
         let mut run = Run {
@@ -1222,7 +1226,7 @@ impl Engine {
             r,
             seen: Default::default(),
             mode: None,
-            who: None,
+            who,
             counted: Vec::new(),
         };
         // The pack's own controls run once; a `profile from` pack then
@@ -1274,7 +1278,7 @@ impl Engine {
     fn run_controls<'a>(
         &self,
         ev: &mut Evaluator<'_, 'a>,
-        run: &mut Run<'_, 'a>,
+        run: &mut Run<'_, '_, 'a>,
         controls: &[usize],
         acc: &mut Acc,
     ) {
@@ -1314,7 +1318,7 @@ impl Engine {
                     let mut denied = false;
                     for f in raw.drain(..) {
                         let mut finding =
-                            self.finding(run.unit, run.inputs, run.inv, run.r, &mut run.who, f);
+                            self.finding(run.unit, run.inputs, run.inv, run.r, run.who, f);
                         if let Some(p) = &run.mode {
                             // Only the enforce mode denies; audit and warn
                             // report what the enforce level did not.
@@ -1589,7 +1593,7 @@ struct Profile {
 }
 
 /// What one resource's evaluation for one unit needs to carry along.
-struct Run<'u, 'a> {
+struct Run<'u, 'w, 'a> {
     unit: &'u Unit,
     inv: &'u Inventory<'a>,
     spend: &'u Spend,
@@ -1599,8 +1603,9 @@ struct Run<'u, 'a> {
     /// (control, pointer) already reported under an earlier profile.
     seen: rustc_hash::FxHashSet<(usize, String)>,
     mode: Option<Profile>,
-    /// The resource's identity and file, once a finding needed them.
-    who: Option<(Arc<Identity>, Arc<str>)>,
+    /// The resource's identity and file, once a finding needed them (of
+    /// any unit).
+    who: &'w mut Option<(Arc<Identity>, Arc<str>)>,
     /// Under profiles, what each control has done on this resource
     /// ([`Counted`]): whether it ran, and what it was counted for. A control
     /// that reads `profile` runs once per profile, and is counted once per
@@ -1618,7 +1623,7 @@ impl Counted {
     const ERROR: u8 = 8;
 }
 
-impl Run<'_, '_> {
+impl Run<'_, '_, '_> {
     /// Whether this is the first time the control does `what` on this
     /// resource (and it is marked done): always outside profiles, where
     /// each control runs once; under them, once per resource.
