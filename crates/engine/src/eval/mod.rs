@@ -813,6 +813,11 @@ impl<'p, 'a> Evaluator<'p, 'a> {
             Frozen::Obj(o) => o.as_ptr() as usize,
             Frozen::Range(r) => Arc::as_ptr(r) as usize,
             Frozen::Str(s) => s.as_ptr() as usize,
+            // The scalars most literals are, made here rather than in a
+            // call.
+            Frozen::Interned(s) => return Val::Str(Str::Ref(s)),
+            Frozen::Bool(b) => return Val::Bool(*b),
+            Frozen::Num(n) => return Val::Num(*n),
             plain => return plain.thaw(),
         };
         self.lits
