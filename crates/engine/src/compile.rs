@@ -37,8 +37,8 @@ pub enum CKind {
     Interp(Vec<CPart>),
     Local(Slot),
     /// A read of a control's `let` that is worked out when first read (see
-    /// [`defer_lets`]): every read of its slot in the control, so that
-    /// reads of other locals pay nothing for it.
+    /// `defer_lets`): every read of its slot in the control, so that reads
+    /// of other locals pay nothing for it.
     Deferred(Slot),
     Input,
     Profile,
@@ -86,9 +86,9 @@ pub struct CStmt {
 #[derive(Debug)]
 pub enum CStmtKind {
     Match(CExpr),
-    /// `let slot = value`; `lazy` when the statement after it does not read
-    /// it at once, so that it is worked out only when first read (see
-    /// [`defer_lets`]).
+    /// `let slot = value`; `lazy` when the next statement (past deferred
+    /// `let`s) does not read it at once, so that it is worked out only when
+    /// first read (see `defer_lets`).
     Let {
         slot: Slot,
         value: CExpr,
@@ -383,7 +383,6 @@ fn stmts_read_profile(stmts: &[CStmt]) -> bool {
     })
 }
 
-/// Whether an expression is or holds `profile`.
 /// Marks the `let`s of a control that are worked out only when first read:
 /// those that the next statement (past deferred `let`s) does not read at
 /// once, in a `match`, a loop's collection, an `if` condition, a finding's
@@ -576,6 +575,7 @@ fn reads_slot(e: &CExpr, slot: Slot) -> bool {
     matches!(e.kind, CKind::Local(s) if s == slot) || any_child(e, &mut |x| reads_slot(x, slot))
 }
 
+/// Whether an expression is or holds `profile`.
 fn reads_profile(e: &CExpr) -> bool {
     matches!(e.kind, CKind::Profile) || any_child(e, &mut |x| reads_profile(x))
 }

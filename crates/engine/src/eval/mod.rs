@@ -174,13 +174,13 @@ pub struct Evaluator<'p, 'a> {
     pub budget: u64,
     /// Whether pure function results are remembered per resource.
     pub memoize: bool,
-    /// Whether a control's `let`s are worked out when first read rather
-    /// than where they stand (see [`Evaluator::force`]).
+    /// Whether the `let`s the compiler marked deferred are worked out when
+    /// first read rather than where they stand (see [`Evaluator::defer`]).
     pub lazy: bool,
     /// The expressions of the running control's deferred `let`s, by slot.
     pending: Vec<Option<&'p CExpr>>,
-    /// Which of the first 64 slots hold a `let` not worked out yet: none,
-    /// in most controls, and a read of a local tests one bit.
+    /// Which slots hold a deferred `let` not worked out yet (only the first
+    /// 64 are deferred): a `Deferred` read tests one bit.
     unforced: u64,
     /// Innermost loop elements that are document nodes: the default place a
     /// finding without `at` points to.
@@ -1239,6 +1239,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
     /// within a control, so the slots the expression reads hold the same
     /// values when it is worked out as where the `let` stands; and
     /// functions are pure, so its value is the same.
+    ///
     /// Only the first 64 slots are deferred (see `compile::defer_lets`).
     fn defer(&mut self, slot: u32, e: &'p CExpr) {
         let i = slot as usize;
