@@ -498,7 +498,9 @@ fn read_deferred(body: &mut [CStmt], places: &mut [Option<CExpr>], deferred: &[S
     }
 }
 
-/// Calls `f` on every expression directly inside `e`.
+/// Calls `f` on every expression directly inside `e`: [`any_child`] for a
+/// change, the same children in the same order (both matches list every
+/// kind, so a new kind must be added to both).
 fn each_child_mut(e: &mut CExpr, f: &mut dyn FnMut(&mut CExpr)) {
     fn clauses(cs: &mut [CClause], f: &mut dyn FnMut(&mut CExpr)) {
         for c in cs {
