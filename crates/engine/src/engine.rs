@@ -1058,7 +1058,7 @@ impl Engine {
                     let mut ev = Evaluator::new(&self.compiled, &u.env, &inv, plugins);
                     ev.budget = opts.budget;
                     ev.memoize = opts.memoize;
-                    ev.lazy = opts.defer_lets;
+                    ev.defer_lets = opts.defer_lets;
                     if opts.profile {
                         ev.count_calls();
                     }

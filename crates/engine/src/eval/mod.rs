@@ -176,7 +176,7 @@ pub struct Evaluator<'p, 'a> {
     pub memoize: bool,
     /// Whether the `let`s the compiler marked deferred are worked out when
     /// first read rather than where they stand (see [`Evaluator::defer`]).
-    pub lazy: bool,
+    pub defer_lets: bool,
     /// The expressions of the running control's deferred `let`s, by slot.
     pending: Vec<Option<&'p CExpr>>,
     /// Which slots hold a deferred `let` not worked out yet (only the first
@@ -633,7 +633,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
             steps: 0,
             budget: DEFAULT_BUDGET,
             memoize: true,
-            lazy: true,
+            defer_lets: true,
             pending: Vec::new(),
             unforced: 0,
             focus: Vec::new(),
@@ -989,7 +989,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
                     value: e,
                     lazy,
                 } => {
-                    if *lazy && self.lazy {
+                    if *lazy && self.defer_lets {
                         self.defer(*slot, e);
                     } else {
                         let v = match self.of_input_value(e) {
