@@ -1071,40 +1071,61 @@ impl Engine {
         };
         let spend = Spend::new(nunits * ncontrols, opts.run_budget);
         // Evaluators count references without atomics (see `Frozen`), so
-        // each stays on the thread that made it: the resources go in
-        // pieces, and a piece's evaluators and memos are made, used and
-        // dropped by the job that takes it.
-        let accs = inputs
+        // each stays on the thread that made it: a worker per thread makes
+        // its evaluators and memos, takes the export's pieces one after
+        // another (the next that no worker has taken, so that one that
+        // finishes early takes more), and drops them at the end. What the
+        // memos kept across resources (which workloads a namespace has, what
+        // a Role grants) serves every piece the worker takes, not one.
+        let pieces: Vec<&[Resource]> = inputs
             .resources
-            .par_chunks(piece_size(inputs.resources.len()))
-            .map(|piece| {
-                let mut acc = Acc::new(nunits * ncontrols, opts.profile);
+            .chunks(piece_size(inputs.resources.len()))
+            .collect();
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let workers = rayon::current_num_threads().clamp(1, pieces.len().max(1));
+        let mut accs: Vec<(usize, Acc)> = (0..workers)
+            .into_par_iter()
+            .flat_map_iter(|_| {
                 let mut evs = make();
                 let mut common = ResourceMemo::default();
-                for r in piece {
-                    self.evaluate_resource(
-                        sel,
-                        inputs,
-                        &inv,
-                        &spend,
-                        &mut evs,
-                        r,
-                        ncontrols,
-                        opts.by_kind,
-                        &mut common,
-                        &mut acc,
-                    );
-                    if let Some(p) = &opts.progress {
-                        p.evaluated_one();
+                let mut done: Vec<(usize, Acc)> = Vec::new();
+                while let Some((i, piece)) = {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    pieces.get(i).map(|p| (i, *p))
+                } {
+                    let mut acc = Acc::new(nunits * ncontrols, opts.profile);
+                    for r in piece {
+                        self.evaluate_resource(
+                            sel,
+                            inputs,
+                            &inv,
+                            &spend,
+                            &mut evs,
+                            r,
+                            ncontrols,
+                            opts.by_kind,
+                            &mut common,
+                            &mut acc,
+                        );
+                        if let Some(p) = &opts.progress {
+                            p.evaluated_one();
+                        }
                     }
+                    done.push((i, acc));
                 }
+                // The worker's function runs and statements that fired go
+                // with its last piece (or with none, when it took none).
+                let mut counted = Acc::new(0, opts.profile);
                 for ev in &evs {
-                    acc.count_calls(ev.fn_counts());
-                    acc.fired.extend(ev.fired());
+                    counted.count_calls(ev.fn_counts());
+                    counted.fired.extend(ev.fired());
                 }
-                acc
+                done.push((usize::MAX, counted));
+                done
             })
-            .collect::<Vec<Acc>>();
+            .collect();
+        accs.sort_by_key(|(i, _)| *i);
+        let accs: Vec<Acc> = accs.into_iter().map(|(_, a)| a).collect();
         let (findings, mut acc) = Acc::concat(accs, nunits * ncontrols, opts.profile);
         spend.settle(&acc.unspent);
         let mut report = Report {

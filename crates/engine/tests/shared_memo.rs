@@ -335,6 +335,45 @@ fn results_on_other_resources_and_versions_are_remembered() {
     }
 }
 
+#[test]
+fn what_one_piece_worked_out_serves_the_next_on_its_thread() {
+    let engine = EngineBuilder::std_only()
+        .policy("refs.ward", REFS)
+        .build()
+        .expect("the policy checks");
+    let selection = engine
+        .select(&[], true, &[])
+        .expect("the selection is valid");
+    // Enough Services for several pieces of work (of at least 256
+    // resources each), all asking for the pods of `a`.
+    let mut inputs = two_pods();
+    for i in 0..900 {
+        inputs.add_text(
+            &format!("s{i:03}.yaml"),
+            &format!("kind: Service\nmetadata:\n  name: s{i}\n  namespace: a\n"),
+            &LoadOptions::default(),
+        );
+    }
+    let opts = EvalOptions {
+        profile: true,
+        ..EvalOptions::default()
+    };
+    let report = one_thread().install(|| engine.evaluate(&selection, &inputs, &opts));
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert_eq!(report.findings.len(), 900 * 4 + 2);
+    // The thread keeps its memos from one piece to the next: the pods of
+    // `a` are listed once, not once a piece.
+    let runs = |name: &str| {
+        report
+            .functions
+            .iter()
+            .find(|f| f.function == name)
+            .map(|f| f.runs)
+            .unwrap_or_else(|| panic!("{name} in {:?}", report.functions))
+    };
+    assert_eq!(runs("refs.pods_in"), 1);
+}
+
 /// Functions called on nodes of the resource being checked: the resource
 /// itself, and its containers, each more than once.
 const OWN: &str = r#"package own

@@ -285,7 +285,7 @@ pub struct FnCount {
 
 /// Results of pure function calls: on one resource, by arguments, and
 /// the context-free ones kept across resources. An evaluator keeps one for
-/// its unit's functions; the evaluators of a piece of work pass one around
+/// its unit's functions; the evaluators of a worker pass one around
 /// for the functions whose value is the same in every unit (see
 /// `CFn::unit_free`), so the packs of a run ask `pod_spec` or
 /// `namespace_of` of a resource once between them, not once each.
@@ -304,12 +304,12 @@ pub struct ResourceMemo<'a> {
     of: Option<(usize, u32)>,
     /// Results of context-free function calls with scalar arguments, kept
     /// across resources: the same image, environment variable or quantity
-    /// is judged once per piece of work, not once per resource.
+    /// is judged once per worker (thread), not once per resource.
     shared: rustc_hash::FxHashMap<SharedKey<'a>, Val<'a>>,
     /// Results of context-free function calls on nodes of other resources
     /// (what a query over the inventory hands to a function), kept across
     /// resources: whether a Deployment is a checked workload, or what a
-    /// Role grants, is worked out once per piece of work, not once for
+    /// Role grants, is worked out once per worker (thread), not once for
     /// every NetworkPolicy or binding that asks. In the memo the units share,
     /// what one pack's query worked out (`pod_spec` of a workload) is
     /// found by the others when the workload's own turn comes.
@@ -781,7 +781,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
         }
     }
 
-    /// Exchanges the memo of unit-free calls with `other`: a piece's
+    /// Exchanges the memo of unit-free calls with `other`: a worker's
     /// evaluators (one per unit) pass one memo along as they take turns on
     /// a resource.
     pub fn swap_common(&mut self, other: &mut ResourceMemo<'a>) {
