@@ -1847,13 +1847,14 @@ pub fn identity(r: &Resource) -> Identity {
 
 pub use crate::finding::fingerprint;
 
-/// How many resources one job evaluates: eight pieces a thread, so that a
-/// thread that finishes early takes over pieces of another's, and at least
-/// [`MIN_PIECE`], so that a small input is one piece whose evaluators
-/// remember what they worked out across all of it.
+/// How many resources a piece of evaluation holds: 32 pieces a thread, so
+/// that the thread that finishes last is alone for a short piece at most
+/// (a worker keeps its memos from one piece to the next, so short pieces
+/// cost nothing else), and at least [`MIN_PIECE`], so that a small input
+/// is one piece.
 fn piece_size(resources: usize) -> usize {
     resources
-        .div_ceil(rayon::current_num_threads().max(1) * 8)
+        .div_ceil(rayon::current_num_threads().max(1) * 32)
         .max(MIN_PIECE)
 }
 
