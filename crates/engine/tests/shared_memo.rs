@@ -270,8 +270,9 @@ fn two_pods() -> Inputs {
     inputs
 }
 
-#[test]
-fn results_on_other_resources_and_versions_are_remembered() {
+/// The `refs` policy over [`two_pods`] and `services` Services of
+/// namespace `a` (`s0`, `s1`, ...).
+fn refs_over(services: usize) -> (Engine, Selection, Inputs) {
     let engine = EngineBuilder::std_only()
         .policy("refs.ward", REFS)
         .build()
@@ -280,13 +281,19 @@ fn results_on_other_resources_and_versions_are_remembered() {
         .select(&[], true, &[])
         .expect("the selection is valid");
     let mut inputs = two_pods();
-    for i in 0..3 {
+    for i in 0..services {
         inputs.add_text(
             &format!("s{i}.yaml"),
             &format!("kind: Service\nmetadata:\n  name: s{i}\n  namespace: a\n"),
             &LoadOptions::default(),
         );
     }
+    (engine, selection, inputs)
+}
+
+#[test]
+fn results_on_other_resources_and_versions_are_remembered() {
+    let (engine, selection, inputs) = refs_over(3);
     // One thread, so that one evaluator meets every resource in turn.
     let pool = one_thread();
     let run = |memoize| {
@@ -337,23 +344,9 @@ fn results_on_other_resources_and_versions_are_remembered() {
 
 #[test]
 fn what_one_piece_worked_out_serves_the_next_on_its_thread() {
-    let engine = EngineBuilder::std_only()
-        .policy("refs.ward", REFS)
-        .build()
-        .expect("the policy checks");
-    let selection = engine
-        .select(&[], true, &[])
-        .expect("the selection is valid");
     // Enough Services for several pieces of work (of at least 256
     // resources each), all asking for the pods of `a`.
-    let mut inputs = two_pods();
-    for i in 0..900 {
-        inputs.add_text(
-            &format!("s{i:03}.yaml"),
-            &format!("kind: Service\nmetadata:\n  name: s{i}\n  namespace: a\n"),
-            &LoadOptions::default(),
-        );
-    }
+    let (engine, selection, inputs) = refs_over(900);
     let opts = EvalOptions {
         profile: true,
         ..EvalOptions::default()
