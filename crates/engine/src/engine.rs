@@ -1089,12 +1089,13 @@ impl Engine {
                 let mut evs = make();
                 let mut common = ResourceMemo::default();
                 let mut done: Vec<(usize, Acc)> = Vec::new();
-                while let Some((i, piece)) = {
+                loop {
                     let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    pieces.get(i).map(|p| (i, *p))
-                } {
+                    let Some(piece) = pieces.get(i) else {
+                        break;
+                    };
                     let mut acc = Acc::new(nunits * ncontrols, opts.profile);
-                    for r in piece {
+                    for r in *piece {
                         self.evaluate_resource(
                             sel,
                             inputs,
