@@ -1115,13 +1115,13 @@ impl Engine {
                     done.push((i, acc));
                 }
                 // The worker's function runs and statements that fired go
-                // with its last piece (or with none, when it took none).
-                let mut counted = Acc::new(0, opts.profile);
-                for ev in &evs {
-                    counted.count_calls(ev.fn_counts());
-                    counted.fired.extend(ev.fired());
+                // with its last piece (a worker that took none ran nothing).
+                if let Some((_, last)) = done.last_mut() {
+                    for ev in &evs {
+                        last.count_calls(ev.fn_counts());
+                        last.fired.extend(ev.fired());
+                    }
                 }
-                done.push((usize::MAX, counted));
                 done
             })
             .collect();
