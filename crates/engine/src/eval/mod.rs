@@ -1306,69 +1306,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
             }
             CKind::Binary(op @ (BinOp::Eq | BinOp::Ne | BinOp::In | BinOp::NotIn), a, b) => {
                 self.tick();
-                let member = matches!(op, BinOp::In | BinOp::NotIn);
-                let x = self.operand(a)?;
-                // Two containers compared go through both, however deep:
-                // counted once they are (`work`).
-                let mut work = 0;
-                let mut holds = |y: &Val<'_>| match op {
-                    BinOp::Eq => x.equals_counting(y, &mut work),
-                    BinOp::Ne => !x.equals_counting(y, &mut work),
-                    BinOp::In => y.contains_counting(&x, &mut work),
-                    _ => !y.contains_counting(&x, &mut work),
-                };
-                // A literal, constant or param is compared where it is, not
-                // copied; a list of strings among the constants is looked
-                // up in its set.
-                let env = self.env;
-                let in_place = match &b.kind {
-                    // `kind == "Pod"`: only a string equals a string.
-                    CKind::Lit(Frozen::Interned(lit)) if matches!(op, BinOp::Eq | BinOp::Ne) => {
-                        self.tick();
-                        let same = x
-                            .as_str()
-                            .is_some_and(|s| crate::value::val::same_str(s, lit));
-                        return Ok(same == (*op == BinOp::Eq));
-                    }
-                    CKind::Lit(y) => {
-                        self.tick();
-                        let y = self.lit(y);
-                        if member {
-                            self.through(y.work_size(), e.span)?;
-                        }
-                        let holds = holds(&y);
-                        self.through(work, e.span)?;
-                        return Ok(holds);
-                    }
-                    CKind::Const(i) => {
-                        if let (BinOp::In | BinOp::NotIn, Some(Some(set))) =
-                            (op, env.const_sets.get(*i as usize))
-                        {
-                            self.tick();
-                            // Counted as going through the list would be.
-                            self.through(set.items, e.span)?;
-                            let found = x.as_str().is_some_and(|s| set.strings.contains(s));
-                            return Ok(found == (*op == BinOp::In));
-                        }
-                        self.constant(*i)
-                    }
-                    CKind::Param(i) => self.param(*i),
-                    _ => None,
-                };
-                if let Some(y) = in_place {
-                    let n = if member { y.work_size() } else { 0 };
-                    let holds = holds(y);
-                    self.tick();
-                    self.through(n + work, e.span)?;
-                    return Ok(holds);
-                }
-                let y = self.operand(b)?;
-                if member {
-                    self.through(y.work_size(), e.span)?;
-                }
-                let holds = holds(&y);
-                self.through(work, e.span)?;
-                Ok(holds)
+                self.compare(*op, a, b, e.span)
             }
             CKind::Builtin {
                 builtin: Builtin::Exists,
@@ -1395,6 +1333,81 @@ impl<'p, 'a> Evaluator<'p, 'a> {
             }
             _ => Ok(self.eval(e)?.is_true()),
         }
+    }
+
+    /// `a == b`, `a != b`, `a in b`, `a not in b` as a condition, for
+    /// [`Self::truth`], which counts its step. Kept out of `truth` so that
+    /// its frame, set up on every condition, stays small.
+    #[inline(never)]
+    fn compare(&mut self, op: BinOp, a: &CExpr, b: &CExpr, span: Span) -> R<bool> {
+        let member = matches!(op, BinOp::In | BinOp::NotIn);
+        let x = self.operand(a)?;
+        // Two containers compared go through both, however deep:
+        // counted once they are (`work`).
+        let mut work = 0;
+        let mut holds = |y: &Val<'_>| match op {
+            BinOp::Eq => x.equals_counting(y, &mut work),
+            BinOp::Ne => !x.equals_counting(y, &mut work),
+            BinOp::In => y.contains_counting(&x, &mut work),
+            _ => !y.contains_counting(&x, &mut work),
+        };
+        // A literal, constant or param is compared where it is, not
+        // copied; a list of strings among the constants is looked
+        // up in its set.
+        let env = self.env;
+        let in_place = match &b.kind {
+            // `kind == "Pod"`: only a string equals a string.
+            CKind::Lit(Frozen::Interned(lit)) if matches!(op, BinOp::Eq | BinOp::Ne) => {
+                self.tick();
+                let same = x
+                    .as_str()
+                    .is_some_and(|s| crate::value::val::same_str(s, lit));
+                return Ok(same == (op == BinOp::Eq));
+            }
+            // `replicas == 1`, `privileged == true`: compared in place.
+            CKind::Lit(y) if !member && let Some(same) = x.equals_scalar(y) => {
+                self.tick();
+                return Ok(same == (op == BinOp::Eq));
+            }
+            CKind::Lit(y) => {
+                self.tick();
+                let y = self.lit(y);
+                if member {
+                    self.through(y.work_size(), span)?;
+                }
+                let holds = holds(&y);
+                self.through(work, span)?;
+                return Ok(holds);
+            }
+            CKind::Const(i) => {
+                if let (BinOp::In | BinOp::NotIn, Some(Some(set))) =
+                    (op, env.const_sets.get(*i as usize))
+                {
+                    self.tick();
+                    // Counted as going through the list would be.
+                    self.through(set.items, span)?;
+                    let found = x.as_str().is_some_and(|s| set.strings.contains(s));
+                    return Ok(found == (op == BinOp::In));
+                }
+                self.constant(*i)
+            }
+            CKind::Param(i) => self.param(*i),
+            _ => None,
+        };
+        if let Some(y) = in_place {
+            let n = if member { y.work_size() } else { 0 };
+            let holds = holds(y);
+            self.tick();
+            self.through(n + work, span)?;
+            return Ok(holds);
+        }
+        let y = self.operand(b)?;
+        if member {
+            self.through(y.work_size(), span)?;
+        }
+        let holds = holds(&y);
+        self.through(work, span)?;
+        Ok(holds)
     }
 
     /// The memo that holds `f(input)` for this resource, when it is
@@ -2013,12 +2026,15 @@ mod tests {
             x(CKind::Lit(Frozen::Interned("a"))),
             x(CKind::Lit(Frozen::Str(Arc::from("a")))),
             x(CKind::Lit(Frozen::Num(1.0))),
+            x(CKind::Lit(Frozen::Num(2.0))),
             x(CKind::Lit(list)),
             field("yes"),
             field("name"),
             field("none"),
             field("items"),
             field("absent"),
+            field("one"),
+            field("no"),
             x(CKind::Input),
             x(CKind::Const(0)),
             x(CKind::Const(1)),
@@ -2144,7 +2160,7 @@ mod tests {
         let mut items = vec![serde_json::json!("a"), serde_json::json!(true)];
         items.extend((0..130).map(|i| serde_json::json!(i)));
         let doc = Doc::from_json(&serde_json::json!({
-            "yes": true, "name": "a", "none": null, "items": items
+            "yes": true, "name": "a", "none": null, "items": items, "one": 1, "no": false
         }));
         let prog = no_program();
         let env = env();
