@@ -719,7 +719,15 @@ impl<'a> Val<'a> {
             }
             // A list of the policy's own is read in place: iterating it
             // would copy (and count references to) every item.
-            Val::List(l) => l.iter().any(|i| i.equals_counting(x, work)),
+            Val::List(l) => match x.scalar() {
+                // `kind in ["Pod", "Job"]`: the string is read once, not
+                // once for every item it is compared with (only a string
+                // equals a string, and comparing scalars counts no work).
+                Some(Scalar::Str(s)) => l
+                    .iter()
+                    .any(|i| matches!(i.scalar(), Some(Scalar::Str(t)) if same_str(t, s))),
+                _ => l.iter().any(|i| i.equals_counting(x, work)),
+            },
             _ if self.is_list() => self.items().any(|i| i.equals_counting(x, work)),
             _ if self.is_obj() => match x.as_str() {
                 Some(k) => !self.get_str(k).is_missing(),
