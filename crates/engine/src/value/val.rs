@@ -635,17 +635,11 @@ impl<'a> Val<'a> {
     /// [`Self::equals_counting`] answers it, without making the literal's
     /// value; `None` for any other literal.
     pub fn equals_scalar(&self, lit: &Frozen) -> Option<bool> {
-        let kind = match self {
-            Val::Node(n) => Some(n.kind()),
-            _ => None,
-        };
-        Some(match (lit, self, kind) {
-            (Frozen::Bool(b), Val::Bool(x), _) => x == b,
-            (Frozen::Bool(b), _, Some(Node::Bool(x))) => x == *b,
-            (Frozen::Num(y), Val::Num(x), _) => x == y,
-            (Frozen::Num(y), _, Some(Node::Num(x))) => x == *y,
-            (Frozen::Null, Val::Null, _) | (Frozen::Null, _, Some(Node::Null)) => true,
-            (Frozen::Bool(_) | Frozen::Num(_) | Frozen::Null, _, _) => false,
+        let x = self.scalar();
+        Some(match lit {
+            Frozen::Bool(b) => matches!(x, Some(Scalar::Bool(v)) if v == *b),
+            Frozen::Num(n) => matches!(x, Some(Scalar::Num(v)) if v == *n),
+            Frozen::Null => matches!(x, Some(Scalar::Null)),
             _ => return None,
         })
     }
