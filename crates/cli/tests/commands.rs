@@ -95,6 +95,61 @@ fn output_writes_the_report_to_a_file_and_nothing_to_stdout() {
 }
 
 #[test]
+fn a_sarif_log_larger_than_code_scanning_keeps_is_written_with_a_warning() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    // Deployments that fail a dozen checklist and baseline controls each:
+    // more findings than GitHub code scanning keeps of a run.
+    let deployments: Vec<String> = (0..420)
+        .map(|i| {
+            format!(
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app-{i}\n  namespace: shop\n\
+                 spec:\n  selector:\n    matchLabels: {{app: app-{i}}}\n  template:\n    metadata:\n\
+                 \x20     labels: {{app: app-{i}}}\n    spec:\n      containers:\n        - name: app\n\
+                 \x20         image: nginx:1.27\n"
+            )
+        })
+        .collect();
+    std::fs::write(dir.join("many.yaml"), deployments.join("---\n")).unwrap();
+    let run = |input: &str| {
+        let file = dir.join("report.sarif");
+        let out = ward()
+            .current_dir(dir)
+            .args(["check", "--format", "sarif", "--color", "never", "-o"])
+            .arg(&file)
+            .arg(input)
+            .output()
+            .unwrap();
+        let sarif: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        let results = sarif["runs"][0]["results"].as_array().map_or(0, Vec::len);
+        (
+            out.status.code(),
+            results,
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let (code, results, err) = run("many.yaml");
+    assert_eq!(code, Some(1), "{err}");
+    assert!(results > 5000, "{results} results");
+    assert!(
+        err.contains(&format!(
+            "warning: the SARIF log has {results} results in its run, and GitHub code scanning keeps the 5000 most severe"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("the other {}", results - 5000)),
+        "{err}"
+    );
+    // A log that fits is written without one.
+    std::fs::write(dir.join("one.yaml"), &deployments[0]).unwrap();
+    let (code, results, err) = run("one.yaml");
+    assert_eq!(code, Some(1), "{err}");
+    assert!(results > 0);
+    assert!(!err.contains("code scanning"), "{err}");
+}
+
+#[test]
 fn colour_follows_the_flag_and_no_color() {
     let run = |args: &[&str], no_color: bool| {
         let mut c = ward();

@@ -153,6 +153,14 @@ pub fn run(a: Args, color: bool, ecolor: bool) -> u8 {
         output::error(ecolor, &e);
         return exit::ERROR;
     }
+    // A SARIF log is often uploaded to GitHub code scanning, which keeps
+    // only part of a large run and rejects a larger one: said here, where
+    // it can still be acted on, rather than by a failed upload.
+    if a.format == Format::Sarif
+        && let Some(note) = report::sarif::code_scanning_note(report.findings.len())
+    {
+        output::warning(ecolor, &note);
+    }
     if a.setup.profile {
         eprintln!(
             "profile: wrote the report in {:.1} ms",

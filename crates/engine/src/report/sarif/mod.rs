@@ -41,6 +41,39 @@ pub fn render_with(report: &Report, engine: &Engine, inputs: &Inputs, o: &SarifO
     }
 }
 
+/// The most results of one run that GitHub code scanning accepts; it
+/// rejects an upload with more.
+pub const CODE_SCANNING_MAX_RESULTS: usize = 25_000;
+
+/// The most results of one run that GitHub code scanning keeps (the most
+/// severe); it leaves out the rest.
+pub const CODE_SCANNING_KEPT_RESULTS: usize = 5_000;
+
+/// What a log of `results` results (one per finding of the report; waived
+/// ones are suppressed results and count) meets when uploaded to GitHub
+/// code scanning, when it is more than that service keeps: the warning
+/// `ward check --format sarif` prints. `None` when the log fits.
+pub fn code_scanning_note(results: usize) -> Option<String> {
+    let remedy = "a baseline keeps the findings that exist out of the log \
+                  (`--write-baseline FILE` once, then `--baseline FILE`), \
+                  and fewer packs make fewer results";
+    if results > CODE_SCANNING_MAX_RESULTS {
+        Some(format!(
+            "the SARIF log has {results} results in its run, and GitHub code scanning \
+             rejects a run of more than {CODE_SCANNING_MAX_RESULTS}: {remedy}"
+        ))
+    } else if results > CODE_SCANNING_KEPT_RESULTS {
+        Some(format!(
+            "the SARIF log has {results} results in its run, and GitHub code scanning \
+             keeps the {CODE_SCANNING_KEPT_RESULTS} most severe of a run and leaves out \
+             the other {}: {remedy}",
+            results - CODE_SCANNING_KEPT_RESULTS
+        ))
+    } else {
+        None
+    }
+}
+
 /// Lines of a result's context region on each side of its line.
 const CONTEXT_LINES: usize = 2;
 
@@ -394,4 +427,34 @@ fn fix(f: &Finding, plan: &FixPlan, src: &Source, artifact: Option<usize>) -> Va
         "description": {"text": meta::sentence(&format!("Ward fix: {}", what.join("; ")))},
         "artifactChanges": [{"artifactLocation": loc, "replacements": replacements}],
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_log_that_github_code_scanning_keeps_whole_gets_no_note() {
+        assert_eq!(code_scanning_note(0), None);
+        assert_eq!(code_scanning_note(CODE_SCANNING_KEPT_RESULTS), None);
+    }
+
+    #[test]
+    fn a_log_of_more_results_than_code_scanning_keeps_says_how_many_it_leaves_out() {
+        let note = code_scanning_note(CODE_SCANNING_KEPT_RESULTS + 1).unwrap_or_default();
+        assert!(note.contains("5001 results"), "{note}");
+        assert!(note.contains("keeps the 5000 most severe"), "{note}");
+        assert!(note.contains("the other 1:"), "{note}");
+        assert!(note.contains("--baseline FILE"), "{note}");
+        let note = code_scanning_note(CODE_SCANNING_MAX_RESULTS).unwrap_or_default();
+        assert!(note.contains("the other 20000:"), "{note}");
+    }
+
+    #[test]
+    fn a_log_of_more_results_than_code_scanning_accepts_says_it_is_rejected() {
+        let note = code_scanning_note(CODE_SCANNING_MAX_RESULTS + 1).unwrap_or_default();
+        assert!(note.contains("25001 results"), "{note}");
+        assert!(note.contains("rejects a run of more than 25000"), "{note}");
+        assert!(note.contains("--write-baseline FILE"), "{note}");
+    }
 }
