@@ -188,9 +188,34 @@ fn pieces(
         .collect()
 }
 
+/// The document start markers of a stream (`---` at the start of a line,
+/// then a space, a tab, a line break or the end of the text), in order:
+/// each one's byte offset and 0-based line. They are where
+/// [`parse_stream`] may cut a stream into pieces, and what a fix verified
+/// in one document is checked against (see `report::edit`).
+pub(crate) fn document_starts(text: &str) -> Vec<(usize, usize)> {
+    let bytes = text.as_bytes();
+    let marker_ends =
+        |at: usize| matches!(bytes.get(at + 3), None | Some(b'\n' | b'\r' | b' ' | b'\t'));
+    let mut out = Vec::new();
+    if bytes.starts_with(b"---") && marker_ends(0) {
+        out.push((0, 0));
+    }
+    let (mut line, mut counted) = (0, 0);
+    for i in memchr::memmem::find_iter(bytes, b"\n---") {
+        let at = i + 1;
+        if marker_ends(at) {
+            line += memchr::memchr_iter(b'\n', bytes.get(counted..at).unwrap_or_default()).count();
+            counted = at;
+            out.push((at, line));
+        }
+    }
+    out
+}
+
 /// Whether a line starts with `%`: a directive, which belongs to the
 /// document after it.
-fn has_directive(text: &str) -> bool {
+pub(crate) fn has_directive(text: &str) -> bool {
     text.starts_with('%') || memchr::memmem::find(text.as_bytes(), b"\n%").is_some()
 }
 
@@ -889,6 +914,23 @@ mod tests {
             v[0],
             json!({"a": "yes", "b": true, "c": 12, "d": 31, "e": 1500, "f": null, "g": "1", "h": ".inf", "i": "on", "j": "5", "k": null})
         );
+    }
+
+    #[test]
+    fn document_starts_are_the_marker_lines_with_their_lines() {
+        let text = "---\na: 1\n--- {b: 2}\n---x: 3\nc: '\n---'\n---\r\nd: 4\n---";
+        let starts = document_starts(text);
+        let at = |needle: &str, nth: usize| text.match_indices(needle).nth(nth).map(|(i, _)| i);
+        assert_eq!(
+            starts,
+            vec![
+                (0, 0),
+                (at("--- {b", 0).unwrap(), 2),
+                (at("---\r", 0).unwrap(), 6),
+                (text.len() - 3, 8)
+            ]
+        );
+        assert!(document_starts("a: 1\n-- x\n").is_empty());
     }
 
     #[test]

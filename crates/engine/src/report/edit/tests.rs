@@ -4,18 +4,13 @@ use crate::eval::FixOp;
 use crate::finding::Level;
 use serde_json::json;
 
-/// The file after the fix of a finding on resource `i` of `text`.
-fn fixed(
+/// A finding on resource `r` of file `name`, with a fix of `ops`.
+fn finding_on(
     name: &str,
-    text: &str,
-    i: usize,
+    r: &crate::input::Resource,
     ops: &[(&'static str, &str, Option<Value>)],
-) -> Option<String> {
-    let mut inputs = Inputs::default();
-    inputs.add_text(name, text, &LoadOptions::default());
-    assert!(inputs.errors.is_empty(), "{:?}", inputs.errors);
-    let r = &inputs.resources[i];
-    let f = Finding {
+) -> Finding {
+    Finding {
         control: "c".into(),
         pack: "p".into(),
         profile: None,
@@ -43,7 +38,20 @@ fn fixed(
         fingerprint: String::new(),
         waived: None,
         secrets: None,
-    };
+    }
+}
+
+/// The file after the fix of a finding on resource `i` of `text`.
+fn fixed(
+    name: &str,
+    text: &str,
+    i: usize,
+    ops: &[(&'static str, &str, Option<Value>)],
+) -> Option<String> {
+    let mut inputs = Inputs::default();
+    inputs.add_text(name, text, &LoadOptions::default());
+    assert!(inputs.errors.is_empty(), "{:?}", inputs.errors);
+    let f = finding_on(name, &inputs.resources[i], ops);
     let report = Report {
         findings: vec![f.clone()],
         ..Report::default()
@@ -464,4 +472,208 @@ spec:
     // A whole block mapping, written again as an empty flow one.
     let out = fixed("a.yaml", POD, 0, &[("replace", "/spec", Some(json!({})))]).unwrap();
     assert!(out.contains("\nspec: {}\n---\n"), "{out}");
+}
+
+/// Documents of many shapes in one stream: a first one without a marker,
+/// comments and blank lines between them, a flow document on its marker's
+/// line, a `...` end marker, a `kind: List`, an empty document, CRLF line
+/// ends, a block scalar, and a last document without a final line break.
+const STREAM: &str = "\
+# leading comment
+apiVersion: v1
+kind: Pod
+metadata:
+  name: first
+spec:
+  containers:
+    - name: a
+      image: nginx
+---
+# between
+
+apiVersion: v1
+kind: Service
+metadata: {name: s, labels: {app: web}}
+spec:
+  ports: [{port: 80}]
+--- {apiVersion: v1, kind: ConfigMap, metadata: {name: flow}, data: {k: v}}
+---
+apiVersion: v1
+kind: List
+items:
+  - apiVersion: v1
+    kind: Secret
+    metadata:
+      name: one
+  - apiVersion: v1
+    kind: Secret
+    metadata:
+      name: two
+...
+---
+---\r
+apiVersion: v1\r
+kind: Pod\r
+metadata:\r
+  name: crlf\r
+spec:\r
+  containers:\r
+    - name: b\r
+      image: busybox\r
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: last
+spec:
+  containers:
+    - name: c
+      image: alpine
+      command: |
+        sleep 1
+      securityContext:
+        privileged: true";
+
+#[test]
+fn a_fix_verified_in_its_document_is_the_fix_verified_in_its_file() {
+    let mut inputs = Inputs::default();
+    inputs.add_text("s.yaml", STREAM, &LoadOptions::default());
+    assert!(inputs.errors.is_empty(), "{:?}", inputs.errors);
+    assert_eq!(inputs.resources.len(), 7);
+    let ops: Vec<Vec<(&'static str, &str, Option<Value>)>> = vec![
+        vec![("add", "/metadata/namespace", Some(json!("shop")))],
+        vec![("replace", "/metadata/name", Some(json!("renamed")))],
+        vec![("add", "/metadata/labels", Some(json!({"team": "a"})))],
+        vec![("remove", "/metadata/name", None)],
+        vec![(
+            "add",
+            "/spec/containers/0/securityContext",
+            Some(json!({"runAsNonRoot": true})),
+        )],
+        vec![(
+            "replace",
+            "/spec/containers/0/securityContext/privileged",
+            Some(json!(false)),
+        )],
+        vec![(
+            "add",
+            "/spec/containers/-",
+            Some(json!({"name": "x", "image": "y"})),
+        )],
+        vec![("add", "/data/extra", Some(json!("---")))],
+        vec![("add", "/data/lines", Some(json!("a\n---\nb")))],
+        vec![
+            ("add", "/metadata/namespace", Some(json!("shop"))),
+            ("add", "/metadata/annotations", Some(json!({"a": "b"}))),
+        ],
+    ];
+    let (mut proven, mut in_document) = (0, 0);
+    for (i, r) in inputs.resources.iter().enumerate() {
+        for op in &ops {
+            let f = finding_on("s.yaml", r, op);
+            let report = Report {
+                findings: vec![f.clone()],
+                ..Report::default()
+            };
+            let sources = Sources::new(&inputs, &report);
+            let planner = Planner::new(&inputs, &sources);
+            let piecewise = planner.plan(&f).map(|p| p.fixed);
+            let whole = Planner::new(&inputs, &sources)
+                .whole_files_only()
+                .plan(&f)
+                .map(|p| p.fixed);
+            assert_eq!(piecewise, whole, "resource {i}, {op:?}");
+            proven += usize::from(whole.is_some());
+            in_document += usize::from(whole.is_some() && planner.spent() < STREAM.len());
+        }
+    }
+    // Most of them can be made, most in their document alone, so the
+    // comparison is not of nothing.
+    assert!(proven >= 30, "{proven} fixes proven");
+    assert!(
+        in_document >= 25,
+        "{in_document} of {proven} in their document"
+    );
+}
+
+#[test]
+fn a_fix_in_one_document_of_many_loads_only_its_document_again() {
+    let doc = |i: usize| {
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p{i}\nspec:\n  containers:\n    - name: a\n      image: nginx\n"
+        )
+    };
+    let text = (0..200).map(doc).collect::<Vec<_>>().join("---\n");
+    let mut inputs = Inputs::default();
+    inputs.add_text("many.yaml", &text, &LoadOptions::default());
+    let f = finding_on(
+        "many.yaml",
+        &inputs.resources[100],
+        &[("add", "/metadata/namespace", Some(json!("shop")))],
+    );
+    let report = Report {
+        findings: vec![f.clone()],
+        ..Report::default()
+    };
+    let sources = Sources::new(&inputs, &report);
+    let planner = Planner::new(&inputs, &sources);
+    let plan = planner.plan(&f).expect("the fix is proven");
+    assert!(plan.fixed.contains("  name: p100\n  namespace: shop\n"));
+    // The document (about a hundred bytes) and a sixty-fourth of the file
+    // for making and comparing its text, not the file.
+    assert!(
+        planner.spent() < doc(100).len() + text.len() / 64 + 64,
+        "{}",
+        planner.spent()
+    );
+    let whole = Planner::new(&inputs, &sources).whole_files_only();
+    assert!(whole.plan(&f).is_some());
+    assert!(whole.spent() >= text.len());
+}
+
+#[test]
+fn an_edit_that_moves_a_marker_is_never_proven_in_its_document_alone() {
+    let mut inputs = Inputs::default();
+    inputs.add_text("s.yaml", STREAM, &LoadOptions::default());
+    let report = Report::default();
+    let sources = Sources::new(&inputs, &report);
+    let second = STREAM.find("\n---\n").map(|i| i + 1).unwrap_or_default();
+    let first_doc = inputs.resources[0].root().to_json();
+    let with = |key: &str, v: Value| {
+        let mut d = first_doc.clone();
+        d[key] = v;
+        d
+    };
+    // (the edited text, the first resource as its document alone reads)
+    let cases = [
+        // A key glued to the next marker, which is then no marker.
+        (
+            format!("{}x: 1{}", &STREAM[..second], &STREAM[second..]),
+            with("x", json!(1)),
+        ),
+        // The same with its line break: the marker stays.
+        (
+            format!("{}x: 1\n{}", &STREAM[..second], &STREAM[second..]),
+            with("x", json!(1)),
+        ),
+        // A marker put into the first document.
+        (
+            STREAM.replacen("kind: Pod\n", "kind: Pod\n---\n", 1),
+            first_doc.clone(),
+        ),
+    ];
+    let mut proven = Vec::new();
+    for (text, doc) in &cases {
+        let expected = HashMap::from([(0, doc.clone())]);
+        let piecewise = Planner::new(&inputs, &sources).verify_all("s.yaml", text, &expected);
+        let whole = Planner::new(&inputs, &sources)
+            .whole_files_only()
+            .verify_all("s.yaml", text, &expected);
+        assert!(
+            !piecewise || whole,
+            "proven in its document alone only: {text}"
+        );
+        proven.push(piecewise);
+    }
+    assert_eq!(proven, [false, true, false]);
 }
