@@ -507,7 +507,11 @@ impl State<'_> {
             );
             return false;
         };
-        let text: Arc<str> = Arc::from(plan.fixed);
+        let Some(fixed) = plan.fixed(&w.text) else {
+            self.fail(f, "the verified edits no longer apply to the file's text");
+            return false;
+        };
+        let text: Arc<str> = Arc::from(fixed);
         let mut again = Inputs::default();
         again.add_text(&w.path, &text, &self.load);
         let sources = Sources::single(&w.path, text.clone(), w.format);

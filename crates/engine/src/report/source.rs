@@ -184,6 +184,9 @@ pub(crate) struct Source {
     /// an export can hold thousands (every Secret's values), and each
     /// line quoted is searched for all of them at once.
     masker: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>>,
+    /// Whether the text holds a CRLF line break: worked out once, since
+    /// every fix planned in the file writes its line breaks.
+    crlf: std::sync::OnceLock<bool>,
 }
 
 impl Source {
@@ -204,6 +207,7 @@ impl Source {
             whole: true,
             secrets: Vec::new(),
             masker: std::sync::OnceLock::new(),
+            crlf: std::sync::OnceLock::new(),
         }
     }
 
@@ -276,6 +280,15 @@ impl Source {
                 })
                 .collect(),
         )
+    }
+
+    /// Whether the text held has a CRLF line break anywhere.
+    pub fn has_crlf(&self) -> bool {
+        *self.crlf.get_or_init(|| {
+            self.runs
+                .iter()
+                .any(|r| memchr::memmem::find(r.text.as_bytes(), b"\r\n").is_some())
+        })
     }
 
     /// The whole text, when it is held whole (a fix is planned in it).
@@ -573,6 +586,7 @@ fn excerpt_in(
         whole: false,
         secrets: Vec::new(),
         masker: std::sync::OnceLock::new(),
+        crlf: std::sync::OnceLock::new(),
     })
 }
 

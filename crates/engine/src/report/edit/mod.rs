@@ -33,20 +33,34 @@ pub(crate) struct TextEdit {
     pub text: String,
 }
 
-/// A finding's fix as edits of its file, and the file after them.
+/// A finding's fix as edits of its file.
 #[derive(Clone, Debug)]
 pub(crate) struct FixPlan {
     pub edits: Vec<TextEdit>,
-    pub fixed: String,
+}
+
+impl FixPlan {
+    /// The file after the edits, given its text: made when asked for (a
+    /// diff, `ward fix`), since a report may hold a plan for each of
+    /// thousands of findings in one large file.
+    pub fn fixed(&self, text: &str) -> Option<String> {
+        apply(text, &mut self.edits.clone())
+    }
 }
 
 /// How many bytes of edited text may be loaded again to check edits, over a
 /// whole report; fixes past it are not offered.
 pub(crate) const VERIFY_BUDGET: usize = 64 * 1024 * 1024;
 
-/// A YAML file's document start markers: each one's byte offset and
-/// 0-based line.
-type Markers = Vec<(usize, usize)>;
+/// What verifying a fix in one document of a YAML file needs: its
+/// document start markers (each one's byte offset and 0-based line), and
+/// the 1-based line of each of its resources' roots, in the order of the
+/// resources (which is the order of their lines).
+#[derive(Debug)]
+struct Markers {
+    starts: Vec<(usize, usize)>,
+    roots: Vec<usize>,
+}
 
 /// Plans fixes for the findings of one report.
 #[derive(Debug)]
@@ -148,26 +162,58 @@ impl<'a> Planner<'a> {
         if whole.len() > self.budget.get() {
             return None;
         }
+        let fidx = *self.files.get(path)?;
         let mut expected = r.root().to_json();
         let mut edits: Vec<TextEdit> = Vec::new();
-        let mut fixed = String::new();
         for op in ops {
             patch::apply(&mut expected, op)?;
             let mut chosen = None;
             for cand in ops::candidates(src, &r.doc, op) {
                 let mut all = edits.clone();
                 all.extend(cand);
-                let Some(text) = apply(whole, &mut all) else {
-                    continue;
+                let expect = HashMap::from([(rank, expected.clone())]);
+                let proven = match self.verify_edits(fidx, path, whole, &mut all, &expect) {
+                    Some(proven) => proven,
+                    None => apply(whole, &mut all)
+                        .is_some_and(|text| self.verify_all(path, &text, &expect)),
                 };
-                if self.verify(path, rank, &text, &expected) {
-                    chosen = Some((all, text));
+                if proven {
+                    chosen = Some(all);
                     break;
                 }
             }
-            (edits, fixed) = chosen?;
+            edits = chosen?;
         }
-        Some(FixPlan { edits, fixed })
+        Some(FixPlan { edits })
+    }
+
+    /// [`Planner::verify_in_document`] for `edits` of the file's text
+    /// `old`, making only the edited document's text; `None` when the
+    /// whole file has to be loaded again.
+    fn verify_edits(
+        &self,
+        fidx: u32,
+        path: &str,
+        old: &str,
+        edits: &mut [TextEdit],
+        expected: &HashMap<usize, Value>,
+    ) -> Option<bool> {
+        edits.sort_by_key(|e| (e.start, e.end));
+        let prefix = edits.first()?.start;
+        let old_end = edits.iter().map(|e| e.end).max()?;
+        self.verify_in_document(fidx, path, (prefix, old_end), expected, |start, end| {
+            let mut shifted: Vec<TextEdit> = edits
+                .iter()
+                .map(|e| {
+                    Some(TextEdit {
+                        start: e.start.checked_sub(start)?,
+                        end: e.end.checked_sub(start)?,
+                        text: e.text.clone(),
+                    })
+                })
+                .collect::<Option<_>>()?;
+            apply(old.get(start..end)?, &mut shifted)
+        })
     }
 
     /// The edits of the first candidate of each of `ops` on the resource at
@@ -193,8 +239,24 @@ impl<'a> Planner<'a> {
         let Some(fidx) = self.files.get(path).copied() else {
             return false;
         };
-        if let Some(proven) = self.verify_in_document(fidx, path, text, expected) {
-            return proven;
+        if let Some(old) = self.sources.get(path).and_then(Source::whole) {
+            // The bytes the change covers: what the texts do not share at
+            // either end.
+            let (a, b) = (old.as_bytes(), text.as_bytes());
+            let prefix = common_prefix(a, b);
+            let suffix = common_suffix(a, b, a.len().min(b.len()) - prefix);
+            let span = (prefix, old.len() - suffix);
+            let piece = |start: usize, end: usize| {
+                text.get(start..text.len() - (old.len() - end))
+                    .map(str::to_string)
+            };
+            // The whole text was made and compared: a sixty-fourth of the
+            // cost of loading a byte again.
+            if let Some(proven) = self.verify_in_document(fidx, path, span, expected, piece) {
+                self.budget
+                    .set(self.budget.get().saturating_sub(text.len() / 64));
+                return proven;
+            }
         }
         let left = self.budget.get();
         if text.len() > left {
@@ -236,81 +298,68 @@ impl<'a> Planner<'a> {
     /// this does not apply (a JSON file, one document, a change across
     /// markers, a resource without a position) and the whole file is
     /// loaded again.
+    /// `span` is the bytes of the file's text that the change covers (from
+    /// the first it changes to the end of the last, in the text before
+    /// it), and `piece` makes the edited text of the text's bytes
+    /// `start..end`, which hold the span.
     fn verify_in_document(
         &self,
         fidx: u32,
         path: &str,
-        text: &str,
+        (prefix, old_end): (usize, usize),
         expected: &HashMap<usize, Value>,
+        piece: impl FnOnce(usize, usize) -> Option<String>,
     ) -> Option<bool> {
         let markers = self.markers_of(fidx, path)?;
         let old: &str = self.sources.get(path)?.whole()?;
-        // The bytes the change covers: what the texts do not share at
-        // either end.
-        let (a, b) = (old.as_bytes(), text.as_bytes());
-        let prefix = common_prefix(a, b);
-        let suffix = common_suffix(a, b, a.len().min(b.len()) - prefix);
-        let old_end = old.len() - suffix;
         // The piece starts at the last marker the change leaves whole (its
         // `---` and the byte after), or at the start of the file; it ends at
         // the next marker, which the change may end at (a key added at the
         // end of a document is inserted at the start of the marker's line).
-        let first = markers.partition_point(|&(at, _)| at + 4 <= prefix);
-        let next = markers.partition_point(|&(at, _)| at < old_end);
+        let first = markers.starts.partition_point(|&(at, _)| at + 4 <= prefix);
+        let next = markers.starts.partition_point(|&(at, _)| at < old_end);
         if next != first {
             // The change reaches into a marker.
             return None;
         }
         let (start, first_line) = match first.checked_sub(1) {
-            Some(k) => *markers.get(k)?,
+            Some(k) => *markers.starts.get(k)?,
             None => (0, 0),
         };
         let (end, end_line) = markers
+            .starts
             .get(next)
             .copied()
             .unwrap_or((old.len(), usize::MAX));
         if start == 0 && end == old.len() {
             return None;
         }
-        let piece_end = text.len() - (old.len() - end);
-        let piece = text.get(start..piece_end)?;
+        let piece = piece(start, end)?;
         // The next marker still starts a line, and the change adds no
         // marker (nor takes the piece's own away).
         if (end < old.len() && !piece.ends_with('\n'))
-            || crate::input::yaml::document_starts(piece).len() != usize::from(first > 0)
+            || crate::input::yaml::document_starts(&piece).len() != usize::from(first > 0)
         {
             return Some(false);
         }
-        // The file's resources in the piece, in order, by the line of
-        // their root (1-based; the piece holds 0-based lines
-        // `first_line..end_line`).
+        // The file's resources in the piece, by the line of their root
+        // (1-based; the piece holds 0-based lines `first_line..end_line`).
+        let lo = markers.roots.partition_point(|&l| l - 1 < first_line);
+        let hi = markers.roots.partition_point(|&l| l - 1 < end_line);
         let in_file = self.by_file.get(&fidx)?;
-        let mut held: Vec<(usize, &Resource)> = Vec::new();
-        for (rank, r) in in_file.iter().enumerate() {
-            let line = r.root().pos().line as usize;
-            if line == 0 {
-                return None;
-            }
-            if (first_line..end_line).contains(&(line - 1)) {
-                held.push((rank, r));
-            }
-        }
-        if expected
-            .keys()
-            .any(|rank| !held.iter().any(|(r, _)| r == rank))
-        {
+        let held: Vec<(usize, &Resource)> = (lo..hi)
+            .map(|rank| Some((rank, *in_file.get(rank)?)))
+            .collect::<Option<_>>()?;
+        if expected.keys().any(|rank| !(lo..hi).contains(rank)) {
             return None;
         }
-        // The piece is loaded again; the whole text was made and compared,
-        // at about a sixty-fourth of the cost a byte.
-        let cost = piece.len() + text.len() / 64;
         let left = self.budget.get();
-        if cost > left {
+        if piece.len() > left {
             return Some(false);
         }
-        self.budget.set(left - cost);
+        self.budget.set(left - piece.len());
         let mut again = Inputs::default();
-        again.add_text(path, piece, &LoadOptions::default());
+        again.add_text(path, &piece, &LoadOptions::default());
         Some(
             again.errors.is_empty()
                 && held.len() == again.resources.len()
@@ -343,8 +392,17 @@ impl<'a> Planner<'a> {
                 && crate::input::ci::pipeline_of(std::path::Path::new(path)).is_none()
                 && !self.broken.contains(path)
                 && !crate::input::yaml::has_directive(text);
-            let markers = crate::input::yaml::document_starts(text);
-            (yaml && !markers.is_empty()).then(|| Rc::new(markers))
+            let starts = crate::input::yaml::document_starts(text);
+            let roots: Vec<usize> = self
+                .by_file
+                .get(&fidx)?
+                .iter()
+                .map(|r| r.root().pos().line as usize)
+                .collect();
+            // Every root has a line, and they come in the order of lines.
+            let ordered = roots.first().is_none_or(|&l| l > 0)
+                && roots.windows(2).all(|w| w.first() <= w.get(1));
+            (yaml && ordered && !starts.is_empty()).then(|| Rc::new(Markers { starts, roots }))
         })();
         self.markers.borrow_mut().insert(fidx, markers.clone());
         markers
@@ -373,12 +431,84 @@ impl<'a> Planner<'a> {
         };
         Some((fidx, rank, r))
     }
+}
 
-    /// Whether `text`, loaded as the file, holds the file's resources with
-    /// the one at `rank` replaced by `expected`.
-    fn verify(&self, path: &str, rank: usize, text: &str, expected: &Value) -> bool {
-        self.verify_all(path, text, &HashMap::from([(rank, expected.clone())]))
+/// The unified diff (`radius` lines of context, both sides named `name`)
+/// of what a plan's edits make of its file: what diffing the whole file
+/// against the fixed one gives, worked out on the lines around the edits
+/// alone (with a line more than the context on each side), so that a diff
+/// costs its lines and not its file.
+pub(crate) fn unified_diff(
+    src: &Source,
+    plan: &FixPlan,
+    name: &str,
+    radius: usize,
+) -> Option<String> {
+    let text: &str = src.whole()?;
+    let mut edits = plan.edits.clone();
+    edits.sort_by_key(|e| (e.start, e.end));
+    let first = edits.first()?.start;
+    let last = edits.iter().map(|e| e.end).max()?;
+    let line_of = |at: usize| {
+        if at >= text.len() {
+            src.line_count().max(1)
+        } else {
+            src.line_col(at).0
+        }
+    };
+    let from = line_of(first).saturating_sub(radius + 1).max(1);
+    let to = line_of(last) + radius + 1;
+    let start = src.line_range(from)?.0;
+    let end = src.line_range(to + 1).map_or(text.len(), |(s, _)| s);
+    let mut shifted: Vec<TextEdit> = edits
+        .iter()
+        .map(|e| {
+            Some(TextEdit {
+                start: e.start.checked_sub(start)?,
+                end: e.end.checked_sub(start)?,
+                text: e.text.clone(),
+            })
+        })
+        .collect::<Option<_>>()?;
+    let old = text.get(start..end)?;
+    let new = apply(old, &mut shifted)?;
+    let diff = similar::TextDiff::from_lines(old, &new)
+        .unified_diff()
+        .context_radius(radius)
+        .header(name, name)
+        .to_string();
+    // The hunks' lines count from the excerpt's first line.
+    let offset = from - 1;
+    if offset == 0 {
+        return Some(diff);
     }
+    let mut out = String::with_capacity(diff.len() + 16);
+    for line in diff.split_inclusive('\n') {
+        match line.strip_prefix("@@ -") {
+            Some(rest) => out.push_str(&shift_hunk_header(rest, offset)?),
+            None => out.push_str(line),
+        }
+    }
+    Some(out)
+}
+
+/// A hunk header (`@@ -a,n +b,m @@`, after its `@@ -`) with both first
+/// lines moved down by `offset`.
+fn shift_hunk_header(rest: &str, offset: usize) -> Option<String> {
+    let (old, rest) = rest.split_once(" +")?;
+    let (new, tail) = rest.split_once(" @@")?;
+    let shift = |range: &str| -> Option<String> {
+        let (first, len) = match range.split_once(',') {
+            Some((f, l)) => (f, Some(l)),
+            None => (range, None),
+        };
+        let first = first.parse::<usize>().ok()? + offset;
+        Some(match len {
+            Some(l) => format!("{first},{l}"),
+            None => first.to_string(),
+        })
+    };
+    Some(format!("@@ -{} +{} @@{tail}", shift(old)?, shift(new)?))
 }
 
 /// How many bytes `a` and `b` start with in common: compared a block at

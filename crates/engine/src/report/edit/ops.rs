@@ -194,11 +194,7 @@ impl<'d> Ctx<'_, 'd> {
     }
 
     fn nl(&self) -> &'static str {
-        if self.text().contains("\r\n") {
-            "\r\n"
-        } else {
-            "\n"
-        }
+        if self.src.has_crlf() { "\r\n" } else { "\n" }
     }
 
     /// The byte range of a scalar node, read in flow or block context.

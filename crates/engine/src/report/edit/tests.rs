@@ -57,7 +57,9 @@ fn fixed(
         ..Report::default()
     };
     let sources = Sources::new(&inputs, &report);
-    Planner::new(&inputs, &sources).plan(&f).map(|p| p.fixed)
+    Planner::new(&inputs, &sources)
+        .plan(&f)
+        .and_then(|p| p.fixed(text))
 }
 
 const POD: &str = "\
@@ -577,11 +579,11 @@ fn a_fix_verified_in_its_document_is_the_fix_verified_in_its_file() {
             };
             let sources = Sources::new(&inputs, &report);
             let planner = Planner::new(&inputs, &sources);
-            let piecewise = planner.plan(&f).map(|p| p.fixed);
+            let piecewise = planner.plan(&f).and_then(|p| p.fixed(STREAM));
             let whole = Planner::new(&inputs, &sources)
                 .whole_files_only()
                 .plan(&f)
-                .map(|p| p.fixed);
+                .and_then(|p| p.fixed(STREAM));
             assert_eq!(piecewise, whole, "resource {i}, {op:?}");
             proven += usize::from(whole.is_some());
             in_document += usize::from(whole.is_some() && planner.spent() < STREAM.len());
@@ -618,14 +620,13 @@ fn a_fix_in_one_document_of_many_loads_only_its_document_again() {
     let sources = Sources::new(&inputs, &report);
     let planner = Planner::new(&inputs, &sources);
     let plan = planner.plan(&f).expect("the fix is proven");
-    assert!(plan.fixed.contains("  name: p100\n  namespace: shop\n"));
-    // The document (about a hundred bytes) and a sixty-fourth of the file
-    // for making and comparing its text, not the file.
+    let fixed = plan.fixed(&text).unwrap_or_default();
     assert!(
-        planner.spent() < doc(100).len() + text.len() / 64 + 64,
-        "{}",
-        planner.spent()
+        fixed.contains("  name: p100\n  namespace: shop\n"),
+        "{fixed}"
     );
+    // The document, about a hundred bytes, not the file.
+    assert!(planner.spent() < 2 * doc(100).len(), "{}", planner.spent());
     let whole = Planner::new(&inputs, &sources).whole_files_only();
     assert!(whole.plan(&f).is_some());
     assert!(whole.spent() >= text.len());
@@ -676,4 +677,65 @@ fn an_edit_that_moves_a_marker_is_never_proven_in_its_document_alone() {
         proven.push(piecewise);
     }
     assert_eq!(proven, [false, true, false]);
+}
+
+#[test]
+fn a_diff_worked_out_around_its_edits_is_the_diff_of_the_whole_file() {
+    // Fixes at the start, middle and end of files, with and without a
+    // final line break, so that the lines around them are cut short.
+    let short =
+        "kind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - name: a\n      image: x";
+    let files = [("s.yaml", STREAM), ("a.yaml", POD), ("short.yaml", short)];
+    let ops: Vec<Vec<(&'static str, &str, Option<Value>)>> = vec![
+        vec![("add", "/metadata/namespace", Some(json!("shop")))],
+        vec![("replace", "/kind", Some(json!("Pod")))],
+        vec![(
+            "add",
+            "/spec/containers/0/securityContext",
+            Some(json!({"runAsNonRoot": true, "capabilities": {"drop": ["ALL"]}})),
+        )],
+        vec![
+            ("add", "/metadata/namespace", Some(json!("shop"))),
+            (
+                "add",
+                "/spec/containers/0/securityContext",
+                Some(json!({"privileged": false})),
+            ),
+        ],
+        vec![("remove", "/metadata/name", None)],
+    ];
+    let mut diffs = 0;
+    for (name, text) in files {
+        let mut inputs = Inputs::default();
+        inputs.add_text(name, text, &LoadOptions::default());
+        for r in &inputs.resources {
+            for op in &ops {
+                let f = finding_on(name, r, op);
+                let report = Report {
+                    findings: vec![f.clone()],
+                    ..Report::default()
+                };
+                let sources = Sources::new(&inputs, &report);
+                let Some(plan) = Planner::new(&inputs, &sources).plan(&f) else {
+                    continue;
+                };
+                let Some(src) = sources.get(name) else {
+                    continue;
+                };
+                let fixed = plan.fixed(text).unwrap_or_default();
+                let whole = similar::TextDiff::from_lines(text, &fixed)
+                    .unified_diff()
+                    .context_radius(2)
+                    .header(name, name)
+                    .to_string();
+                assert_eq!(
+                    unified_diff(src, &plan, name, 2),
+                    Some(whole),
+                    "{name}: {op:?}"
+                );
+                diffs += 1;
+            }
+        }
+    }
+    assert!(diffs >= 30, "{diffs} diffs compared");
 }

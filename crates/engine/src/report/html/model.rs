@@ -149,13 +149,9 @@ pub(crate) fn finding(
     } else {
         None
     };
-    let diff = src.and_then(Source::whole).zip(plan).map(|(text, plan)| {
-        similar::TextDiff::from_lines(&**text, &plan.fixed)
-            .unified_diff()
-            .context_radius(2)
-            .header(&f.file, &f.file)
-            .to_string()
-    });
+    let diff = src
+        .zip(plan)
+        .and_then(|(src, plan)| edit::unified_diff(src, plan, &f.file, 2));
     let diff = diff.map(|d| match src {
         Some(s) => s.shown(&d).into_owned(),
         None => d,
