@@ -202,17 +202,7 @@ impl<'a> Planner<'a> {
         let prefix = edits.first()?.start;
         let old_end = edits.iter().map(|e| e.end).max()?;
         self.verify_in_document(fidx, path, (prefix, old_end), expected, |start, end| {
-            let mut shifted: Vec<TextEdit> = edits
-                .iter()
-                .map(|e| {
-                    Some(TextEdit {
-                        start: e.start.checked_sub(start)?,
-                        end: e.end.checked_sub(start)?,
-                        text: e.text.clone(),
-                    })
-                })
-                .collect::<Option<_>>()?;
-            apply(old.get(start..end)?, &mut shifted)
+            apply_within(old, start..end, edits)
         })
     }
 
@@ -460,18 +450,8 @@ pub(crate) fn unified_diff(
     let to = line_of(last) + radius + 1;
     let start = src.line_range(from)?.0;
     let end = src.line_range(to + 1).map_or(text.len(), |(s, _)| s);
-    let mut shifted: Vec<TextEdit> = edits
-        .iter()
-        .map(|e| {
-            Some(TextEdit {
-                start: e.start.checked_sub(start)?,
-                end: e.end.checked_sub(start)?,
-                text: e.text.clone(),
-            })
-        })
-        .collect::<Option<_>>()?;
     let old = text.get(start..end)?;
-    let new = apply(old, &mut shifted)?;
+    let new = apply_within(text, start..end, &edits)?;
     let diff = similar::TextDiff::from_lines(old, &new)
         .unified_diff()
         .context_radius(radius)
@@ -548,6 +528,24 @@ fn common_suffix(a: &[u8], b: &[u8], most: usize) -> usize {
         .take(n - i)
         .take_while(|(x, y)| x == y)
         .count()
+}
+
+/// The bytes `range` of `text` with `edits` (which lie within it, in the
+/// text's offsets) applied; `None` if one does not lie within it.
+fn apply_within(text: &str, range: std::ops::Range<usize>, edits: &[TextEdit]) -> Option<String> {
+    let mut shifted: Vec<TextEdit> = edits
+        .iter()
+        .map(|e| {
+            let start = e.start.checked_sub(range.start)?;
+            let end = (e.end <= range.end).then(|| e.end - range.start)?;
+            Some(TextEdit {
+                start,
+                end,
+                text: e.text.clone(),
+            })
+        })
+        .collect::<Option<_>>()?;
+    apply(text.get(range)?, &mut shifted)
 }
 
 /// Applies edits (sorted here by position; insertions at one place keep
