@@ -288,6 +288,7 @@ impl<'a> Planner<'a> {
     /// this does not apply (a JSON file, one document, a change across
     /// markers, a resource without a position) and the whole file is
     /// loaded again.
+    ///
     /// `span` is the bytes of the file's text that the change covers (from
     /// the first it changes to the end of the last, in the text before
     /// it), and `piece` makes the edited text of the text's bytes
