@@ -483,12 +483,14 @@ impl<'d> Ctx<'_, 'd> {
     fn add_block(&self, seg: &str, v: &Value, index: Option<usize>) -> Option<Candidates> {
         let nl = self.nl();
         let mut out = Vec::new();
-        let last_line_end = self.line_end(last_leaf_line(self.parent))?;
+        let last = last_leaf_line(self.parent);
         match index {
             None => {
                 let first = self.parent.entries().next()?.1;
                 let ks = self.key_start(first)?;
-                let indent = " ".repeat(self.width_before(ks)?);
+                let width = self.width_before(ks)?;
+                let last_line_end = self.line_end(self.block_end(last, width, false))?;
+                let indent = " ".repeat(width);
                 let text = emit::entry(seg, v, &indent, nl);
                 out.push(vec![edit(
                     last_line_end,
@@ -498,9 +500,11 @@ impl<'d> Ctx<'_, 'd> {
                 out.push(vec![edit(ks, ks, format!("{text}{nl}{indent}"))]);
             }
             Some(i) => {
-                let dash = " ".repeat(self.dash_indent(self.parent.index(0)?)?);
+                let width = self.dash_indent(self.parent.index(0)?)?;
+                let dash = " ".repeat(width);
                 let item = emit::list_item(v, &format!("{dash}  "), nl);
                 if i == self.parent.len() {
+                    let last_line_end = self.line_end(self.block_end(last, width, true))?;
                     let text = format!("{nl}{dash}- {item}");
                     out.push(vec![edit(last_line_end, last_line_end, text)]);
                 } else {
@@ -645,6 +649,38 @@ impl<'d> Ctx<'_, 'd> {
         let spaces = prefix.len() - prefix.trim_start_matches(' ').len();
         let rest = prefix.get(spaces..)?.strip_prefix('-')?;
         (!rest.is_empty() && rest.chars().all(|c| c == ' ')).then_some(spaces)
+    }
+
+    /// The last line of a block collection whose entries (or, for a list,
+    /// dashes) are indented by `indent`, from `last`, the line of its last
+    /// node in the document: the last line after it, neither blank nor a
+    /// comment, before one indented less (or, in a list, as much without a
+    /// dash), a document marker or the end. The document alone does not
+    /// say: the loader leaves `metadata.managedFields` out, and it may
+    /// come last.
+    fn block_end(&self, last: usize, indent: usize, list: bool) -> usize {
+        let mut end = last;
+        for l in last + 1..=self.src.line_count() {
+            let Some(text) = self.src.line(l) else {
+                break;
+            };
+            let content = text.trim_start_matches(' ');
+            if content.is_empty() || content.starts_with('#') {
+                continue;
+            }
+            let at = text.len() - content.len();
+            let marker = at == 0
+                && ["---", "..."].iter().any(|m| {
+                    content
+                        .strip_prefix(m)
+                        .is_some_and(|r| r.is_empty() || r.starts_with([' ', '\t']))
+                });
+            if marker || at < indent || (list && at == indent && !content.starts_with('-')) {
+                break;
+            }
+            end = l;
+        }
+        end
     }
 
     /// The nearest line above `line` that is neither blank nor a comment.

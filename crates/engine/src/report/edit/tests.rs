@@ -739,3 +739,36 @@ fn a_diff_worked_out_around_its_edits_is_the_diff_of_the_whole_file() {
     }
     assert!(diffs >= 30, "{diffs} diffs compared");
 }
+
+#[test]
+fn a_key_is_added_after_what_the_loader_leaves_out() {
+    // The loader leaves `metadata.managedFields` out of the document; when
+    // it comes last, the mapping's text ends after it, not at `uid`.
+    let text = "\
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: app
+  uid: u
+  managedFields:
+  - apiVersion: v1
+    fieldsV1:
+      f:metadata: {}
+";
+    let out = fixed(
+        "sa.yaml",
+        text,
+        0,
+        &[("add", "/automountServiceAccountToken", Some(json!(false)))],
+    )
+    .unwrap_or_default();
+    assert_eq!(out, format!("{text}automountServiceAccountToken: false\n"));
+    let out = fixed(
+        "sa.yaml",
+        text,
+        0,
+        &[("add", "/metadata/namespace", Some(json!("shop")))],
+    )
+    .unwrap_or_default();
+    assert_eq!(out, format!("{text}  namespace: shop\n"));
+}
