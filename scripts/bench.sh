@@ -202,6 +202,31 @@ row "\`ward check\` with 201 waivers (json)" waived_check
 namespaces_check() { measure "$ward" check --pack pss-namespaces --format json -o /dev/null "$f"; }
 row "\`ward check --pack pss-namespaces\` (json)" namespaces_check
 
+# Fixes in a YAML stream, the shape of `helm template` output: every
+# finding's fix is proven by loading its document again (SARIF fixes, the
+# HTML report's diffs, `ward fix`), so their cost grows with the findings,
+# not with findings times the file.
+small=${sizes[0]}
+read -r _ stream _ <<<"$(yaml_of "$small")"
+sarif_stream() { measure "$ward" check "${packs[@]}" --format sarif -o "$dir/stream.sarif" "$stream"; }
+html_stream() { measure "$ward" check "${packs[@]}" --format html -o /dev/null "$stream"; }
+fix_stream() { measure "$ward" fix "${packs[@]}" --diff "$stream"; }
+echo
+echo "fixes in a YAML stream, ${small} resources ($(du -b "$stream" | awk '{printf "%.0f", $1 / 1048576}') MB), median of $repeat runs each:"
+echo
+printf '| run | wall s, cpu s (RSS MB) |\n'
+printf '|---|---:|\n'
+row "\`ward check --format sarif\`" sarif_stream
+row "\`ward check --format html\`" html_stream
+row "\`ward fix --diff\`" fix_stream
+python3 - "$dir/stream.sarif" <<'PY'
+import json, sys
+results = json.load(open(sys.argv[1]))["runs"][0]["results"]
+print(f"SARIF: {len(results)} results, {sum(1 for r in results if r.get('fixes'))} with a proven fix")
+PY
+echo "ward fix: $($ward fix "${packs[@]}" --diff "$stream" 2>&1 >/dev/null | grep -E 'fix(es)? to apply' | tail -1)"
+rm -f "$dir/stream.sarif"
+
 # Cold start: one small manifest, every built-in pack: the median wall and
 # CPU (user + sys) time of 21 runs, and the fastest run (the least disturbed
 # by whatever else the machine is doing).
