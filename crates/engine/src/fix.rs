@@ -376,12 +376,20 @@ impl State<'_> {
         let mut expected: HashMap<usize, Value> = HashMap::new();
         let mut touched: HashMap<usize, Vec<(String, Vec<FixOp>)>> = HashMap::new();
         let mut edits = Vec::new();
-        let mut taken: Vec<&Finding> = Vec::new();
+        // Each edit with the rank of the resource it fixes.
+        let mut owned: Vec<(usize, TextEdit)> = Vec::new();
+        let mut taken: Vec<(usize, &Finding)> = Vec::new();
+        // Whether a finding was left out because its fix could not be
+        // drafted: it is then fixed (or reported) one at a time.
+        let mut undrafted = false;
         for f in findings {
-            let (_, rank, r) = planner.resource(f)?;
+            let Some((_, rank, r)) = planner.resource(f) else {
+                undrafted = true;
+                continue;
+            };
             if let Some(t) = touched.get(&rank) {
                 if t.iter().any(|(_, ops)| *ops == f.fix) {
-                    taken.push(f);
+                    taken.push((rank, f));
                     continue;
                 }
                 if t.iter().any(|(c, _)| **c == *f.control) {
@@ -397,12 +405,19 @@ impl State<'_> {
                     continue;
                 }
             }
-            let cur = expected.entry(rank).or_insert_with(|| r.root().to_json());
-            let mut next = cur.clone();
-            for op in &f.fix {
-                apply_op(&mut next, op)?;
-            }
-            let (drafted, _) = planner.draft(&w.path, rank, &f.fix)?;
+            let mut next = expected
+                .get(&rank)
+                .cloned()
+                .unwrap_or_else(|| r.root().to_json());
+            let drafted = f
+                .fix
+                .iter()
+                .try_for_each(|op| apply_op(&mut next, op))
+                .and_then(|()| planner.draft(&w.path, rank, &f.fix));
+            let Some((drafted, _)) = drafted else {
+                undrafted = true;
+                continue;
+            };
             // Two fixes that write at the same place cannot be ordered by
             // where they write: `drop` under a container's `capabilities`
             // and `allowPrivilegeEscalation` under its `securityContext`
@@ -415,28 +430,48 @@ impl State<'_> {
             {
                 continue;
             }
-            *cur = next;
+            expected.insert(rank, next);
+            owned.extend(drafted.iter().map(|d| (rank, d.clone())));
             edits.extend(drafted);
             touched
                 .entry(rank)
                 .or_default()
                 .push((f.control.to_string(), f.fix.clone()));
-            taken.push(f);
+            taken.push((rank, f));
         }
         if taken.is_empty() {
-            return Some(false);
+            return (!undrafted).then_some(false);
         }
         if self.spent + w.text.len() > self.opts.verify_budget {
             return None;
         }
-        let text = apply_edits(&w.text, &mut edits)?;
+        let mut text = apply_edits(&w.text, &mut edits)?;
         self.spent += text.len();
         if !planner.verify_all(&w.path, &text, &expected) {
-            return None;
+            // In a stream of documents, those whose drafts hold are kept
+            // (the whole file is verified once more with them alone); the
+            // others' findings come back in the next round, where a batch
+            // of them alone that does not verify is fixed one at a time.
+            let proven = planner.proven_by_document(&w.path, &owned, &expected)?;
+            let mut kept: Vec<TextEdit> = owned
+                .into_iter()
+                .filter(|(rank, _)| proven.contains(rank))
+                .map(|(_, e)| e)
+                .collect();
+            expected.retain(|rank, _| proven.contains(rank));
+            taken.retain(|(rank, _)| proven.contains(rank));
+            if taken.is_empty() || self.spent + w.text.len() > self.opts.verify_budget {
+                return None;
+            }
+            text = apply_edits(&w.text, &mut kept)?;
+            self.spent += text.len();
+            if !planner.verify_all(&w.path, &text, &expected) {
+                return None;
+            }
         }
         w.text = Arc::from(text);
         w.changed = true;
-        for f in taken {
+        for (_, f) in taken {
             self.done.insert(key(f));
             self.applied.push(self.target(f));
         }
@@ -637,6 +672,97 @@ control two {
         );
         // The file on disk is untouched: the caller writes.
         assert_eq!(std::fs::read_to_string(&path).unwrap(), POD);
+    }
+
+    /// In a stream of documents, one whose drafted fix does not verify (a
+    /// block scalar replaced as if it were a plain one) does not send the
+    /// others to one load of the file per fix: their documents are proven
+    /// one by one and kept, and the one left fails on its own, all within
+    /// room for four loads of the file.
+    #[test]
+    fn one_document_that_cannot_be_fixed_leaves_the_others_fixed_together() {
+        let policy = "
+control scripted {
+  title \"scripted\"
+  severity high
+  deny when input.data.script != \"a\"
+    at input.data.script
+    fix set input.data.script = \"a\"
+}
+";
+        let doc = |i: usize| {
+            format!(
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c{i}\ndata:\n  script: b\n"
+            )
+        };
+        let mut docs: Vec<String> = (0..20).map(doc).collect();
+        docs.insert(
+            7,
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: block\ndata:\n  script: |\n    b\n    c\n".into(),
+        );
+        let text = docs.join("---\n");
+        let (engine, sel, path, _dir) = setup(policy, "stream.yaml", &text);
+        let budget = FixOptions {
+            verify_budget: 4 * text.len(),
+            ..FixOptions::default()
+        };
+        let r = fix_with(&engine, &sel, &path, &budget);
+        assert_eq!(r.applied.len(), 20, "{:?}", r.unfixed);
+        assert_eq!(r.unfixed.len(), 1, "{:?}", r.unfixed);
+        assert!(
+            r.unfixed[0]
+                .reason
+                .contains("no edit of the text could be verified"),
+            "{:?}",
+            r.unfixed
+        );
+        let after = &r.changes[0].after;
+        assert_eq!(after.matches("  script: a\n").count(), 20, "{after}");
+        assert!(after.contains("  script: |\n    b\n    c\n"), "{after}");
+    }
+
+    /// A finding whose fix has no draft (its value is an anchor that an
+    /// alias repeats) is left out of the batch rather than sending every
+    /// fix of the file to one load each: the others land together, and it
+    /// fails on its own the round after.
+    #[test]
+    fn a_fix_that_cannot_be_drafted_does_not_hold_back_the_others() {
+        let policy = "
+control named {
+  title \"named\"
+  severity high
+  deny when input.metadata.labels.team != \"a\"
+    at input.metadata.labels.team
+    fix set input.metadata.labels.team = \"a\"
+}
+";
+        let doc = |i: usize| {
+            format!(
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c{i}\n  labels:\n    team: b\n"
+            )
+        };
+        let mut docs: Vec<String> = (0..20).map(doc).collect();
+        docs.insert(
+            7,
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: anchored\n  labels:\n    team: &t b\n  annotations:\n    owner: *t\n".into(),
+        );
+        let text = docs.join("---\n");
+        let (engine, sel, path, _dir) = setup(policy, "anchored.yaml", &text);
+        let budget = FixOptions {
+            verify_budget: 4 * text.len(),
+            ..FixOptions::default()
+        };
+        let r = fix_with(&engine, &sel, &path, &budget);
+        assert_eq!(r.applied.len(), 20, "{:?}", r.unfixed);
+        assert_eq!(r.unfixed.len(), 1, "{:?}", r.unfixed);
+        assert!(
+            r.unfixed[0]
+                .reason
+                .contains("no edit of the text could be verified"),
+            "{:?}",
+            r.unfixed
+        );
+        assert!(r.changes[0].after.contains("    team: &t b\n"));
     }
 
     /// Two fixes that write after the same last line, one inside a nested

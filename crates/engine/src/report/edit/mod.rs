@@ -275,6 +275,60 @@ impl<'a> Planner<'a> {
                 })
     }
 
+    /// The resources (by rank) of file `path` whose documents, each loaded
+    /// again alone with its own edits, hold what `expected` says: of
+    /// several resources' fixes drafted together (`ward fix`), those that
+    /// can be kept when the file as a whole does not verify. `edits` are
+    /// each with the rank of the resource they fix, in the file's text as
+    /// the planner read it. `None` when the file's documents cannot be
+    /// loaded one at a time (see [`Planner::verify_in_document`]).
+    pub fn proven_by_document(
+        &self,
+        path: &str,
+        edits: &[(usize, TextEdit)],
+        expected: &HashMap<usize, Value>,
+    ) -> Option<HashSet<usize>> {
+        let fidx = *self.files.get(path)?;
+        let markers = self.markers_of(fidx, path)?;
+        let old: &str = self.sources.get(path)?.whole()?;
+        // The resources of each document: those whose roots lie between
+        // the same two markers.
+        let piece_of = |rank: usize| {
+            let line = *markers.roots.get(rank)?;
+            Some(markers.starts.partition_point(|&(_, l)| l < line))
+        };
+        let mut by_piece: HashMap<usize, Vec<usize>> = HashMap::new();
+        for &rank in expected.keys() {
+            by_piece.entry(piece_of(rank)?).or_default().push(rank);
+        }
+        let mut proven = HashSet::new();
+        for ranks in by_piece.values() {
+            let mut mine: Vec<TextEdit> = edits
+                .iter()
+                .filter(|(r, _)| ranks.contains(r))
+                .map(|(_, e)| e.clone())
+                .collect();
+            mine.sort_by_key(|e| (e.start, e.end));
+            let (Some(prefix), Some(end)) = (
+                mine.first().map(|e| e.start),
+                mine.iter().map(|e| e.end).max(),
+            ) else {
+                continue;
+            };
+            let expect: HashMap<usize, Value> = ranks
+                .iter()
+                .filter_map(|r| Some((*r, expected.get(r)?.clone())))
+                .collect();
+            let ok = self.verify_in_document(fidx, path, (prefix, end), &expect, |s, e| {
+                apply_within(old, s..e, &mine)
+            });
+            if ok == Some(true) {
+                proven.extend(ranks.iter().copied());
+            }
+        }
+        Some(proven)
+    }
+
     /// [`Planner::verify_all`] by loading again only the text between the
     /// document start markers (`---` lines) around the change, when that
     /// proves the same: the file's YAML documents are what loading each
