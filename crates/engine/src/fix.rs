@@ -375,8 +375,7 @@ impl State<'_> {
     ) -> Option<bool> {
         let mut expected: HashMap<usize, Value> = HashMap::new();
         let mut touched: HashMap<usize, Vec<(String, Vec<FixOp>)>> = HashMap::new();
-        let mut edits = Vec::new();
-        // Each edit with the rank of the resource it fixes.
+        // Each drafted edit with the rank of the resource it fixes.
         let mut owned: Vec<(usize, TextEdit)> = Vec::new();
         let mut taken: Vec<(usize, &Finding)> = Vec::new();
         // Whether a finding was left out because its fix could not be
@@ -426,13 +425,12 @@ impl State<'_> {
             // round, drafted against the text the first one made.
             if drafted
                 .iter()
-                .any(|d| edits.iter().any(|e: &TextEdit| meet(d, e)))
+                .any(|d| owned.iter().any(|(_, e)| meet(d, e)))
             {
                 continue;
             }
             expected.insert(rank, next);
-            owned.extend(drafted.iter().map(|d| (rank, d.clone())));
-            edits.extend(drafted);
+            owned.extend(drafted.into_iter().map(|d| (rank, d)));
             touched
                 .entry(rank)
                 .or_default()
@@ -445,6 +443,7 @@ impl State<'_> {
         if self.spent + w.text.len() > self.opts.verify_budget {
             return None;
         }
+        let mut edits: Vec<TextEdit> = owned.iter().map(|(_, e)| e.clone()).collect();
         let mut text = apply_edits(&w.text, &mut edits)?;
         self.spent += text.len();
         if !planner.verify_all(&w.path, &text, &expected) {
@@ -674,32 +673,13 @@ control two {
         assert_eq!(std::fs::read_to_string(&path).unwrap(), POD);
     }
 
-    /// In a stream of documents, one whose drafted fix does not verify (a
-    /// block scalar replaced as if it were a plain one) does not send the
-    /// others to one load of the file per fix: their documents are proven
-    /// one by one and kept, and the one left fails on its own, all within
-    /// room for four loads of the file.
-    #[test]
-    fn one_document_that_cannot_be_fixed_leaves_the_others_fixed_together() {
-        let policy = "
-control scripted {
-  title \"scripted\"
-  severity high
-  deny when input.data.script != \"a\"
-    at input.data.script
-    fix set input.data.script = \"a\"
-}
-";
-        let doc = |i: usize| {
-            format!(
-                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c{i}\ndata:\n  script: b\n"
-            )
-        };
+    /// `ward fix` of a stream of 20 documents that `doc` writes and, as its
+    /// eighth, `odd`, whose fix cannot be made, under `policy`, with room
+    /// to load the file four times: each fix one at a time would spend it
+    /// after four.
+    fn twenty_and_one(policy: &str, doc: impl Fn(usize) -> String, odd: &str) -> FixRun {
         let mut docs: Vec<String> = (0..20).map(doc).collect();
-        docs.insert(
-            7,
-            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: block\ndata:\n  script: |\n    b\n    c\n".into(),
-        );
+        docs.insert(7, odd.to_string());
         let text = docs.join("---\n");
         let (engine, sel, path, _dir) = setup(policy, "stream.yaml", &text);
         let budget = FixOptions {
@@ -715,6 +695,33 @@ control scripted {
                 .contains("no edit of the text could be verified"),
             "{:?}",
             r.unfixed
+        );
+        r
+    }
+
+    /// In a stream of documents, one whose drafted fix does not verify (a
+    /// block scalar replaced as if it were a plain one) does not send the
+    /// others to one load of the file per fix: their documents are proven
+    /// one by one and kept, and the one left fails on its own.
+    #[test]
+    fn one_document_that_cannot_be_fixed_leaves_the_others_fixed_together() {
+        let policy = "
+control scripted {
+  title \"scripted\"
+  severity high
+  deny when input.data.script != \"a\"
+    at input.data.script
+    fix set input.data.script = \"a\"
+}
+";
+        let r = twenty_and_one(
+            policy,
+            |i| {
+                format!(
+                    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c{i}\ndata:\n  script: b\n"
+                )
+            },
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: block\ndata:\n  script: |\n    b\n    c\n",
         );
         let after = &r.changes[0].after;
         assert_eq!(after.matches("  script: a\n").count(), 20, "{after}");
@@ -736,31 +743,14 @@ control named {
     fix set input.metadata.labels.team = \"a\"
 }
 ";
-        let doc = |i: usize| {
-            format!(
-                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c{i}\n  labels:\n    team: b\n"
-            )
-        };
-        let mut docs: Vec<String> = (0..20).map(doc).collect();
-        docs.insert(
-            7,
-            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: anchored\n  labels:\n    team: &t b\n  annotations:\n    owner: *t\n".into(),
-        );
-        let text = docs.join("---\n");
-        let (engine, sel, path, _dir) = setup(policy, "anchored.yaml", &text);
-        let budget = FixOptions {
-            verify_budget: 4 * text.len(),
-            ..FixOptions::default()
-        };
-        let r = fix_with(&engine, &sel, &path, &budget);
-        assert_eq!(r.applied.len(), 20, "{:?}", r.unfixed);
-        assert_eq!(r.unfixed.len(), 1, "{:?}", r.unfixed);
-        assert!(
-            r.unfixed[0]
-                .reason
-                .contains("no edit of the text could be verified"),
-            "{:?}",
-            r.unfixed
+        let r = twenty_and_one(
+            policy,
+            |i| {
+                format!(
+                    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c{i}\n  labels:\n    team: b\n"
+                )
+            },
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: anchored\n  labels:\n    team: &t b\n  annotations:\n    owner: *t\n",
         );
         assert!(r.changes[0].after.contains("    team: &t b\n"));
     }
