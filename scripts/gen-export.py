@@ -4,7 +4,9 @@ by seed and size, as one JSON List, as a folder of multi-document YAML, or
 as one YAML List (as `kubectl get -A -o yaml` writes it).
 
 The mix follows real clusters: most objects are Pods (with managedFields and
-status) and their ReplicaSets and Deployments, then Services, ConfigMaps,
+status, and what admission adds to their template: a node, the default
+tolerations, and a service account token volume with a generated name,
+mounted in every container) and their ReplicaSets and Deployments, then Services, ConfigMaps,
 Secrets, ServiceAccounts, RBAC, NetworkPolicies, PodDisruptionBudgets,
 Ingresses, a few StatefulSets, DaemonSets, Jobs and CronJobs, and Namespaces
 with Pod Security labels. About one workload in five has a violation of some
@@ -79,8 +81,6 @@ class Gen:
             "resources": {"limits": {"cpu": "500m", "memory": "256Mi"}, "requests": {"cpu": "100m", "memory": "128Mi"}},
             "terminationMessagePath": "/dev/termination-log",
             "terminationMessagePolicy": "File",
-            "volumeMounts": [{"mountPath": "/var/run/secrets/kubernetes.io/serviceaccount",
-                              "name": "kube-api-access", "readOnly": True}],
         }
         if not bad:
             c["securityContext"] = {
@@ -111,11 +111,6 @@ class Gen:
             "schedulerName": "default-scheduler",
             "serviceAccountName": app,
             "terminationGracePeriodSeconds": 30,
-            "tolerations": [{"effect": "NoExecute", "key": "node.kubernetes.io/not-ready",
-                             "operator": "Exists", "tolerationSeconds": 300}],
-            "volumes": [{"name": "kube-api-access", "projected": {"defaultMode": 420, "sources": [
-                {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}},
-                {"configMap": {"items": [{"key": "ca.crt", "path": "ca.crt"}], "name": "kube-root-ca.crt"}}]}}],
         }
         if not bad:
             spec["securityContext"] = {"fsGroup": 1000, "runAsNonRoot": True,
@@ -123,8 +118,32 @@ class Gen:
         elif r.random() < 0.3:
             spec["hostNetwork"] = True
         elif r.random() < 0.3:
-            spec["volumes"].append({"hostPath": {"path": "/var/log", "type": ""}, "name": "logs"})
+            spec["volumes"] = [{"hostPath": {"path": "/var/log", "type": ""}, "name": "logs"}]
         return spec
+
+    def admitted(self, spec):
+        """A Pod's spec as the API server stores it: its template's, plus
+        what admission adds (a node, the default tolerations, and the
+        service account token volume, whose name ends in a generated
+        suffix, mounted in every container)."""
+        r = self.rng
+        token = "kube-api-access-" + "".join(r.choice("bcdfghjklmnpqrstvwxz2456789") for _ in range(5))
+        mount = {"mountPath": "/var/run/secrets/kubernetes.io/serviceaccount", "name": token, "readOnly": True}
+        return {
+            **spec,
+            "containers": [{**c, "volumeMounts": c.get("volumeMounts", []) + [mount]} for c in spec["containers"]],
+            "nodeName": "node-%d" % r.randint(1, 200),
+            "preemptionPolicy": "PreemptLowerPriority",
+            "priority": 0,
+            "serviceAccount": spec["serviceAccountName"],
+            "tolerations": spec.get("tolerations", []) + [
+                {"effect": "NoExecute", "key": "node.kubernetes.io/not-ready", "operator": "Exists", "tolerationSeconds": 300},
+                {"effect": "NoExecute", "key": "node.kubernetes.io/unreachable", "operator": "Exists", "tolerationSeconds": 300}],
+            "volumes": spec.get("volumes", []) + [{"name": token, "projected": {"defaultMode": 420, "sources": [
+                {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}},
+                {"configMap": {"items": [{"key": "ca.crt", "path": "ca.crt"}], "name": "kube-root-ca.crt"}},
+                {"downwardAPI": {"items": [{"fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.namespace"}, "path": "namespace"}]}}]}}],
+        }
 
     def status(self):
         r = self.rng
@@ -173,7 +192,7 @@ class Gen:
             pod = {"apiVersion": "v1", "kind": "Pod",
                    "metadata": self.meta(f"{rs_name}-{'%05x' % r.getrandbits(20)}", ns, labels,
                                          ("apps/v1", "ReplicaSet", rs_name, rs_uid), kind="Pod"),
-                   "spec": {**spec, "nodeName": "node-%d" % r.randint(1, 200)},
+                   "spec": self.admitted(spec),
                    "status": self.status()}
             out.append(pod)
         out.append({"apiVersion": "v1", "kind": "Service", "metadata": self.meta(name, ns, labels),
