@@ -6,9 +6,9 @@ as one YAML List (as `kubectl get -A -o yaml` writes it).
 The mix follows real clusters: most objects are Pods (with managedFields and
 status, and what admission adds to their template: a node, the default
 tolerations, and a service account token volume with a generated name,
-mounted in every container) and their ReplicaSets and Deployments, then Services, ConfigMaps,
-Secrets, ServiceAccounts, RBAC, NetworkPolicies, PodDisruptionBudgets,
-Ingresses, a few StatefulSets, DaemonSets, Jobs and CronJobs, and Namespaces
+mounted in every container) and their ReplicaSets and Deployments, then
+Services, ServiceAccounts, ConfigMaps, Secrets, PodDisruptionBudgets,
+Ingresses, RBAC (Roles and RoleBindings), NetworkPolicies, and Namespaces
 with Pod Security labels. About one workload in five has a violation of some
 kind (privileged, host namespaces, missing security context, hostPath...).
 
