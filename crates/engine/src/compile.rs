@@ -12,6 +12,8 @@ use ward_lang::builtins::Builtin;
 use ward_lang::hir::{self, HClause, HExpr, HFix, HKind, HStmt, HStmtKind, Program, Slot};
 use ward_lang::span::{FileId, Span};
 
+pub mod pod_view;
+
 #[derive(Debug)]
 pub struct CExpr {
     pub kind: CKind,
@@ -160,6 +162,10 @@ pub struct CControl {
     /// are handed `profile.version` as an argument), so one that does not
     /// finds the same on a resource under every profile.
     pub reads_profile: bool,
+    /// Whether the control reads a resource only through its pod view, so
+    /// that objects with the same view share what it finds (see
+    /// [`pod_view`]).
+    pub pod_view: bool,
 }
 
 /// The places of a body's `deny` and `warn` statements, in order.
@@ -192,6 +198,8 @@ pub struct Compiled {
     pub controls: Vec<CControl>,
     pub consts: Vec<CExpr>,
     pub param_defaults: Vec<Option<CExpr>>,
+    /// The functions that make a resource's pod view.
+    pub view_fns: pod_view::Accessors,
 }
 
 /// Compiles every function, control, constant and param default.
@@ -227,7 +235,7 @@ pub fn compile_trusting(
         })
         .collect();
     mark_context_free(&mut fns);
-    let controls = p
+    let mut controls: Vec<CControl> = p
         .controls
         .iter()
         .map(|ctl| {
@@ -239,6 +247,7 @@ pub fn compile_trusting(
                 read_deferred(&mut body, &mut let_places, &deferred);
             }
             CControl {
+                pod_view: false,
                 reads_profile: stmts_read_profile(&body),
                 body,
                 slots: ctl.slots,
@@ -247,6 +256,13 @@ pub fn compile_trusting(
             }
         })
         .collect();
+    let find = |name: &str| p.fns.iter().position(|f| f.qname == name).map(|i| i as u32);
+    let accessors = pod_view::Accessors {
+        spec: find(pod_view::SPEC_FN),
+        meta: find(pod_view::META_FN),
+        namespace: find(pod_view::NAMESPACE_FN),
+    };
+    pod_view::mark(&mut controls, &fns, accessors);
     let consts: Vec<CExpr> = p.consts.iter().map(|k| c.expr(&k.value)).collect();
     mark_unit_free(&mut fns, &consts);
     let param_defaults = p
@@ -262,6 +278,7 @@ pub fn compile_trusting(
         controls,
         consts,
         param_defaults,
+        view_fns: accessors,
     })
 }
 

@@ -552,6 +552,10 @@ pub struct EvalOptions {
     /// Offer a control only resources of the kinds its `match` can accept
     /// (off only to compare against a straightforward evaluation).
     pub by_kind: bool,
+    /// Hand what a control that reads only a resource's pod view found on
+    /// one object to the objects with the same view (see
+    /// [`crate::pod_view`]); only with `memoize` (off only to compare).
+    pub share_views: bool,
     /// Counts the resources evaluated, for a progress display.
     pub progress: Option<Arc<crate::progress::Progress>>,
     /// Note which `deny` and `warn` statements make a finding
@@ -568,6 +572,7 @@ impl Default for EvalOptions {
             defer_lets: true,
             profile: false,
             by_kind: true,
+            share_views: true,
             progress: None,
             count_statements: false,
         }
@@ -1088,6 +1093,8 @@ impl Engine {
             .flat_map_iter(|_| {
                 let mut evs = make();
                 let mut common = ResourceMemo::default();
+                let mut views = (opts.share_views && opts.memoize && !opts.count_statements)
+                    .then(|| crate::pod_view::PodViews::new(nunits));
                 let mut done: Vec<(usize, Acc)> = Vec::new();
                 loop {
                     let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -1106,6 +1113,7 @@ impl Engine {
                             ncontrols,
                             opts.by_kind,
                             &mut common,
+                            views.as_mut(),
                             &mut acc,
                         );
                         if let Some(p) = &opts.progress {
@@ -1201,6 +1209,7 @@ impl Engine {
         ncontrols: usize,
         by_kind: bool,
         common: &mut ResourceMemo<'a>,
+        mut views: Option<&mut crate::pod_view::PodViews<'a>>,
         acc: &mut Acc,
     ) {
         // Its document's tables are read into the cache in order before
@@ -1210,12 +1219,18 @@ impl Engine {
         // The resource's identity and file, made for its first finding and
         // shared by the findings of every unit.
         let mut who = None;
+        let mut view: crate::pod_view::Slot<'a> = None;
         for ((ui, unit), ev) in sel.units.iter().enumerate().zip(evs.iter_mut()) {
             // The memo of unit-free calls goes to this unit's evaluator for
             // its turn, and comes back for the next unit.
             ev.swap_common(common);
+            let shared = Shared {
+                views: views.as_deref_mut(),
+                view: &mut view,
+            };
             self.evaluate_unit(
                 ui, unit, inputs, inv, spend, ev, r, kind, ncontrols, by_kind, acc, &mut who,
+                shared,
             );
             ev.swap_common(common);
         }
@@ -1237,6 +1252,7 @@ impl Engine {
         by_kind: bool,
         acc: &mut Acc,
         who: &mut Option<(Arc<Identity>, Arc<str>)>,
+        shared: Shared<'_, 'a>,
     ) {
         ev.set_profile(None);
         let mut run = Run {
@@ -1250,6 +1266,8 @@ impl Engine {
             mode: None,
             who,
             counted: Vec::new(),
+            ui,
+            shared,
         };
         // The pack's own controls run once; a `profile from` pack then
         // runs each level's controls for each profile of the resource.
@@ -1305,6 +1323,13 @@ impl Engine {
         acc: &mut Acc,
     ) {
         let mut raw: Vec<RawFinding<'a>> = Vec::new();
+        // What a shared outcome is remembered under, besides the control and
+        // the view: the profile the controls run under.
+        let profile = run.mode.as_ref().map_or(0, |p| {
+            let mut h = rustc_hash::FxHasher::default();
+            std::hash::Hash::hash(&(&p.level, p.version, &p.mode), &mut h);
+            std::hash::Hasher::finish(&h)
+        });
         for &c in controls {
             raw.clear();
             let slot = run.slot + c;
@@ -1326,11 +1351,11 @@ impl Engine {
                 continue;
             }
             let started = (!acc.nanos.is_empty()).then(std::time::Instant::now);
-            let result = ev.run_control(c, run.r.root(), &mut raw);
+            let (result, steps) = run_or_share(&self.compiled, ev, run, c, profile, &mut raw);
             if let (Some(t), Some(n)) = (started, acc.nanos.get_mut(slot)) {
                 *n += u64::try_from(t.elapsed().as_nanos()).unwrap_or(u64::MAX);
             }
-            if acc.spend(run.spend, slot, ev.steps()) {
+            if acc.spend(run.spend, slot, steps) {
                 self.run_budget_error(acc, c, run.spend.budget);
             }
             match result {
@@ -1633,6 +1658,62 @@ struct Run<'u, 'w, 'a> {
     /// that reads `profile` runs once per profile, and is counted once per
     /// resource.
     counted: Vec<(usize, u8)>,
+    /// The unit's index.
+    ui: usize,
+    /// What objects with the same pod view share.
+    shared: Shared<'w, 'a>,
+}
+
+/// A worker's pod views (when they are shared) and the resource's view.
+struct Shared<'w, 'a> {
+    views: Option<&'w mut crate::pod_view::PodViews<'a>>,
+    view: &'w mut crate::pod_view::Slot<'a>,
+}
+
+/// What a control run gave: its result, and the steps it took.
+type Ran = (Result<Applied, Box<EvalError>>, u64);
+
+/// Runs a control on a resource; or, when the control reads only the pod
+/// view and an object with the same view met it before, hands on what it
+/// found there (no steps taken).
+fn run_or_share<'a>(
+    compiled: &Compiled,
+    ev: &mut Evaluator<'_, 'a>,
+    run: &mut Run<'_, '_, 'a>,
+    c: usize,
+    profile: u64,
+    raw: &mut Vec<RawFinding<'a>>,
+) -> Ran {
+    let eligible = compiled.controls.get(c).is_some_and(|cc| cc.pod_view);
+    let Some(views) = run.shared.views.as_deref_mut().filter(|_| eligible) else {
+        let r = ev.run_control(c, run.r.root(), raw);
+        return (r, ev.steps());
+    };
+    if run.shared.view.is_none() {
+        *run.shared.view = Some(views.view(ev, compiled.view_fns, run.r.root()));
+    }
+    let Some(Some(view)) = run.shared.view.as_ref() else {
+        let r = ev.run_control(c, run.r.root(), raw);
+        return (r, ev.steps());
+    };
+    let key = (c, view.number, profile);
+    match views.find(run.ui, key) {
+        Some(Some(o)) if o.replay(c, view, raw) => {
+            (Ok(if o.applied { Applied::Yes } else { Applied::No }), 0)
+        }
+        Some(_) => {
+            let r = ev.run_control(c, run.r.root(), raw);
+            (r, ev.steps())
+        }
+        None => {
+            let r = ev.run_control(c, run.r.root(), raw);
+            if let Ok(a) = &r {
+                let kept = crate::pod_view::remember(view, *a == Applied::Yes, raw);
+                views.keep(run.ui, key, kept);
+            }
+            (r, ev.steps())
+        }
+    }
 }
 
 /// What a control has done on a resource, as bits.
@@ -2143,6 +2224,7 @@ control runs {
                     n,
                     true,
                     &mut common,
+                    None,
                     &mut acc,
                 );
             }

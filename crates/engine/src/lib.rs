@@ -24,6 +24,7 @@ pub mod inventory;
 pub mod pack;
 #[cfg(feature = "plugins")]
 pub mod plugin;
+pub mod pod_view;
 pub mod progress;
 pub mod project;
 pub mod report;

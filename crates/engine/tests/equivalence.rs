@@ -624,3 +624,147 @@ control p {
         vec!["/spec/containers/0/securityContext/runAsNonRoot"]
     );
 }
+
+/// A Deployment, its ReplicaSet and two Pods, as a cluster export has
+/// them: the Pods carry what admission adds (a node, tolerations, a token
+/// volume with a generated name mounted in each container), and one Pod's
+/// container differs. What the PSS and CIS controls find on each is the
+/// same whether objects with the same pod view share it or not, each
+/// finding at its own object's place.
+#[test]
+fn objects_with_the_same_pod_view_share_findings_at_their_own_places() {
+    use serde_json::json;
+    let container = |privileged: bool| {
+        json!({"name": "app", "image": "nginx:1.27",
+            "securityContext": {"privileged": privileged, "capabilities": {"add": ["NET_RAW"]}},
+            "ports": [{"containerPort": 80, "hostPort": 8080}]})
+    };
+    let template = json!({
+        "metadata": {"labels": {"app": "web"},
+            "annotations": {"container.apparmor.security.beta.kubernetes.io/app": "unconfined"}},
+        "spec": {"containers": [container(true)], "volumes": [{"name": "data", "emptyDir": {}}]}
+    });
+    let pod = |name: &str, token: &str, privileged: bool| {
+        let mut c = container(privileged);
+        c["volumeMounts"] =
+            json!([{"name": token, "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount"}]);
+        json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name, "namespace": "web", "labels": {"app": "web"},
+                "annotations": {"container.apparmor.security.beta.kubernetes.io/app": "unconfined"},
+                "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "web-1", "uid": "1", "controller": true}]},
+            "spec": {"containers": [c], "nodeName": format!("node-{name}"),
+                "tolerations": [{"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute"}],
+                "volumes": [{"name": "data", "emptyDir": {}},
+                    {"name": token, "projected": {"sources": [{"serviceAccountToken": {"path": "token"}}]}}]}})
+    };
+    let export = json!({"apiVersion": "v1", "kind": "List", "items": [
+        {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "web"},
+            "spec": {"selector": {"matchLabels": {"app": "web"}}, "template": template}},
+        {"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "web-1", "namespace": "web"},
+            "spec": {"selector": {"matchLabels": {"app": "web"}}, "template": template}},
+        pod("web-1-a", "kube-api-access-b2x7q", true),
+        pod("web-1-b", "kube-api-access-k9z4m", true),
+        pod("web-1-c", "kube-api-access-p5w2r", false),
+    ]});
+    let engine = EngineBuilder::new().build().unwrap();
+    let packs = [
+        PackRef {
+            name: "pss-restricted".into(),
+            version: None,
+        },
+        PackRef {
+            name: "cis-k8s".into(),
+            version: None,
+        },
+    ];
+    let sel = engine.select(&packs, false, &[]).unwrap();
+    let mut inputs = ward_engine::Inputs::default();
+    inputs.add_text(
+        "export.json",
+        &serde_json::to_string_pretty(&export).unwrap(),
+        &LoadOptions::default(),
+    );
+    // On one thread, so that every object meets the same worker's views.
+    let one_thread = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    let shared = one_thread.install(|| engine.evaluate(&sel, &inputs, &EvalOptions::default()));
+    let alone = one_thread.install(|| {
+        engine.evaluate(
+            &sel,
+            &inputs,
+            &EvalOptions {
+                share_views: false,
+                ..EvalOptions::default()
+            },
+        )
+    });
+    assert!(shared.errors.is_empty(), "{:?}", shared.errors);
+    assert_eq!(findings(&shared), findings(&alone));
+    assert_eq!(
+        findings(&shared),
+        findings(&plainly(&engine, &sel, &inputs))
+    );
+
+    // Each object has its own privileged finding, at its own line; the
+    // Pod whose container is not privileged has none.
+    let privileged: Vec<(&str, &str, u32)> = shared
+        .findings
+        .iter()
+        .filter(|f| &*f.control == "pss.baseline.privileged")
+        .map(|f| (f.resource.name.as_str(), f.pointer.as_str(), f.line))
+        .collect();
+    let names: Vec<&str> = privileged.iter().map(|p| p.0).collect();
+    assert_eq!(
+        names,
+        ["web", "web-1", "web-1-a", "web-1-b"],
+        "{privileged:?}"
+    );
+    assert_eq!(
+        privileged[0].1,
+        "/spec/template/spec/containers/0/securityContext/privileged"
+    );
+    assert_eq!(
+        privileged[2].1,
+        "/spec/containers/0/securityContext/privileged"
+    );
+    let mut lines: Vec<u32> = privileged.iter().map(|p| p.2).collect();
+    lines.dedup();
+    assert_eq!(lines.len(), 4, "{privileged:?}");
+
+    // The annotation finding is at each object's own annotation.
+    let apparmor: Vec<&str> = shared
+        .findings
+        .iter()
+        .filter(|f| &*f.control == "pss.baseline.appArmorProfile")
+        .map(|f| f.pointer.as_str())
+        .collect();
+    assert_eq!(apparmor.len(), 5, "{apparmor:?}");
+    assert!(
+        apparmor[0].starts_with("/spec/template/metadata/annotations/"),
+        "{apparmor:?}"
+    );
+    assert!(
+        apparmor[4].starts_with("/metadata/annotations/"),
+        "{apparmor:?}"
+    );
+
+    // And the work was shared: the Deployment's outcome served the
+    // ReplicaSet and the two Pods like it.
+    let steps = |r: &Report, id: &str| {
+        r.outcomes
+            .iter()
+            .filter(|o| o.control == id)
+            .map(|o| o.steps)
+            .sum::<u64>()
+    };
+    for id in ["pss.baseline.privileged", "cis.k8s.net_raw_capability"] {
+        assert!(
+            steps(&shared, id) * 2 < steps(&alone, id),
+            "{id}: {} shared, {} alone",
+            steps(&shared, id),
+            steps(&alone, id)
+        );
+    }
+}

@@ -2134,6 +2134,7 @@ mod tests {
             controls: Vec::new(),
             consts: Vec::new(),
             param_defaults: Vec::new(),
+            view_fns: Default::default(),
         }
     }
 
@@ -2316,6 +2317,7 @@ mod tests {
             controls: Vec::new(),
             consts: Vec::new(),
             param_defaults: Vec::new(),
+            view_fns: Default::default(),
         };
         let env = env();
         let inv = Inventory::new(std::iter::empty());

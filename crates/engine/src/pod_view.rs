@@ -1,0 +1,450 @@
+//! What objects with the same pod view share: the outcome of each control
+//! that reads a resource only through its view (`compile::pod_view` says
+//! which), worked out on the first such object and handed to the others
+//! at their own places.
+//!
+//! A Deployment, its ReplicaSets and their Pods have the same view: the
+//! pod spec without what admission adds to a Pod, the annotations of the
+//! pod's metadata, the namespace. Views are compared exactly (hashed to
+//! find candidates, then compared field by field), numbered per worker,
+//! and each unit remembers, per control, view and profile, whether the
+//! control applied and what it found: each finding by its path from the
+//! spec or the metadata, each fix by its path after that root's pointer.
+//! A finding anywhere else makes the outcome not shared.
+
+use crate::compile::pod_view::{ADMITTED, ADMITTED_IN_CONTAINER, Accessors, CONTAINER_LISTS};
+use crate::eval::{Evaluator, FixOp, RawFinding};
+use crate::value::doc::{Node, NodeRef, Seg};
+use crate::value::intern::Sym;
+use crate::value::val::Val;
+use rustc_hash::{FxHashMap, FxHasher};
+use smallvec::SmallVec;
+use std::cell::OnceCell;
+use std::hash::{Hash, Hasher};
+use ward_lang::ast::FindingKind;
+
+/// One resource's view.
+#[derive(Debug)]
+pub struct View<'a> {
+    /// Its number among the views the worker has seen.
+    pub number: u32,
+    spec: NodeRef<'a>,
+    meta: Option<NodeRef<'a>>,
+    spec_pointer: OnceCell<String>,
+    meta_pointer: OnceCell<String>,
+}
+
+impl View<'_> {
+    fn spec_pointer(&self) -> &str {
+        self.spec_pointer.get_or_init(|| self.spec.pointer())
+    }
+
+    fn meta_pointer(&self) -> Option<&str> {
+        let m = self.meta?;
+        Some(self.meta_pointer.get_or_init(|| m.pointer()))
+    }
+}
+
+/// A resource's view, worked out when the first control that could share
+/// asks for it: `None` inside when the resource has none.
+pub type Slot<'a> = Option<Option<View<'a>>>;
+
+/// What a view is compared by.
+#[derive(Debug)]
+struct Seen<'a> {
+    spec: NodeRef<'a>,
+    annotations: Option<NodeRef<'a>>,
+    namespace: Box<str>,
+    number: u32,
+}
+
+/// Key of a remembered outcome: control, view, profile.
+type Key = (usize, u32, u64);
+
+/// The views a worker has seen and what each unit's controls did on them.
+#[derive(Debug, Default)]
+pub struct PodViews<'a> {
+    seen: FxHashMap<u64, SmallVec<[Seen<'a>; 1]>>,
+    next: u32,
+    /// Per unit: each control's outcome per view and profile (`None`:
+    /// not handed on, a finding was outside the view).
+    outcomes: Vec<FxHashMap<Key, Option<Outcome>>>,
+}
+
+impl<'a> PodViews<'a> {
+    /// How many views and outcomes it keeps before it starts over.
+    const CAP: usize = 1 << 16;
+
+    /// How many different views with one hash it tells apart.
+    const SAME_HASH: usize = 4;
+
+    pub fn new(units: usize) -> Self {
+        PodViews {
+            outcomes: (0..units).map(|_| FxHashMap::default()).collect(),
+            ..PodViews::default()
+        }
+    }
+
+    /// The view of `root`, numbered: the same number as an equal view seen
+    /// before. `None` when the resource has no pod spec in a document.
+    pub fn view(
+        &mut self,
+        ev: &mut Evaluator<'_, 'a>,
+        acc: Accessors,
+        root: NodeRef<'a>,
+    ) -> Option<View<'a>> {
+        let input = Val::Node(root);
+        let spec = ev.call_fn_value(acc.spec?, input.clone()).ok()?.node()?;
+        if !matches!(spec.kind(), Node::Obj { .. }) {
+            return None;
+        }
+        let meta = match ev.call_fn_value(acc.meta?, input.clone()).ok()? {
+            Val::Missing | Val::Null => None,
+            v => Some(v.node()?),
+        };
+        let namespace = ev.call_fn_value(acc.namespace?, input).ok()?;
+        let namespace = namespace.as_str()?;
+        let annotations = meta.and_then(|m| m.get_str("annotations"));
+        let mut h = FxHasher::default();
+        namespace.hash(&mut h);
+        walk_spec(spec, &mut |p| match p {
+            Part::Key(k) => k.hash(&mut h),
+            Part::Node(n) => hash_node(n, &mut h),
+        });
+        if let Some(a) = annotations {
+            hash_node(a, &mut h);
+        }
+        let hash = h.finish();
+        if self.seen.len() >= Self::CAP || self.next == u32::MAX {
+            // Start over, numbers and outcomes together, so that no number
+            // names two views.
+            self.seen.clear();
+            self.next = 0;
+            for o in &mut self.outcomes {
+                o.clear();
+            }
+        }
+        let same = self.seen.entry(hash).or_default();
+        let found = same.iter().find(|s| {
+            &*s.namespace == namespace
+                && same_annotations(s.annotations, annotations)
+                && same_spec(s.spec, spec)
+        });
+        let number = match found {
+            Some(s) => s.number,
+            None => {
+                let number = self.next;
+                self.next += 1;
+                // Views that hash alike but differ are compared one by one:
+                // a few are kept, so that an export made to collide costs
+                // no more than a few comparisons a resource (the rest share
+                // nothing).
+                if same.len() < Self::SAME_HASH {
+                    same.push(Seen {
+                        spec,
+                        annotations,
+                        namespace: namespace.into(),
+                        number,
+                    });
+                }
+                number
+            }
+        };
+        Some(View {
+            number,
+            spec,
+            meta,
+            spec_pointer: OnceCell::new(),
+            meta_pointer: OnceCell::new(),
+        })
+    }
+
+    /// What `unit`'s control did on an equal view under this profile.
+    pub fn find(&self, unit: usize, key: Key) -> Option<&Option<Outcome>> {
+        self.outcomes.get(unit)?.get(&key)
+    }
+
+    /// Remembers what `unit`'s control did on a view under a profile.
+    pub fn keep(&mut self, unit: usize, key: Key, outcome: Option<Outcome>) {
+        if let Some(o) = self.outcomes.get_mut(unit) {
+            if o.len() >= Self::CAP {
+                o.clear();
+            }
+            o.insert(key, outcome);
+        }
+    }
+}
+
+/// A step of a walk over the view's spec: a name, or a value.
+enum Part<'a> {
+    Key(&'static str),
+    Node(NodeRef<'a>),
+}
+
+/// Calls `visit` on each part of the spec in the view, in document order:
+/// the spec without the fields admission adds, each container without
+/// its volume mounts.
+fn walk_spec<'a>(spec: NodeRef<'a>, visit: &mut dyn FnMut(Part<'a>)) {
+    for (k, v) in spec.entries() {
+        let name = k.as_str();
+        if ADMITTED.contains(&name) {
+            continue;
+        }
+        visit(Part::Key(name));
+        if CONTAINER_LISTS.contains(&name) && matches!(v.kind(), Node::List { .. }) {
+            for c in v.items() {
+                visit(Part::Key(""));
+                if matches!(c.kind(), Node::Obj { .. }) {
+                    for (ck, cv) in c.entries() {
+                        if ck.as_str() != ADMITTED_IN_CONTAINER {
+                            visit(Part::Key(ck.as_str()));
+                            visit(Part::Node(cv));
+                        }
+                    }
+                } else {
+                    visit(Part::Node(c));
+                }
+            }
+        } else {
+            visit(Part::Node(v));
+        }
+    }
+}
+
+/// Whether two specs are the same in the view.
+fn same_spec(a: NodeRef<'_>, b: NodeRef<'_>) -> bool {
+    let kept = |(k, _): &(Sym, NodeRef<'_>)| !ADMITTED.contains(&k.as_str());
+    let mut xs = a.entries().filter(kept);
+    let mut ys = b.entries().filter(kept);
+    loop {
+        match (xs.next(), ys.next()) {
+            (None, None) => return true,
+            (Some((k, x)), Some((l, y))) => {
+                if k != l {
+                    return false;
+                }
+                let same = if CONTAINER_LISTS.contains(&k.as_str())
+                    && matches!(x.kind(), Node::List { .. })
+                {
+                    x.len() == y.len()
+                        && matches!(y.kind(), Node::List { .. })
+                        && x.items().zip(y.items()).all(|(c, d)| same_container(c, d))
+                } else {
+                    same_node(x, y)
+                };
+                if !same {
+                    return false;
+                }
+            }
+            _ => return false,
+        }
+    }
+}
+
+/// Whether two containers are the same in the view (their volume mounts
+/// aside).
+fn same_container(a: NodeRef<'_>, b: NodeRef<'_>) -> bool {
+    if !matches!((a.kind(), b.kind()), (Node::Obj { .. }, Node::Obj { .. })) {
+        return same_node(a, b);
+    }
+    let kept = |(k, _): &(Sym, NodeRef<'_>)| k.as_str() != ADMITTED_IN_CONTAINER;
+    let mut xs = a.entries().filter(kept);
+    let mut ys = b.entries().filter(kept);
+    loop {
+        match (xs.next(), ys.next()) {
+            (None, None) => return true,
+            (Some((k, x)), Some((l, y))) if k == l && same_node(x, y) => {}
+            _ => return false,
+        }
+    }
+}
+
+fn same_annotations(a: Option<NodeRef<'_>>, b: Option<NodeRef<'_>>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(a), Some(b)) => same_node(a, b),
+        _ => false,
+    }
+}
+
+/// Whether two subtrees are the same JSON (keys in the same order).
+fn same_node(a: NodeRef<'_>, b: NodeRef<'_>) -> bool {
+    match (a.kind(), b.kind()) {
+        (Node::Null, Node::Null) => true,
+        (Node::Bool(x), Node::Bool(y)) => x == y,
+        (Node::Num(x), Node::Num(y)) => x.to_bits() == y.to_bits(),
+        (Node::Str { .. }, Node::Str { .. }) => a.as_str() == b.as_str(),
+        (Node::List { len: x, .. }, Node::List { len: y, .. }) => {
+            x == y && a.items().zip(b.items()).all(|(m, n)| same_node(m, n))
+        }
+        (Node::Obj { len: x, .. }, Node::Obj { len: y, .. }) => {
+            x == y
+                && a.entries()
+                    .zip(b.entries())
+                    .all(|((k, m), (l, n))| k == l && same_node(m, n))
+        }
+        _ => false,
+    }
+}
+
+fn hash_node(n: NodeRef<'_>, h: &mut FxHasher) {
+    match n.kind() {
+        Node::Null => 0u8.hash(h),
+        Node::Bool(x) => (1u8, x).hash(h),
+        Node::Num(x) => (2u8, x.to_bits()).hash(h),
+        Node::Str { .. } => (3u8, n.as_str().unwrap_or_default()).hash(h),
+        Node::List { len, .. } => {
+            (4u8, len).hash(h);
+            for m in n.items() {
+                hash_node(m, h);
+            }
+        }
+        Node::Obj { len, .. } => {
+            (5u8, len).hash(h);
+            for (k, v) in n.entries() {
+                k.hash(h);
+                hash_node(v, h);
+            }
+        }
+    }
+}
+
+/// A finding, by where it is from the view's spec or metadata.
+#[derive(Debug)]
+struct Kept {
+    kind: FindingKind,
+    message: String,
+    in_meta: bool,
+    path: Vec<Seg>,
+    rest: Vec<Seg>,
+    /// Each fix with its path after the root's pointer.
+    fixes: Vec<FixOp>,
+}
+
+/// What a control did on a view.
+#[derive(Debug)]
+pub struct Outcome {
+    pub applied: bool,
+    kept: Vec<Kept>,
+}
+
+/// The path from `root` to `n`, when `n` is `root` or under it.
+fn path_from(root: NodeRef<'_>, n: NodeRef<'_>) -> Option<Vec<Seg>> {
+    if !std::ptr::eq(root.doc, n.doc) || n.id < root.id {
+        return None;
+    }
+    let whole = n.path();
+    let prefix = root.path();
+    let rest = whole.get(prefix.len()..)?;
+    (whole.get(..prefix.len()) == Some(&prefix[..])).then(|| rest.to_vec())
+}
+
+/// Whether a path from the spec goes only through what the view holds.
+fn in_view(path: &[Seg]) -> bool {
+    match path {
+        [Seg::Key(k), ..] if ADMITTED.contains(&k.as_str()) => false,
+        [Seg::Key(list), Seg::Index(_), Seg::Key(k), ..]
+            if CONTAINER_LISTS.contains(&list.as_str()) && k == ADMITTED_IN_CONTAINER =>
+        {
+            false
+        }
+        _ => true,
+    }
+}
+
+/// What a control did on `view`, to hand on; `None` when a finding or a
+/// fix is outside the view.
+pub fn remember(view: &View<'_>, applied: bool, found: &[RawFinding<'_>]) -> Option<Outcome> {
+    let mut kept = Vec::with_capacity(found.len());
+    for f in found {
+        let (in_meta, path) = match path_from(view.spec, f.node) {
+            Some(p) if in_view(&p) => (false, p),
+            Some(_) => return None,
+            None => (true, path_from(view.meta?, f.node)?),
+        };
+        let prefix = if in_meta {
+            view.meta_pointer()?
+        } else {
+            view.spec_pointer()
+        };
+        let mut fixes = Vec::with_capacity(f.fixes.len());
+        for fx in &f.fixes {
+            let rest = fx.path.strip_prefix(prefix)?;
+            if !(rest.is_empty() || rest.starts_with('/')) {
+                return None;
+            }
+            fixes.push(FixOp {
+                op: fx.op,
+                path: rest.to_string(),
+                value: fx.value.clone(),
+            });
+        }
+        kept.push(Kept {
+            kind: f.kind,
+            message: f.message.clone(),
+            in_meta,
+            path,
+            rest: f.rest.clone(),
+            fixes,
+        });
+    }
+    Some(Outcome { applied, kept })
+}
+
+impl Outcome {
+    /// Appends the findings at `view`'s places; `false` (and nothing
+    /// appended) when one of them is not there.
+    pub fn replay<'a>(
+        &self,
+        control: usize,
+        view: &View<'a>,
+        out: &mut Vec<RawFinding<'a>>,
+    ) -> bool {
+        let mut found = Vec::with_capacity(self.kept.len());
+        for k in &self.kept {
+            let (mut n, prefix) = if k.in_meta {
+                match (view.meta, view.meta_pointer()) {
+                    (Some(m), Some(p)) => (m, p),
+                    _ => return false,
+                }
+            } else {
+                (view.spec, "")
+            };
+            for s in &k.path {
+                let next = match s {
+                    Seg::Key(key) => n.get_str(key),
+                    Seg::Index(i) => n.index(*i),
+                };
+                match next {
+                    Some(m) => n = m,
+                    None => return false,
+                }
+            }
+            let prefix = if k.in_meta {
+                prefix
+            } else if k.fixes.is_empty() {
+                ""
+            } else {
+                view.spec_pointer()
+            };
+            found.push(RawFinding {
+                control,
+                kind: k.kind,
+                message: k.message.clone(),
+                node: n,
+                rest: k.rest.clone(),
+                fixes: k
+                    .fixes
+                    .iter()
+                    .map(|f| FixOp {
+                        op: f.op,
+                        path: format!("{prefix}{}", f.path),
+                        value: f.value.clone(),
+                    })
+                    .collect(),
+            });
+        }
+        out.extend(found);
+        true
+    }
+}
