@@ -293,7 +293,28 @@ fn random_export(seed: u64, n: usize) -> serde_json::Value {
         }
         spec
     };
-    let mut deployments: Vec<(String, String)> = Vec::new();
+    // A Pod as admission leaves it: the template's spec with a node, the
+    // default tolerations and a token volume with a generated name,
+    // mounted in each container (what objects with the same pod view
+    // still differ in).
+    let admitted = |r: &mut Rng, template: &Value| {
+        let mut spec = template["spec"].clone();
+        let token = format!("kube-api-access-{}", r.below(100_000));
+        spec["nodeName"] = json!(format!("node-{}", r.below(9)));
+        spec["tolerations"] = json!([{"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute"}]);
+        let mut volumes = spec["volumes"].as_array().cloned().unwrap_or_default();
+        volumes.push(json!({"name": token, "projected": {"sources": [{"serviceAccountToken": {"path": "token"}}]}}));
+        spec["volumes"] = json!(volumes);
+        for list in ["initContainers", "containers"] {
+            if let Some(cs) = spec[list].as_array_mut() {
+                for c in cs {
+                    c["volumeMounts"] = json!([{"name": token, "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount"}]);
+                }
+            }
+        }
+        spec
+    };
+    let mut deployments: Vec<(String, String, Value)> = Vec::new();
     for i in 0..n {
         let ns = r.pick(&namespaces).to_string();
         let meta = |r: &mut Rng, name: String, ns: &str| {
@@ -309,19 +330,30 @@ fn random_export(seed: u64, n: usize) -> serde_json::Value {
         let item = match r.below(16) {
             0..=2 => {
                 let name = format!("d{i}");
-                deployments.push((ns.clone(), name.clone()));
                 let l = labels_of(&mut r);
+                let template = json!({"metadata": {"labels": l}, "spec": pod_spec(&mut r)});
+                deployments.push((ns.clone(), name.clone(), template.clone()));
                 json!({"apiVersion": "apps/v1", "kind": r.pick(&["Deployment", "StatefulSet", "DaemonSet"]), "metadata": meta(&mut r, name, &ns),
-                    "spec": {"replicas": r.below(4), "selector": {"matchLabels": l}, "template": {"metadata": {"labels": l}, "spec": pod_spec(&mut r)}}})
+                    "spec": {"replicas": r.below(4), "selector": {"matchLabels": l}, "template": template}})
             }
             3..=5 => {
                 let mut m = meta(&mut r, format!("p{i}"), &ns);
+                let mut spec = None;
                 if !deployments.is_empty() && r.chance(2) {
-                    let (dns, d) = deployments[r.below(deployments.len())].clone();
+                    let (dns, d, template) = deployments[r.below(deployments.len())].clone();
                     m["namespace"] = json!(dns);
                     m["ownerReferences"] = json!([{"kind": r.pick(&["ReplicaSet", "Deployment"]), "name": d, "controller": true}]);
+                    // Most owned Pods are made from their owner's template.
+                    if !r.chance(4) {
+                        m["labels"] = template["metadata"]["labels"].clone();
+                        if let Some(m) = m.as_object_mut() {
+                            m.remove("annotations");
+                        }
+                        spec = Some(admitted(&mut r, &template));
+                    }
                 }
-                json!({"apiVersion": "v1", "kind": "Pod", "metadata": m, "spec": pod_spec(&mut r)})
+                let spec = spec.unwrap_or_else(|| pod_spec(&mut r));
+                json!({"apiVersion": "v1", "kind": "Pod", "metadata": m, "spec": spec})
             }
             6 => {
                 json!({"apiVersion": "batch/v1", "kind": "CronJob", "metadata": meta(&mut r, format!("cj{i}"), &ns),
