@@ -79,6 +79,7 @@ pub(super) fn mark(controls: &mut [CControl], fns: &[CFn], acc: Accessors) {
         fns,
         acc,
         calls: FxHashMap::default(),
+        known: Vec::new(),
     };
     for c in controls {
         let mut slots = vec![None; c.slots as usize];
@@ -100,6 +101,10 @@ struct Analysis<'f> {
     /// Per function and argument kinds, the kind of its result (`None`:
     /// it reads outside the view).
     calls: FxHashMap<(u32, Vec<K>), Option<K>>,
+    /// Loop variables going through a literal list of names, each bound to
+    /// the name of the turn being analysed: `for f in ["hostPID"] {
+    /// spec[f] }` reads `hostPID` by name.
+    known: Vec<(Slot, String)>,
 }
 
 type Slots = Vec<Option<K>>;
@@ -126,6 +131,28 @@ impl Analysis<'_> {
                     }
                     None => false,
                 },
+                CStmtKind::For {
+                    key,
+                    value,
+                    iter,
+                    body,
+                    ..
+                } if literal_names(iter).is_some() => {
+                    // Each turn is analysed with its name known.
+                    set(slots, *value, K::Plain);
+                    if let Some(k) = key {
+                        set(slots, *k, K::Plain);
+                    }
+                    literal_names(iter)
+                        .unwrap_or_default()
+                        .into_iter()
+                        .all(|name| {
+                            self.known.push((*value, name));
+                            let ok = self.stmts(body, slots, used);
+                            self.known.pop();
+                            ok
+                        })
+                }
                 CStmtKind::For {
                     key,
                     value,
@@ -222,6 +249,10 @@ impl Analysis<'_> {
                     _ => match &ix.kind {
                         CKind::Lit(Frozen::Interned(k)) => field(b, k),
                         CKind::Lit(Frozen::Str(k)) => field(b, k),
+                        CKind::Local(slot) | CKind::Deferred(slot) => {
+                            let name = self.known.iter().rev().find(|(s, _)| s == slot)?;
+                            field(b, &name.1)
+                        }
                         _ => None,
                     },
                 }
@@ -448,6 +479,26 @@ fn item_of(k: K) -> Option<K> {
     }
 }
 
+/// The names a literal list of strings holds (`["hostNetwork", "hostPID"]`).
+fn literal_names(e: &CExpr) -> Option<Vec<String>> {
+    let name = |f: &Frozen| match f {
+        Frozen::Interned(s) => Some(s.to_string()),
+        Frozen::Str(s) => Some(s.to_string()),
+        _ => None,
+    };
+    match &e.kind {
+        CKind::Lit(Frozen::List(items)) => items.iter().map(name).collect(),
+        CKind::List(items) => items
+            .iter()
+            .map(|x| match &x.kind {
+                CKind::Lit(f) => name(f),
+                _ => None,
+            })
+            .collect(),
+        _ => None,
+    }
+}
+
 fn is_empty_list(e: &CExpr) -> bool {
     match &e.kind {
         CKind::List(items) => items.is_empty(),
@@ -505,6 +556,10 @@ mod tests {
                 "  deny when pod_spec(input).hostNetwork == true at pod_spec(input).hostNetwork",
             ),
             &control(
+                "named_fields",
+                "  let spec = pod_spec(input)\n  for f in [\"hostNetwork\", \"hostPID\"] {\n    deny when spec[f] == true at spec[f] message \"{f}\" fix set spec[f] = false\n  }",
+            ),
+            &control(
                 "through_a_function",
                 "  match has_spec(input)\n  deny when pod_spec(input).hostPID == true",
             ),
@@ -518,7 +573,7 @@ mod tests {
         ]
         .concat();
         let all = marked(&policy);
-        assert_eq!(all.len(), 5, "{all:?}");
+        assert_eq!(all.len(), 6, "{all:?}");
         for (name, m) in &all {
             assert!(m, "{name} is not marked");
         }
@@ -548,7 +603,11 @@ mod tests {
             ),
             (
                 "dynamic_field",
-                "  for f in [\"hostPID\"] {\n    deny when pod_spec(input)[f] == true\n  }",
+                "  for f in [\"hostPID\"] {\n    let g = f + \"\"\n    deny when pod_spec(input)[g] == true\n  }",
+            ),
+            (
+                "named_admitted_field",
+                "  for f in [\"hostPID\", \"nodeName\"] {\n    deny when pod_spec(input)[f] == \"x\"\n  }",
             ),
             ("no_input", "  deny when len(resources(kind: \"Pod\")) > 5"),
         ];
@@ -579,6 +638,7 @@ mod tests {
         };
         for id in [
             "pss.baseline.privileged",
+            "pss.baseline.hostNamespaces",
             "pss.baseline.appArmorProfile",
             "pss.restricted.runAsNonRoot",
             "cis.k8s.net_raw_capability",
