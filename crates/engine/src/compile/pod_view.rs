@@ -430,6 +430,9 @@ impl Analysis<'_> {
         // call of the same function with the same kinds reads outside.
         self.calls.insert(key.clone(), None);
         let fns = self.fns;
+        // The names the control's loops bound are its slots' names, not
+        // the function's: its slots are numbered afresh.
+        let known = std::mem::take(&mut self.known);
         let result = fns.get(id as usize).and_then(|f| {
             let mut frame: Slots = vec![None; f.slots.max(f.params) as usize];
             for (i, k) in key.1.iter().enumerate() {
@@ -446,6 +449,7 @@ impl Analysis<'_> {
             }
             Some(k)
         });
+        self.known = known;
         // A function that hands `input` to the view's functions is used
         // even when its own result is plain.
         if result.is_some() && key.1.contains(&K::Input) {
@@ -606,6 +610,12 @@ mod tests {
                 "  for f in [\"hostPID\"] {\n    let g = f + \"\"\n    deny when pod_spec(input)[g] == true\n  }",
             ),
             (
+                // The function's key sits in the slot the loop's name has in
+                // the control: it is not that name.
+                "name_in_a_function",
+                "  let spec = pod_spec(input)\n  for f in [\"hostPID\"] {\n    deny when pick(spec, \"nodeName\") == f\n  }",
+            ),
+            (
                 "named_admitted_field",
                 "  for f in [\"hostPID\", \"nodeName\"] {\n    deny when pod_spec(input)[f] == \"x\"\n  }",
             ),
@@ -613,6 +623,7 @@ mod tests {
         ];
         let policy: String = std::iter::once(HEAD.to_string())
             .chain(cases.iter().map(|(n, b)| control(n, b)))
+            .chain(std::iter::once("fn pick(spec, k) = spec[k]\n".to_string()))
             .collect();
         let all = marked(&policy);
         assert_eq!(all.len(), cases.len(), "{all:?}");
