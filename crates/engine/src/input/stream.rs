@@ -15,8 +15,11 @@ use std::io::Read;
 /// The UTF-8 byte-order mark.
 const BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
 
-/// How much to read at a time.
-const BLOCK: usize = 8 * 1024 * 1024;
+/// How much to read at a time. Reading holds three or four blocks beside
+/// the documents (the block being scanned, the next being read, the items
+/// being parsed): with 8 MB blocks that was 32 MB, a third of the memory of
+/// checking a 55 MB export; items are parsed as fast from 1 MB blocks.
+const BLOCK: usize = 1024 * 1024;
 
 /// An item's place in the file.
 #[derive(Clone, Copy, Debug)]
