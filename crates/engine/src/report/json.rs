@@ -101,8 +101,12 @@ pub fn render(r: &Report) -> String {
 ///
 /// The findings, nearly all of the text, are turned into text in parallel,
 /// a window of chunks at a time, while the window before is written: the
-/// serialising is spread over the cores and the writing overlaps it, and
-/// only two windows of text are held at once.
+/// serialising is spread over the cores and the writing overlaps it. One
+/// thread serialises the windows in turn for the whole report and hands
+/// each over as it is done, so that at most three windows of text are held
+/// at once (one written, one handed over, one being made), and no thread is
+/// started per window: a thread's allocator pages outlive it, so a thread
+/// per window left megabytes behind on a report of thousands of findings.
 pub fn write(r: &Report, w: impl std::io::Write) -> std::io::Result<()> {
     use std::io::Write;
     let mut w = std::io::BufWriter::with_capacity(1 << 16, w);
@@ -120,34 +124,40 @@ pub fn write(r: &Report, w: impl std::io::Write) -> std::io::Result<()> {
     w.write_all(head)?;
     if !r.findings.is_empty() {
         let window = CHUNK * rayon::current_num_threads().max(1) * 2;
-        let mut ready: Vec<Vec<u8>> = Vec::new();
+        let serialise = |part: &[crate::finding::Finding]| {
+            part.par_chunks(CHUNK)
+                .map(super::findings_text::findings_text)
+                .collect::<std::io::Result<Vec<_>>>()
+        };
         let mut first = true;
-        for part in r.findings.chunks(window) {
-            let serialise = || {
-                part.par_chunks(CHUNK)
-                    .map(super::findings_text::findings_text)
-                    .collect::<std::io::Result<Vec<_>>>()
-            };
-            let next = if ready.is_empty() || rayon::current_thread_index().is_some() {
-                // Nothing to write meanwhile; or this is a thread of the
-                // pool, which must not wait for a thread that waits for
-                // the pool.
-                write_findings(&mut w, &ready, &mut first)?;
-                serialise()?
-            } else {
-                // The writer stays on this thread (standard output cannot
-                // move); the next window is serialised meanwhile.
-                std::thread::scope(|s| {
-                    let next = s.spawn(serialise);
-                    write_findings(&mut w, &ready, &mut first)?;
-                    next.join().unwrap_or_else(|_| {
-                        Err(std::io::Error::other("serialising findings failed"))
-                    })
-                })?
-            };
-            ready = next;
+        if rayon::current_thread_index().is_some() || r.findings.len() <= window {
+            // A thread of the pool must not wait for a thread that waits
+            // for the pool; and one window has nothing to overlap.
+            for part in r.findings.chunks(window) {
+                write_findings(&mut w, &serialise(part)?, &mut first)?;
+            }
+        } else {
+            // The writer stays on this thread (standard output cannot
+            // move); the windows are made on another, one ahead.
+            std::thread::scope(|s| {
+                let (done, windows) = std::sync::mpsc::sync_channel(1);
+                let maker = s.spawn(move || {
+                    for part in r.findings.chunks(window) {
+                        // The writer stopped (it failed): so does this.
+                        if done.send(serialise(part)).is_err() {
+                            break;
+                        }
+                    }
+                });
+                let written = windows
+                    .into_iter()
+                    .try_for_each(|text| write_findings(&mut w, &text?, &mut first));
+                let made = maker
+                    .join()
+                    .map_err(|_| std::io::Error::other("serialising findings failed"));
+                written.and(made)
+            })?;
         }
-        write_findings(&mut w, &ready, &mut first)?;
         w.write_all(b"\n  ")?;
     }
     w.write_all(tail)?;
@@ -155,8 +165,9 @@ pub fn write(r: &Report, w: impl std::io::Write) -> std::io::Result<()> {
     w.flush()
 }
 
-/// Findings per chunk turned into text by one task.
-const CHUNK: usize = 2048;
+/// Findings per chunk turned into text by one task: a window is this many
+/// a thread, twice over, about 1.4 MB of text with two threads.
+const CHUNK: usize = 256;
 
 /// Writes the text of chunks of findings, with the commas between them:
 /// everything between the array's `[` and its closing line.
