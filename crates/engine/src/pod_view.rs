@@ -61,26 +61,75 @@ struct Seen<'a> {
 /// Key of a remembered outcome: control, view, profile.
 type Key = (usize, u32, u64);
 
+/// A key as it is kept; `None` for a control number past `u32` (never
+/// remembered).
+fn compact((control, view, profile): Key) -> Option<(u32, u32, u64)> {
+    Some((u32::try_from(control).ok()?, view, profile))
+}
+
 /// The views a worker has seen and what each unit's controls did on them.
 #[derive(Debug, Default)]
 pub struct PodViews<'a> {
     seen: FxHashMap<u64, SmallVec<[Seen<'a>; 1]>>,
     next: u32,
-    /// Per unit: each control's outcome per view and profile (`None`:
-    /// not handed on, a finding was outside the view).
-    outcomes: Vec<FxHashMap<Key, Option<Outcome>>>,
+    /// Per unit: each control's outcome per view and profile.
+    outcomes: Vec<Outcomes>,
+}
+
+/// What one unit's controls did on the views a worker has seen. Most
+/// outcomes are "did not apply" or "applied, found nothing": those are
+/// told by the entry alone, a quarter of a million of them at 100,000
+/// resources, so an entry is 24 bytes rather than a key with an outcome
+/// beside it (56).
+#[derive(Debug, Default)]
+struct Outcomes {
+    /// Control, view and profile: [`NOT_HANDED_ON`], [`NOT_APPLIED`],
+    /// [`CLEAN`], or [`LISTED`] plus the outcome's place in `listed`.
+    done: FxHashMap<(u32, u32, u64), u32>,
+    /// The outcomes with findings.
+    listed: Vec<Outcome>,
+}
+
+/// An outcome not handed on: a finding was outside the view.
+const NOT_HANDED_ON: u32 = 0;
+/// The control's `match` did not hold.
+const NOT_APPLIED: u32 = 1;
+/// The control applied and found nothing.
+const CLEAN: u32 = 2;
+/// The first number of an outcome with findings.
+const LISTED: u32 = 3;
+
+/// The outcomes [`NOT_APPLIED`] and [`CLEAN`] stand for.
+static NOT_APPLIED_OUTCOME: Outcome = Outcome {
+    applied: false,
+    kept: Vec::new(),
+};
+static CLEAN_OUTCOME: Outcome = Outcome {
+    applied: true,
+    kept: Vec::new(),
+};
+
+impl Outcomes {
+    fn clear(&mut self) {
+        self.done.clear();
+        self.listed.clear();
+    }
 }
 
 impl<'a> PodViews<'a> {
     /// How many views and outcomes it keeps before it starts over.
     const CAP: usize = 1 << 16;
 
+    /// How many outcomes a unit keeps before it starts over: as many as a
+    /// table of [`Self::CAP`] places holds without growing to twice that.
+    const OUTCOMES: usize = Self::CAP / 8 * 7;
+
     /// How many different views with one hash it tells apart.
     const SAME_HASH: usize = 4;
 
     pub fn new(units: usize) -> Self {
         PodViews {
-            outcomes: (0..units).map(|_| FxHashMap::default()).collect(),
+            outcomes: (0..units).map(|_| Outcomes::default()).collect(),
             ..PodViews::default()
         }
     }
@@ -159,19 +208,44 @@ impl<'a> PodViews<'a> {
         })
     }
 
-    /// What `unit`'s control did on an equal view under this profile.
-    pub fn find(&self, unit: usize, key: Key) -> Option<&Option<Outcome>> {
-        self.outcomes.get(unit)?.get(&key)
+    /// What `unit`'s control did on an equal view under this profile:
+    /// `None` when nothing is remembered, `Some(None)` when it was not to
+    /// be handed on.
+    pub fn find(&self, unit: usize, key: Key) -> Option<Option<&Outcome>> {
+        let o = self.outcomes.get(unit)?;
+        let done = *o.done.get(&compact(key)?)?;
+        Some(match done {
+            NOT_HANDED_ON => None,
+            NOT_APPLIED => Some(&NOT_APPLIED_OUTCOME),
+            CLEAN => Some(&CLEAN_OUTCOME),
+            n => o.listed.get((n - LISTED) as usize),
+        })
     }
 
     /// Remembers what `unit`'s control did on a view under a profile.
     pub fn keep(&mut self, unit: usize, key: Key, outcome: Option<Outcome>) {
-        if let Some(o) = self.outcomes.get_mut(unit) {
-            if o.len() >= Self::CAP {
-                o.clear();
-            }
-            o.insert(key, outcome);
+        let (Some(o), Some(key)) = (self.outcomes.get_mut(unit), compact(key)) else {
+            return;
+        };
+        if o.done.len() >= Self::OUTCOMES || o.listed.len() >= (u32::MAX - LISTED) as usize {
+            o.clear();
         }
+        let done = match outcome {
+            None => NOT_HANDED_ON,
+            Some(Outcome {
+                applied: false,
+                kept,
+            }) if kept.is_empty() => NOT_APPLIED,
+            Some(Outcome {
+                applied: true,
+                kept,
+            }) if kept.is_empty() => CLEAN,
+            Some(outcome) => {
+                o.listed.push(outcome);
+                LISTED + (o.listed.len() - 1) as u32
+            }
+        };
+        o.done.insert(key, done);
     }
 }
 
@@ -446,5 +520,93 @@ impl Outcome {
         }
         out.extend(found);
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn listed(message: &str) -> Outcome {
+        Outcome {
+            applied: true,
+            kept: vec![Kept {
+                kind: FindingKind::Deny,
+                message: message.to_string(),
+                in_meta: false,
+                path: vec![Seg::Key("hostPID".into())],
+                rest: Vec::new(),
+                fixes: Vec::new(),
+            }],
+        }
+    }
+
+    /// An outcome comes back as it was kept, whichever way it is stored:
+    /// by the entry alone or in the list beside the entries.
+    #[test]
+    fn outcomes_come_back_as_kept() {
+        let mut views = PodViews::new(2);
+        let not_applied = Outcome {
+            applied: false,
+            kept: Vec::new(),
+        };
+        let clean = Outcome {
+            applied: true,
+            kept: Vec::new(),
+        };
+        views.keep(0, (1, 0, 0), Some(not_applied));
+        views.keep(0, (2, 0, 0), Some(clean));
+        views.keep(0, (3, 0, 0), Some(listed("a")));
+        views.keep(0, (3, 1, 0), Some(listed("b")));
+        views.keep(0, (4, 0, 7), None);
+        views.keep(1, (1, 0, 0), Some(listed("c")));
+        let found = |unit, key| {
+            views.find(unit, key).map(|o| {
+                o.map(|o| {
+                    (
+                        o.applied,
+                        o.kept.iter().map(|k| k.message.clone()).collect::<Vec<_>>(),
+                    )
+                })
+            })
+        };
+        assert_eq!(found(0, (1, 0, 0)), Some(Some((false, vec![]))));
+        assert_eq!(found(0, (2, 0, 0)), Some(Some((true, vec![]))));
+        assert_eq!(
+            found(0, (3, 0, 0)),
+            Some(Some((true, vec!["a".to_string()])))
+        );
+        assert_eq!(
+            found(0, (3, 1, 0)),
+            Some(Some((true, vec!["b".to_string()])))
+        );
+        assert_eq!(found(0, (4, 0, 7)), Some(None));
+        assert_eq!(found(0, (4, 0, 0)), None);
+        assert_eq!(
+            found(1, (1, 0, 0)),
+            Some(Some((true, vec!["c".to_string()])))
+        );
+        assert_eq!(found(1, (3, 0, 0)), None);
+        assert_eq!(found(2, (1, 0, 0)), None);
+    }
+
+    /// A unit that has kept as many outcomes as its table holds starts
+    /// over, the listed outcomes with the entries, rather than growing.
+    #[test]
+    fn a_full_unit_starts_over() {
+        let mut views = PodViews::new(1);
+        views.keep(0, (0, 0, 0), Some(listed("first")));
+        for v in 1..PodViews::OUTCOMES as u32 {
+            views.keep(0, (0, v, 0), None);
+        }
+        assert!(views.find(0, (0, 0, 0)).is_some());
+        views.keep(0, (1, 0, 0), Some(listed("after")));
+        assert!(views.find(0, (0, 0, 0)).is_none());
+        let Some(Some(o)) = views.find(0, (1, 0, 0)) else {
+            panic!("the outcome kept after starting over is found");
+        };
+        assert_eq!(o.kept.len(), 1);
+        assert_eq!(views.outcomes[0].listed.len(), 1);
+        assert!(views.outcomes[0].done.capacity() <= PodViews::CAP);
     }
 }
