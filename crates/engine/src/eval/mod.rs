@@ -417,8 +417,9 @@ fn node_key(function: u32, node: u32) -> u64 {
 /// names, a few dozen bytes.
 const INTERP_HOLE: usize = 24;
 
-/// How many results a cross-resource memo holds before it starts over.
-const SHARED_MEMO_CAP: usize = 1 << 16;
+/// How many results a cross-resource memo holds before it starts over: as
+/// many as a table of 65,536 places holds without growing to twice that.
+const SHARED_MEMO_CAP: usize = (1 << 16) / 8 * 7;
 
 /// Remembers a result in a memo kept across resources, which starts over
 /// when it is full rather than growing with the export.
