@@ -3,7 +3,8 @@
 use crate::compile::{self, Compiled};
 use crate::eval::{Applied, Env, EvalError, Evaluator, FnCount, Plugins, RawFinding, ResourceMemo};
 use crate::finding::{
-    ControlOutcome, Error, ErrorKind, Finding, FrameworkItemRef, FunctionOutcome, Identity, Level,
+    ControlOutcome, Error, ErrorKind, Finding, FindingFields, FrameworkItemRef, FunctionOutcome,
+    Identity, Level,
 };
 use crate::input::{Inputs, Resource, Skipped};
 use crate::inventory::Inventory;
@@ -1120,7 +1121,6 @@ impl Engine {
                             p.evaluated_one();
                         }
                     }
-                    acc.seal();
                     done.push((i, acc));
                 }
                 // The worker's function runs and statements that fired go
@@ -1604,7 +1604,7 @@ impl Engine {
         } else {
             f.message
         };
-        Finding {
+        Finding::new(FindingFields {
             control: parts.id,
             pack: unit.pack_name.clone(),
             profile: unit.profile.map(|v| v.to_string()),
@@ -1628,7 +1628,7 @@ impl Engine {
             fingerprint,
             waived: None,
             secrets,
-        }
+        })
     }
 }
 
@@ -1865,17 +1865,8 @@ impl Acc {
         spend.add(slot, batch)
     }
 
-    /// Findings per chunk: about a quarter of a megabyte.
+    /// Findings per chunk: 8 KB of pointers (a [`Finding`] is one).
     const CHUNK: usize = 1024;
-
-    /// Gives back the room the last chunk did not fill: a piece seldom
-    /// fills its last chunk, and a small export is dozens of pieces, whose
-    /// unfilled chunks took almost as much memory as their findings.
-    fn seal(&mut self) {
-        if let Some(c) = self.findings.last_mut() {
-            c.shrink_to_fit();
-        }
-    }
 
     fn push(&mut self, f: Finding) {
         match self.findings.last_mut() {
@@ -2049,7 +2040,7 @@ mod tests {
 
     /// A finding told apart by its line.
     fn numbered(line: u32) -> Finding {
-        Finding {
+        Finding::new(FindingFields {
             control: Arc::from("c"),
             pack: Arc::from("p"),
             profile: None,
@@ -2070,7 +2061,7 @@ mod tests {
             fingerprint: String::new(),
             waived: None,
             secrets: None,
-        }
+        })
     }
 
     /// An engine of the standard library and one policy, and the selection
@@ -2241,7 +2232,8 @@ control runs {
             let (findings, acc) = Acc::concat(vec![acc], sel.units.len() * n, false);
             spend.settle(&acc.unspent);
             assert!(acc.errors.is_empty(), "{:?}", acc.errors);
-            let mut messages: Vec<String> = findings.into_iter().map(|f| f.message).collect();
+            let mut messages: Vec<String> =
+                findings.into_iter().map(|f| f.message.clone()).collect();
             messages.sort();
             (messages, spend.spent(runs))
         };

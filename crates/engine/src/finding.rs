@@ -67,9 +67,44 @@ pub struct Suppression {
     pub source: String,
 }
 
-/// One thing a control found wrong with one resource.
+/// One thing a control found wrong with one resource: its
+/// [`FindingFields`], read and written through it, behind one pointer.
+/// A report of a large export holds hundreds of thousands of findings,
+/// made in pieces on all cores and joined into one list at the end; moved
+/// as pointers, they are not held twice while they are joined (67 MB of
+/// findings at 100,000 resources).
 #[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct Finding {
+#[serde(transparent)]
+pub struct Finding(Box<FindingFields>);
+
+impl Finding {
+    pub fn new(fields: FindingFields) -> Finding {
+        Finding(Box::new(fields))
+    }
+}
+
+impl From<FindingFields> for Finding {
+    fn from(fields: FindingFields) -> Finding {
+        Finding::new(fields)
+    }
+}
+
+impl std::ops::Deref for Finding {
+    type Target = FindingFields;
+    fn deref(&self) -> &FindingFields {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Finding {
+    fn deref_mut(&mut self) -> &mut FindingFields {
+        &mut self.0
+    }
+}
+
+/// What a [`Finding`] says.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct FindingFields {
     pub control: Arc<str>,
     pub pack: Arc<str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -356,7 +391,7 @@ pub fn notice_finding(
     fix: Vec<FixOp>,
 ) -> Finding {
     let n = notice(id);
-    Finding {
+    Finding::new(FindingFields {
         control: id.into(),
         pack: n.map_or("", |n| n.pack).into(),
         profile: None,
@@ -377,7 +412,7 @@ pub fn notice_finding(
         remedy: n.map_or("", |n| n.remedy).into(),
         waived: None,
         secrets: None,
-    }
+    })
 }
 
 /// A finding's stable fingerprint: control, resource identity

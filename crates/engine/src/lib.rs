@@ -37,5 +37,5 @@ pub mod why;
 pub use engine::{
     Engine, EngineBuilder, EvalOptions, PackRef, PolicyErrors, Report, Selection, SetValue,
 };
-pub use finding::{Error, ErrorKind, Finding, FunctionOutcome, Identity, Level};
+pub use finding::{Error, ErrorKind, Finding, FindingFields, FunctionOutcome, Identity, Level};
 pub use input::{Inputs, LoadOptions};

@@ -277,7 +277,7 @@ fn findings_point_at_dockerfile_lines() {
     inputs.add_text("c/Dockerfile", "FROM alpine\nUSER 10001\n", &opts);
     let found: Vec<(String, u32, u32, String)> = evaluate(&inputs)
         .into_iter()
-        .map(|f| (f.file.to_string(), f.line, f.column, f.pointer))
+        .map(|f| (f.file.to_string(), f.line, f.column, f.pointer.clone()))
         .collect();
     assert_eq!(
         found,

@@ -315,7 +315,7 @@ mod tests {
 
     fn finding(i: usize) -> Finding {
         let all = i.is_multiple_of(2);
-        Finding {
+        Finding::new(crate::FindingFields {
             control: Arc::from(format!("pack.control_{i}")),
             pack: Arc::from("pack"),
             profile: all.then(|| "v1.30".to_string()),
@@ -402,7 +402,7 @@ mod tests {
             }),
             // Never written: the hand-written text must leave it out too.
             secrets: (i % 5 == 2).then(|| vec![Box::from("s3cr3t-value")].into_boxed_slice()),
-        }
+        })
     }
 
     /// What `serde_json` writes for the findings inside a report.

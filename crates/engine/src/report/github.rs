@@ -185,7 +185,7 @@ mod tests {
             namespace: "shop".into(),
             name: "web".into(),
         };
-        Finding {
+        Finding::new(crate::FindingFields {
             control: "pss.baseline.privileged".into(),
             pack: "pss-baseline".into(),
             profile: None,
@@ -206,7 +206,7 @@ mod tests {
             remedy: "Remove `privileged: true`.".into(),
             waived: None,
             secrets: None,
-        }
+        })
     }
 
     #[test]

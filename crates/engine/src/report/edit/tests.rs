@@ -10,7 +10,7 @@ fn finding_on(
     r: &crate::input::Resource,
     ops: &[(&'static str, &str, Option<Value>)],
 ) -> Finding {
-    Finding {
+    Finding::new(crate::FindingFields {
         control: "c".into(),
         pack: "p".into(),
         profile: None,
@@ -38,7 +38,7 @@ fn finding_on(
         fingerprint: String::new(),
         waived: None,
         secrets: None,
-    }
+    })
 }
 
 /// The file after the fix of a finding on resource `i` of `text`.
