@@ -166,8 +166,8 @@ pub fn write(r: &Report, w: impl std::io::Write) -> std::io::Result<()> {
 }
 
 /// Findings per chunk turned into text by one task: a window is this many
-/// a thread, twice over, about 1.4 MB of text with two threads.
-const CHUNK: usize = 256;
+/// a thread, twice over, about 0.7 MB of text with two threads.
+const CHUNK: usize = 128;
 
 /// Writes the text of chunks of findings, with the commas between them:
 /// everything between the array's `[` and its closing line.
