@@ -489,7 +489,7 @@ fn rename(pointer: &str, u: &Unknown<'_>) -> Vec<FixOp> {
     let add = FixOp {
         op: "add",
         path: format!("{parent}/{}", meant.replace('~', "~0").replace('/', "~1")),
-        value: Some(u.node.to_json()),
+        value: Some(std::sync::Arc::new(u.node.to_json())),
     };
     vec![remove, add]
 }
@@ -601,7 +601,7 @@ spec:
         let ops: Vec<_> = f
             .fix
             .iter()
-            .map(|o| (o.op, o.path.as_str(), o.value.clone()))
+            .map(|o| (o.op, o.path.as_str(), o.value.as_deref().cloned()))
             .collect();
         assert_eq!(
             ops,
@@ -620,8 +620,8 @@ spec:
         );
         // A list value moves whole.
         assert_eq!(
-            found[3].fix[1].value,
-            Some(serde_json::json!([{"key": "a", "path": "a"}]))
+            found[3].fix[1].value.as_deref(),
+            Some(&serde_json::json!([{"key": "a", "path": "a"}]))
         );
     }
 

@@ -118,8 +118,10 @@ impl Env {
 pub struct FixOp {
     pub op: &'static str,
     pub path: String,
+    /// Shared: the Pods of a Deployment are handed the fixes of its pod
+    /// view, each the same object to set (a security context, say).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub value: Option<serde_json::Value>,
+    pub value: Option<Arc<serde_json::Value>>,
 }
 
 /// A finding before it is joined with its resource's identity.
@@ -1150,7 +1152,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
                     return Ok(Some(FixOp {
                         op: "replace",
                         path: at,
-                        value: Some(v),
+                        value: Some(Arc::new(v)),
                     }));
                 }
                 // Add the first missing segment with the rest nested inside.
@@ -1165,7 +1167,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
                 Ok(Some(FixOp {
                     op: "add",
                     path: at,
-                    value: Some(value),
+                    value: Some(Arc::new(value)),
                 }))
             }
             CFix::Remove { path } => {

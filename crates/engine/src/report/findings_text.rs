@@ -363,7 +363,9 @@ mod tests {
                     FixOp {
                         op: "add",
                         path: "/spec/a".into(),
-                        value: Some(serde_json::json!({"b": [1, 2.5, "c\n", null, {}], "d": []})),
+                        value: Some(std::sync::Arc::new(
+                            serde_json::json!({"b": [1, 2.5, "c\n", null, {}], "d": []}),
+                        )),
                     },
                     FixOp {
                         op: "remove",
@@ -373,18 +375,16 @@ mod tests {
                     FixOp {
                         op: "replace",
                         path: "/spec/\"c\"~1d".into(),
-                        value: Some(serde_json::json!(if i.is_multiple_of(4) {
-                            "x\ty"
-                        } else {
-                            ""
-                        })),
+                        value: Some(std::sync::Arc::new(serde_json::json!(
+                            if i.is_multiple_of(4) { "x\ty" } else { "" }
+                        ))),
                     },
                 ]
             } else if i % 3 == 1 {
                 vec![FixOp {
                     op: "replace",
                     path: "/n".into(),
-                    value: Some(serde_json::json!([[], 1.5, true])),
+                    value: Some(std::sync::Arc::new(serde_json::json!([[], 1.5, true]))),
                 }]
             } else {
                 Vec::new()

@@ -14,20 +14,20 @@ pub(crate) fn apply(doc: &mut Value, op: &FixOp) -> Option<()> {
     let parent = walk(doc, &segs)?;
     match (op.op, parent) {
         ("add", Value::Object(m)) => {
-            m.insert(last, op.value.clone()?);
+            m.insert(last, Value::clone(op.value.as_deref()?));
         }
         ("add", Value::Array(a)) => {
             let i = if last == "-" { a.len() } else { index(&last)? };
             if i > a.len() {
                 return None;
             }
-            a.insert(i, op.value.clone()?);
+            a.insert(i, Value::clone(op.value.as_deref()?));
         }
         ("replace", Value::Object(m)) => {
-            *m.get_mut(&last)? = op.value.clone()?;
+            *m.get_mut(&last)? = Value::clone(op.value.as_deref()?);
         }
         ("replace", Value::Array(a)) => {
-            *a.get_mut(index(&last)?)? = op.value.clone()?;
+            *a.get_mut(index(&last)?)? = Value::clone(op.value.as_deref()?);
         }
         ("remove", Value::Object(m)) => {
             m.shift_remove(&last)?;
@@ -73,7 +73,7 @@ mod tests {
         FixOp {
             op,
             path: path.into(),
-            value,
+            value: value.map(std::sync::Arc::new),
         }
     }
 

@@ -31,7 +31,7 @@ fn finding_on(
             .map(|(op, path, value)| FixOp {
                 op,
                 path: path.to_string(),
-                value: value.clone(),
+                value: value.clone().map(std::sync::Arc::new),
             })
             .collect(),
         remedy: String::new().into(),
