@@ -78,9 +78,8 @@ pub struct PodViews<'a> {
 
 /// What one unit's controls did on the views a worker has seen. Most
 /// outcomes are "did not apply" or "applied, found nothing": those are
-/// told by the entry alone, a quarter of a million of them at 100,000
-/// resources, so an entry is 24 bytes rather than a key with an outcome
-/// beside it (56).
+/// told by the entry alone, so that an entry is 24 bytes rather than a
+/// key with an outcome beside it (56).
 #[derive(Debug, Default)]
 struct Outcomes {
     /// Control, view and profile: [`NOT_HANDED_ON`], [`NOT_APPLIED`],

@@ -247,9 +247,11 @@ impl Doc {
     }
 
     fn node_at(&self, id: NodeId) -> Node {
-        self.nodes
-            .get(id as usize)
-            .map_or(Node::Null, |&s| Node::from(s))
+        Node::from(self.slot_at(id))
+    }
+
+    fn slot_at(&self, id: NodeId) -> Slot {
+        self.nodes.get(id as usize).copied().unwrap_or(Slot::Null)
     }
 
     fn str_at(&self, start: u32, len: u32) -> &str {
@@ -296,7 +298,7 @@ impl Doc {
     fn walk_to(&self, target: NodeId, mut step: impl FnMut(Step<'static>)) {
         let mut at: NodeId = 0;
         while at != target {
-            match self.nodes.get(at as usize).copied().unwrap_or(Slot::Null) {
+            match self.slot_at(at) {
                 Slot::List { start, len } => {
                     let kids = self.items_of(start, len);
                     let i = match kids.binary_search(&target) {
@@ -369,11 +371,7 @@ impl<'a> NodeRef<'a> {
     /// The node as the document keeps it: what the methods below read,
     /// without making a [`Node`] of it.
     fn slot(&self) -> Slot {
-        self.doc
-            .nodes
-            .get(self.id as usize)
-            .copied()
-            .unwrap_or(Slot::Null)
+        self.doc.slot_at(self.id)
     }
 
     pub fn pos(&self) -> Pos {
