@@ -616,6 +616,12 @@ impl std::fmt::Display for SelectError {
 impl std::error::Error for SelectError {}
 
 impl Engine {
+    /// The index of the control with this id, for tests that drive one.
+    #[cfg(test)]
+    pub(crate) fn control_index(&self, id: &str) -> Option<usize> {
+        self.program.controls.iter().position(|c| c.id == id)
+    }
+
     pub fn builder() -> EngineBuilder {
         EngineBuilder::new()
     }
@@ -1685,34 +1691,34 @@ fn run_or_share<'a>(
     profile: u64,
     raw: &mut Vec<RawFinding<'a>>,
 ) -> Ran {
+    let root = run.r.root();
+    let fresh = |ev: &mut Evaluator<'_, 'a>, raw: &mut Vec<RawFinding<'a>>| -> Ran {
+        let r = ev.run_control(c, root, raw);
+        (r, ev.steps())
+    };
     let eligible = compiled.controls.get(c).is_some_and(|cc| cc.pod_view);
     let Some(views) = run.shared.views.as_deref_mut().filter(|_| eligible) else {
-        let r = ev.run_control(c, run.r.root(), raw);
-        return (r, ev.steps());
+        return fresh(ev, raw);
     };
     if run.shared.view.is_none() {
-        *run.shared.view = Some(views.view(ev, compiled.view_fns, run.r.root()));
+        *run.shared.view = Some(views.view(ev, compiled.view_fns, root));
     }
     let Some(Some(view)) = run.shared.view.as_ref() else {
-        let r = ev.run_control(c, run.r.root(), raw);
-        return (r, ev.steps());
+        return fresh(ev, raw);
     };
     let key = (c, view.number, profile);
     match views.find(run.ui, key) {
         Some(Some(o)) if o.replay(c, view, raw) => {
             (Ok(if o.applied { Applied::Yes } else { Applied::No }), 0)
         }
-        Some(_) => {
-            let r = ev.run_control(c, run.r.root(), raw);
-            (r, ev.steps())
-        }
+        Some(_) => fresh(ev, raw),
         None => {
-            let r = ev.run_control(c, run.r.root(), raw);
-            if let Ok(a) = &r {
+            let ran = fresh(ev, raw);
+            if let Ok(a) = &ran.0 {
                 let kept = crate::pod_view::remember(view, *a == Applied::Yes, raw);
                 views.keep(run.ui, key, kept);
             }
-            (r, ev.steps())
+            ran
         }
     }
 }
@@ -2122,14 +2128,7 @@ control fails {
         let unit = sel.units.first().expect("one unit");
         let mut ev = Evaluator::new(&engine.compiled, &unit.env, &inv, None);
         let root = inputs.resources.first().expect("the pod").root();
-        let control = |id: &str| {
-            engine
-                .program
-                .controls
-                .iter()
-                .position(|c| c.id == id)
-                .expect("the control")
-        };
+        let control = |id: &str| engine.control_index(id).expect("the control");
         let slots = |c: usize| engine.compiled.controls[c].slots as usize;
         let mut out = Vec::new();
         let answered = control("stacked.answered");
@@ -2179,12 +2178,7 @@ control runs {
     #[test]
     fn results_worked_out_for_others_answer_a_resources_own_call() {
         let (engine, sel) = built("asked.ward", ASKED);
-        let runs = engine
-            .program
-            .controls
-            .iter()
-            .position(|c| c.id == "asked.runs")
-            .expect("the control");
+        let runs = engine.control_index("asked.runs").expect("the control");
         let run = |service: bool| {
             let mut inputs = Inputs::default();
             let load = crate::LoadOptions::default();

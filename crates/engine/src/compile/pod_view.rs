@@ -640,10 +640,7 @@ mod tests {
         };
         let mark = |id: &str| {
             engine
-                .program
-                .controls
-                .iter()
-                .position(|d| d.id == id)
+                .control_index(id)
                 .and_then(|i| engine.compiled.controls.get(i))
                 .map(|c| c.pod_view)
         };

@@ -39,7 +39,7 @@ pub enum Node {
 /// alignment. Nodes are most of a document (a 100,000-resource export is
 /// 8 million of them), and [`Doc`] hands out [`Node`]s.
 #[derive(Clone, Copy, Debug, PartialEq)]
-enum Slot {
+enum Stored {
     Null,
     Bool(bool),
     Num(u32, u32),
@@ -48,36 +48,36 @@ enum Slot {
     Obj { start: u32, len: u32 },
 }
 
-impl From<Node> for Slot {
-    fn from(n: Node) -> Slot {
+impl From<Node> for Stored {
+    fn from(n: Node) -> Stored {
         match n {
-            Node::Null => Slot::Null,
-            Node::Bool(b) => Slot::Bool(b),
+            Node::Null => Stored::Null,
+            Node::Bool(b) => Stored::Bool(b),
             Node::Num(x) => {
                 let bits = x.to_bits();
-                Slot::Num((bits >> 32) as u32, bits as u32)
+                Stored::Num((bits >> 32) as u32, bits as u32)
             }
-            Node::Str { start, len } => Slot::Str { start, len },
-            Node::List { start, len } => Slot::List { start, len },
-            Node::Obj { start, len } => Slot::Obj { start, len },
+            Node::Str { start, len } => Stored::Str { start, len },
+            Node::List { start, len } => Stored::List { start, len },
+            Node::Obj { start, len } => Stored::Obj { start, len },
         }
     }
 }
 
-impl From<Slot> for Node {
-    fn from(s: Slot) -> Node {
+impl From<Stored> for Node {
+    fn from(s: Stored) -> Node {
         match s {
-            Slot::Null => Node::Null,
-            Slot::Bool(b) => Node::Bool(b),
-            Slot::Num(hi, lo) => Node::Num(number(hi, lo)),
-            Slot::Str { start, len } => Node::Str { start, len },
-            Slot::List { start, len } => Node::List { start, len },
-            Slot::Obj { start, len } => Node::Obj { start, len },
+            Stored::Null => Node::Null,
+            Stored::Bool(b) => Node::Bool(b),
+            Stored::Num(hi, lo) => Node::Num(number(hi, lo)),
+            Stored::Str { start, len } => Node::Str { start, len },
+            Stored::List { start, len } => Node::List { start, len },
+            Stored::Obj { start, len } => Node::Obj { start, len },
         }
     }
 }
 
-/// The number whose bits a [`Slot::Num`] keeps in two halves.
+/// The number whose bits a [`Stored::Num`] keeps in two halves.
 fn number(hi: u32, lo: u32) -> f64 {
     f64::from_bits(u64::from(hi) << 32 | u64::from(lo))
 }
@@ -178,7 +178,7 @@ pub fn parse_pointer(p: &str) -> Vec<String> {
 
 #[derive(Clone, Debug, Default)]
 pub struct Doc {
-    nodes: Vec<Slot>,
+    nodes: Vec<Stored>,
     pos: Vec<Pos>,
     items: Vec<NodeId>,
     entries: Vec<(Sym, NodeId)>,
@@ -224,7 +224,7 @@ impl Doc {
                 .step_by(step)
                 .fold(0u64, |sum, t| sum.wrapping_add(value(t)))
         }
-        sum_lines(&self.nodes, |n| u64::from(matches!(n, Slot::Null)))
+        sum_lines(&self.nodes, |n| u64::from(matches!(n, Stored::Null)))
             .wrapping_add(sum_lines(&self.entries, |(k, _)| u64::from(k.index())))
             .wrapping_add(sum_lines(&self.items, |i| u64::from(*i)))
             .wrapping_add(sum_lines(self.text.as_bytes(), |b| u64::from(*b)))
@@ -232,7 +232,7 @@ impl Doc {
 
     /// Approximate heap bytes held.
     pub fn heap_bytes(&self) -> usize {
-        self.nodes.capacity() * std::mem::size_of::<Slot>()
+        self.nodes.capacity() * std::mem::size_of::<Stored>()
             + self.pos.capacity() * std::mem::size_of::<Pos>()
             + self.items.capacity() * 4
             + self.entries.capacity() * 8
@@ -247,11 +247,11 @@ impl Doc {
     }
 
     fn node_at(&self, id: NodeId) -> Node {
-        Node::from(self.slot_at(id))
+        Node::from(self.stored_at(id))
     }
 
-    fn slot_at(&self, id: NodeId) -> Slot {
-        self.nodes.get(id as usize).copied().unwrap_or(Slot::Null)
+    fn stored_at(&self, id: NodeId) -> Stored {
+        self.nodes.get(id as usize).copied().unwrap_or(Stored::Null)
     }
 
     fn str_at(&self, start: u32, len: u32) -> &str {
@@ -298,8 +298,8 @@ impl Doc {
     fn walk_to(&self, target: NodeId, mut step: impl FnMut(Step<'static>)) {
         let mut at: NodeId = 0;
         while at != target {
-            match self.slot_at(at) {
-                Slot::List { start, len } => {
+            match self.stored_at(at) {
+                Stored::List { start, len } => {
                     let kids = self.items_of(start, len);
                     let i = match kids.binary_search(&target) {
                         Ok(i) => i,
@@ -312,7 +312,7 @@ impl Doc {
                     step(Step::Index(i));
                     at = child;
                 }
-                Slot::Obj { start, len } => {
+                Stored::Obj { start, len } => {
                     let kids = self.entries_of(start, len);
                     let i = match kids.binary_search_by_key(&target, |(_, id)| *id) {
                         Ok(i) => i,
@@ -370,8 +370,8 @@ impl<'a> NodeRef<'a> {
 
     /// The node as the document keeps it: what the methods below read,
     /// without making a [`Node`] of it.
-    fn slot(&self) -> Slot {
-        self.doc.slot_at(self.id)
+    fn stored(&self) -> Stored {
+        self.doc.stored_at(self.id)
     }
 
     pub fn pos(&self) -> Pos {
@@ -383,13 +383,13 @@ impl<'a> NodeRef<'a> {
     }
 
     pub fn is_container(&self) -> bool {
-        matches!(self.slot(), Slot::List { .. } | Slot::Obj { .. })
+        matches!(self.stored(), Stored::List { .. } | Stored::Obj { .. })
     }
 
     /// The field with this key.
     pub fn get(&self, key: Sym) -> Option<NodeRef<'a>> {
-        match self.slot() {
-            Slot::Obj { start, len } => self
+        match self.stored() {
+            Stored::Obj { start, len } => self
                 .doc
                 .entries_of(start, len)
                 .iter()
@@ -404,8 +404,8 @@ impl<'a> NodeRef<'a> {
     }
 
     pub fn index(&self, i: usize) -> Option<NodeRef<'a>> {
-        match self.slot() {
-            Slot::List { start, len } => self
+        match self.stored() {
+            Stored::List { start, len } => self
                 .doc
                 .items_of(start, len)
                 .get(i)
@@ -416,8 +416,8 @@ impl<'a> NodeRef<'a> {
 
     /// Number of items or entries; 0 for scalars.
     pub fn len(&self) -> usize {
-        match self.slot() {
-            Slot::List { len, .. } | Slot::Obj { len, .. } => len as usize,
+        match self.stored() {
+            Stored::List { len, .. } | Stored::Obj { len, .. } => len as usize,
             _ => 0,
         }
     }
@@ -428,8 +428,8 @@ impl<'a> NodeRef<'a> {
 
     pub fn items(&self) -> impl Iterator<Item = NodeRef<'a>> + 'a {
         let doc = self.doc;
-        let ids: &'a [NodeId] = match self.slot() {
-            Slot::List { start, len } => doc.items_of(start, len),
+        let ids: &'a [NodeId] = match self.stored() {
+            Stored::List { start, len } => doc.items_of(start, len),
             _ => &[],
         };
         ids.iter().map(move |id| doc.node(*id))
@@ -437,8 +437,8 @@ impl<'a> NodeRef<'a> {
 
     pub fn entries(&self) -> impl Iterator<Item = (Sym, NodeRef<'a>)> + 'a {
         let doc = self.doc;
-        let es: &'a [(Sym, NodeId)] = match self.slot() {
-            Slot::Obj { start, len } => doc.entries_of(start, len),
+        let es: &'a [(Sym, NodeId)] = match self.stored() {
+            Stored::Obj { start, len } => doc.entries_of(start, len),
             _ => &[],
         };
         es.iter().map(move |(k, id)| (*k, doc.node(*id)))
@@ -446,8 +446,8 @@ impl<'a> NodeRef<'a> {
 
     /// The `i`th entry of an object.
     pub fn entry(&self, i: usize) -> Option<(Sym, NodeRef<'a>)> {
-        match self.slot() {
-            Slot::Obj { start, len } => self
+        match self.stored() {
+            Stored::Obj { start, len } => self
                 .doc
                 .entries_of(start, len)
                 .get(i)
@@ -457,28 +457,28 @@ impl<'a> NodeRef<'a> {
     }
 
     pub fn as_str(&self) -> Option<&'a str> {
-        match self.slot() {
-            Slot::Str { start, len } => Some(self.doc.str_at(start, len)),
+        match self.stored() {
+            Stored::Str { start, len } => Some(self.doc.str_at(start, len)),
             _ => None,
         }
     }
 
     pub fn as_f64(&self) -> Option<f64> {
-        match self.slot() {
-            Slot::Num(hi, lo) => Some(number(hi, lo)),
+        match self.stored() {
+            Stored::Num(hi, lo) => Some(number(hi, lo)),
             _ => None,
         }
     }
 
     pub fn as_bool(&self) -> Option<bool> {
-        match self.slot() {
-            Slot::Bool(b) => Some(b),
+        match self.stored() {
+            Stored::Bool(b) => Some(b),
             _ => None,
         }
     }
 
     pub fn is_null(&self) -> bool {
-        matches!(self.slot(), Slot::Null)
+        matches!(self.stored(), Stored::Null)
     }
 
     /// Convenience: the string at a path of keys.
@@ -581,7 +581,7 @@ impl DocBuilder {
 
     fn push(&mut self, node: Node, pos: Pos) -> NodeId {
         let id = NodeId::try_from(self.doc.nodes.len()).unwrap_or(NodeId::MAX);
-        self.doc.nodes.push(Slot::from(node));
+        self.doc.nodes.push(Stored::from(node));
         self.doc.pos.push(pos);
         match self.open.last() {
             Some(o) if o.obj => {
@@ -684,14 +684,14 @@ impl DocBuilder {
             let len =
                 u32::try_from(self.doc.entries.len() as u64 - u64::from(start)).unwrap_or(u32::MAX);
             if let Some(n) = self.doc.nodes.get_mut(o.id as usize) {
-                *n = Slot::Obj { start, len };
+                *n = Stored::Obj { start, len };
             }
         } else {
             let start = u32::try_from(self.doc.items.len()).unwrap_or(u32::MAX);
             let len = u32::try_from(self.items.len() - o.scratch).unwrap_or(u32::MAX);
             self.doc.items.extend(self.items.drain(o.scratch..));
             if let Some(n) = self.doc.nodes.get_mut(o.id as usize) {
-                *n = Slot::List { start, len };
+                *n = Stored::List { start, len };
             }
         }
     }
@@ -865,7 +865,7 @@ mod tests {
     /// with the same bits it was given.
     #[test]
     fn nodes_are_kept_in_12_bytes_and_numbers_come_back_bit_for_bit() {
-        assert_eq!(std::mem::size_of::<Slot>(), 12);
+        assert_eq!(std::mem::size_of::<Stored>(), 12);
         let numbers = [
             0.0,
             -0.0,
