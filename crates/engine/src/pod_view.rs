@@ -15,7 +15,7 @@
 use crate::compile::pod_view::{ADMITTED, ADMITTED_IN_CONTAINER, Accessors, CONTAINER_LISTS};
 use crate::eval::{Evaluator, FixOp, RawFinding};
 use crate::value::doc::{Node, NodeRef, Seg};
-use crate::value::intern::Sym;
+use crate::value::intern::{Sym, lookup};
 use crate::value::val::Val;
 use rustc_hash::{FxHashMap, FxHasher};
 use smallvec::SmallVec;
@@ -70,6 +70,7 @@ fn compact((control, view, profile): Key) -> Option<(u32, u32, u64)> {
 /// The views a worker has seen and what each unit's controls did on them.
 #[derive(Debug, Default)]
 pub struct PodViews<'a> {
+    names: Names,
     seen: FxHashMap<u64, SmallVec<[Seen<'a>; 1]>>,
     next: u32,
     /// Per unit: each control's outcome per view and profile.
@@ -128,6 +129,7 @@ impl<'a> PodViews<'a> {
 
     pub fn new(units: usize) -> Self {
         PodViews {
+            names: Names::new(),
             outcomes: (0..units).map(|_| Outcomes::default()).collect(),
             ..PodViews::default()
         }
@@ -155,8 +157,10 @@ impl<'a> PodViews<'a> {
         let annotations = meta.and_then(|m| m.get_str("annotations"));
         let mut h = FxHasher::default();
         namespace.hash(&mut h);
-        walk_spec(spec, &mut |p| match p {
+        let names = self.names;
+        walk_spec(&names, spec, &mut |p| match p {
             Part::Key(k) => k.hash(&mut h),
+            Part::Container => 0u32.hash(&mut h),
             Part::Node(n) => hash_node(n, &mut h),
         });
         if let Some(a) = annotations {
@@ -176,7 +180,7 @@ impl<'a> PodViews<'a> {
         let found = same.iter().find(|s| {
             &*s.namespace == namespace
                 && same_annotations(s.annotations, annotations)
-                && same_spec(s.spec, spec)
+                && same_spec(&names, s.spec, spec)
         });
         let number = match found {
             Some(s) => s.number,
@@ -248,29 +252,66 @@ impl<'a> PodViews<'a> {
     }
 }
 
-/// A step of a walk over the view's spec: a name, or a value.
+/// The keys the view leaves out or looks into, looked up in the
+/// interner once, so that each key of a spec is told apart by its symbol
+/// rather than read as text and compared with each name. `None`: no
+/// document has the key (every key read is interned before evaluation).
+#[derive(Clone, Copy, Debug, Default)]
+struct Names {
+    admitted: [Option<Sym>; ADMITTED.len()],
+    lists: [Option<Sym>; CONTAINER_LISTS.len()],
+    mounts: Option<Sym>,
+}
+
+impl Names {
+    fn new() -> Names {
+        Names {
+            admitted: ADMITTED.map(lookup),
+            lists: CONTAINER_LISTS.map(lookup),
+            mounts: lookup(ADMITTED_IN_CONTAINER),
+        }
+    }
+
+    /// A field of the spec that admission adds.
+    fn admitted(&self, k: Sym) -> bool {
+        self.admitted.contains(&Some(k))
+    }
+
+    /// A list of containers.
+    fn list(&self, k: Sym) -> bool {
+        self.lists.contains(&Some(k))
+    }
+
+    /// A container's volume mounts.
+    fn mounts(&self, k: Sym) -> bool {
+        self.mounts == Some(k)
+    }
+}
+
+/// A step of a walk over the view's spec: a key, the start of a
+/// container, or a value.
 enum Part<'a> {
-    Key(&'static str),
+    Key(Sym),
+    Container,
     Node(NodeRef<'a>),
 }
 
 /// Calls `visit` on each part of the spec in the view, in document order:
 /// the spec without the fields admission adds, each container without
 /// its volume mounts.
-fn walk_spec<'a>(spec: NodeRef<'a>, visit: &mut dyn FnMut(Part<'a>)) {
+fn walk_spec<'a>(names: &Names, spec: NodeRef<'a>, visit: &mut dyn FnMut(Part<'a>)) {
     for (k, v) in spec.entries() {
-        let name = k.as_str();
-        if ADMITTED.contains(&name) {
+        if names.admitted(k) {
             continue;
         }
-        visit(Part::Key(name));
-        if CONTAINER_LISTS.contains(&name) && matches!(v.kind(), Node::List { .. }) {
+        visit(Part::Key(k));
+        if names.list(k) && matches!(v.kind(), Node::List { .. }) {
             for c in v.items() {
-                visit(Part::Key(""));
+                visit(Part::Container);
                 if matches!(c.kind(), Node::Obj { .. }) {
                     for (ck, cv) in c.entries() {
-                        if ck.as_str() != ADMITTED_IN_CONTAINER {
-                            visit(Part::Key(ck.as_str()));
+                        if !names.mounts(ck) {
+                            visit(Part::Key(ck));
                             visit(Part::Node(cv));
                         }
                     }
@@ -285,8 +326,8 @@ fn walk_spec<'a>(spec: NodeRef<'a>, visit: &mut dyn FnMut(Part<'a>)) {
 }
 
 /// Whether two specs are the same in the view.
-fn same_spec(a: NodeRef<'_>, b: NodeRef<'_>) -> bool {
-    let kept = |(k, _): &(Sym, NodeRef<'_>)| !ADMITTED.contains(&k.as_str());
+fn same_spec(names: &Names, a: NodeRef<'_>, b: NodeRef<'_>) -> bool {
+    let kept = |(k, _): &(Sym, NodeRef<'_>)| !names.admitted(*k);
     let mut xs = a.entries().filter(kept);
     let mut ys = b.entries().filter(kept);
     loop {
@@ -296,12 +337,12 @@ fn same_spec(a: NodeRef<'_>, b: NodeRef<'_>) -> bool {
                 if k != l {
                     return false;
                 }
-                let same = if CONTAINER_LISTS.contains(&k.as_str())
-                    && matches!(x.kind(), Node::List { .. })
-                {
+                let same = if names.list(k) && matches!(x.kind(), Node::List { .. }) {
                     x.len() == y.len()
                         && matches!(y.kind(), Node::List { .. })
-                        && x.items().zip(y.items()).all(|(c, d)| same_container(c, d))
+                        && x.items()
+                            .zip(y.items())
+                            .all(|(c, d)| same_container(names, c, d))
                 } else {
                     same_node(x, y)
                 };
@@ -316,11 +357,11 @@ fn same_spec(a: NodeRef<'_>, b: NodeRef<'_>) -> bool {
 
 /// Whether two containers are the same in the view (their volume mounts
 /// aside).
-fn same_container(a: NodeRef<'_>, b: NodeRef<'_>) -> bool {
+fn same_container(names: &Names, a: NodeRef<'_>, b: NodeRef<'_>) -> bool {
     if !matches!((a.kind(), b.kind()), (Node::Obj { .. }, Node::Obj { .. })) {
         return same_node(a, b);
     }
-    let kept = |(k, _): &(Sym, NodeRef<'_>)| k.as_str() != ADMITTED_IN_CONTAINER;
+    let kept = |(k, _): &(Sym, NodeRef<'_>)| !names.mounts(*k);
     let mut xs = a.entries().filter(kept);
     let mut ys = b.entries().filter(kept);
     loop {

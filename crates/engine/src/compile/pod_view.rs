@@ -27,7 +27,7 @@ use ward_lang::builtins::Builtin;
 use ward_lang::hir::Slot;
 
 /// The fields of a pod spec that admission adds to a Pod: not in the view.
-pub const ADMITTED: &[&str] = &[
+pub const ADMITTED: [&str; 6] = [
     "nodeName",
     "tolerations",
     "volumes",
@@ -40,7 +40,7 @@ pub const ADMITTED: &[&str] = &[
 pub const ADMITTED_IN_CONTAINER: &str = "volumeMounts";
 
 /// The lists of containers in a pod spec.
-pub const CONTAINER_LISTS: &[&str] = &["initContainers", "containers", "ephemeralContainers"];
+pub const CONTAINER_LISTS: [&str; 3] = ["initContainers", "containers", "ephemeralContainers"];
 
 /// The functions that make the view, by qualified name.
 pub const SPEC_FN: &str = "std.k8s.pod_spec";
