@@ -6,6 +6,7 @@ use crate::finding::Level;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
+use ward_lang::hir::Severity;
 
 /// The `summary` object.
 #[derive(Debug, Serialize)]
@@ -27,28 +28,65 @@ pub struct Summary {
 }
 
 pub fn summary(r: &Report) -> Summary {
-    let (mut active, mut deny, mut warn) = (0, 0, 0);
-    let mut by_severity: BTreeMap<String, usize> = BTreeMap::new();
-    for f in r.findings.iter().filter(|f| f.waived.is_none()) {
-        active += 1;
-        match f.level {
-            Level::Deny => deny += 1,
-            Level::Warn => warn += 1,
-        }
-        match by_severity.get_mut(f.severity.as_str()) {
-            Some(n) => *n += 1,
-            None => {
-                by_severity.insert(f.severity.as_str().to_string(), 1);
+    summary_of(r, &Tally::of(&r.findings))
+}
+
+/// What the summary counts of a run of findings: those no waiver covers,
+/// by level and by severity. Tallies of the parts of a list add up to the
+/// tally of the whole, so that the JSON writer counts each chunk of
+/// findings as it turns it into text, while they are in the cache, rather
+/// than going through them all again on one core first.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Tally {
+    active: usize,
+    deny: usize,
+    warn: usize,
+    /// By severity, at each severity's place in its declaration.
+    by_severity: [usize; Severity::ALL.len()],
+}
+
+impl Tally {
+    fn of(findings: &[crate::finding::Finding]) -> Tally {
+        let mut t = Tally::default();
+        for f in findings.iter().filter(|f| f.waived.is_none()) {
+            t.active += 1;
+            match f.level {
+                Level::Deny => t.deny += 1,
+                Level::Warn => t.warn += 1,
+            }
+            if let Some(n) = t.by_severity.get_mut(f.severity as usize) {
+                *n += 1;
             }
         }
+        t
     }
+
+    fn add(&mut self, other: &Tally) {
+        self.active += other.active;
+        self.deny += other.deny;
+        self.warn += other.warn;
+        for (n, m) in self.by_severity.iter_mut().zip(other.by_severity) {
+            *n += m;
+        }
+    }
+}
+
+/// The summary of a report whose findings `tally` counted.
+fn summary_of(r: &Report, tally: &Tally) -> Summary {
+    let by_severity = Severity::ALL
+        .iter()
+        .filter_map(|s| {
+            let n = *tally.by_severity.get(*s as usize)?;
+            (n > 0).then(|| (s.as_str().to_string(), n))
+        })
+        .collect();
     Summary {
         files: r.files,
         resources: r.resources,
-        findings: active,
-        deny,
-        warn,
-        waived: r.findings.len() - active,
+        findings: tally.active,
+        deny: tally.deny,
+        warn: tally.warn,
+        waived: r.findings.len() - tally.active,
         baselined: r.baselined.len(),
         errors: r.errors.len(),
         skipped: r.skipped.len(),
@@ -71,15 +109,14 @@ struct Out<'a> {
     summary: Summary,
 }
 
-/// The report as pretty-printed JSON.
-/// What the report serialises.
-fn out(r: &Report) -> Out<'_> {
+/// What the report serialises, with its summary.
+fn out(r: &Report, summary: Summary) -> Out<'_> {
     Out {
         ward: env!("CARGO_PKG_VERSION"),
         findings: &r.findings,
         errors: &r.errors,
         skipped: &r.skipped,
-        summary: summary(r),
+        summary,
     }
 }
 
@@ -112,21 +149,26 @@ pub fn write(r: &Report, w: impl std::io::Write) -> std::io::Result<()> {
     let mut w = std::io::BufWriter::with_capacity(1 << 16, w);
     // The report around its findings: serialised with none, then split
     // where they go. `ward` (a fixed string) comes first, so the first
-    // `"findings": []` is the field.
-    let mut frame = out(r);
-    frame.findings = &[];
-    let frame = serde_json::to_vec_pretty(&frame)?;
-    const EMPTY: &[u8] = b"\"findings\": []";
-    let Some(at) = frame.windows(EMPTY.len()).position(|x| x == EMPTY) else {
-        return Err(std::io::Error::other("the report has no findings field"));
+    // `"findings": []` is the field; the summary, after the findings, is
+    // what the chunks' tallies add up to once they are written.
+    let frame = |summary: Summary| -> std::io::Result<(Vec<u8>, usize)> {
+        let mut frame = out(r, summary);
+        frame.findings = &[];
+        let text = serde_json::to_vec_pretty(&frame)?;
+        const EMPTY: &[u8] = b"\"findings\": []";
+        match text.windows(EMPTY.len()).position(|x| x == EMPTY) {
+            Some(at) => Ok((text, at + EMPTY.len() - 1)),
+            None => Err(std::io::Error::other("the report has no findings field")),
+        }
     };
-    let (head, tail) = frame.split_at(at + EMPTY.len() - 1);
-    w.write_all(head)?;
+    let (text, at) = frame(summary_of(r, &Tally::default()))?;
+    w.write_all(text.get(..at).unwrap_or_default())?;
+    let mut tally = Tally::default();
     if !r.findings.is_empty() {
         let window = CHUNK * rayon::current_num_threads().max(1);
         let serialise = |part: &[crate::finding::Finding]| {
             part.par_chunks(CHUNK)
-                .map(super::findings_text::findings_text)
+                .map(|c| Ok((super::findings_text::findings_text(c)?, Tally::of(c))))
                 .collect::<std::io::Result<Vec<_>>>()
         };
         let mut first = true;
@@ -134,7 +176,7 @@ pub fn write(r: &Report, w: impl std::io::Write) -> std::io::Result<()> {
             // A thread of the pool must not wait for a thread that waits
             // for the pool; and one window has nothing to overlap.
             for part in r.findings.chunks(window) {
-                write_findings(&mut w, &serialise(part)?, &mut first)?;
+                write_findings(&mut w, &serialise(part)?, &mut first, &mut tally)?;
             }
         } else {
             // The writer stays on this thread (standard output cannot
@@ -151,7 +193,7 @@ pub fn write(r: &Report, w: impl std::io::Write) -> std::io::Result<()> {
                 });
                 let written = windows
                     .into_iter()
-                    .try_for_each(|text| write_findings(&mut w, &text?, &mut first));
+                    .try_for_each(|text| write_findings(&mut w, &text?, &mut first, &mut tally));
                 let made = maker
                     .join()
                     .map_err(|_| std::io::Error::other("serialising findings failed"));
@@ -160,7 +202,8 @@ pub fn write(r: &Report, w: impl std::io::Write) -> std::io::Result<()> {
         }
         w.write_all(b"\n  ")?;
     }
-    w.write_all(tail)?;
+    let (text, at) = frame(summary_of(r, &tally))?;
+    w.write_all(text.get(at..).unwrap_or_default())?;
     w.write_all(b"\n")?;
     w.flush()
 }
@@ -176,15 +219,17 @@ const CHUNK: usize = 256;
 /// everything between the array's `[` and its closing line.
 fn write_findings(
     w: &mut impl std::io::Write,
-    chunks: &[Vec<u8>],
+    chunks: &[(Vec<u8>, Tally)],
     first: &mut bool,
+    tally: &mut Tally,
 ) -> std::io::Result<()> {
-    for c in chunks {
+    for (c, t) in chunks {
         if !*first {
             w.write_all(b",")?;
         }
         *first = false;
         w.write_all(c)?;
+        tally.add(t);
     }
     Ok(())
 }
@@ -212,7 +257,8 @@ mod tests {
 
     /// The report as `serde_json` writes it, with the newline `write` adds.
     fn by_serde(report: &crate::engine::Report) -> String {
-        let Ok(text) = serde_json::to_string_pretty(&super::out(report)) else {
+        let Ok(text) = serde_json::to_string_pretty(&super::out(report, super::summary(report)))
+        else {
             panic!("the report serialises");
         };
         text + "\n"
@@ -230,9 +276,13 @@ mod tests {
 
     /// Enough findings for several windows of several chunks, and a last
     /// chunk that is not full: the commas between chunks and windows, and
-    /// the lines around them, are where a parallel writer goes wrong.
+    /// the lines around them, are where a parallel writer goes wrong; and
+    /// findings of every level and severity, some waived, which the
+    /// summary counts chunk by chunk as they are written.
     #[test]
     fn findings_written_in_parallel_read_as_one_array() {
+        use crate::finding::{Level, Suppression};
+        use ward_lang::hir::Severity;
         let mut report = pod_report();
         let one = report.findings.clone();
         let want = super::CHUNK * rayon::current_num_threads().max(1) * 5 + 7;
@@ -240,6 +290,17 @@ mod tests {
         while report.findings.len() < want {
             let mut f = one[i % one.len()].clone();
             f.message = format!("{} #{i}", f.message);
+            f.severity = Severity::ALL[i % Severity::ALL.len()];
+            f.level = if i % 3 == 0 { Level::Warn } else { Level::Deny };
+            if i % 7 == 0 {
+                f.waived = Some(Box::new(Suppression {
+                    reason: "accepted".into(),
+                    owner: None,
+                    ticket: None,
+                    expires: None,
+                    source: "file".into(),
+                }));
+            }
             report.findings.push(f);
             i += 1;
         }
