@@ -383,44 +383,11 @@ fn same_annotations(a: Option<NodeRef<'_>>, b: Option<NodeRef<'_>>) -> bool {
 
 /// Whether two subtrees are the same JSON (keys in the same order).
 fn same_node(a: NodeRef<'_>, b: NodeRef<'_>) -> bool {
-    match (a.kind(), b.kind()) {
-        (Node::Null, Node::Null) => true,
-        (Node::Bool(x), Node::Bool(y)) => x == y,
-        (Node::Num(x), Node::Num(y)) => x.to_bits() == y.to_bits(),
-        (Node::Str { .. }, Node::Str { .. }) => a.as_str() == b.as_str(),
-        (Node::List { len: x, .. }, Node::List { len: y, .. }) => {
-            x == y && a.items().zip(b.items()).all(|(m, n)| same_node(m, n))
-        }
-        (Node::Obj { len: x, .. }, Node::Obj { len: y, .. }) => {
-            x == y
-                && a.entries()
-                    .zip(b.entries())
-                    .all(|((k, m), (l, n))| k == l && same_node(m, n))
-        }
-        _ => false,
-    }
+    a.same_json(b)
 }
 
 fn hash_node(n: NodeRef<'_>, h: &mut FxHasher) {
-    match n.kind() {
-        Node::Null => 0u8.hash(h),
-        Node::Bool(x) => (1u8, x).hash(h),
-        Node::Num(x) => (2u8, x.to_bits()).hash(h),
-        Node::Str { .. } => (3u8, n.as_str().unwrap_or_default()).hash(h),
-        Node::List { len, .. } => {
-            (4u8, len).hash(h);
-            for m in n.items() {
-                hash_node(m, h);
-            }
-        }
-        Node::Obj { len, .. } => {
-            (5u8, len).hash(h);
-            for (k, v) in n.entries() {
-                k.hash(h);
-                hash_node(v, h);
-            }
-        }
-    }
+    n.hash_json(h);
 }
 
 /// A finding, by where it is from the view's spec or metadata.

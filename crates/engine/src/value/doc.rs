@@ -500,6 +500,70 @@ impl<'a> NodeRef<'a> {
         out
     }
 
+    /// Whether two subtrees, of one document or two, are the same JSON:
+    /// the same keys in the same order, numbers by their bits. Read from
+    /// the tables as they are kept, without making a [`Node`] of each.
+    pub fn same_json(&self, other: NodeRef<'_>) -> bool {
+        let (a, b) = (self.doc, other.doc);
+        match (self.stored(), other.stored()) {
+            (Stored::Null, Stored::Null) => true,
+            (Stored::Bool(x), Stored::Bool(y)) => x == y,
+            (Stored::Num(x, y), Stored::Num(p, q)) => (x, y) == (p, q),
+            (Stored::Str { start: x, len: m }, Stored::Str { start: y, len: n }) => {
+                m == n && a.str_at(x, m).as_bytes() == b.str_at(y, n).as_bytes()
+            }
+            (Stored::List { start: x, len: m }, Stored::List { start: y, len: n }) => {
+                m == n
+                    && a.items_of(x, m)
+                        .iter()
+                        .zip(b.items_of(y, n))
+                        .all(|(i, j)| a.node(*i).same_json(b.node(*j)))
+            }
+            (Stored::Obj { start: x, len: m }, Stored::Obj { start: y, len: n }) => {
+                m == n
+                    && a.entries_of(x, m)
+                        .iter()
+                        .zip(b.entries_of(y, n))
+                        .all(|((k, i), (l, j))| k == l && a.node(*i).same_json(b.node(*j)))
+            }
+            _ => false,
+        }
+    }
+
+    /// Feeds the subtree to `h`: subtrees that are the same JSON (see
+    /// [`Self::same_json`]) feed the same.
+    pub fn hash_json(&self, h: &mut impl std::hash::Hasher) {
+        let d = self.doc;
+        match self.stored() {
+            Stored::Null => h.write_u8(0),
+            Stored::Bool(x) => h.write_u8(1 + u8::from(x)),
+            Stored::Num(x, y) => {
+                h.write_u8(3);
+                h.write_u64(u64::from(x) << 32 | u64::from(y));
+            }
+            Stored::Str { start, len } => {
+                h.write_u8(4);
+                h.write(d.str_at(start, len).as_bytes());
+                h.write_u32(len);
+            }
+            Stored::List { start, len } => {
+                h.write_u8(5);
+                h.write_u32(len);
+                for i in d.items_of(start, len) {
+                    d.node(*i).hash_json(h);
+                }
+            }
+            Stored::Obj { start, len } => {
+                h.write_u8(6);
+                h.write_u32(len);
+                for (k, i) in d.entries_of(start, len) {
+                    h.write_u32(k.index());
+                    d.node(*i).hash_json(h);
+                }
+            }
+        }
+    }
+
     pub fn to_json(&self) -> serde_json::Value {
         use serde_json::Value;
         match self.kind() {
@@ -815,6 +879,45 @@ fn has_duplicate_keys(kids: &[(Sym, NodeId)]) -> bool {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// Subtrees of two documents compared and hashed from the stored
+    /// tables: equal JSON is the same and hashes alike, whatever the
+    /// documents' layouts; a different key order, value, type, length or
+    /// number's bits is not the same.
+    #[test]
+    fn same_json_across_documents() {
+        use std::hash::Hasher;
+        let hash = |n: NodeRef<'_>| {
+            let mut h = rustc_hash::FxHasher::default();
+            n.hash_json(&mut h);
+            h.finish()
+        };
+        let v = json!({"a": [1, "x", null, true, {"b": 2.5}], "c": "long text past sixteen bytes"});
+        // The same value laid out at other places in a larger document.
+        let w = json!({"pad": ["p", "q", {"r": 1}], "v": v.clone()});
+        let (d, e) = (Doc::from_json(&v), Doc::from_json(&w));
+        let (x, y) = (d.root(), e.root().get_str("v").unwrap());
+        assert!(x.same_json(y) && y.same_json(x));
+        assert_eq!(hash(x), hash(y));
+        for other in [
+            json!({"c": "long text past sixteen bytes", "a": [1, "x", null, true, {"b": 2.5}]}),
+            json!({"a": [1, "x", null, true, {"b": 2.5}], "c": "long text past sixteen bytez"}),
+            json!({"a": [1, "x", null, false, {"b": 2.5}], "c": "long text past sixteen bytes"}),
+            json!({"a": [1, "x", null, true], "c": "long text past sixteen bytes"}),
+            json!({"a": [1, "x", "null", true, {"b": 2.5}], "c": "long text past sixteen bytes"}),
+            json!({"a": [1, "x", null, true, {"b": -2.5}], "c": "long text past sixteen bytes"}),
+            json!({"a": [1, "x", null, true, {"B": 2.5}], "c": "long text past sixteen bytes"}),
+        ] {
+            let o = Doc::from_json(&other);
+            assert!(!x.same_json(o.root()), "{other}");
+        }
+        // Numbers by all their bits: the sign, and the last of the fraction.
+        for (p, q) in [(0.0, -0.0), (1.0, 1.000_000_000_000_000_2)] {
+            let (p, q) = (Doc::from_json(&json!(p)), Doc::from_json(&json!(q)));
+            assert!(!p.root().same_json(q.root()));
+            assert!(p.root().same_json(p.root()));
+        }
+    }
 
     #[test]
     fn pointers_round_trip() {
