@@ -493,3 +493,52 @@ fn corpus_manifests_at_api_versions_no_longer_served_are_the_archived_ones() {
         ]
     );
 }
+
+/// Whether an object was read back from a cluster (a `uid` or a
+/// `resourceVersion` in its metadata) is found while it is read, and is
+/// the same whichever way it was read: a list export streamed or read
+/// whole, a multi-document YAML stream, a list split after reading.
+#[test]
+fn objects_read_back_from_a_cluster_are_told_apart_however_they_are_read() {
+    let items = [
+        r#"{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "a", "uid": "1"}}"#,
+        r#"{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "b", "resourceVersion": "7"}}"#,
+        r#"{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "c"}}"#,
+        r#"{"apiVersion": "v1", "kind": "Pod"}"#,
+    ];
+    let want = vec![true, true, false, false];
+    let tmp = tempfile::tempdir().unwrap();
+    let list = tmp.path().join("export.json");
+    std::fs::write(
+        &list,
+        format!(r#"{{"kind": "List", "items": [{}]}}"#, items.join(",\n")),
+    )
+    .unwrap();
+    let stream = tmp.path().join("stream.yaml");
+    std::fs::write(&stream, items.join("\n---\n")).unwrap();
+    let nested = tmp.path().join("nested.yaml");
+    std::fs::write(
+        &nested,
+        format!("kind: List\nitems: [{}]\n", items.join(", ")),
+    )
+    .unwrap();
+    let streamed = LoadOptions {
+        keep_text_below: 16,
+        ..LoadOptions::default()
+    };
+    let wrong: Vec<String> = [
+        ("a list read whole", &list, LoadOptions::default()),
+        ("a list streamed", &list, streamed),
+        ("a YAML stream", &stream, LoadOptions::default()),
+        ("a YAML list", &nested, LoadOptions::default()),
+    ]
+    .into_iter()
+    .filter_map(|(how, path, opts)| {
+        let inputs = input::load_paths(&[path.display().to_string()], &opts);
+        assert!(inputs.errors.is_empty(), "{how}: {:?}", inputs.errors);
+        let got: Vec<bool> = inputs.resources.iter().map(|r| r.from_cluster()).collect();
+        (got != want).then(|| format!("{how}: {got:?}"))
+    })
+    .collect();
+    assert!(wrong.is_empty(), "{wrong:?}");
+}

@@ -240,6 +240,11 @@ pub struct Resource {
     pub index: u32,
     /// Helm's `# Source: chart/templates/x.yaml`, when present.
     pub origin: Option<String>,
+    /// Whether it was read back from a cluster (see
+    /// [`Resource::from_cluster`]): found while the document was read,
+    /// where its metadata was in the cache, rather than by each of Ward's
+    /// notices about the inputs going to memory for it again.
+    pub cluster: bool,
 }
 
 impl Resource {
@@ -260,10 +265,7 @@ impl Resource {
     /// has then dropped the fields it did not know and written it at an
     /// API version it serves.
     pub fn from_cluster(&self) -> bool {
-        let meta = self.root().get_str("metadata");
-        ["uid", "resourceVersion"]
-            .iter()
-            .any(|k| meta.and_then(|m| m.get_str(k)).is_some())
+        self.cluster
     }
 
     pub fn name(&self) -> &str {
@@ -386,11 +388,16 @@ impl Inputs {
                     // What the reader found while the document was fresh: a
                     // resource, kept without reading it again here, where it
                     // has long left the cache.
-                    Some(Head { resource: true, .. }) => self.resources.push(Resource {
+                    Some(Head {
+                        resource: true,
+                        cluster,
+                        ..
+                    }) => self.resources.push(Resource {
                         doc,
                         file,
                         index,
                         origin,
+                        cluster,
                     }),
                     _ => self.accept(file, index, doc, origin, &path, line),
                 }
@@ -436,6 +443,7 @@ impl Inputs {
                 }
             }
             Some(k) if !k.is_empty() => self.resources.push(Resource {
+                cluster: read_back(root),
                 doc,
                 file,
                 index,
@@ -475,17 +483,30 @@ pub struct Head {
     /// Whether it is a resource as it is: its `kind` is a non-empty string
     /// that does not end in `List` (see [`Inputs::accept`]).
     resource: bool,
+    /// Whether it was read back from a cluster ([`Resource::cluster`]).
+    cluster: bool,
 }
 
 impl Head {
     pub fn of(doc: &Doc) -> Head {
         let root = doc.root();
         let kind = root.get_str("kind").and_then(|k| k.as_str());
+        let resource = kind.is_some_and(|k| !k.is_empty() && !k.ends_with("List"));
         Head {
             line: root.pos().line,
-            resource: kind.is_some_and(|k| !k.is_empty() && !k.ends_with("List")),
+            resource,
+            cluster: resource && read_back(root),
         }
     }
+}
+
+/// Whether an object was read back from a cluster: its metadata has a
+/// `uid` or a `resourceVersion`, which only the API server sets.
+fn read_back(root: NodeRef<'_>) -> bool {
+    let meta = root.get_str("metadata");
+    ["uid", "resourceVersion"]
+        .iter()
+        .any(|k| meta.and_then(|m| m.get_str(k)).is_some())
 }
 
 /// One document of a file, before it is added to [`Inputs`].
