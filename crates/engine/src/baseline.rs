@@ -276,13 +276,7 @@ spec:
             .expect("built");
         let mut r = check(&engine, &[("one.yaml", BEFORE)]);
         if let Some(f) = r.findings.first_mut() {
-            f.waived = Some(Box::new(Suppression {
-                reason: "accepted".into(),
-                owner: None,
-                ticket: None,
-                expires: None,
-                source: "file".into(),
-            }));
+            f.waived = Some(Suppression::accepted());
         }
         let b = Baseline::from_report(&r);
         assert_eq!(b.findings.len(), 1);

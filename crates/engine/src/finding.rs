@@ -179,6 +179,21 @@ pub const SECRET_CHARS: usize = 4;
 /// The most values one finding masks.
 const SECRETS: usize = 256;
 
+#[cfg(test)]
+impl Suppression {
+    /// A waiver from a waivers file with a reason and nothing else, as
+    /// tests waive a finding.
+    pub(crate) fn accepted() -> Box<Suppression> {
+        Box::new(Suppression {
+            reason: "accepted".into(),
+            owner: None,
+            ticket: None,
+            expires: None,
+            source: "file".into(),
+        })
+    }
+}
+
 /// Where an error came from.
 #[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[serde(rename_all = "lowercase")]

@@ -300,13 +300,7 @@ mod tests {
             f.severity = Severity::ALL[i % Severity::ALL.len()];
             f.level = if i % 3 == 0 { Level::Warn } else { Level::Deny };
             if i % 7 == 0 {
-                f.waived = Some(Box::new(Suppression {
-                    reason: "accepted".into(),
-                    owner: None,
-                    ticket: None,
-                    expires: None,
-                    source: "file".into(),
-                }));
+                f.waived = Some(Suppression::accepted());
             }
             report.findings.push(f);
             i += 1;
