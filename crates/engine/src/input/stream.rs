@@ -321,8 +321,9 @@ fn read_blocks(
         let mut joined = std::mem::take(&mut spare);
         // Parse what the previous block completed while this one is
         // scanned, the next one read, and the bytes the next turn parses
-        // from put together (on one core between turns, that copy left
-        // the other idle: a tenth of reading a 553 MB export).
+        // from put together: copied on one core between turns, while the
+        // other waited, they had reading a 553 MB export take 0.63 s
+        // rather than 0.58.
         let (parsed, read) = rayon::join(
             || parse_items(&buf, base, &pending, opts),
             || {
