@@ -548,6 +548,84 @@ mod tests {
         }
     }
 
+    /// Specs are the same in the view when they are but for what
+    /// admission adds (a node, tolerations, volumes, each container's
+    /// mounts), and differ in anything else: a container's field is not
+    /// the spec's field of that name after the list, a container that is
+    /// not an object is not one that is, one container more is not the
+    /// same, nor the same fields in another order or under another name.
+    /// Views that are the same
+    /// hash alike.
+    #[test]
+    fn specs_are_the_same_in_the_view_when_only_what_admission_adds_differs() {
+        use crate::value::doc::Doc;
+        use serde_json::json;
+        let base =
+            json!({"containers": [{"name": "a", "image": "x"}, {"name": "b"}], "hostPID": true});
+        let same = [json!({
+            "nodeName": "n1",
+            "containers": [
+                {"name": "a", "image": "x", "volumeMounts": [{"name": "kube-api-access-1"}]},
+                {"name": "b", "volumeMounts": []}
+            ],
+            "tolerations": [{"key": "k"}],
+            "hostPID": true,
+            "volumes": [{"name": "kube-api-access-1"}]
+        })];
+        let different = [
+            json!({"containers": [{"name": "a", "image": "x"}, {"name": "b", "hostPID": true}]}),
+            json!({"containers": [{"name": "a", "image": "x"}, "b"], "hostPID": true}),
+            json!({"containers": [{"name": "a", "image": "x"}, {"name": "b"}, {}], "hostPID": true}),
+            json!({"containers": [{"image": "x", "name": "a"}, {"name": "b"}], "hostPID": true}),
+            json!({"containers": [{"name": "a", "image": "y"}, {"name": "b"}], "hostPID": true}),
+            json!({"containers": [{"name": "a", "img": "x"}, {"name": "b"}], "hostPID": true}),
+            json!({"containers": [{"name": "a", "image": "x"}, {"name": "b"}], "hostIPC": true}),
+            json!({"containers": [{"name": "a", "image": "x"}, {"name": "b"}], "hostPID": false}),
+            json!({"containers": [{"name": "a", "image": "x"}, {"name": "b"}]}),
+            json!({"containers": {"name": "a"}, "hostPID": true}),
+        ];
+        let docs: Vec<Doc> = std::iter::once(&base)
+            .chain(&same)
+            .chain(&different)
+            .map(Doc::from_json)
+            .collect();
+        let names = Names::new();
+        let hash = |d: &Doc| {
+            let mut h = FxHasher::default();
+            walk_spec(&names, d.root(), &mut |p| match p {
+                Part::Key(k) => k.hash(&mut h),
+                Part::Container => 0u32.hash(&mut h),
+                Part::Node(n) => hash_node(n, &mut h),
+            });
+            h.finish()
+        };
+        let Some((first, rest)) = docs.split_first() else {
+            unreachable!("the base spec is first");
+        };
+        let (alike, unlike) = rest.split_at(same.len());
+        for d in alike {
+            assert!(
+                same_spec(&names, first.root(), d.root()),
+                "{:?}",
+                d.root().to_json()
+            );
+            assert!(same_spec(&names, d.root(), first.root()));
+            assert_eq!(hash(first), hash(d));
+        }
+        for d in unlike {
+            assert!(
+                !same_spec(&names, first.root(), d.root()),
+                "{:?}",
+                d.root().to_json()
+            );
+            assert!(
+                !same_spec(&names, d.root(), first.root()),
+                "{:?}",
+                d.root().to_json()
+            );
+        }
+    }
+
     /// An outcome comes back as it was kept, whichever way it is stored:
     /// by the entry alone or in the list beside the entries.
     #[test]
