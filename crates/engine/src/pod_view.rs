@@ -161,10 +161,10 @@ impl<'a> PodViews<'a> {
         walk_spec(&names, spec, &mut |p| match p {
             Part::Key(k) => k.hash(&mut h),
             Part::Container => 0u32.hash(&mut h),
-            Part::Node(n) => hash_node(n, &mut h),
+            Part::Node(n) => n.hash_json(&mut h),
         });
         if let Some(a) = annotations {
-            hash_node(a, &mut h);
+            a.hash_json(&mut h);
         }
         let hash = h.finish();
         if self.seen.len() >= Self::CAP || self.next == u32::MAX {
@@ -344,7 +344,7 @@ fn same_spec(names: &Names, a: NodeRef<'_>, b: NodeRef<'_>) -> bool {
                             .zip(y.items())
                             .all(|(c, d)| same_container(names, c, d))
                 } else {
-                    same_node(x, y)
+                    x.same_json(y)
                 };
                 if !same {
                     return false;
@@ -359,7 +359,7 @@ fn same_spec(names: &Names, a: NodeRef<'_>, b: NodeRef<'_>) -> bool {
 /// aside).
 fn same_container(names: &Names, a: NodeRef<'_>, b: NodeRef<'_>) -> bool {
     if !matches!((a.kind(), b.kind()), (Node::Obj { .. }, Node::Obj { .. })) {
-        return same_node(a, b);
+        return a.same_json(b);
     }
     let kept = |(k, _): &(Sym, NodeRef<'_>)| !names.mounts(*k);
     let mut xs = a.entries().filter(kept);
@@ -367,7 +367,7 @@ fn same_container(names: &Names, a: NodeRef<'_>, b: NodeRef<'_>) -> bool {
     loop {
         match (xs.next(), ys.next()) {
             (None, None) => return true,
-            (Some((k, x)), Some((l, y))) if k == l && same_node(x, y) => {}
+            (Some((k, x)), Some((l, y))) if k == l && x.same_json(y) => {}
             _ => return false,
         }
     }
@@ -376,18 +376,9 @@ fn same_container(names: &Names, a: NodeRef<'_>, b: NodeRef<'_>) -> bool {
 fn same_annotations(a: Option<NodeRef<'_>>, b: Option<NodeRef<'_>>) -> bool {
     match (a, b) {
         (None, None) => true,
-        (Some(a), Some(b)) => same_node(a, b),
+        (Some(a), Some(b)) => a.same_json(b),
         _ => false,
     }
-}
-
-/// Whether two subtrees are the same JSON (keys in the same order).
-fn same_node(a: NodeRef<'_>, b: NodeRef<'_>) -> bool {
-    a.same_json(b)
-}
-
-fn hash_node(n: NodeRef<'_>, h: &mut FxHasher) {
-    n.hash_json(h);
 }
 
 /// A finding, by where it is from the view's spec or metadata.
@@ -595,7 +586,7 @@ mod tests {
             walk_spec(&names, d.root(), &mut |p| match p {
                 Part::Key(k) => k.hash(&mut h),
                 Part::Container => 0u32.hash(&mut h),
-                Part::Node(n) => hash_node(n, &mut h),
+                Part::Node(n) => n.hash_json(&mut h),
             });
             h.finish()
         };

@@ -12,22 +12,24 @@ pub(crate) fn apply(doc: &mut Value, op: &FixOp) -> Option<()> {
     let mut segs = parse_pointer(&op.path);
     let last = segs.pop()?;
     let parent = walk(doc, &segs)?;
+    // The value to set, a copy of the fix's (which findings share).
+    let value = || op.value.as_deref().cloned();
     match (op.op, parent) {
         ("add", Value::Object(m)) => {
-            m.insert(last, Value::clone(op.value.as_deref()?));
+            m.insert(last, value()?);
         }
         ("add", Value::Array(a)) => {
             let i = if last == "-" { a.len() } else { index(&last)? };
             if i > a.len() {
                 return None;
             }
-            a.insert(i, Value::clone(op.value.as_deref()?));
+            a.insert(i, value()?);
         }
         ("replace", Value::Object(m)) => {
-            *m.get_mut(&last)? = Value::clone(op.value.as_deref()?);
+            *m.get_mut(&last)? = value()?;
         }
         ("replace", Value::Array(a)) => {
-            *a.get_mut(index(&last)?)? = Value::clone(op.value.as_deref()?);
+            *a.get_mut(index(&last)?)? = value()?;
         }
         ("remove", Value::Object(m)) => {
             m.shift_remove(&last)?;
