@@ -65,7 +65,7 @@ impl Baseline {
             .chain(&report.baselined)
             .filter(|f| f.waived.is_none() && !crate::finding::is_notice(&f.pack))
             .map(|f| Entry {
-                fingerprint: f.fingerprint.clone(),
+                fingerprint: f.fingerprint.to_string(),
                 control: f.control.to_string(),
                 resource: Resource {
                     api_version: f.resource.api_version.clone(),
@@ -128,7 +128,7 @@ impl Baseline {
             .collect();
         let mut n = 0;
         for f in report.findings.iter_mut().filter(|f| f.waived.is_none()) {
-            if known.contains(f.fingerprint.as_str()) {
+            if known.contains(f.fingerprint.hex().as_str()) {
                 f.waived = Some(Box::new(Suppression {
                     reason: "in the baseline".into(),
                     owner: None,

@@ -32,7 +32,7 @@ pub struct Entry {
 impl Entry {
     pub fn of(f: &Finding) -> Entry {
         Entry {
-            fingerprint: f.fingerprint(),
+            fingerprint: f.fingerprint().to_string(),
             control: f.control.to_string(),
             severity: f.severity,
             level: f.level,
@@ -63,7 +63,8 @@ impl Entry {
         };
         if let Some(rel) = rel {
             self.resource.name = rel;
-            self.fingerprint = fingerprint(&self.control, &self.resource, &self.pointer);
+            self.fingerprint =
+                fingerprint(&self.control, &self.resource, &self.pointer).to_string();
         }
         self
     }
@@ -161,7 +162,7 @@ impl ReportFinding {
             return None;
         }
         Some(Entry {
-            fingerprint: fingerprint(&self.control, &self.resource, &self.pointer),
+            fingerprint: fingerprint(&self.control, &self.resource, &self.pointer).to_string(),
             control: self.control,
             severity: self.severity,
             level: self.level,
@@ -420,7 +421,7 @@ mod tests {
             name: name.into(),
         };
         Entry {
-            fingerprint: fingerprint(control, &resource, pointer),
+            fingerprint: fingerprint(control, &resource, pointer).to_string(),
             control: control.into(),
             severity: Severity::High,
             level: Level::Deny,

@@ -108,7 +108,7 @@ pub struct FindingFields {
     pub control: Arc<str>,
     pub pack: Arc<str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub profile: Option<String>,
+    pub profile: Option<Box<str>>,
     pub severity: Severity,
     pub level: Level,
     pub title: Arc<str>,
@@ -117,7 +117,7 @@ pub struct FindingFields {
     pub resource: Arc<Identity>,
     pub file: Arc<str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub origin: Option<String>,
+    pub origin: Option<Box<str>>,
     pub document: u32,
     pub line: u32,
     pub column: u32,
@@ -126,7 +126,7 @@ pub struct FindingFields {
     pub fix: Vec<FixOp>,
     #[serde(skip_serializing_if = "str::is_empty")]
     pub remedy: Arc<str>,
-    pub fingerprint: String,
+    pub fingerprint: Fingerprint,
     /// Boxed: most findings are not waived, and the box keeps every
     /// finding smaller by the size of a suppression.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -136,8 +136,13 @@ pub struct FindingFields {
     /// control is `redact true` (see [`secrets_under`]). Never written to
     /// a report.
     #[serde(skip)]
-    pub secrets: Option<Box<[Box<str>]>>,
+    pub secrets: Option<Box<Secrets>>,
 }
+
+/// The values a finding masks (see [`FindingFields::secrets`]): boxed
+/// again in the finding, so that the few findings with any do not make
+/// every finding larger.
+pub type Secrets = Box<[Box<str>]>;
 
 /// The values a `redact true` finding at `node` masks: its strings and
 /// numbers, and those of everything under it, of at least
@@ -418,7 +423,7 @@ pub fn notice_finding(
         fingerprint: crate::engine::fingerprint(id, &at.resource, &at.pointer),
         resource: at.resource.into(),
         file: at.file.into(),
-        origin: at.origin,
+        origin: at.origin.map(String::into_boxed_str),
         document: at.document,
         line: at.line,
         column: at.column,
@@ -436,7 +441,7 @@ pub fn notice_finding(
 /// resource to another file. The one definition that reports (SARIF
 /// `partialFingerprints`, JSON `fingerprint`), `ward diff` and baselines
 /// share.
-pub fn fingerprint(control: &str, r: &Identity, pointer: &str) -> String {
+pub fn fingerprint(control: &str, r: &Identity, pointer: &str) -> Fingerprint {
     use sha2::Digest;
     let mut h = sha2::Sha256::new();
     for part in [
@@ -451,19 +456,68 @@ pub fn fingerprint(control: &str, r: &Identity, pointer: &str) -> String {
         h.update([0u8]);
     }
     let digest = h.finalize();
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(32);
-    for b in digest.iter().take(16) {
-        out.push(char::from(HEX[usize::from(b >> 4)]));
-        out.push(char::from(HEX[usize::from(b & 15)]));
+    let mut bytes = [0u8; 16];
+    for (b, d) in bytes.iter_mut().zip(digest.iter()) {
+        *b = *d;
     }
-    out
+    Fingerprint(bytes)
+}
+
+/// A finding's fingerprint (see [`fingerprint`]): the first 16 bytes of a
+/// SHA-256, shown as 32 lowercase hex digits. Kept as its bytes, in the
+/// finding itself: a report of a large export holds hundreds of thousands,
+/// and as text each was an allocation of its own.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Fingerprint([u8; 16]);
+
+impl Fingerprint {
+    /// The 32 hex digits, as reports write them.
+    pub fn hex(&self) -> FingerprintText {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut out = [0u8; 32];
+        for (pair, b) in out.chunks_exact_mut(2).zip(self.0) {
+            if let [hi, lo] = pair {
+                *hi = HEX[usize::from(b >> 4)];
+                *lo = HEX[usize::from(b & 15)];
+            }
+        }
+        FingerprintText(out)
+    }
+}
+
+impl std::fmt::Display for Fingerprint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.hex().as_str())
+    }
+}
+
+impl std::fmt::Debug for Fingerprint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Fingerprint({self})")
+    }
+}
+
+impl Serialize for Fingerprint {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.hex().as_str())
+    }
+}
+
+/// A fingerprint's hex digits, made on the stack.
+#[derive(Clone, Copy, Debug)]
+pub struct FingerprintText([u8; 32]);
+
+impl FingerprintText {
+    pub fn as_str(&self) -> &str {
+        // Always ASCII hex digits.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
 }
 
 impl Finding {
     /// This finding's stable fingerprint, computed again from its control,
     /// resource and pointer (see [`fingerprint`]).
-    pub fn fingerprint(&self) -> String {
+    pub fn fingerprint(&self) -> Fingerprint {
         fingerprint(&self.control, &self.resource, &self.pointer)
     }
 }

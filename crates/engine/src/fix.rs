@@ -286,10 +286,10 @@ impl State<'_> {
             control: f.control.to_string(),
             resource: (*f.resource).clone(),
             file: f.file.to_string(),
-            origin: f.origin.clone(),
+            origin: f.origin.as_deref().map(str::to_string),
             line,
             pointer: f.pointer.clone(),
-            fingerprint,
+            fingerprint: fingerprint.to_string(),
             fix: f.fix.clone(),
         }
     }

@@ -112,7 +112,11 @@ impl Writer {
                 Ok(())
             })?;
         }
-        str_field(&mut self.out, key!("fingerprint"), &f.fingerprint);
+        str_field(
+            &mut self.out,
+            key!("fingerprint"),
+            f.fingerprint.hex().as_str(),
+        );
         if let Some(s) = &f.waived {
             self.out.extend_from_slice(key!("waived"));
             nested(&mut self.out, s)?;
@@ -318,7 +322,7 @@ mod tests {
         Finding::new(crate::FindingFields {
             control: Arc::from(format!("pack.control_{i}")),
             pack: Arc::from("pack"),
-            profile: all.then(|| "v1.30".to_string()),
+            profile: all.then(|| "v1.30".into()),
             severity: Severity::ALL[i % Severity::ALL.len()],
             level: if all { Level::Deny } else { Level::Warn },
             title: Arc::from("A \"quoted\" title"),
@@ -353,7 +357,7 @@ mod tests {
                 name: format!("web-{i}"),
             }),
             file: Arc::from("deploy/app.yaml"),
-            origin: all.then(|| "chart/templates/web.yaml".to_string()),
+            origin: all.then(|| "chart/templates/web.yaml".into()),
             document: u32::try_from(i).unwrap_or(0),
             line: u32::MAX,
             column: 0,
@@ -390,7 +394,7 @@ mod tests {
                 Vec::new()
             },
             remedy: Arc::from(if all { "" } else { "Set `x`." }),
-            fingerprint: "0123456789abcdef".into(),
+            fingerprint: crate::finding::fingerprint(&format!("c{i}"), &Identity::default(), "/n"),
             waived: (i % 4 == 1).then(|| {
                 Box::new(Suppression {
                     reason: "accepted".into(),
@@ -401,7 +405,8 @@ mod tests {
                 })
             }),
             // Never written: the hand-written text must leave it out too.
-            secrets: (i % 5 == 2).then(|| vec![Box::from("s3cr3t-value")].into_boxed_slice()),
+            secrets: (i % 5 == 2)
+                .then(|| Box::new(vec![Box::from("s3cr3t-value")].into_boxed_slice())),
         })
     }
 

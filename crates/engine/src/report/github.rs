@@ -194,7 +194,7 @@ mod tests {
             title: "Privileged containers".into(),
             message: message.into(),
             frameworks: Vec::new().into(),
-            fingerprint: String::new(),
+            fingerprint: Default::default(),
             resource: resource.into(),
             file: "/repo/deploy/web.yaml".into(),
             origin: None,

@@ -218,7 +218,7 @@ fn packs(report: &Report, engine: &Engine, controls: &[ControlStat<'_>]) -> Vec<
                         .findings
                         .iter()
                         .find(|f| &*f.pack == c.pack)
-                        .and_then(|f| f.profile.clone()),
+                        .and_then(|f| f.profile.as_deref().map(str::to_string)),
                     score: Score::default(),
                 });
                 out.len() - 1

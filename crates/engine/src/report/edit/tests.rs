@@ -35,7 +35,7 @@ fn finding_on(
             })
             .collect(),
         remedy: String::new().into(),
-        fingerprint: String::new(),
+        fingerprint: Default::default(),
         waived: None,
         secrets: None,
     })

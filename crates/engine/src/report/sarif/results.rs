@@ -133,7 +133,7 @@ pub(super) fn result(p: &mut Pretty<'_>, f: &Finding, ctx: &ResultCtx<'_, '_>) {
     p.key("partialFingerprints");
     p.open(b'{');
     p.key("wardFingerprint/v1");
-    p.str(&f.fingerprint);
+    p.str(f.fingerprint.hex().as_str());
     p.close(b'}');
     p.key("properties");
     p.open(b'{');
