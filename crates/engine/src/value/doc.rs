@@ -176,10 +176,69 @@ pub fn parse_pointer(p: &str) -> Vec<String> {
         .collect()
 }
 
+/// The positions of a document's nodes, by node. A document (one
+/// resource) seldom spans 65,536 lines, or has a column past that: then
+/// each position is kept in four bytes, its line counted from the
+/// document's first, rather than eight. Positions are read only for what
+/// a report points at, and were a quarter of what a document holds.
+#[derive(Clone, Debug)]
+enum Positions {
+    Near { first: u32, at: Vec<[u16; 2]> },
+    Far(Vec<Pos>),
+}
+
+impl Default for Positions {
+    fn default() -> Positions {
+        Positions::Far(Vec::new())
+    }
+}
+
+impl Positions {
+    /// The positions in the smaller form when they fit in it.
+    fn of(all: &[Pos]) -> Positions {
+        let (mut first, mut last, mut widest) = (u32::MAX, 0, 0);
+        for p in all {
+            first = first.min(p.line);
+            last = last.max(p.line);
+            widest = widest.max(p.col);
+        }
+        let near = u32::from(u16::MAX);
+        if all.is_empty() || last - first > near || widest > near {
+            return Positions::Far(all.to_vec());
+        }
+        // Each fits (the lines are within 65,535 of the first, the columns
+        // at most 65,535), so nothing is cut off.
+        Positions::Near {
+            first,
+            at: all
+                .iter()
+                .map(|p| [(p.line - first) as u16, p.col as u16])
+                .collect(),
+        }
+    }
+
+    fn get(&self, id: usize) -> Option<Pos> {
+        match self {
+            Positions::Near { first, at } => at.get(id).map(|[line, col]| Pos {
+                line: first.saturating_add(u32::from(*line)),
+                col: u32::from(*col),
+            }),
+            Positions::Far(all) => all.get(id).copied(),
+        }
+    }
+
+    fn heap_bytes(&self) -> usize {
+        match self {
+            Positions::Near { at, .. } => at.capacity() * 4,
+            Positions::Far(all) => all.capacity() * std::mem::size_of::<Pos>(),
+        }
+    }
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct Doc {
     nodes: Vec<Stored>,
-    pos: Vec<Pos>,
+    pos: Positions,
     items: Vec<NodeId>,
     entries: Vec<(Sym, NodeId)>,
     text: String,
@@ -233,7 +292,7 @@ impl Doc {
     /// Approximate heap bytes held.
     pub fn heap_bytes(&self) -> usize {
         self.nodes.capacity() * std::mem::size_of::<Stored>()
-            + self.pos.capacity() * std::mem::size_of::<Pos>()
+            + self.pos.heap_bytes()
             + self.items.capacity() * 4
             + self.entries.capacity() * 8
             + self.text.capacity()
@@ -375,11 +434,7 @@ impl<'a> NodeRef<'a> {
     }
 
     pub fn pos(&self) -> Pos {
-        self.doc
-            .pos
-            .get(self.id as usize)
-            .copied()
-            .unwrap_or_default()
+        self.doc.pos.get(self.id as usize).unwrap_or_default()
     }
 
     pub fn is_container(&self) -> bool {
@@ -605,6 +660,9 @@ struct Open {
 #[derive(Debug, Default)]
 pub struct DocBuilder {
     doc: Doc,
+    /// The positions of the nodes built so far (the document's are made
+    /// from them when it is finished).
+    pos: Vec<Pos>,
     open: Vec<Open>,
     items: Vec<NodeId>,
     entries: Vec<(Sym, NodeId)>,
@@ -621,7 +679,7 @@ impl DocBuilder {
     pub fn with_capacity(nodes: usize, text: usize) -> DocBuilder {
         let mut b = DocBuilder::default();
         b.doc.nodes.reserve(nodes);
-        b.doc.pos.reserve(nodes);
+        b.pos.reserve(nodes);
         b.doc.text.reserve(text);
         b
     }
@@ -646,7 +704,7 @@ impl DocBuilder {
     fn push(&mut self, node: Node, pos: Pos) -> NodeId {
         let id = NodeId::try_from(self.doc.nodes.len()).unwrap_or(NodeId::MAX);
         self.doc.nodes.push(Stored::from(node));
-        self.doc.pos.push(pos);
+        self.pos.push(pos);
         match self.open.last() {
             Some(o) if o.obj => {
                 let k = self.key.take().unwrap_or_else(|| intern(""));
@@ -727,12 +785,7 @@ impl DocBuilder {
                         // Reported where the key is given again: the value
                         // that is kept.
                         let later = keep.iter().find(|(kk, _)| *kk == k).map_or(id, |e| e.1);
-                        let pos = self
-                            .doc
-                            .pos
-                            .get(later as usize)
-                            .copied()
-                            .unwrap_or_default();
+                        let pos = self.pos.get(later as usize).copied().unwrap_or_default();
                         self.duplicates.push((k.as_str().to_string(), pos));
                         continue;
                     }
@@ -845,13 +898,13 @@ impl DocBuilder {
         let d = &mut self.doc;
         let out = Doc {
             nodes: d.nodes.as_slice().to_vec(),
-            pos: d.pos.as_slice().to_vec(),
+            pos: Positions::of(&self.pos),
             items: d.items.as_slice().to_vec(),
             entries: d.entries.as_slice().to_vec(),
             text: d.text.as_str().to_owned(),
         };
         d.nodes.clear();
-        d.pos.clear();
+        self.pos.clear();
         d.items.clear();
         d.entries.clear();
         d.text.clear();
@@ -879,6 +932,52 @@ fn has_duplicate_keys(kids: &[(Sym, NodeId)]) -> bool {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// A list of three strings at the given positions (the list at the
+    /// first), as a document.
+    fn at(places: [(usize, usize); 4]) -> Doc {
+        let [list, a, b, c] = places.map(|(l, c)| Pos::new(l, c));
+        let mut d = DocBuilder::new();
+        d.begin_list(list);
+        d.str("a", a);
+        d.str("b", b);
+        d.str("c", c);
+        d.end();
+        d.finish()
+    }
+
+    /// Positions come back as they were given, whether the document keeps
+    /// them in four bytes (lines within 65,535 of its first, columns up to
+    /// 65,535) or in eight (a document longer or wider than that, or one
+    /// read from minified JSON, all on one line).
+    #[test]
+    fn positions_are_kept_exactly_near_and_far() {
+        let cases = [
+            ([(1, 1), (2, 3), (3, 3), (4, 3)], true),
+            (
+                [(900_000, 5), (900_001, 7), (965_535, 65_535), (900_002, 1)],
+                true,
+            ),
+            ([(0, 0), (10, 2), (0, 0), (65_535, 9)], true),
+            ([(10, 1), (11, 3), (65_546, 3), (12, 3)], false),
+            (
+                [(1, 1), (1, 70_000), (1, 140_000), (1, 4_000_000_000)],
+                false,
+            ),
+        ];
+        for (places, near) in cases {
+            let d = at(places);
+            let got: Vec<(u32, u32)> = (0..4)
+                .map(|i| {
+                    let p = d.node(i).pos();
+                    (p.line, p.col)
+                })
+                .collect();
+            let want: Vec<(u32, u32)> = places.iter().map(|&(l, c)| (l as u32, c as u32)).collect();
+            assert_eq!(got, want);
+            assert_eq!(matches!(d.pos, Positions::Near { .. }), near, "{places:?}");
+        }
+    }
 
     /// Subtrees of two documents compared and hashed from the stored
     /// tables: equal JSON is the same and hashes alike, whatever the
