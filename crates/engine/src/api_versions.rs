@@ -84,7 +84,7 @@ mod tests {
         inputs.add_text("chart.yaml", text, &LoadOptions::default());
         notices(&inputs, None)
             .into_iter()
-            .map(|f| (f.line, f.message.clone()))
+            .map(|f| (f.line, f.message.to_string()))
             .collect()
     }
 
@@ -119,7 +119,7 @@ mod tests {
         let at = |v| {
             notices(&inputs, Release::parse(v))
                 .into_iter()
-                .map(|f| f.message.clone())
+                .map(|f| f.message.to_string())
                 .collect::<Vec<_>>()
         };
         assert_eq!(
@@ -139,7 +139,7 @@ mod tests {
         );
         let found: Vec<String> = notices(&inputs, Release::parse("1.20"))
             .into_iter()
-            .map(|f| f.message.clone())
+            .map(|f| f.message.to_string())
             .collect();
         assert_eq!(
             found,

@@ -37,7 +37,7 @@ impl Entry {
             severity: f.severity,
             level: f.level,
             title: f.title.to_string(),
-            message: f.message.clone(),
+            message: f.message.to_string(),
             resource: (*f.resource).clone(),
             file: f.file.to_string(),
             line: f.line,

@@ -1609,7 +1609,7 @@ impl Engine {
             .then(|| crate::finding::secrets_under(f.node))
             .flatten();
         let message = if f.message.is_empty() {
-            parts.title.to_string()
+            parts.title.clone()
         } else {
             f.message
         };
@@ -2056,7 +2056,7 @@ mod tests {
             severity: ward_lang::hir::Severity::default(),
             level: Level::Deny,
             title: Arc::from(""),
-            message: String::new(),
+            message: "".into(),
             frameworks: Arc::from([]),
             resource: Arc::new(Identity::default()),
             file: Arc::from("f"),
@@ -2139,7 +2139,7 @@ control fails {
             ev.run_control(answered, root, &mut out),
             Ok(Applied::Yes)
         ));
-        let messages: Vec<&str> = out.iter().map(|f| f.message.as_str()).collect();
+        let messages: Vec<&str> = out.iter().map(|f| f.message.as_ref()).collect();
         assert_eq!(messages, ["p/a", "p/b"]);
         assert_eq!(ev.stack_len(), slots(answered));
         let fails = control("stacked.fails");
@@ -2229,8 +2229,10 @@ control runs {
             let (findings, acc) = Acc::concat(vec![acc], sel.units.len() * n, false);
             spend.settle(&acc.unspent);
             assert!(acc.errors.is_empty(), "{:?}", acc.errors);
-            let mut messages: Vec<String> =
-                findings.into_iter().map(|f| f.message.clone()).collect();
+            let mut messages: Vec<String> = findings
+                .into_iter()
+                .map(|f| f.message.to_string())
+                .collect();
             messages.sort();
             (messages, spend.spent(runs))
         };
@@ -2283,7 +2285,7 @@ control walks {
             };
             let report = engine.evaluate(&sel, &inputs, &opts);
             assert!(report.errors.is_empty(), "{:?}", report.errors);
-            let messages: Vec<&str> = report.findings.iter().map(|f| f.message.as_str()).collect();
+            let messages: Vec<&str> = report.findings.iter().map(|f| f.message.as_ref()).collect();
             assert_eq!(
                 messages,
                 [
@@ -2466,7 +2468,7 @@ pack levels {
         let found: Vec<(&str, Level)> = report
             .findings
             .iter()
-            .map(|f| (f.message.as_str(), f.level))
+            .map(|f| (f.message.as_ref(), f.level))
             .collect();
         // A control that reads `profile` runs under each profile; one that
         // does not is reported (and fails) once, under the first.
@@ -2525,7 +2527,7 @@ control privileged {
             let said: Vec<(String, String)> = report
                 .findings
                 .iter()
-                .map(|f| (f.message.clone(), f.pointer.clone()))
+                .map(|f| (f.message.to_string(), f.pointer.clone()))
                 .collect();
             (runs, said)
         };
@@ -2633,7 +2635,7 @@ control counts {
         );
         let report = engine.evaluate(&sel, &inputs, &EvalOptions::default());
         assert!(report.errors.is_empty(), "{:?}", report.errors);
-        let messages: Vec<&str> = report.findings.iter().map(|f| f.message.as_str()).collect();
+        let messages: Vec<&str> = report.findings.iter().map(|f| f.message.as_ref()).collect();
         // All, in `a`, named p1, of v1, labelled, selected, owned, and
         // owned and named p3 (none).
         assert_eq!(messages, ["3 2 1 2 1 2 1 0"]);

@@ -21,6 +21,7 @@ use rustc_hash::{FxHashMap, FxHasher};
 use smallvec::SmallVec;
 use std::cell::OnceCell;
 use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 use ward_lang::ast::FindingKind;
 
 /// One resource's view.
@@ -385,7 +386,7 @@ fn same_annotations(a: Option<NodeRef<'_>>, b: Option<NodeRef<'_>>) -> bool {
 #[derive(Debug)]
 struct Kept {
     kind: FindingKind,
-    message: String,
+    message: Arc<str>,
     in_meta: bool,
     path: Vec<Seg>,
     rest: Vec<Seg>,
@@ -530,7 +531,7 @@ mod tests {
             applied: true,
             kept: vec![Kept {
                 kind: FindingKind::Deny,
-                message: message.to_string(),
+                message: message.into(),
                 in_meta: false,
                 path: vec![Seg::Key("hostPID".into())],
                 rest: Vec::new(),
@@ -641,7 +642,10 @@ mod tests {
                 o.map(|o| {
                     (
                         o.applied,
-                        o.kept.iter().map(|k| k.message.clone()).collect::<Vec<_>>(),
+                        o.kept
+                            .iter()
+                            .map(|k| k.message.to_string())
+                            .collect::<Vec<_>>(),
                     )
                 })
             })

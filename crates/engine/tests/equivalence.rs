@@ -764,6 +764,22 @@ fn objects_with_the_same_pod_view_share_findings_at_their_own_places() {
     let mut lines: Vec<u32> = privileged.iter().map(|p| p.2).collect();
     lines.dedup();
     assert_eq!(lines.len(), 4, "{privileged:?}");
+    // The objects it was handed on to carry the Deployment's message
+    // itself, not copies of it; without the views, each made its own.
+    let messages = |r: &Report| -> Vec<std::sync::Arc<str>> {
+        r.findings
+            .iter()
+            .filter(|f| &*f.control == "pss.baseline.privileged")
+            .map(|f| f.message.clone())
+            .collect()
+    };
+    let (handed, made) = (messages(&shared), messages(&alone));
+    assert!(
+        handed[1..]
+            .iter()
+            .all(|m| std::sync::Arc::ptr_eq(m, &handed[0]))
+    );
+    assert!(!std::sync::Arc::ptr_eq(&made[1], &made[0]));
 
     // The annotation finding is at each object's own annotation.
     let apparmor: Vec<&str> = shared

@@ -68,7 +68,7 @@ fn shared_results_stay_with_their_resource() {
             let i: u32 = f.file[1..3].parse().expect("a numbered file");
             assert_eq!((f.line, f.column), (6 + i % 3, 14), "{}", f.file);
             assert_eq!(f.pointer, format!("/spec/containers/{}/image", i % 3));
-            assert_eq!(f.message, "Pod/nginx NGINX!");
+            assert_eq!(&*f.message, "Pod/nginx NGINX!");
         }
     }
 }
@@ -154,7 +154,7 @@ fn by_pack(report: &ward_engine::Report) -> Vec<(String, String)> {
     let mut got: Vec<(String, String)> = report
         .findings
         .iter()
-        .map(|f| (f.pack.to_string(), f.message.clone()))
+        .map(|f| (f.pack.to_string(), f.message.to_string()))
         .collect();
     got.sort();
     got
@@ -308,7 +308,7 @@ fn results_on_other_resources_and_versions_are_remembered() {
         assert!(report.errors.is_empty(), "{:?}", report.errors);
     }
     let messages = |r: &ward_engine::Report| -> Vec<String> {
-        let mut m: Vec<String> = r.findings.iter().map(|f| f.message.clone()).collect();
+        let mut m: Vec<String> = r.findings.iter().map(|f| f.message.to_string()).collect();
         m.sort();
         m
     };
@@ -408,7 +408,7 @@ fn results_on_each_node_of_a_resource_are_its_own() {
     let (on, off) = (run(true), run(false));
     let messages = |r: &ward_engine::Report| -> Vec<String> {
         assert!(r.errors.is_empty(), "{:?}", r.errors);
-        let mut m: Vec<String> = r.findings.iter().map(|f| f.message.clone()).collect();
+        let mut m: Vec<String> = r.findings.iter().map(|f| f.message.to_string()).collect();
         m.sort();
         m
     };

@@ -129,7 +129,9 @@ pub struct FixOp {
 pub struct RawFinding<'a> {
     pub control: usize,
     pub kind: FindingKind,
-    pub message: String,
+    /// Shared: the objects a pod view's outcome is handed to carry the
+    /// same text (see `crate::pod_view`).
+    pub message: Arc<str>,
     /// The nearest node that exists, and the path below it that does not.
     pub node: NodeRef<'a>,
     pub rest: Vec<Seg>,
@@ -1090,7 +1092,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
                     out.push(RawFinding {
                         control,
                         kind: f.kind,
-                        message,
+                        message: Arc::from(message),
                         node,
                         rest,
                         fixes,

@@ -329,7 +329,8 @@ mod tests {
             message: format!(
                 "line\nbreak\ttab\r\u{8}\u{c}\u{1}\u{1f}\u{7f} back\\slash é → ✓ {}",
                 "x".repeat(i % 17)
-            ),
+            )
+            .into(),
             frameworks: if i.is_multiple_of(3) {
                 Arc::from(Vec::new())
             } else {

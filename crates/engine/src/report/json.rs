@@ -296,7 +296,7 @@ mod tests {
         let mut i = 0;
         while report.findings.len() < want {
             let mut f = one[i % one.len()].clone();
-            f.message = format!("{} #{i}", f.message);
+            f.message = format!("{} #{i}", f.message).into();
             f.severity = Severity::ALL[i % Severity::ALL.len()];
             f.level = if i % 3 == 0 { Level::Warn } else { Level::Deny };
             if i % 7 == 0 {

@@ -386,7 +386,7 @@ fn finding_case(f: &Finding) -> Case {
         )),
         (None, Level::Warn) => Outcome::Skipped(format!("warning: {} ({place})", f.message)),
         (None, Level::Deny) => Outcome::Failure {
-            message: f.message.clone(),
+            message: f.message.to_string(),
             kind: f.severity.as_str().to_string(),
             text,
         },

@@ -274,7 +274,7 @@ fn an_expired_waiver_stops_applying_and_is_reported() {
     assert_eq!(e.level, Level::Warn);
     assert_eq!(e.pointer, "/waivers/0");
     assert_eq!(
-        e.message,
+        &*e.message,
         "the waiver of `t.privileged` (owner ops) expired on 2026-06-01; the 2 findings it covered count again"
     );
     // The day before, it applies.
@@ -623,7 +623,13 @@ fn waivers_apply_as_taken_in_turn() {
             .audit
             .iter()
             .filter(|f| f.resource.kind == "Waiver")
-            .map(|f| (f.control.to_string(), f.pointer.clone(), f.message.clone()))
+            .map(|f| {
+                (
+                    f.control.to_string(),
+                    f.pointer.clone(),
+                    f.message.to_string(),
+                )
+            })
             .collect();
         let expected: Vec<(String, String, String)> = w
             .entries

@@ -17,7 +17,7 @@ fn finding_on(
         severity: Default::default(),
         level: Level::Deny,
         title: String::new().into(),
-        message: String::new(),
+        message: "".into(),
         frameworks: Vec::new().into(),
         resource: crate::engine::identity(r).into(),
         file: name.into(),
