@@ -15,9 +15,9 @@ left as it is, and record with them:
         --format json -o /tmp/report.json target/bench/export-100000.json
     perf script -i perf.data -F ip,sym | scripts/perf-phases.py
 
-It prints each phase's share of the samples, then, for evaluation, what
-its control runs, pod views and findings took, and the functions most
-samples ended in within a phase (`--leaves PHASE`).
+It prints each phase's share of the samples (evaluation split into its
+control runs, pod views, findings and the rest) and, with `--leaves
+PHASE`, the functions most samples of a phase ended in.
 """
 
 import argparse

@@ -2298,8 +2298,8 @@ control walks {
 
     #[test]
     fn a_finding_fits_in_an_allocation_of_256_bytes() {
-        // Its fields are one allocation each, kept to the end of the run:
-        // past 256 bytes, mimalloc serves them from its 320-byte class.
+        // Each finding's fields are one allocation, kept to the end of the
+        // run: past 256 bytes, mimalloc serves it from its 320-byte class.
         assert!(
             std::mem::size_of::<crate::finding::FindingFields>() <= 256,
             "{} bytes",
