@@ -147,6 +147,9 @@ pub struct CFn {
     /// every unit, whatever its params, gets the same result from the same
     /// arguments.
     pub unit_free: bool,
+    /// The native form of a standard-library function, if it has one (see
+    /// `eval::intrinsics`).
+    pub intrinsic: Option<crate::eval::Intrinsic>,
 }
 
 #[derive(Debug)]
@@ -232,6 +235,7 @@ pub fn compile_trusting(
             body: c.expr(&f.body),
             context_free: false,
             unit_free: false,
+            intrinsic: crate::eval::intrinsic(&f.qname),
         })
         .collect();
     mark_context_free(&mut fns);

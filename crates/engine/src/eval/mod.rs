@@ -8,6 +8,7 @@
 //! every step, so that counting a step is one addition.
 
 mod builtins;
+mod intrinsics;
 mod locate;
 
 use crate::compile::{CClause, CExpr, CFix, CFn, CKind, CPart, CStmt, CStmtKind, Compiled};
@@ -22,7 +23,16 @@ use ward_lang::ast::{BinOp, FindingKind, QuantKind, UnOp};
 use ward_lang::builtins::Builtin;
 use ward_lang::span::Span;
 
+pub use intrinsics::Intrinsic;
 pub use locate::Located;
+
+/// The native form of the function named `qname`, if it has one.
+pub fn intrinsic(qname: &str) -> Option<Intrinsic> {
+    intrinsics::BY_NAME
+        .iter()
+        .find(|(name, _)| *name == qname)
+        .map(|(_, i)| *i)
+}
 
 /// An error while evaluating, with the policy span that caused it.
 #[derive(Clone, Debug, PartialEq)]
@@ -218,6 +228,8 @@ pub struct Evaluator<'p, 'a> {
     /// The finding statements that made a finding, by file and start, when
     /// counting (`ward test`; see [`Evaluator::count_statements`]).
     fired: Option<rustc_hash::FxHashSet<(u32, u32)>>,
+    /// The field names the native forms of functions read.
+    names: intrinsics::Names,
 }
 
 /// What decided one statement of a control run (a `match`, a finding, an
@@ -654,6 +666,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
             fn_counts: Vec::new(),
             trace: None,
             fired: None,
+            names: intrinsics::Names::default(),
         }
     }
 
@@ -1870,24 +1883,39 @@ impl<'p, 'a> Evaluator<'p, 'a> {
                 .collect(),
             None => SmallVec::new(),
         };
-        if let Err(e) = self.within_budget(span) {
-            self.stack.truncate(new_base);
-            return Err(e);
-        }
-        // The callee's frame: its parameters, then its other slots.
-        self.stack
-            .resize_with(new_base + f.slots.max(f.params) as usize, Val::default);
-        let old = std::mem::replace(&mut self.base, new_base);
-        let counted = (!self.fn_counts.is_empty()).then(|| (self.steps, std::time::Instant::now()));
-        let result = (|| {
-            for (slot, e) in &f.lets {
-                let v = self.eval(e)?;
-                self.set(*slot, v);
+        // A function with a native form (`intrinsics`) answers in one step
+        // when it can, except where every body is to run.
+        let native = match f.intrinsic {
+            Some(i) if self.memoize && self.trace.is_none() => {
+                intrinsics::call(i, &self.names, given)
             }
-            self.eval(&f.body)
-        })();
-        self.base = old;
-        self.stack.truncate(new_base);
+            _ => None,
+        };
+        let counted = (!self.fn_counts.is_empty()).then(|| (self.steps, std::time::Instant::now()));
+        let result = if let Some(v) = native {
+            self.tick();
+            self.stack.truncate(new_base);
+            Ok(v)
+        } else {
+            if let Err(e) = self.within_budget(span) {
+                self.stack.truncate(new_base);
+                return Err(e);
+            }
+            // The callee's frame: its parameters, then its other slots.
+            self.stack
+                .resize_with(new_base + f.slots.max(f.params) as usize, Val::default);
+            let old = std::mem::replace(&mut self.base, new_base);
+            let result = (|| {
+                for (slot, e) in &f.lets {
+                    let v = self.eval(e)?;
+                    self.set(*slot, v);
+                }
+                self.eval(&f.body)
+            })();
+            self.base = old;
+            self.stack.truncate(new_base);
+            result
+        };
         if let Some((steps, started)) = counted
             && let Some(c) = self.fn_counts.get_mut(id as usize)
         {
@@ -2318,6 +2346,7 @@ mod tests {
                 body: x(CKind::Field(Box::new(x(CKind::Local(0))), intern("yes"))),
                 context_free: true,
                 unit_free: false,
+                intrinsic: None,
             }],
             controls: Vec::new(),
             consts: Vec::new(),

@@ -1,0 +1,307 @@
+//! Native forms of the standard library's smallest and most called
+//! functions: the pod template of a resource and what is read from it, its
+//! namespace, and whether a label selector selects a set of labels. Every
+//! pack asks these of nearly every resource, and a label selector of each
+//! candidate in a namespace, so that their bodies were about a tenth of
+//! all the steps evaluation took.
+//!
+//! The function as written in `std-lib/` stays the definition. A native
+//! form answers only for arguments it handles exactly as the body does,
+//! and gives `None` for the rest (a `matchLabels` that is a list, say),
+//! which then runs the body: the same value, the same errors. It is used
+//! only where the evaluator remembers calls (`Evaluator::memoize`), so the
+//! straightforward evaluation that reports are compared with
+//! (`memoized_and_straightforward_evaluation_agree`) runs every body; and
+//! not while tracing, so `ward why` shows the steps of the bodies. The
+//! tests below compare both forms on many shapes of argument, and fail when
+//! a body in `std-lib/` changes without its native form.
+
+use crate::value::intern::{Sym, intern};
+use crate::value::val::{Str, Val};
+use std::rc::Rc;
+
+/// A function of the standard library with a native form.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Intrinsic {
+    PodTemplate,
+    PodSpec,
+    PodMeta,
+    NamespaceOf,
+    Selects,
+}
+
+/// The functions with a native form, by qualified name.
+pub const BY_NAME: [(&str, Intrinsic); 5] = [
+    ("std.k8s.pod_template", Intrinsic::PodTemplate),
+    ("std.k8s.pod_spec", Intrinsic::PodSpec),
+    ("std.k8s.pod_meta", Intrinsic::PodMeta),
+    ("std.k8s.namespace_of", Intrinsic::NamespaceOf),
+    ("std.k8s.selects", Intrinsic::Selects),
+];
+
+/// `std.k8s.workload_kinds`, which `pod_template` reads.
+const WORKLOAD_KINDS: [&str; 7] = [
+    "ReplicationController",
+    "ReplicaSet",
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "Job",
+    "CronJob",
+];
+
+/// The field names the native forms read, interned once.
+#[derive(Clone, Copy, Debug)]
+pub struct Names {
+    kind: Sym,
+    metadata: Sym,
+    spec: Sym,
+    template: Sym,
+    job_template: Sym,
+    namespace: Sym,
+    match_labels: Sym,
+    match_expressions: Sym,
+    operator: Sym,
+    key: Sym,
+    values: Sym,
+}
+
+impl Default for Names {
+    fn default() -> Self {
+        Names {
+            kind: intern("kind"),
+            metadata: intern("metadata"),
+            spec: intern("spec"),
+            template: intern("template"),
+            job_template: intern("jobTemplate"),
+            namespace: intern("namespace"),
+            match_labels: intern("matchLabels"),
+            match_expressions: intern("matchExpressions"),
+            operator: intern("operator"),
+            key: intern("key"),
+            values: intern("values"),
+        }
+    }
+}
+
+/// What `f(args)` gives, or `None` when the body is to say.
+///
+/// ```text
+/// fn pod_spec(r) = pod_template(r).spec
+/// ```
+///
+/// ```text
+/// fn pod_meta(r) = pod_template(r).metadata
+/// ```
+pub fn call<'a>(f: Intrinsic, n: &Names, args: &[Val<'a>]) -> Option<Val<'a>> {
+    match (f, args) {
+        (Intrinsic::PodTemplate, [r]) => Some(pod_template(n, r)),
+        (Intrinsic::PodSpec, [r]) => Some(pod_template(n, r).get(n.spec)),
+        (Intrinsic::PodMeta, [r]) => Some(pod_template(n, r).get(n.metadata)),
+        (Intrinsic::NamespaceOf, [r]) => Some(namespace_of(n, r)),
+        (Intrinsic::Selects, [selector, labels]) => selects(n, selector, labels).map(Val::Bool),
+        _ => None,
+    }
+}
+
+/// `r.a.b...`, as a chain of fields reads it: missing from the first field
+/// that is not there.
+fn path<'a>(r: &Val<'a>, syms: &[Sym]) -> Val<'a> {
+    let mut v = r.clone();
+    for s in syms {
+        if v.is_missing() {
+            break;
+        }
+        v = v.get(*s);
+    }
+    v
+}
+
+/// ```text
+/// fn pod_template(r) =
+///   if r.kind == "Pod" then {metadata: r.metadata, spec: r.spec}
+///   else if r.kind == "PodTemplate" then r.template
+///   else if r.kind == "CronJob" then r.spec.jobTemplate.spec.template
+///   else if r.kind in workload_kinds then r.spec.template
+///   else null
+/// ```
+fn pod_template<'a>(n: &Names, r: &Val<'a>) -> Val<'a> {
+    let kind = r.get(n.kind);
+    match kind.as_str() {
+        Some("Pod") => Val::Obj(Rc::new(vec![
+            (Str::Ref("metadata"), r.get(n.metadata)),
+            (Str::Ref("spec"), r.get(n.spec)),
+        ])),
+        Some("PodTemplate") => r.get(n.template),
+        Some("CronJob") => path(r, &[n.spec, n.job_template, n.spec, n.template]),
+        Some(k) if WORKLOAD_KINDS.contains(&k) => path(r, &[n.spec, n.template]),
+        _ => Val::Null,
+    }
+}
+
+/// ```text
+/// fn namespace_of(r) =
+///   if exists(r.metadata.namespace) and r.metadata.namespace != "" then r.metadata.namespace
+///   else "default"
+/// ```
+fn namespace_of<'a>(n: &Names, r: &Val<'a>) -> Val<'a> {
+    let ns = path(r, &[n.metadata, n.namespace]);
+    if !ns.is_unset() && ns.as_str() != Some("") {
+        ns
+    } else {
+        Val::Str(Str::Ref("default"))
+    }
+}
+
+/// `base[ix]`, as an index reads it.
+fn index<'a>(base: &Val<'a>, ix: &Val<'a>) -> Val<'a> {
+    match ix.resolve() {
+        Val::Num(i) => base.index(i),
+        Val::Str(s) => base.get_str(s.as_str()),
+        _ => Val::Missing,
+    }
+}
+
+/// ```text
+/// fn selects(selector, labels) =
+///   exists(selector)
+///   and (all k, v in selector.matchLabels ?? {}: (labels ?? {})[k] == v)
+///   and (all e in selector.matchExpressions ?? []: expression_holds(e, labels ?? {}))
+/// ```
+///
+/// `None` for a `matchLabels` that is not an object or a
+/// `matchExpressions` that is not a list (the body goes through them as
+/// it goes through anything, or stops with an error).
+fn selects(n: &Names, selector: &Val<'_>, labels: &Val<'_>) -> Option<bool> {
+    if selector.is_unset() {
+        return Some(false);
+    }
+    let match_labels = selector.get(n.match_labels);
+    let expressions = selector.get(n.match_expressions);
+    let labels_ok = match_labels.is_unset() || match_labels.is_obj();
+    let expressions_ok = expressions.is_unset() || expressions.is_list();
+    if !labels_ok || !expressions_ok {
+        return None;
+    }
+    // `labels ?? {}`: an unset set of labels has none.
+    let none = Val::Missing;
+    let labels = if labels.is_unset() { &none } else { labels };
+    if !match_labels.is_unset() {
+        for i in 0..match_labels.pair_count() {
+            let (k, v) = match_labels.pair_at(i, true);
+            if !index(labels, &k).equals(&v) {
+                return Some(false);
+            }
+        }
+    }
+    if !expressions.is_unset() {
+        for e in expressions.items() {
+            if !expression_holds(n, &e, labels) {
+                return Some(false);
+            }
+        }
+    }
+    Some(true)
+}
+
+/// ```text
+/// fn expression_holds(e, labels) =
+///   if e.operator == "In" then exists(labels[e.key]) and labels[e.key] in (e.values ?? [])
+///   else if e.operator == "NotIn" then not exists(labels[e.key])
+///     or labels[e.key] not in (e.values ?? [])
+///   else if e.operator == "Exists" then exists(labels[e.key])
+///   else if e.operator == "DoesNotExist" then not exists(labels[e.key])
+///   else false
+/// ```
+fn expression_holds(n: &Names, e: &Val<'_>, labels: &Val<'_>) -> bool {
+    let operator = e.get(n.operator);
+    let value = || index(labels, &e.get(n.key));
+    // `x in (e.values ?? [])`: nothing is in an unset list.
+    let listed = |x: &Val<'_>| {
+        let values = e.get(n.values);
+        !values.is_unset() && values.contains(x)
+    };
+    match operator.as_str() {
+        Some("In") => {
+            let v = value();
+            !v.is_unset() && listed(&v)
+        }
+        Some("NotIn") => {
+            let v = value();
+            v.is_unset() || !listed(&v)
+        }
+        Some("Exists") => !value().is_unset(),
+        Some("DoesNotExist") => value().is_unset(),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `std-lib/k8s.ward` as built in.
+    fn k8s() -> &'static str {
+        crate::engine::embedded_files()
+            .iter()
+            .find(|(name, _)| *name == "std-lib/k8s.ward")
+            .map(|(_, text)| *text)
+            .unwrap_or_default()
+    }
+
+    /// The function texts this module's comments quote (in `text` blocks).
+    fn quoted() -> Vec<String> {
+        let mut out = Vec::new();
+        let mut block: Option<String> = None;
+        for line in include_str!("intrinsics.rs").lines() {
+            let Some(doc) = line.trim_start().strip_prefix("///") else {
+                continue;
+            };
+            let doc = doc.strip_prefix(' ').unwrap_or(doc);
+            match (&mut block, doc) {
+                (None, "```text") => block = Some(String::new()),
+                (Some(b), "```") => {
+                    out.push(std::mem::take(b));
+                    block = None;
+                }
+                (Some(b), text) => {
+                    b.push_str(text);
+                    b.push('\n');
+                }
+                (None, _) => {}
+            }
+        }
+        out
+    }
+
+    /// A native form is written for the text of its function: editing
+    /// the function in `std-lib/` without its native form fails here.
+    #[test]
+    fn the_native_forms_are_of_the_functions_as_written() {
+        let source = k8s();
+        let quoted = quoted();
+        assert_eq!(quoted.len(), 6, "{quoted:?}");
+        for text in &quoted {
+            assert!(
+                source.contains(text.as_str()),
+                "std-lib/k8s.ward no longer says:\n{text}"
+            );
+        }
+        let mut kinds = String::from("let workload_kinds = [\n");
+        for k in WORKLOAD_KINDS {
+            kinds.push_str(&format!("  \"{k}\",\n"));
+        }
+        kinds.push(']');
+        assert!(source.contains(&kinds), "{kinds}");
+        // Each function named has its text quoted.
+        for (name, _) in BY_NAME {
+            let short = name.rsplit('.').next().unwrap_or(name);
+            assert!(
+                quoted
+                    .iter()
+                    .any(|q| q.starts_with(&format!("fn {short}("))),
+                "{name}"
+            );
+        }
+    }
+}

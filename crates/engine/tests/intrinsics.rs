@@ -1,0 +1,244 @@
+//! The standard library's functions with a native form (`pod_template`,
+//! `pod_spec`, `pod_meta`, `namespace_of`, `selects`) give what their
+//! bodies give, on every shape of argument: well-formed objects, and
+//! kinds, namespaces, selectors and labels of the wrong type, where the
+//! native form hands over to the body (its value or its error).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
+
+use ward_engine::{EngineBuilder, EvalOptions, Inputs, LoadOptions, Report};
+
+/// Says, for each resource, what each function gives (as JSON, with its
+/// type, so that `"5"` and `5` differ), and `selects` for every selector
+/// and set of labels a probe object lists, from documents and made in
+/// the policy.
+const POLICY: &str = r#"package probe
+
+use std.k8s.{pod_template, pod_spec, pod_meta, namespace_of, selects}
+
+control functions {
+  title "functions"
+  severity low
+  deny message "template {to_json(pod_template(input))} {type_of(pod_template(input))}; spec {to_json(pod_spec(input))}; meta {to_json(pod_meta(input))}; namespace {to_json(namespace_of(input))} {type_of(namespace_of(input))}"
+}
+
+control selectors {
+  title "selectors"
+  severity low
+  match input.kind == "Probe"
+  for i, s in input.selectors {
+    for j, l in input.labels {
+      deny message "document: selector {i} labels {j} {selects(s, l)}"
+    }
+    deny message "made: selector {i} {selects(s, {app: "a", tier: "1"})} {selects(s, null)}"
+  }
+  deny message "made selectors: {selects({matchLabels: {app: "a"}}, input.labels[1])} {selects({matchExpressions: [{key: "app", operator: "In", values: ["a"]}]}, input.labels[1])} {selects({}, {})} {selects(null, {})} {selects("text", {})}"
+}
+"#;
+
+/// Resources of every kind `pod_template` tells apart, and of none, with
+/// namespaces of every type.
+const RESOURCES: &str = r#"
+kind: Pod
+metadata: {name: p, namespace: team, labels: {app: a}}
+spec: {containers: [{name: c}]}
+---
+kind: Pod
+metadata: {name: p2, namespace: ""}
+---
+kind: Pod
+spec: {containers: []}
+---
+kind: PodTemplate
+metadata: {name: t, namespace: null}
+template: {metadata: {labels: {app: t}}, spec: {containers: [{name: c}]}}
+---
+kind: CronJob
+metadata: {name: cj, namespace: 5}
+spec: {jobTemplate: {spec: {template: {metadata: {labels: {app: cj}}, spec: {containers: []}}}}}
+---
+kind: CronJob
+metadata: {name: cj2, namespace: {a: 1}}
+spec: {jobTemplate: null}
+---
+kind: Deployment
+metadata: {name: d, namespace: prod}
+spec: {template: {metadata: {labels: {app: d}}, spec: {containers: [{name: c}]}}}
+---
+kind: Deployment
+metadata: {name: d2}
+spec: 7
+---
+kind: ReplicationController
+metadata: {name: rc}
+spec: {template: {spec: {}}}
+---
+kind: ReplicaSet
+metadata: {name: rs, namespace: [x]}
+spec: {template: null}
+---
+kind: StatefulSet
+metadata: {name: ss}
+spec: {template: {metadata: null}}
+---
+kind: DaemonSet
+metadata: {name: ds}
+---
+kind: Job
+metadata: {name: j}
+spec: {template: {metadata: {annotations: {a: b}}, spec: {containers: []}}}
+---
+kind: Service
+metadata: {name: s, namespace: team}
+spec: {selector: {app: a}}
+---
+kind: 5
+metadata: {name: five}
+---
+kind: Probe
+metadata: {name: probe, namespace: team}
+selectors:
+  - {}
+  - null
+  - {matchLabels: {}}
+  - {matchLabels: {app: a}}
+  - {matchLabels: {app: a, tier: "1"}}
+  - {matchLabels: {tier: 1}}
+  - {matchLabels: {app: null}}
+  - {matchLabels: null, matchExpressions: null}
+  - {matchLabels: [a, b]}
+  - {matchExpressions: [{key: app, operator: In, values: [a, b]}]}
+  - {matchExpressions: [{key: app, operator: In, values: []}]}
+  - {matchExpressions: [{key: app, operator: In}]}
+  - {matchExpressions: [{key: app, operator: In, values: [null]}]}
+  - {matchExpressions: [{key: app, operator: In, values: abc}]}
+  - {matchExpressions: [{key: tier, operator: In, values: [1, "1"]}]}
+  - {matchExpressions: [{key: app, operator: NotIn, values: [a]}]}
+  - {matchExpressions: [{key: app, operator: NotIn, values: null}]}
+  - {matchExpressions: [{key: app, operator: NotIn, values: [null]}]}
+  - {matchExpressions: [{key: app, operator: Exists}]}
+  - {matchExpressions: [{key: app, operator: DoesNotExist}]}
+  - {matchExpressions: [{key: app, operator: Gt, values: ["1"]}]}
+  - {matchExpressions: [{key: 0, operator: Exists}]}
+  - {matchExpressions: [{key: null, operator: DoesNotExist}]}
+  - {matchExpressions: [{operator: 5}]}
+  - {matchExpressions: [7, text, null]}
+  - {matchExpressions: []}
+  - {matchExpressions: {key: app, operator: Exists}}
+  - {matchLabels: {app: a}, matchExpressions: [{key: tier, operator: Exists}]}
+  - {matchLabels: {app: b}, matchExpressions: [{key: tier, operator: Exists}]}
+  - text
+  - 5
+  - [1, 2]
+labels:
+  - {}
+  - {app: a, tier: "1"}
+  - {app: a, tier: 1}
+  - {app: b}
+  - {app: null}
+  - {tier: "1"}
+  - null
+  - [a]
+  - text
+  - 0
+---
+kind: Probe
+metadata: {name: text-labels}
+selectors: [{matchLabels: text}]
+labels: [{app: a}]
+---
+kind: Probe
+metadata: {name: number-labels}
+selectors: [{matchLabels: 3}]
+labels: [{app: a}]
+---
+kind: Probe
+metadata: {name: text-expressions}
+selectors: [{matchExpressions: text}]
+labels: [{app: a}]
+"#;
+
+fn messages(r: &Report) -> Vec<String> {
+    let mut out: Vec<String> = r
+        .findings
+        .iter()
+        .map(|f| format!("{} {}: {}", f.resource.name, f.control, f.message))
+        .chain(r.errors.iter().map(|e| format!("error: {e:?}")))
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn native_forms_give_what_the_bodies_give() {
+    let engine = EngineBuilder::new()
+        .policy("probe.ward", POLICY)
+        .build()
+        .expect("the policy checks");
+    let selection = engine
+        .select(&[], true, &[])
+        .expect("the selection is valid");
+    let mut inputs = Inputs::default();
+    inputs.add_text("resources.yaml", RESOURCES, &LoadOptions::default());
+    let run = |memoize| {
+        let opts = EvalOptions {
+            memoize,
+            ..EvalOptions::default()
+        };
+        engine.evaluate(&selection, &inputs, &opts)
+    };
+    let (native, bodies) = (run(true), run(false));
+    let said = messages(&native);
+    assert_eq!(said, messages(&bodies));
+    // What the probe says is worth comparing: each function's values, the
+    // selectors that select and those that do not, and the errors of the
+    // shapes the body cannot go through.
+    let has = |text: &str| said.iter().any(|m| m.contains(text));
+    assert!(has(r#"namespace "team" string"#), "{said:#?}");
+    assert!(has(r#"namespace "default" string"#));
+    assert!(has("namespace 5 number"));
+    assert!(has(r#"namespace {"a":1} object"#));
+    assert!(has(
+        r#"template {"metadata":{"labels":{"app":"cj"}},"spec":{"containers":[]}} object"#
+    ));
+    assert!(has(r#"template null null; spec null; meta null"#));
+    assert!(has(r#"template null missing; spec null; meta null"#));
+    assert!(
+        has(
+            r#"spec {"containers":[{"name":"c"}]}; meta {"name":"p","namespace":"team","labels":{"app":"a"}}"#
+        ),
+        "{said:#?}"
+    );
+    assert!(has("selector 3 labels 1 true"), "{said:#?}");
+    assert!(has("selector 3 labels 3 false"));
+    assert!(
+        has("selector 13 labels 1 true"),
+        "`in` a string is a substring"
+    );
+    assert!(has("selector 14 labels 2 true"));
+    assert!(has("made selectors: true true true false true"));
+    assert!(said.iter().any(|m| m.starts_with("error:")), "{said:#?}");
+    // Only the shapes the native forms hand over run the bodies: counted
+    // by a profile, `selects` runs its body for the probe's ill-formed
+    // selectors, not for every pair.
+    let profiled = engine.evaluate(
+        &selection,
+        &inputs,
+        &EvalOptions {
+            profile: true,
+            ..EvalOptions::default()
+        },
+    );
+    let runs = |name: &str| {
+        profiled
+            .functions
+            .iter()
+            .find(|f| f.function == name)
+            .map_or(0, |f| f.runs)
+    };
+    assert!(
+        runs("std.k8s.expression_holds") < 30,
+        "{:?}",
+        profiled.functions
+    );
+}
