@@ -1,5 +1,6 @@
 //! The standard library's functions with a native form (`pod_template`,
-//! `pod_spec`, `pod_meta`, `namespace_of`, `selects`) give what their
+//! `pod_spec`, `pod_meta`, `namespace_of`, `selects`, `controller_of`,
+//! `managed_in_inventory`) give what their
 //! bodies give, on every shape of argument: well-formed objects, and
 //! kinds, namespaces, selectors and labels of the wrong type, where the
 //! native form hands over to the body (its value or its error).
@@ -14,12 +15,12 @@ use ward_engine::{EngineBuilder, EvalOptions, Inputs, LoadOptions, Report};
 /// the policy.
 const POLICY: &str = r#"package probe
 
-use std.k8s.{pod_template, pod_spec, pod_meta, namespace_of, selects}
+use std.k8s.{pod_template, pod_spec, pod_meta, namespace_of, selects, controller_of, managed_in_inventory}
 
 control functions {
   title "functions"
   severity low
-  deny message "template {to_json(pod_template(input))} {type_of(pod_template(input))}; spec {to_json(pod_spec(input))}; meta {to_json(pod_meta(input))}; namespace {to_json(namespace_of(input))} {type_of(namespace_of(input))}"
+  deny message "template {to_json(pod_template(input))} {type_of(pod_template(input))}; spec {to_json(pod_spec(input))}; meta {to_json(pod_meta(input))}; namespace {to_json(namespace_of(input))} {type_of(namespace_of(input))}; controller {to_json(controller_of(input))} {type_of(controller_of(input))}; managed {managed_in_inventory(input)}"
 }
 
 control selectors {
@@ -87,6 +88,36 @@ metadata: {name: ds}
 kind: Job
 metadata: {name: j}
 spec: {template: {metadata: {annotations: {a: b}}, spec: {containers: []}}}
+---
+kind: Pod
+metadata: {name: owned, namespace: prod, ownerReferences: [{kind: Deployment, name: d, controller: true}]}
+---
+kind: Pod
+metadata: {name: owned-elsewhere, namespace: team, ownerReferences: [{kind: Deployment, name: d, controller: true}]}
+---
+kind: Pod
+metadata: {name: second-owner, namespace: prod, ownerReferences: [{kind: Deployment, name: d, controller: "true"}, {kind: Deployment, name: d}, {kind: Deployment, name: d, controller: true, n: 2}]}
+---
+kind: Pod
+metadata: {name: not-controlled, namespace: prod, ownerReferences: [{kind: Deployment, name: d, controller: "true"}]}
+---
+kind: Pod
+metadata: {name: odd-owner, ownerReferences: [{kind: 5, name: d, controller: true}]}
+---
+kind: Pod
+metadata: {name: nameless-owner, namespace: prod, ownerReferences: [{kind: Deployment, name: null, controller: true}]}
+---
+kind: Pod
+metadata: {name: owner-object, namespace: prod, ownerReferences: {a: {kind: Deployment, name: d, controller: true}}}
+---
+kind: Pod
+metadata: {name: owner-text, ownerReferences: text}
+---
+kind: Pod
+metadata: {name: owners-null, ownerReferences: null}
+---
+kind: Job
+metadata: {name: owned-job, ownerReferences: [{kind: CronJob, name: cj, controller: true}]}
 ---
 kind: Service
 metadata: {name: s, namespace: team}
@@ -217,6 +248,20 @@ fn native_forms_give_what_the_bodies_give() {
     );
     assert!(has("selector 14 labels 2 true"));
     assert!(has("made selectors: true true true false true"));
+    assert!(has("managed true"), "{said:#?}");
+    assert!(has(
+        r#"controller {"kind":"Deployment","name":"d","controller":true,"n":2} object; managed true"#
+    ));
+    assert!(has("controller null missing; managed false"));
+    assert!(has(r#"owner-object probe.functions"#) && has("owned-elsewhere probe.functions"));
+    let line = |name: &str| {
+        said.iter()
+            .find(|m| m.starts_with(name))
+            .cloned()
+            .unwrap_or_default()
+    };
+    assert!(line("owned-elsewhere ").ends_with("managed false"));
+    assert!(line("owner-object ").ends_with("managed true"));
     assert!(said.iter().any(|m| m.starts_with("error:")), "{said:#?}");
     // Only the shapes the native forms hand over run the bodies: counted
     // by a profile, `selects` runs its body for the probe's ill-formed

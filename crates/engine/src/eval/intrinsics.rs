@@ -16,8 +16,9 @@
 //! tests below compare both forms on many shapes of argument, and fail when
 //! a body in `std-lib/` changes without its native form.
 
+use crate::inventory::{Inventory, Query};
 use crate::value::intern::{Sym, intern};
-use crate::value::val::{Str, Val};
+use crate::value::val::{Frozen, Str, Val};
 use std::rc::Rc;
 
 /// A function of the standard library with a native form.
@@ -28,15 +29,22 @@ pub enum Intrinsic {
     PodMeta,
     NamespaceOf,
     Selects,
+    ControllerOf,
+    ManagedInInventory,
 }
 
 /// The functions with a native form, by qualified name.
-pub const BY_NAME: [(&str, Intrinsic); 5] = [
+pub const BY_NAME: [(&str, Intrinsic); 7] = [
     ("std.k8s.pod_template", Intrinsic::PodTemplate),
     ("std.k8s.pod_spec", Intrinsic::PodSpec),
     ("std.k8s.pod_meta", Intrinsic::PodMeta),
     ("std.k8s.namespace_of", Intrinsic::NamespaceOf),
     ("std.k8s.selects", Intrinsic::Selects),
+    ("std.k8s.controller_of", Intrinsic::ControllerOf),
+    (
+        "std.k8s.managed_in_inventory",
+        Intrinsic::ManagedInInventory,
+    ),
 ];
 
 /// `std.k8s.workload_kinds`, which `pod_template` reads.
@@ -64,6 +72,9 @@ pub struct Names {
     operator: Sym,
     key: Sym,
     values: Sym,
+    owner_references: Sym,
+    controller: Sym,
+    name: Sym,
 }
 
 impl Default for Names {
@@ -80,6 +91,9 @@ impl Default for Names {
             operator: intern("operator"),
             key: intern("key"),
             values: intern("values"),
+            owner_references: intern("ownerReferences"),
+            controller: intern("controller"),
+            name: intern("name"),
         }
     }
 }
@@ -93,13 +107,15 @@ impl Default for Names {
 /// ```text
 /// fn pod_meta(r) = pod_template(r).metadata
 /// ```
-pub fn call<'a>(f: Intrinsic, n: &Names, args: &[Val<'a>]) -> Option<Val<'a>> {
+pub fn call<'a>(f: Intrinsic, n: &Names, inv: &Inventory<'a>, args: &[Val<'a>]) -> Option<Val<'a>> {
     match (f, args) {
         (Intrinsic::PodTemplate, [r]) => Some(pod_template(n, r)),
         (Intrinsic::PodSpec, [r]) => Some(pod_template(n, r).get(n.spec)),
         (Intrinsic::PodMeta, [r]) => Some(pod_template(n, r).get(n.metadata)),
         (Intrinsic::NamespaceOf, [r]) => Some(namespace_of(n, r)),
         (Intrinsic::Selects, [selector, labels]) => selects(n, selector, labels).map(Val::Bool),
+        (Intrinsic::ControllerOf, [r]) => controller_of(n, r),
+        (Intrinsic::ManagedInInventory, [r]) => managed_in_inventory(n, inv, r).map(Val::Bool),
         _ => None,
     }
 }
@@ -151,6 +167,59 @@ fn namespace_of<'a>(n: &Names, r: &Val<'a>) -> Val<'a> {
     } else {
         Val::Str(Str::Ref("default"))
     }
+}
+
+/// ```text
+/// fn controller_of(r) = first([o for o in r.metadata.ownerReferences ?? [] if o.controller == true])
+/// ```
+///
+/// `None` for `ownerReferences` that are not a list.
+fn controller_of<'a>(n: &Names, r: &Val<'a>) -> Option<Val<'a>> {
+    let owners = path(r, &[n.metadata, n.owner_references]);
+    if owners.is_unset() {
+        return Some(Val::Missing);
+    }
+    if !owners.is_list() {
+        return None;
+    }
+    Some(
+        owners
+            .items()
+            .find(|o| o.get(n.controller).equals_scalar(&Frozen::Bool(true)) == Some(true))
+            .unwrap_or_default(),
+    )
+}
+
+/// ```text
+/// fn managed_in_inventory(r) {
+///   let c = controller_of(r)
+///   exists(c.kind)
+///   and exists(c.name)
+///   and len(resources(kind: c.kind, namespace: namespace_of(r), name: c.name)) > 0
+/// }
+/// ```
+///
+/// The query is the one `resources` makes of those arguments (a kind or
+/// name that is not a string finds nothing; a namespace that is not one
+/// is the default namespace), without the list of what it found.
+fn managed_in_inventory(n: &Names, inv: &Inventory<'_>, r: &Val<'_>) -> Option<bool> {
+    let c = controller_of(n, r)?;
+    let (kind, name) = (c.get(n.kind), c.get(n.name));
+    // Unset, or not a string: nothing to find.
+    let (Some(kind), Some(name)) = (kind.as_str(), name.as_str()) else {
+        return Some(false);
+    };
+    let ns = namespace_of(n, r);
+    let q = Query {
+        kind: Some(kind),
+        namespace: Some(ns.as_str().unwrap_or("")),
+        name: Some(name),
+        api_version: None,
+        labels: None,
+        selector: None,
+        owner: None,
+    };
+    Some(!inv.query(&q).is_empty())
 }
 
 /// `base[ix]`, as an index reads it.
@@ -280,7 +349,7 @@ mod tests {
     fn the_native_forms_are_of_the_functions_as_written() {
         let source = k8s();
         let quoted = quoted();
-        assert_eq!(quoted.len(), 6, "{quoted:?}");
+        assert_eq!(quoted.len(), 8, "{quoted:?}");
         for text in &quoted {
             assert!(
                 source.contains(text.as_str()),

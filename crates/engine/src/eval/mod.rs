@@ -1887,7 +1887,7 @@ impl<'p, 'a> Evaluator<'p, 'a> {
         // when it can, except where every body is to run.
         let native = match f.intrinsic {
             Some(i) if self.memoize && self.trace.is_none() => {
-                intrinsics::call(i, &self.names, given)
+                intrinsics::call(i, &self.names, self.inv, given)
             }
             _ => None,
         };
