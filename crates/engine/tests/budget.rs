@@ -5,7 +5,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 
-use ward_engine::{EngineBuilder, EvalOptions, Inputs, LoadOptions};
+mod common;
+
+use common::team_engine;
+use ward_engine::{EvalOptions, Inputs, LoadOptions};
 
 const POLICY: &str = r#"package long
 
@@ -72,13 +75,7 @@ fn run(
     more: Option<&str>,
     budget: Option<u64>,
 ) -> (ward_engine::Report, Vec<String>) {
-    let engine = EngineBuilder::new()
-        .policy(name, policy)
-        .build()
-        .expect("the policy checks");
-    let selection = engine
-        .select(&[], true, &[])
-        .expect("the selection is valid");
+    let (engine, selection) = team_engine(name, policy);
     let mut inputs = Inputs::default();
     inputs.add_text(
         "cm.yaml",

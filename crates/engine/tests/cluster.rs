@@ -8,6 +8,9 @@
     reason = "tests fail loudly"
 )]
 
+mod common;
+
+use common::body_runs;
 use std::path::PathBuf;
 use ward_engine::input::Inputs;
 use ward_engine::{EngineBuilder, EvalOptions, Finding, Level, LoadOptions, PackRef, Report};
@@ -168,13 +171,7 @@ fn a_namespace_labels_are_read_once_for_all_its_pods() {
         ..EvalOptions::default()
     };
     let report = report_of(&inputs, &[], &profiled);
-    let runs = |name: &str| {
-        report
-            .functions
-            .iter()
-            .find(|f| f.function == name)
-            .map_or(0, |f| f.runs)
-    };
+    let runs = |name: &str| body_runs(&report, name);
     // Every pod is checked at the namespace's level...
     let pods: std::collections::BTreeSet<&str> = report
         .findings

@@ -7,7 +7,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 
-use ward_engine::{EngineBuilder, EvalOptions, Inputs, LoadOptions, Report};
+mod common;
+
+use common::{body_runs, team_engine};
+use ward_engine::{EvalOptions, Inputs, LoadOptions, Report};
 
 /// Says, for each resource, what each function gives (as JSON, with its
 /// type, so that `"5"` and `5` differ), and `selects` for every selector
@@ -202,13 +205,7 @@ fn messages(r: &Report) -> Vec<String> {
 
 #[test]
 fn native_forms_give_what_the_bodies_give() {
-    let engine = EngineBuilder::new()
-        .policy("probe.ward", POLICY)
-        .build()
-        .expect("the policy checks");
-    let selection = engine
-        .select(&[], true, &[])
-        .expect("the selection is valid");
+    let (engine, selection) = team_engine("probe.ward", POLICY);
     let mut inputs = Inputs::default();
     inputs.add_text("resources.yaml", RESOURCES, &LoadOptions::default());
     let run = |memoize| {
@@ -274,16 +271,49 @@ fn native_forms_give_what_the_bodies_give() {
             ..EvalOptions::default()
         },
     );
-    let runs = |name: &str| {
-        profiled
-            .functions
-            .iter()
-            .find(|f| f.function == name)
-            .map_or(0, |f| f.runs)
-    };
+    let runs = |name: &str| body_runs(&profiled, name);
+    let fns = &profiled.functions;
+    assert!(runs("std.k8s.expression_holds") < 30, "{fns:?}");
+    assert!((1..30).contains(&runs("std.k8s.selects")), "{fns:?}");
+    assert!(runs("std.k8s.controller_of") >= 1, "{fns:?}");
+    // Every resource's namespace and template are answered natively.
+    for f in ["namespace_of", "pod_template", "pod_spec", "pod_meta"] {
+        assert_eq!(runs(&format!("std.k8s.{f}")), 0, "{fns:?}");
+    }
+}
+
+/// A copy of `std-lib/k8s.ward` being edited takes the built-in file's
+/// place, and its functions run as it says: the native forms are for the
+/// text built in.
+#[test]
+fn an_edited_standard_library_runs_its_own_bodies() {
+    let k8s = ward_engine::engine::embedded_files()
+        .iter()
+        .find(|(name, _)| *name == "std-lib/k8s.ward")
+        .map(|(_, text)| *text)
+        .expect("std-lib/k8s.ward is built in");
+    let edited = k8s.replacen("  else \"default\"", "  else \"elsewhere\"", 1);
+    assert_ne!(edited, k8s, "the edit applies");
+    let engine = ward_engine::EngineBuilder::new()
+        .policy("./std-lib/k8s.ward", edited)
+        .policy("probe.ward", POLICY)
+        .build()
+        .expect("the policies check");
+    let selection = engine
+        .select(&[], true, &[])
+        .expect("the selection is valid");
+    let mut inputs = Inputs::default();
+    inputs.add_text("resources.yaml", RESOURCES, &LoadOptions::default());
+    let report = engine.evaluate(&selection, &inputs, &EvalOptions::default());
+    let said = messages(&report);
     assert!(
-        runs("std.k8s.expression_holds") < 30,
-        "{:?}",
-        profiled.functions
+        said.iter()
+            .any(|m| m.contains(r#"namespace "elsewhere" string"#)),
+        "{said:#?}"
+    );
+    assert!(
+        !said
+            .iter()
+            .any(|m| m.contains(r#"namespace "default" string"#))
     );
 }

@@ -9,6 +9,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 
+mod common;
+
+use common::{body_runs, team_engine};
 use ward_engine::{Engine, EngineBuilder, EvalOptions, Inputs, LoadOptions, Selection};
 
 const POLICY: &str = r#"package team
@@ -34,14 +37,8 @@ control images {
 
 #[test]
 fn shared_results_stay_with_their_resource() {
-    let engine = EngineBuilder::new()
-        .policy("team.ward", POLICY)
-        .build()
-        .expect("the policy checks");
     // No packs: the team's own policies only.
-    let selection = engine
-        .select(&[], true, &[])
-        .expect("the selection is valid");
+    let (engine, selection) = team_engine("team.ward", POLICY);
     let mut inputs = Inputs::default();
     // The same image in many files, at different places (so that one
     // evaluator sees several of them whatever the threads do).
@@ -356,15 +353,12 @@ fn what_one_piece_worked_out_serves_the_next_on_its_thread() {
     assert_eq!(report.findings.len(), 900 * 4 + 2);
     // The thread keeps its memos from one piece to the next: the pods of
     // `a` are listed once, not once a piece.
-    let runs = |name: &str| {
-        report
-            .functions
-            .iter()
-            .find(|f| f.function == name)
-            .map(|f| f.runs)
-            .unwrap_or_else(|| panic!("{name} in {:?}", report.functions))
-    };
-    assert_eq!(runs("refs.pods_in"), 1);
+    assert_eq!(
+        body_runs(&report, "refs.pods_in"),
+        1,
+        "{:?}",
+        report.functions
+    );
 }
 
 /// Functions called on nodes of the resource being checked: the resource
@@ -498,10 +492,10 @@ fn what_one_pack_asked_about_a_resource_serves_the_others_on_its_turn() {
     );
     // `spec_of` ran once per pod, for the Service's query; each pod's own
     // control in the other pack found the answer.
-    let runs = report
-        .functions
-        .iter()
-        .find(|f| f.function == "across.spec_of")
-        .map(|f| f.runs);
-    assert_eq!(runs, Some(2), "{:?}", report.functions);
+    assert_eq!(
+        body_runs(&report, "across.spec_of"),
+        2,
+        "{:?}",
+        report.functions
+    );
 }

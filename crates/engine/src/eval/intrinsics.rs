@@ -1,20 +1,24 @@
 //! Native forms of the standard library's smallest and most called
 //! functions: the pod template of a resource and what is read from it, its
-//! namespace, and whether a label selector selects a set of labels. Every
-//! pack asks these of nearly every resource, and a label selector of each
-//! candidate in a namespace, so that their bodies were about a tenth of
-//! all the steps evaluation took.
+//! namespace, its controller and whether that is loaded, and whether a
+//! label selector selects a set of labels. Every pack asks these of nearly
+//! every resource, and a label selector of each candidate in a namespace,
+//! so that their bodies were about a tenth of all the steps evaluation
+//! took.
 //!
-//! The function as written in `std-lib/` stays the definition. A native
-//! form answers only for arguments it handles exactly as the body does,
-//! and gives `None` for the rest (a `matchLabels` that is a list, say),
-//! which then runs the body: the same value, the same errors. It is used
-//! only where the evaluator remembers calls (`Evaluator::memoize`), so the
-//! straightforward evaluation that reports are compared with
-//! (`memoized_and_straightforward_evaluation_agree`) runs every body; and
-//! not while tracing, so `ward why` shows the steps of the bodies. The
-//! tests below compare both forms on many shapes of argument, and fail when
-//! a body in `std-lib/` changes without its native form.
+//! The function as written in `std-lib/` stays the definition, and only
+//! the text built in has native forms (a copy of the file being edited
+//! runs its own bodies; `compile_trusting`). A native form answers only
+//! for arguments it handles exactly as the body does, and gives `None`
+//! for the rest (a `matchLabels` that is a list, say), which then runs the
+//! body: the same value, the same errors. It is used only where the
+//! evaluator remembers calls (`Evaluator::memoize`), so the plain
+//! evaluation the fast paths are compared with
+//! (`crates/engine/tests/equivalence.rs`) runs every body, and not while
+//! tracing, so `ward explain` shows the bodies' steps.
+//! `crates/engine/tests/intrinsics.rs` compares both forms on many shapes
+//! of argument; the test below fails when a body in `std-lib/` changes
+//! without its native form.
 
 use crate::inventory::{Inventory, Query};
 use crate::value::intern::{Sym, intern};

@@ -1891,7 +1891,9 @@ impl<'p, 'a> Evaluator<'p, 'a> {
             }
             _ => None,
         };
-        let counted = (!self.fn_counts.is_empty()).then(|| (self.steps, std::time::Instant::now()));
+        // A profile counts the runs of the body, not the native answers.
+        let counted = (native.is_none() && !self.fn_counts.is_empty())
+            .then(|| (self.steps, std::time::Instant::now()));
         let result = if let Some(v) = native {
             self.tick();
             self.stack.truncate(new_base);

@@ -1,0 +1,27 @@
+//! What the engine's integration tests share. Each test file is a crate of
+//! its own that uses some of these, so the rest is dead code there.
+#![allow(dead_code, reason = "each test crate uses only some helpers")]
+
+use ward_engine::{Engine, EngineBuilder, Report, Selection};
+
+/// An engine of the built-in packs and one policy file, and the
+/// selection of that file's own controls (no pack).
+pub fn team_engine(name: &str, policy: &str) -> (Engine, Selection) {
+    let engine = EngineBuilder::new()
+        .policy(name, policy)
+        .build()
+        .expect("the policy checks");
+    let selection = engine
+        .select(&[], true, &[])
+        .expect("the selection is valid");
+    (engine, selection)
+}
+
+/// How often a profiled run ran the body of the function `name`.
+pub fn body_runs(report: &Report, name: &str) -> u64 {
+    report
+        .functions
+        .iter()
+        .find(|f| f.function == name)
+        .map_or(0, |f| f.runs)
+}
