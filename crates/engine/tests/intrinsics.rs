@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::{body_runs, team_engine};
+use common::{body_runs, team_engine, with_and_without_memos};
 use ward_engine::{EvalOptions, Inputs, LoadOptions, Report};
 
 /// Says, for each resource, what each function gives (as JSON, with its
@@ -208,14 +208,7 @@ fn native_forms_give_what_the_bodies_give() {
     let (engine, selection) = team_engine("probe.ward", POLICY);
     let mut inputs = Inputs::default();
     inputs.add_text("resources.yaml", RESOURCES, &LoadOptions::default());
-    let run = |memoize| {
-        let opts = EvalOptions {
-            memoize,
-            ..EvalOptions::default()
-        };
-        engine.evaluate(&selection, &inputs, &opts)
-    };
-    let (native, bodies) = (run(true), run(false));
+    let (native, bodies) = with_and_without_memos(&engine, &selection, &inputs);
     let said = messages(&native);
     assert_eq!(said, messages(&bodies));
     // What the probe says is worth comparing: each function's values, the

@@ -11,7 +11,7 @@
 
 mod common;
 
-use common::{body_runs, team_engine};
+use common::{body_runs, team_engine, with_and_without_memos};
 use ward_engine::{Engine, EngineBuilder, EvalOptions, Inputs, LoadOptions, Selection};
 
 const POLICY: &str = r#"package team
@@ -392,14 +392,7 @@ fn results_on_each_node_of_a_resource_are_its_own() {
         .select(&[], true, &[])
         .expect("the selection is valid");
     let inputs = two_pods();
-    let run = |memoize| {
-        let opts = EvalOptions {
-            memoize,
-            ..EvalOptions::default()
-        };
-        engine.evaluate(&selection, &inputs, &opts)
-    };
-    let (on, off) = (run(true), run(false));
+    let (on, off) = with_and_without_memos(&engine, &selection, &inputs);
     let messages = |r: &ward_engine::Report| -> Vec<String> {
         assert!(r.errors.is_empty(), "{:?}", r.errors);
         let mut m: Vec<String> = r.findings.iter().map(|f| f.message.to_string()).collect();

@@ -114,8 +114,8 @@ impl Default for Names {
 pub fn call<'a>(f: Intrinsic, n: &Names, inv: &Inventory<'a>, args: &[Val<'a>]) -> Option<Val<'a>> {
     match (f, args) {
         (Intrinsic::PodTemplate, [r]) => Some(pod_template(n, r)),
-        (Intrinsic::PodSpec, [r]) => Some(pod_template(n, r).get(n.spec)),
-        (Intrinsic::PodMeta, [r]) => Some(pod_template(n, r).get(n.metadata)),
+        (Intrinsic::PodSpec, [r]) => Some(template_part(n, r, n.spec)),
+        (Intrinsic::PodMeta, [r]) => Some(template_part(n, r, n.metadata)),
         (Intrinsic::NamespaceOf, [r]) => Some(namespace_of(n, r)),
         (Intrinsic::Selects, [selector, labels]) => selects(n, selector, labels).map(Val::Bool),
         (Intrinsic::ControllerOf, [r]) => controller_of(n, r),
@@ -156,6 +156,16 @@ fn pod_template<'a>(n: &Names, r: &Val<'a>) -> Val<'a> {
         Some("CronJob") => path(r, &[n.spec, n.job_template, n.spec, n.template]),
         Some(k) if WORKLOAD_KINDS.contains(&k) => path(r, &[n.spec, n.template]),
         _ => Val::Null,
+    }
+}
+
+/// `pod_template(r).spec` or `.metadata`: a Pod's own, read without making
+/// the template object only to read one of its two fields.
+fn template_part<'a>(n: &Names, r: &Val<'a>, part: Sym) -> Val<'a> {
+    if r.get(n.kind).as_str() == Some("Pod") {
+        r.get(part)
+    } else {
+        pod_template(n, r).get(part)
     }
 }
 

@@ -2,7 +2,7 @@
 //! its own that uses some of these, so the rest is dead code there.
 #![allow(dead_code, reason = "each test crate uses only some helpers")]
 
-use ward_engine::{Engine, EngineBuilder, Report, Selection};
+use ward_engine::{Engine, EngineBuilder, EvalOptions, Inputs, Report, Selection};
 
 /// An engine of the built-in packs and one policy file, and the
 /// selection of that file's own controls (no pack).
@@ -15,6 +15,23 @@ pub fn team_engine(name: &str, policy: &str) -> (Engine, Selection) {
         .select(&[], true, &[])
         .expect("the selection is valid");
     (engine, selection)
+}
+
+/// The reports of a run that remembers calls (and takes every fast path)
+/// and of one that works out every call.
+pub fn with_and_without_memos(
+    engine: &Engine,
+    selection: &Selection,
+    inputs: &Inputs,
+) -> (Report, Report) {
+    let run = |memoize| {
+        let opts = EvalOptions {
+            memoize,
+            ..EvalOptions::default()
+        };
+        engine.evaluate(selection, inputs, &opts)
+    };
+    (run(true), run(false))
 }
 
 /// How often a profiled run ran the body of the function `name`.
