@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::{body_runs, team_engine, with_and_without_memos};
+use common::{body_runs, built, team_engine, with_and_without_memos};
 use ward_engine::{EvalOptions, Inputs, LoadOptions, Report};
 
 /// Says, for each resource, what each function gives (as JSON, with its
@@ -287,14 +287,11 @@ fn an_edited_standard_library_runs_its_own_bodies() {
         .expect("std-lib/k8s.ward is built in");
     let edited = k8s.replacen("  else \"default\"", "  else \"elsewhere\"", 1);
     assert_ne!(edited, k8s, "the edit applies");
-    let engine = ward_engine::EngineBuilder::new()
-        .policy("./std-lib/k8s.ward", edited)
-        .policy("probe.ward", POLICY)
-        .build()
-        .expect("the policies check");
-    let selection = engine
-        .select(&[], true, &[])
-        .expect("the selection is valid");
+    let (engine, selection) = built(
+        ward_engine::EngineBuilder::new()
+            .policy("./std-lib/k8s.ward", edited)
+            .policy("probe.ward", POLICY),
+    );
     let mut inputs = Inputs::default();
     inputs.add_text("resources.yaml", RESOURCES, &LoadOptions::default());
     let report = engine.evaluate(&selection, &inputs, &EvalOptions::default());

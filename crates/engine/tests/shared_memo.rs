@@ -11,7 +11,7 @@
 
 mod common;
 
-use common::{body_runs, team_engine, with_and_without_memos};
+use common::{body_runs, built, team_engine, with_and_without_memos};
 use ward_engine::{Engine, EngineBuilder, EvalOptions, Inputs, LoadOptions, Selection};
 
 const POLICY: &str = r#"package team
@@ -270,13 +270,7 @@ fn two_pods() -> Inputs {
 /// The `refs` policy over [`two_pods`] and `services` Services of
 /// namespace `a` (`s0`, `s1`, ...).
 fn refs_over(services: usize) -> (Engine, Selection, Inputs) {
-    let engine = EngineBuilder::std_only()
-        .policy("refs.ward", REFS)
-        .build()
-        .expect("the policy checks");
-    let selection = engine
-        .select(&[], true, &[])
-        .expect("the selection is valid");
+    let (engine, selection) = built(EngineBuilder::std_only().policy("refs.ward", REFS));
     let mut inputs = two_pods();
     for i in 0..services {
         inputs.add_text(
@@ -384,13 +378,7 @@ control per_container {
 
 #[test]
 fn results_on_each_node_of_a_resource_are_its_own() {
-    let engine = EngineBuilder::std_only()
-        .policy("own.ward", OWN)
-        .build()
-        .expect("the policy checks");
-    let selection = engine
-        .select(&[], true, &[])
-        .expect("the selection is valid");
+    let (engine, selection) = built(EngineBuilder::std_only().policy("own.ward", OWN));
     let inputs = two_pods();
     let (on, off) = with_and_without_memos(&engine, &selection, &inputs);
     let messages = |r: &ward_engine::Report| -> Vec<String> {

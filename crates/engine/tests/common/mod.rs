@@ -4,17 +4,20 @@
 
 use ward_engine::{Engine, EngineBuilder, EvalOptions, Inputs, Report, Selection};
 
-/// An engine of the built-in packs and one policy file, and the
-/// selection of that file's own controls (no pack).
-pub fn team_engine(name: &str, policy: &str) -> (Engine, Selection) {
-    let engine = EngineBuilder::new()
-        .policy(name, policy)
-        .build()
-        .expect("the policy checks");
+/// The engine a builder makes, and the selection of its policies' own
+/// controls (no pack).
+pub fn built(builder: EngineBuilder) -> (Engine, Selection) {
+    let engine = builder.build().expect("the policies check");
     let selection = engine
         .select(&[], true, &[])
         .expect("the selection is valid");
     (engine, selection)
+}
+
+/// An engine of the built-in packs and one policy file, and the
+/// selection of that file's own controls (no pack).
+pub fn team_engine(name: &str, policy: &str) -> (Engine, Selection) {
+    built(EngineBuilder::new().policy(name, policy))
 }
 
 /// The reports of a run that remembers calls (and takes every fast path)
