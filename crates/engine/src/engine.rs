@@ -345,7 +345,37 @@ impl Engine {
     }
 }
 
+/// What a worker's findings carry of the controls and packs: its own
+/// copies, whose reference counts no other thread touches. Shared by all
+/// threads, every finding's clones of a control's id, title, remedy and
+/// framework items, and of its pack's name, fought over the counts' cache
+/// lines.
+struct WorkerParts {
+    controls: Vec<ControlParts>,
+    /// Per unit, its pack's name.
+    packs: Vec<Arc<str>>,
+}
+
+impl WorkerParts {
+    fn new(engine: &Engine, sel: &Selection) -> WorkerParts {
+        WorkerParts {
+            controls: engine.parts.iter().map(ControlParts::copied).collect(),
+            packs: sel.units.iter().map(|u| Arc::from(&*u.pack_name)).collect(),
+        }
+    }
+}
+
 impl ControlParts {
+    /// The same parts in allocations of their own.
+    fn copied(&self) -> ControlParts {
+        ControlParts {
+            id: Arc::from(&*self.id),
+            title: Arc::from(&*self.title),
+            remedy: Arc::from(&*self.remedy),
+            frameworks: Arc::from(self.frameworks.to_vec()),
+        }
+    }
+
     fn of(c: &ward_lang::hir::ControlDef) -> ControlParts {
         ControlParts {
             id: Arc::from(c.id.as_str()),
@@ -1102,6 +1132,7 @@ impl Engine {
                 let mut common = ResourceMemo::default();
                 let mut views = (opts.share_views && opts.memoize && !opts.count_statements)
                     .then(|| crate::pod_view::PodViews::new(nunits));
+                let parts = WorkerParts::new(self, sel);
                 let mut done: Vec<(usize, Acc)> = Vec::new();
                 loop {
                     let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -1121,6 +1152,7 @@ impl Engine {
                             opts.by_kind,
                             &mut common,
                             views.as_mut(),
+                            &parts,
                             &mut acc,
                         );
                         if let Some(p) = &opts.progress {
@@ -1217,6 +1249,7 @@ impl Engine {
         by_kind: bool,
         common: &mut ResourceMemo<'a>,
         mut views: Option<&mut crate::pod_view::PodViews<'a>>,
+        parts: &WorkerParts,
         acc: &mut Acc,
     ) {
         // Its document's tables are read into the cache in order before
@@ -1234,6 +1267,7 @@ impl Engine {
             let shared = Shared {
                 views: views.as_deref_mut(),
                 view: &mut view,
+                parts,
             };
             self.evaluate_unit(
                 ui, unit, inputs, inv, spend, ev, r, kind, ncontrols, by_kind, acc, &mut who,
@@ -1371,8 +1405,7 @@ impl Engine {
                     // profile, in enforce mode and not reported already).
                     let mut denied = false;
                     for f in raw.drain(..) {
-                        let mut finding =
-                            self.finding(run.unit, run.inputs, run.inv, run.r, run.who, f);
+                        let mut finding = self.finding(run, f);
                         if let Some(p) = &run.mode {
                             // Only the enforce mode denies; audit and warn
                             // report what the enforce level did not.
@@ -1557,15 +1590,9 @@ impl Engine {
         cs
     }
 
-    fn finding(
-        &self,
-        unit: &Unit,
-        inputs: &Inputs,
-        inv: &Inventory<'_>,
-        evaluated: &Resource,
-        who: &mut Option<(Arc<Identity>, Arc<str>)>,
-        f: RawFinding<'_>,
-    ) -> Finding {
+    fn finding(&self, run: &mut Run<'_, '_, '_>, f: RawFinding<'_>) -> Finding {
+        let (unit, inputs, inv, evaluated) = (run.unit, run.inputs, run.inv, run.r);
+        let who = &mut *run.who;
         // A control may point into another resource (a Repository control
         // at a workflow step): the finding is then at that resource.
         let own = std::ptr::eq(f.node.doc, &evaluated.doc);
@@ -1592,8 +1619,10 @@ impl Engine {
         } else {
             make()
         };
-        let parts = self
+        let parts = run
+            .shared
             .parts
+            .controls
             .get(f.control)
             .cloned()
             .unwrap_or_else(|| ControlParts {
@@ -1615,7 +1644,13 @@ impl Engine {
         };
         Finding::new(FindingFields {
             control: parts.id,
-            pack: unit.pack_name.clone(),
+            pack: run
+                .shared
+                .parts
+                .packs
+                .get(run.ui)
+                .cloned()
+                .unwrap_or_else(|| unit.pack_name.clone()),
             profile: unit.profile.map(|v| v.to_string().into()),
             severity: control.map(|c| c.severity).unwrap_or_default(),
             level: match f.kind {
@@ -1678,6 +1713,8 @@ struct Run<'u, 'w, 'a> {
 struct Shared<'w, 'a> {
     views: Option<&'w mut crate::pod_view::PodViews<'a>>,
     view: &'w mut crate::pod_view::Slot<'a>,
+    /// The worker's copies of what findings carry.
+    parts: &'w WorkerParts,
 }
 
 /// What a control run gave: its result, and the steps it took.
@@ -2211,6 +2248,7 @@ control runs {
                 .collect();
             let mut acc = Acc::new(sel.units.len() * n, false);
             let mut common = ResourceMemo::default();
+            let parts = WorkerParts::new(&engine, &sel);
             for r in &inputs.resources {
                 engine.evaluate_resource(
                     &sel,
@@ -2223,6 +2261,7 @@ control runs {
                     true,
                     &mut common,
                     None,
+                    &parts,
                     &mut acc,
                 );
             }
