@@ -270,6 +270,7 @@ pub fn compile_trusting(
         spec: find(pod_view::SPEC_FN),
         meta: find(pod_view::META_FN),
         namespace: find(pod_view::NAMESPACE_FN),
+        account: find(pod_view::ACCOUNT_FN),
     };
     pod_view::mark(&mut controls, &fns, accessors);
     let consts: Vec<CExpr> = p.consts.iter().map(|k| c.expr(&k.value)).collect();

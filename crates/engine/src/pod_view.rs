@@ -56,6 +56,8 @@ struct Seen<'a> {
     spec: NodeRef<'a>,
     annotations: Option<NodeRef<'a>>,
     namespace: Box<str>,
+    /// The service account the spec names.
+    account: Box<str>,
     number: u32,
 }
 
@@ -155,9 +157,20 @@ impl<'a> PodViews<'a> {
         };
         let namespace = ev.call_fn_value(acc.namespace?, input).ok()?;
         let namespace = namespace.as_str()?;
+        // The service account the spec names (`ACCOUNT_FN`), which the
+        // spec's walk leaves out with `serviceAccount`.
+        let account = match acc.account {
+            Some(f) => Some(ev.call_fn_within(f, root, Val::Node(spec)).ok()?),
+            None => None,
+        };
+        let account = match &account {
+            Some(v) => v.as_str()?,
+            None => "",
+        };
         let annotations = meta.and_then(|m| m.get_str("annotations"));
         let mut h = FxHasher::default();
         namespace.hash(&mut h);
+        account.hash(&mut h);
         let names = self.names;
         walk_spec(&names, spec, &mut |p| match p {
             Part::Key(k) => k.hash(&mut h),
@@ -180,6 +193,7 @@ impl<'a> PodViews<'a> {
         let same = self.seen.entry(hash).or_default();
         let found = same.iter().find(|s| {
             &*s.namespace == namespace
+                && &*s.account == account
                 && same_annotations(s.annotations, annotations)
                 && same_spec(&names, s.spec, spec)
         });
@@ -197,6 +211,7 @@ impl<'a> PodViews<'a> {
                         spec,
                         annotations,
                         namespace: namespace.into(),
+                        account: account.into(),
                         number,
                     });
                 }

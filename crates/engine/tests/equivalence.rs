@@ -816,3 +816,64 @@ fn objects_with_the_same_pod_view_share_findings_at_their_own_places() {
         );
     }
 }
+
+/// The service account a pod runs as is part of its view, though the
+/// deprecated `serviceAccount` field that can name it is left out with
+/// what admission adds: two Pods whose specs differ only there do not
+/// share what `service_account_token_mount` finds of the account.
+#[test]
+fn objects_naming_other_service_accounts_do_not_share_what_is_found_of_them() {
+    use serde_json::json;
+    let spec = |account: Option<&str>| {
+        let mut s = json!({"containers": [{"name": "app", "image": "nginx:1.27"}]});
+        if let Some(a) = account {
+            s["serviceAccount"] = json!(a);
+        }
+        s
+    };
+    let pod = |name: &str, account: &str| {
+        json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name, "namespace": "web", "labels": {"app": "web"}},
+            "spec": spec(Some(account))})
+    };
+    let export = json!({"apiVersion": "v1", "kind": "List", "items": [
+        {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "web"},
+            "spec": {"selector": {"matchLabels": {"app": "web"}},
+                "template": {"metadata": {"labels": {"app": "web"}}, "spec": spec(None)}}},
+        pod("web-a", "default"),
+        pod("web-b", "builder"),
+    ]});
+    let engine = EngineBuilder::new().build().unwrap();
+    let packs = [PackRef {
+        name: "cis-k8s".into(),
+        version: None,
+    }];
+    let sel = engine.select(&packs, false, &[]).unwrap();
+    let mut inputs = ward_engine::Inputs::default();
+    inputs.add_text(
+        "export.json",
+        &serde_json::to_string_pretty(&export).unwrap(),
+        &LoadOptions::default(),
+    );
+    let one_thread = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    let shared = one_thread.install(|| engine.evaluate(&sel, &inputs, &EvalOptions::default()));
+    assert!(shared.errors.is_empty(), "{:?}", shared.errors);
+    assert_eq!(
+        findings(&shared),
+        findings(&plainly(&engine, &sel, &inputs))
+    );
+    let mounted: Vec<(&str, &str)> = shared
+        .findings
+        .iter()
+        .filter(|f| &*f.control == "cis.k8s.service_account_token_mount")
+        .map(|f| (f.resource.name.as_str(), &*f.message))
+        .collect();
+    let [(name, message)] = mounted.as_slice() else {
+        panic!("one finding, on web-b: {mounted:?}");
+    };
+    assert_eq!(*name, "web-b");
+    assert!(message.contains("ServiceAccount `builder`"), "{message}");
+}

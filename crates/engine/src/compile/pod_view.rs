@@ -6,7 +6,10 @@
 //! fields admission adds to a Pod (`nodeName`, `tolerations`, `volumes`,
 //! `serviceAccount`, `priority`, `preemptionPolicy`, and each container's
 //! `volumeMounts`), the `annotations` of what `std.k8s.pod_meta` gives,
-//! and what `std.k8s.namespace_of` gives. A control reads only the view
+//! what `std.k8s.namespace_of` gives, and the service account
+//! `std.k8s.service_account_name` names from the spec (which admission
+//! leaves as it is, setting `serviceAccountName` and `serviceAccount`
+//! alike). A control reads only the view
 //! when every value it works with is made from the view, constants,
 //! params, the profile and the inventory: `input` is only handed to those
 //! three functions (or to functions that only hand it on), and what they
@@ -46,6 +49,11 @@ pub const CONTAINER_LISTS: [&str; 3] = ["initContainers", "containers", "ephemer
 pub const SPEC_FN: &str = "std.k8s.pod_spec";
 pub const META_FN: &str = "std.k8s.pod_meta";
 pub const NAMESPACE_FN: &str = "std.k8s.namespace_of";
+/// The function that names a pod spec's service account from the two
+/// fields admission sets alike (`serviceAccountName`, `serviceAccount`):
+/// its name is part of the view, so a control that asks it of the view's
+/// spec reads only the view, though `serviceAccount` itself is left out.
+pub const ACCOUNT_FN: &str = "std.k8s.service_account_name";
 
 /// What a value is, as far as the view goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -71,6 +79,7 @@ pub struct Accessors {
     pub spec: Option<u32>,
     pub meta: Option<u32>,
     pub namespace: Option<u32>,
+    pub account: Option<u32>,
 }
 
 /// Marks each control that reads a resource only through its pod view.
@@ -403,6 +412,11 @@ impl Analysis<'_> {
         for a in args {
             kinds.push(self.expr(a, slots, used)?);
         }
+        if let [K::Spec] = kinds.as_slice()
+            && Some(id) == self.acc.account
+        {
+            return Some(K::Plain);
+        }
         if let [K::Input] = kinds.as_slice() {
             let acc = self.acc;
             if Some(id) == acc.spec {
@@ -536,8 +550,7 @@ mod tests {
             .collect()
     }
 
-    const HEAD: &str =
-        "package t\nuse std.k8s.{pod_spec, pod_meta, namespace_of, all_containers}\n\n";
+    const HEAD: &str = "package t\nuse std.k8s.{pod_spec, pod_meta, namespace_of, all_containers, service_account_name}\n\n";
 
     fn control(name: &str, body: &str) -> String {
         format!("control {name} {{\n  title \"{name}\"\n  severity low\n{body}\n}}\n")
@@ -573,11 +586,17 @@ mod tests {
                 "only_through_a_function",
                 "  deny when has_spec(input)",
             ),
+            // The account the spec names is in the view, though the
+            // `serviceAccount` field it may be read from is not.
+            &control(
+                "account",
+                "  let spec = pod_spec(input)\n  match service_account_name(spec) != \"default\"\n  deny when not exists(spec.automountServiceAccountToken)\n    message \"{service_account_name(spec)}\"",
+            ),
             "fn has_spec(r) = exists(pod_spec(r)) and namespace_of(r) != \"kube-system\"\n",
         ]
         .concat();
         let all = marked(&policy);
-        assert_eq!(all.len(), 6, "{all:?}");
+        assert_eq!(all.len(), 7, "{all:?}");
         for (name, m) in &all {
             assert!(m, "{name} is not marked");
         }
@@ -620,6 +639,16 @@ mod tests {
                 "  for f in [\"hostPID\", \"nodeName\"] {\n    deny when pod_spec(input)[f] == \"x\"\n  }",
             ),
             ("no_input", "  deny when len(resources(kind: \"Pod\")) > 5"),
+            (
+                "account_field",
+                "  deny when pod_spec(input).serviceAccount == \"builder\"",
+            ),
+            (
+                // Named from something other than the view's spec, the
+                // account's function reads fields like any other.
+                "account_of_the_input",
+                "  match exists(pod_spec(input))\n  deny when service_account_name(input) == \"x\"",
+            ),
         ];
         let policy: String = std::iter::once(HEAD.to_string())
             .chain(cases.iter().map(|(n, b)| control(n, b)))
@@ -650,14 +679,19 @@ mod tests {
             "pss.baseline.appArmorProfile",
             "pss.restricted.runAsNonRoot",
             "cis.k8s.net_raw_capability",
+            // It names the pod's service account with
+            // `std.k8s.service_account_name`, whose answer is in the view.
+            "cis.k8s.service_account_token_mount",
         ] {
             assert_eq!(mark(id), Some(true), "{id}");
         }
-        // They read volumes, which admission adds to: not shared.
+        // The first reads volumes, which admission adds to; the others
+        // read the resource's kind (and the second `serviceAccount`
+        // itself): not shared.
         for id in [
             "pss.restricted.restrictedVolumes",
-            "cis.k8s.service_account_token_mount",
             "checklist.no_token_automount",
+            "cis.k8s.default_service_account",
         ] {
             assert_eq!(mark(id), Some(false), "{id}");
         }

@@ -847,11 +847,24 @@ impl<'p, 'a> Evaluator<'p, 'a> {
 
     /// Calls a function of the program with one argument.
     pub fn call_fn_value(&mut self, id: u32, arg: Val<'a>) -> R<Val<'a>> {
-        self.steps = 0;
         match arg.node() {
             Some(n) => self.enter(n),
             None => self.input = arg.clone(),
         }
+        self.call_on_input(id, arg)
+    }
+
+    /// Calls a function of one argument (a part of it, say) on the
+    /// resource being evaluated: what is remembered of the resource stays
+    /// for its controls, where [`Self::call_fn_value`] on a node of it
+    /// would start a memo for that node.
+    pub fn call_fn_within(&mut self, id: u32, resource: NodeRef<'a>, arg: Val<'a>) -> R<Val<'a>> {
+        self.enter(resource);
+        self.call_on_input(id, arg)
+    }
+
+    fn call_on_input(&mut self, id: u32, arg: Val<'a>) -> R<Val<'a>> {
+        self.steps = 0;
         self.stack.clear();
         self.base = 0;
         self.stack.push(arg);
