@@ -1,6 +1,6 @@
 //! The standard library's functions with a native form (`pod_template`,
 //! `pod_spec`, `pod_meta`, `namespace_of`, `selects`, `controller_of`,
-//! `managed_in_inventory`) give what their
+//! `managed_in_inventory`, `service_account_name`) give what their
 //! bodies give, on every shape of argument: well-formed objects, and
 //! kinds, namespaces, selectors and labels of the wrong type, where the
 //! native form hands over to the body (its value or its error).
@@ -18,12 +18,12 @@ use ward_engine::{EvalOptions, Inputs, LoadOptions, Report};
 /// the policy.
 const POLICY: &str = r#"package probe
 
-use std.k8s.{pod_template, pod_spec, pod_meta, namespace_of, selects, controller_of, managed_in_inventory}
+use std.k8s.{pod_template, pod_spec, pod_meta, namespace_of, selects, controller_of, managed_in_inventory, service_account_name}
 
 control functions {
   title "functions"
   severity low
-  deny message "template {to_json(pod_template(input))} {type_of(pod_template(input))}; spec {to_json(pod_spec(input))}; meta {to_json(pod_meta(input))}; namespace {to_json(namespace_of(input))} {type_of(namespace_of(input))}; controller {to_json(controller_of(input))} {type_of(controller_of(input))}; managed {managed_in_inventory(input)}"
+  deny message "template {to_json(pod_template(input))} {type_of(pod_template(input))}; spec {to_json(pod_spec(input))}; meta {to_json(pod_meta(input))}; namespace {to_json(namespace_of(input))} {type_of(namespace_of(input))}; controller {to_json(controller_of(input))} {type_of(controller_of(input))}; managed {managed_in_inventory(input)}; account {to_json(service_account_name(input.spec))} {type_of(service_account_name(input.spec))}"
 }
 
 control selectors {
@@ -49,6 +49,34 @@ spec: {containers: [{name: c}]}
 ---
 kind: Pod
 metadata: {name: p2, namespace: ""}
+---
+kind: Pod
+metadata: {name: account-named}
+spec: {serviceAccountName: api, serviceAccount: old}
+---
+kind: Pod
+metadata: {name: account-deprecated}
+spec: {serviceAccountName: "", serviceAccount: builder}
+---
+kind: Pod
+metadata: {name: account-number}
+spec: {serviceAccountName: 5}
+---
+kind: Pod
+metadata: {name: account-object}
+spec: {serviceAccountName: null, serviceAccount: {a: 1}}
+---
+kind: Pod
+metadata: {name: account-empty}
+spec: {serviceAccountName: "", serviceAccount: ""}
+---
+kind: Pod
+metadata: {name: account-text-spec}
+spec: text
+---
+kind: Pod
+metadata: {name: account-list-spec}
+spec: [1]
 ---
 kind: Pod
 spec: {containers: []}
@@ -250,8 +278,15 @@ fn native_forms_give_what_the_bodies_give() {
             .cloned()
             .unwrap_or_default()
     };
-    assert!(line("owned-elsewhere ").ends_with("managed false"));
-    assert!(line("owner-object ").ends_with("managed true"));
+    assert!(line("owned-elsewhere ").contains("managed false;"));
+    assert!(line("owner-object ").contains("managed true;"));
+    assert!(line("account-named ").ends_with(r#"account "api" string"#));
+    assert!(line("account-deprecated ").ends_with(r#"account "builder" string"#));
+    assert!(line("account-number ").ends_with("account 5 number"));
+    assert!(line("account-object ").ends_with(r#"account {"a":1} object"#));
+    assert!(line("account-empty ").ends_with(r#"account "default" string"#));
+    assert!(line("account-text-spec ").ends_with(r#"account "default" string"#));
+    assert!(line("account-list-spec ").ends_with(r#"account "default" string"#));
     assert!(said.iter().any(|m| m.starts_with("error:")), "{said:#?}");
     // Only the shapes the native forms hand over run the bodies: counted
     // by a profile, `selects` runs its body for the probe's ill-formed
@@ -270,7 +305,13 @@ fn native_forms_give_what_the_bodies_give() {
     assert!((1..30).contains(&runs("std.k8s.selects")), "{fns:?}");
     assert!(runs("std.k8s.controller_of") >= 1, "{fns:?}");
     // Every resource's namespace and template are answered natively.
-    for f in ["namespace_of", "pod_template", "pod_spec", "pod_meta"] {
+    for f in [
+        "namespace_of",
+        "pod_template",
+        "pod_spec",
+        "pod_meta",
+        "service_account_name",
+    ] {
         assert_eq!(runs(&format!("std.k8s.{f}")), 0, "{fns:?}");
     }
 }
