@@ -106,11 +106,7 @@ fn plainly(
         by_kind: false,
         ..EvalOptions::default()
     };
-    let one_thread = rayon::ThreadPoolBuilder::new()
-        .num_threads(1)
-        .build()
-        .unwrap();
-    one_thread.install(|| engine.evaluate(sel, inputs, &plain))
+    one_thread().install(|| engine.evaluate(sel, inputs, &plain))
 }
 
 fn findings(r: &Report) -> Vec<String> {
@@ -657,6 +653,43 @@ control p {
     );
 }
 
+/// The built-in engine with `packs` selected, and `export` loaded as one
+/// file.
+fn export_with_packs(
+    export: &serde_json::Value,
+    packs: &[&str],
+) -> (
+    ward_engine::Engine,
+    ward_engine::Selection,
+    ward_engine::Inputs,
+) {
+    let engine = EngineBuilder::new().build().unwrap();
+    let packs: Vec<PackRef> = packs
+        .iter()
+        .map(|name| PackRef {
+            name: (*name).into(),
+            version: None,
+        })
+        .collect();
+    let sel = engine.select(&packs, false, &[]).unwrap();
+    let mut inputs = ward_engine::Inputs::default();
+    inputs.add_text(
+        "export.json",
+        &serde_json::to_string_pretty(export).unwrap(),
+        &LoadOptions::default(),
+    );
+    (engine, sel, inputs)
+}
+
+/// A pool of one thread, so that every object meets the same worker's
+/// pod views.
+fn one_thread() -> rayon::ThreadPool {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap()
+}
+
 /// A Deployment, its ReplicaSet and two Pods, as a cluster export has
 /// them: the Pods carry what admission adds (a node, tolerations, a token
 /// volume with a generated name mounted in each container), and one Pod's
@@ -698,29 +731,8 @@ fn objects_with_the_same_pod_view_share_findings_at_their_own_places() {
         pod("web-1-b", "kube-api-access-k9z4m", true),
         pod("web-1-c", "kube-api-access-p5w2r", false),
     ]});
-    let engine = EngineBuilder::new().build().unwrap();
-    let packs = [
-        PackRef {
-            name: "pss-restricted".into(),
-            version: None,
-        },
-        PackRef {
-            name: "cis-k8s".into(),
-            version: None,
-        },
-    ];
-    let sel = engine.select(&packs, false, &[]).unwrap();
-    let mut inputs = ward_engine::Inputs::default();
-    inputs.add_text(
-        "export.json",
-        &serde_json::to_string_pretty(&export).unwrap(),
-        &LoadOptions::default(),
-    );
-    // On one thread, so that every object meets the same worker's views.
-    let one_thread = rayon::ThreadPoolBuilder::new()
-        .num_threads(1)
-        .build()
-        .unwrap();
+    let (engine, sel, inputs) = export_with_packs(&export, &["pss-restricted", "cis-k8s"]);
+    let one_thread = one_thread();
     let shared = one_thread.install(|| engine.evaluate(&sel, &inputs, &EvalOptions::default()));
     let alone = one_thread.install(|| {
         engine.evaluate(
@@ -843,23 +855,8 @@ fn objects_naming_other_service_accounts_do_not_share_what_is_found_of_them() {
         pod("web-a", "default"),
         pod("web-b", "builder"),
     ]});
-    let engine = EngineBuilder::new().build().unwrap();
-    let packs = [PackRef {
-        name: "cis-k8s".into(),
-        version: None,
-    }];
-    let sel = engine.select(&packs, false, &[]).unwrap();
-    let mut inputs = ward_engine::Inputs::default();
-    inputs.add_text(
-        "export.json",
-        &serde_json::to_string_pretty(&export).unwrap(),
-        &LoadOptions::default(),
-    );
-    let one_thread = rayon::ThreadPoolBuilder::new()
-        .num_threads(1)
-        .build()
-        .unwrap();
-    let shared = one_thread.install(|| engine.evaluate(&sel, &inputs, &EvalOptions::default()));
+    let (engine, sel, inputs) = export_with_packs(&export, &["cis-k8s"]);
+    let shared = one_thread().install(|| engine.evaluate(&sel, &inputs, &EvalOptions::default()));
     assert!(shared.errors.is_empty(), "{:?}", shared.errors);
     assert_eq!(
         findings(&shared),
